@@ -1,0 +1,47 @@
+"""The one gate in front of every portal view: signed in, member of this tenant, role allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from prm.roles import Perm, membership_has
+
+
+def portal_view(perm: Perm) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate a tenant-portal view: anonymous -> login; no membership here -> "no access" page;
+    role without ``perm`` -> 403. Inside the view ``request.membership`` is set."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if getattr(request, "tenant", None) is None:
+                raise Http404
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = getattr(request, "membership", None)
+            if membership is None:
+                return no_access(request)
+            if not membership_has(membership, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.required_perm = perm  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def no_access(request: HttpRequest) -> HttpResponse:
+    from prm.accounts.selectors import memberships_across_tenants
+    from prm.tenancy.context import user_context
+
+    with user_context(request.user.pk):
+        others = list(memberships_across_tenants(request.user))
+    return render(request, "prm/no_access.html", {"other_memberships": others}, status=403)

@@ -1,0 +1,50 @@
+"""Reads about people: memberships, scoped user lists, invitations."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from prm.accounts.models import Invitation, Membership
+from prm.tenancy.models import Tenant
+
+
+def membership_for(user, tenant: Tenant) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("partner", "user")
+        .filter(tenant=tenant, user=user, is_active=True)
+        .first()
+    )
+
+
+def memberships_across_tenants(user) -> QuerySet[Membership]:
+    """All active memberships of ``user`` in active tenants (needs ``user_context``)."""
+    return (
+        Membership.across_tenants.select_related("tenant", "partner")
+        .filter(user=user, is_active=True, tenant__is_active=True)
+        .order_by("tenant__name")
+    )
+
+
+def memberships_visible_to(membership: Membership) -> QuerySet[Membership]:
+    """People a member may list: vendor staff see the tenant; a partner admin their partner."""
+    qs = Membership.objects.select_related("user", "partner").order_by("user__email")
+    if membership.is_partner:
+        return qs.filter(partner_id=membership.partner_id)
+    return qs
+
+
+def invitations_visible_to(membership: Membership) -> QuerySet[Invitation]:
+    qs = Invitation.objects.select_related("partner", "invited_by")
+    if membership.is_partner:
+        return qs.filter(partner_id=membership.partner_id)
+    return qs
+
+
+def get_invitation_by_token_or_404(token: str) -> Invitation:
+    invitation = Invitation.objects.select_related("partner").filter(token=token).first()
+    if invitation is None:
+        raise Http404("Unknown invitation.")
+    return invitation

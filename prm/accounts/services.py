@@ -1,0 +1,116 @@
+"""Writes about people: invitations and memberships. Each runs in one transaction with audit."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from prm.accounts.models import Invitation, Membership, User
+from prm.audit.services import audit
+from prm.notifications.services import notify
+from prm.roles import PARTNER_ROLES, STAFF_ROLES, Perm, Role, membership_has
+from prm.tenancy.context import require_tenant
+from prm.workflow import DomainError, check_transition, require
+
+INVITATION_TRANSITIONS = {
+    Invitation.Status.PENDING: frozenset({Invitation.Status.ACCEPTED, Invitation.Status.REVOKED, Invitation.Status.EXPIRED}),
+}
+
+
+def invitation_create(*, acting_membership: Membership, email: str, role: str, partner=None) -> Invitation:
+    """Vendor admins invite staff (or users of any partner); partner admins invite colleagues
+    into their own partner only."""
+    email = email.strip().lower()
+    role = Role(role)
+    if acting_membership.is_partner:
+        require(membership_has(acting_membership, Perm.COLLEAGUE_INVITE))
+        if role not in PARTNER_ROLES:
+            raise DomainError(_("Partner admins can only invite partner users and partner admins."))
+        partner = acting_membership.partner
+    else:
+        require(membership_has(acting_membership, Perm.STAFF_INVITE))
+        if role in PARTNER_ROLES and partner is None:
+            raise DomainError(_("Choose the partner this person works for."))
+        if role in STAFF_ROLES:
+            partner = None
+    if Membership.objects.filter(user__email=email).exists():
+        raise DomainError(_("%(email)s is already a member of this portal.") % {"email": email})
+    if Invitation.objects.filter(email=email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()).exists():
+        raise DomainError(_("%(email)s already has a pending invitation.") % {"email": email})
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email, role=role, partner=partner, invited_by=acting_membership.user
+        )
+        audit(
+            actor=acting_membership.user,
+            action="invitation.create",
+            obj=invitation,
+            after={"email": email, "role": role, "partner": partner.pk if partner else None},
+        )
+        transaction.on_commit(lambda: _send_invitation_email(invitation.pk))
+    return invitation
+
+
+def _send_invitation_email(invitation_id: int) -> None:
+    from prm.accounts.tasks import send_invitation_email
+
+    send_invitation_email.delay(tenant_id=require_tenant().pk, invitation_id=invitation_id)
+
+
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Turn a pending invitation into a membership of ``user`` in the inviting tenant (once)."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.status == Invitation.Status.PENDING and locked.expires_at <= timezone.now():
+            raise DomainError(_("This invitation has expired. Ask for a new one."))
+        if locked.status != Invitation.Status.PENDING:
+            raise DomainError(_("This invitation has already been used or withdrawn."))
+        check_transition(INVITATION_TRANSITIONS, locked.status, Invitation.Status.ACCEPTED, what=_("Invitation"))
+        if user.email.lower() != locked.email:
+            raise DomainError(_("This invitation was sent to %(email)s.") % {"email": locked.email})
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(user=user, role=locked.role, partner=locked.partner)
+        except IntegrityError as exc:
+            raise DomainError(_("You are already a member of this portal.")) from exc
+        locked.status = Invitation.Status.ACCEPTED
+        locked.accepted_by = user
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["status", "accepted_by", "accepted_at"])
+        audit(actor=user, action="invitation.accept", obj=locked, after={"membership": membership.pk})
+        audit(actor=user, action="membership.create", obj=membership, after={"role": membership.role})
+        notify(
+            recipients=[locked.invited_by],
+            verb="invitation.accepted",
+            message=_("%(email)s accepted your invitation.") % {"email": user.email},
+            url="/people/",
+        )
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation, acting_membership: Membership) -> None:
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if acting_membership.is_partner:
+            require(membership_has(acting_membership, Perm.COLLEAGUE_INVITE))
+            require(locked.partner_id == acting_membership.partner_id)
+        else:
+            require(membership_has(acting_membership, Perm.STAFF_INVITE))
+        check_transition(INVITATION_TRANSITIONS, locked.status, Invitation.Status.REVOKED, what=_("Invitation"))
+        locked.status = Invitation.Status.REVOKED
+        locked.save(update_fields=["status"])
+        audit(actor=acting_membership.user, action="invitation.revoke", obj=locked)
+
+
+def user_register_from_invitation(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """Create the account of an invited person who has none; the e-mail counts as verified
+    because they reached the single-use link sent to it."""
+    from allauth.account.models import EmailAddress
+
+    if User.objects.filter(email=invitation.email).exists():
+        raise DomainError(_("An account with this e-mail exists already: sign in to accept."))
+    with transaction.atomic():
+        user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from prm.accounts.models import Invitation
+from prm.celery import tenant_task
+from prm.tenancy.context import require_tenant
+
+
+@tenant_task(name="prm.accounts.send_invitation_email")
+def send_invitation_email(*, invitation_id: int) -> bool:
+    tenant = require_tenant()
+    invitation = Invitation.objects.select_related("partner", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_usable:
+        return False
+    context = {
+        "tenant": tenant,
+        "invitation": invitation,
+        "accept_url": tenant.portal_url(f"/invitations/{invitation.token}/"),
+    }
+    send_mail(
+        render_to_string("prm/email/invitation_subject.txt", context).strip(),
+        render_to_string("prm/email/invitation_body.txt", context),
+        None,
+        [invitation.email],
+    )
+    return True

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PrmConfig(AppConfig):
+    name = "prm"
+    verbose_name = "PRM core"
+
+    def ready(self) -> None:
+        from prm.catalog.resources import ProductResource
+        from prm.imports import ImportKind, register_import_kind
+        from prm.tenancy import rls
+
+        post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
+        register_import_kind(
+            "products",
+            ImportKind(
+                label="Products",
+                resource=ProductResource,
+                columns=("sku", "name", "category", "unit_of_measure", "units_per_case", "list_price", "currency", "gtin"),
+                required=("sku", "name", "category", "list_price", "currency"),
+            ),
+        )

@@ -1,0 +1,43 @@
+"""Writing audit events: called by services inside their transaction."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import models
+
+from prm.audit.models import AuditEvent
+
+# The client IP of the current request, set by the request middleware, read when auditing.
+current_ip: ContextVar[str | None] = ContextVar("prm_current_ip", default=None)
+
+
+def audit(
+    *,
+    actor,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that ``actor`` did ``action`` to ``obj``. Call inside the service's transaction."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        before=before,
+        after=after,
+        ip_address=current_ip.get(),
+    )
+
+
+def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The named fields of ``obj`` as JSON-friendly values, for before/after records."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        data[name] = value.pk if isinstance(value, models.Model) else value
+    return data

@@ -1,0 +1,45 @@
+"""Celery wiring. Every task that touches tenant data is a ``TenantTask``: it takes the tenant id
+as the keyword argument ``tenant_id``, refuses to run without it, and runs inside the tenant
+context (which also sets the RLS session setting)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
+
+app = Celery("prm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class TenantRequired(ValueError):
+    """A tenant-scoped task was called without a tenant id."""
+
+
+class TenantTask(Task):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from prm.tenancy.context import tenant_context
+        from prm.tenancy.models import Tenant
+
+        tenant_id = kwargs.pop("tenant_id", None)
+        if not tenant_id:
+            raise TenantRequired(f"Task {self.name} needs tenant_id=...; refusing to run without a tenant.")
+        tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+        if tenant is None:
+            raise TenantRequired(f"Task {self.name}: tenant {tenant_id} does not exist or is inactive.")
+        with tenant_context(tenant):
+            return super().__call__(*args, **kwargs)
+
+
+def tenant_task(**options: Any) -> Callable[[Callable[..., Any]], Task]:
+    """Declare a tenant-scoped task: ``@tenant_task(name=...)``; call with ``.delay(tenant_id=..., ...)``."""
+    return app.task(base=TenantTask, **options)

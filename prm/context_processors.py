@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from prm.roles import Perm, membership_has
+
+
+def portal(request: HttpRequest) -> dict:
+    """What the base layout needs: tenant branding, the member's role, navigation, unread count."""
+    tenant = getattr(request, "tenant", None)
+    membership = getattr(request, "membership", None)
+    context: dict = {"tenant": tenant, "membership": membership, "nav": []}
+    if tenant is None or membership is None:
+        return context
+    from prm.navigation import navigation_for
+    from prm.notifications.selectors import unread_count
+
+    context["nav"] = navigation_for(membership)
+    context["unread_notifications"] = unread_count(request.user)
+    context["can"] = {perm.name.lower(): membership_has(membership, perm) for perm in Perm}
+    return context

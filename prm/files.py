@@ -1,0 +1,144 @@
+"""Safe handling of uploaded files: checked by content and size, stored under the tenant's folder,
+decoded whatever the partner's ERP produced (UTF-8 with/without BOM, UTF-16, Windows-1252)."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from prm.tenancy.context import require_tenant
+from prm.workflow import DomainError
+
+XLSX_MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024  # zip-bomb guard for spreadsheets
+SNIFF_BYTES = 64 * 1024
+
+
+class UploadRejected(DomainError):
+    pass
+
+
+def detect_format(head: bytes) -> str:
+    """'xlsx' or 'csv' from the content itself (never from the file name); raise otherwise."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "csv"
+    if b"\x00" in head:
+        raise UploadRejected(_("The file is neither a text (CSV) file nor an XLSX workbook."))
+    lowered = head.lstrip().lower()
+    binary = head.startswith((b"%PDF", b"\x7fELF", b"MZ\x90", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf"))
+    if binary or lowered.startswith((b"<!doctype", b"<html", b"<?xml", b"<script", b"<svg")):
+        raise UploadRejected(_("The file is neither a text (CSV) file nor an XLSX workbook."))
+    return "csv"
+
+
+def check_xlsx(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names:
+                raise UploadRejected(_("The ZIP file is not an XLSX workbook."))
+            if sum(info.file_size for info in archive.infolist()) > XLSX_MAX_UNCOMPRESSED:
+                raise UploadRejected(_("The workbook expands to more than the allowed size."))
+    except zipfile.BadZipFile as exc:
+        raise UploadRejected(_("The XLSX file is damaged: %(error)s") % {"error": exc}) from exc
+
+
+def detect_encoding(head: bytes) -> str:
+    """Pick the text encoding from the first bytes: BOMs first, then UTF-8, else Windows-1252."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte sequence cut at the end of the sample is still UTF-8.
+        if exc.start < len(head) - 4:
+            return "cp1252"
+    return "utf-8"
+
+
+def store_upload(upload: IO[bytes], *, area: str, max_bytes: int | None = None) -> tuple[Path, str, str]:
+    """Stream an upload to ``MEDIA_ROOT/tenants/<tenant>/<area>/``; check size and content.
+
+    Returns (path, detected format, sha256). The stored name is random: user-supplied names
+    never reach the file system.
+    """
+    tenant = require_tenant()
+    limit = max_bytes or settings.PRM_UPLOAD_MAX_BYTES
+    folder = Path(settings.MEDIA_ROOT) / "tenants" / f"{tenant.pk}-{tenant.slug}" / area
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / uuid.uuid4().hex
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1024 * 1024), b"")
+    with target.open("wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise UploadRejected(
+                    _("The file is larger than the limit of %(mb)d MB.") % {"mb": limit // (1024 * 1024)}
+                )
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise UploadRejected(_("The file is empty."))
+    try:
+        fmt = detect_format(head)
+        if fmt == "xlsx":
+            check_xlsx(target)
+    except UploadRejected:
+        target.unlink(missing_ok=True)
+        raise
+    final = target.with_suffix(f".{fmt}")
+    target.rename(final)
+    return final, fmt, digest.hexdigest()
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a CSV file as text with the detected encoding (universal newlines kept for csv)."""
+    with path.open("rb") as raw:
+        head = raw.read(SNIFF_BYTES)
+    return path.open("r", encoding=detect_encoding(head), newline="", errors="strict")
+
+
+def iter_xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield (sheet row number, cells as strings) from the first sheet, streaming."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [cell_to_text(value) for value in row]
+    finally:
+        workbook.close()
+
+
+def cell_to_text(value) -> str:
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time(0) else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from prm.roles import PARTNER_ROLES, Role
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(label=_("Role"))
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None, required=False)
+
+    def __init__(self, *args, membership, partners_qs, **kwargs):
+        super().__init__(*args, **kwargs)
+        if membership.is_partner:
+            self.fields["role"].choices = [(r.value, r.label) for r in Role if r in PARTNER_ROLES]
+            del self.fields["partner"]
+        else:
+            self.fields["role"].choices = Role.choices
+            self.fields["partner"].queryset = partners_qs
+            self.fields["partner"].help_text = _("Required for partner roles.")
+
+
+class InvitationSignupForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The passwords do not match."))
+        elif data.get("password1"):
+            from prm.accounts.models import User
+
+            try:
+                password_validation.validate_password(data["password1"], User(email=self.email))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False)
+    object_type = forms.CharField(label=_("Object type"), required=False)
+    actor = forms.CharField(label=_("Actor e-mail"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ReferenceImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=[])
+    file = forms.FileField(label=_("CSV or XLSX file"))
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds

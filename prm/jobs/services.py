@@ -1,0 +1,54 @@
+"""Jobs: create one, enqueue its task on commit, record progress and the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from prm.jobs.models import Job
+from prm.tenancy.context import require_tenant
+
+
+def job_create(*, kind: str, acting_user, params: dict[str, Any] | None = None, partner=None) -> Job:
+    return Job.objects.create(kind=kind, created_by=acting_user, params=params or {}, partner=partner)
+
+
+def job_enqueue(job: Job, task: Any) -> None:
+    """Start ``task`` for ``job`` once the current transaction commits."""
+    tenant_id = require_tenant().pk
+    transaction.on_commit(lambda: task.delay(tenant_id=tenant_id, job_id=job.pk))
+
+
+def job_start(job: Job) -> bool:
+    """Mark the job running; False if it already finished (a redelivered task does nothing)."""
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.is_finished:
+            return False
+        locked.status = Job.Status.RUNNING
+        locked.started_at = locked.started_at or timezone.now()
+        locked.save(update_fields=["status", "started_at"])
+    job.refresh_from_db()
+    return True
+
+
+def job_progress(job: Job, percent: int, counts: dict[str, Any] | None = None) -> None:
+    percent = max(0, min(100, int(percent)))
+    fields: dict[str, Any] = {"progress": percent}
+    if counts is not None:
+        fields["counts"] = counts
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def job_succeed(job: Job, result: dict[str, Any]) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.SUCCEEDED, progress=100, result=result, finished_at=timezone.now()
+    )
+
+
+def job_fail(job: Job, error: str, result: dict[str, Any] | None = None) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.FAILED, error=error[:4000], result=result or {}, finished_at=timezone.now()
+    )

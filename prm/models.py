@@ -1,0 +1,21 @@
+"""Models of the cross-app core (re-exported so Django finds them under the ``prm`` label)."""
+
+from prm.accounts.models import Invitation, Membership, User
+from prm.audit.models import AuditEvent
+from prm.catalog.models import Product
+from prm.jobs.models import Job
+from prm.notifications.models import Notification
+from prm.tenancy.models import Domain, Tenant, TenantModel
+
+__all__ = [
+    "AuditEvent",
+    "Domain",
+    "Invitation",
+    "Job",
+    "Membership",
+    "Notification",
+    "Product",
+    "Tenant",
+    "TenantModel",
+    "User",
+]

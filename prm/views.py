@@ -1,0 +1,267 @@
+"""Portal views of the core: home, people and invitations, notifications, jobs, audit, imports."""
+
+from __future__ import annotations
+
+from django.contrib import auth, messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from partners.selectors import partners_for_membership
+from prm.access import portal_view
+from prm.accounts import services as account_services
+from prm.accounts.models import Invitation, User
+from prm.accounts.selectors import (
+    get_invitation_by_token_or_404,
+    invitations_visible_to,
+    memberships_across_tenants,
+    memberships_visible_to,
+)
+from prm.audit.models import AuditEvent
+from prm.catalog.selectors import get_product_or_404, products_visible
+from prm.dashboard import panels_for
+from prm.forms import AuditFilterForm, InvitationForm, InvitationSignupForm, ReferenceImportForm
+from prm.imports import IMPORT_KINDS, reference_import_start
+from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membership
+from prm.notifications import services as notification_services
+from prm.notifications.selectors import get_notification_for_user_or_404, notifications_for_user, unread_count
+from prm.roles import Perm
+from prm.tenancy.context import user_context
+from prm.workflow import DomainError
+
+PAGE_SIZE = 50
+
+
+def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "prm/home.html", {"panels": panels_for(request.membership)})
+
+
+@require_GET
+def switch_tenant(request: HttpRequest) -> HttpResponse:
+    """The user's portals in every tenant where they are a member."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    with user_context(request.user.pk):
+        memberships = list(memberships_across_tenants(request.user))
+    return render(request, "prm/switch_tenant.html", {"memberships": memberships})
+
+
+# --- People and invitations ---------------------------------------------------------------
+
+
+@portal_view(Perm.STAFF_VIEW)
+def people(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    return render(
+        request,
+        "prm/people.html",
+        {
+            "members": paginate(request, memberships_visible_to(membership)),
+            "invitations": invitations_visible_to(membership).filter(status=Invitation.Status.PENDING),
+        },
+    )
+
+
+@portal_view(Perm.STAFF_VIEW)
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    form = InvitationForm(
+        request.POST or None, membership=membership, partners_qs=partners_for_membership(membership)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.invitation_create(
+                acting_membership=membership,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                partner=form.cleaned_data.get("partner"),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
+            return redirect("people")
+    return render(request, "prm/invite.html", {"form": form})
+
+
+@portal_view(Perm.STAFF_VIEW)
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(invitations_visible_to(request.membership), pk=pk)
+    try:
+        account_services.invitation_revoke(invitation=invitation, acting_membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Invitation withdrawn."))
+    return redirect("people")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Public landing page of an invitation link: sign up or sign in, then accept."""
+    if request.tenant is None:
+        raise PermissionDenied
+    invitation = get_invitation_by_token_or_404(token)
+    context: dict = {"invitation": invitation}
+    if not invitation.is_usable:
+        return render(request, "prm/invitation_unusable.html", context, status=410)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                account_services.invitation_accept(invitation=invitation, user=request.user)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+                return redirect("invitation_accept", token=token)
+            messages.success(request, _("Welcome to %(tenant)s.") % {"tenant": request.tenant.brand_name})
+            return redirect("home")
+        return render(request, "prm/invitation_accept.html", context)
+    if User.objects.filter(email=invitation.email).exists():
+        context["login_url"] = f"/accounts/login/?next=/invitations/{token}/"
+        return render(request, "prm/invitation_accept.html", context)
+    form = InvitationSignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.user_register_from_invitation(
+                invitation=invitation,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+            account_services.invitation_accept(invitation=invitation, user=user)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to %(tenant)s.") % {"tenant": request.tenant.brand_name})
+            return redirect("home")
+    context["form"] = form
+    return render(request, "prm/invitation_signup.html", context)
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+def notifications(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "prm/notifications.html", {"page": paginate(request, notifications_for_user(request.user))}
+    )
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+def notifications_badge(request: HttpRequest) -> HttpResponse:
+    return render(request, "prm/includes/notification_badge.html", {"unread_notifications": unread_count(request.user)})
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_notification_for_user_or_404(request.user, pk)
+    notification_services.notification_mark_read(notification=note, acting_user=request.user)
+    target = note.url or "/notifications/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/notifications/"
+    return redirect(target)
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    notification_services.notifications_mark_all_read(acting_user=request.user)
+    return redirect("notifications")
+
+
+# --- Jobs --------------------------------------------------------------------------------------
+
+
+@portal_view(Perm.JOB_VIEW)
+def jobs(request: HttpRequest) -> HttpResponse:
+    return render(request, "prm/jobs.html", {"page": paginate(request, jobs_for_membership(request.membership))})
+
+
+@portal_view(Perm.JOB_VIEW)
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_job_for_membership_or_404(request.membership, pk)
+    return render(request, "prm/job_detail.html", {"job": job})
+
+
+@portal_view(Perm.JOB_VIEW)
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx fragment polled by the progress bar; HTTP 286 tells htmx to stop polling."""
+    job = get_job_for_membership_or_404(request.membership, pk)
+    response = render(request, "prm/includes/job_progress.html", {"job": job})
+    if job.is_finished:
+        response.status_code = 286
+    return response
+
+
+# --- Audit log ---------------------------------------------------------------------------------
+
+
+@portal_view(Perm.AUDIT_VIEW)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action__icontains=data["action"])
+        if data["object_type"]:
+            events = events.filter(object_type__icontains=data["object_type"])
+        if data["actor"]:
+            events = events.filter(actor__email__icontains=data["actor"])
+        if data["date_from"]:
+            events = events.filter(created_at__date__gte=data["date_from"])
+        if data["date_to"]:
+            events = events.filter(created_at__date__lte=data["date_to"])
+    return render(request, "prm/audit_log.html", {"form": form, "page": paginate(request, events)})
+
+
+# --- Catalog -----------------------------------------------------------------------------------
+
+
+@portal_view(Perm.PRODUCT_VIEW)
+def products(request: HttpRequest) -> HttpResponse:
+    qs = products_visible()
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(sku__icontains=query) | qs.filter(name__icontains=query)
+    return render(request, "prm/products.html", {"page": paginate(request, qs), "q": query})
+
+
+@portal_view(Perm.PRODUCT_VIEW)
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "prm/product_detail.html", {"product": get_product_or_404(pk)})
+
+
+# --- Reference data imports -------------------------------------------------------------------
+
+
+@portal_view(Perm.DATA_IMPORT)
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest) -> HttpResponse:
+    form = ReferenceImportForm(
+        request.POST or None, request.FILES or None, kinds=[(k, v.label) for k, v in IMPORT_KINDS.items()]
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = reference_import_start(
+                kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], acting_membership=request.membership
+            )
+        except DomainError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("job_detail", pk=job.pk)
+    recent = jobs_for_membership(request.membership).filter(kind__startswith="import:")[:10]
+    return render(request, "prm/imports.html", {"form": form, "recent": recent})

@@ -1,0 +1,31 @@
+"""Shared pieces of every workflow service: domain errors and the transition check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+
+class DomainError(Exception):
+    """A business rule refused the action; views show the message, never a 500."""
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+def check_transition(
+    transitions: Mapping[str, frozenset[str] | set[str]], current: str, target: str, *, what: str
+) -> None:
+    if target not in transitions.get(current, ()):
+        raise InvalidTransition(
+            _("%(what)s cannot move from %(current)s to %(target)s.")
+            % {"what": what, "current": current, "target": target}
+        )
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("You do not have permission to do this."))
