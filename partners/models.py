@@ -53,4 +53,3 @@ class PartnerUserObjectPermission(UserObjectPermissionBase, TenantModel):
 
     class Meta(UserObjectPermissionBase.Meta):
         default_manager_name = "objects"
-

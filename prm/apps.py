@@ -17,7 +17,16 @@ class PrmConfig(AppConfig):
             ImportKind(
                 label="Products",
                 resource=ProductResource,
-                columns=("sku", "name", "category", "unit_of_measure", "units_per_case", "list_price", "currency", "gtin"),
+                columns=(
+                    "sku",
+                    "name",
+                    "category",
+                    "unit_of_measure",
+                    "units_per_case",
+                    "list_price",
+                    "currency",
+                    "gtin",
+                ),
                 required=("sku", "name", "category", "list_price", "currency"),
             ),
         )

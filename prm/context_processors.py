@@ -15,7 +15,7 @@ def portal(request: HttpRequest) -> dict:
     from prm.navigation import navigation_for
     from prm.notifications.selectors import unread_count
 
-    context["nav"] = navigation_for(membership)
+    context["nav"] = navigation_for(membership, request.path)
     context["unread_notifications"] = unread_count(request.user)
     context["can"] = {perm.name.lower(): membership_has(membership, perm) for perm in Perm}
     return context

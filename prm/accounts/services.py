@@ -14,7 +14,9 @@ from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
 INVITATION_TRANSITIONS = {
-    Invitation.Status.PENDING: frozenset({Invitation.Status.ACCEPTED, Invitation.Status.REVOKED, Invitation.Status.EXPIRED}),
+    Invitation.Status.PENDING: frozenset(
+        {Invitation.Status.ACCEPTED, Invitation.Status.REVOKED, Invitation.Status.EXPIRED}
+    ),
 }
 
 
@@ -36,7 +38,9 @@ def invitation_create(*, acting_membership: Membership, email: str, role: str, p
             partner = None
     if Membership.objects.filter(user__email=email).exists():
         raise DomainError(_("%(email)s is already a member of this portal.") % {"email": email})
-    if Invitation.objects.filter(email=email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()).exists():
+    if Invitation.objects.filter(
+        email=email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+    ).exists():
         raise DomainError(_("%(email)s already has a pending invitation.") % {"email": email})
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -66,7 +70,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             raise DomainError(_("This invitation has expired. Ask for a new one."))
         if locked.status != Invitation.Status.PENDING:
             raise DomainError(_("This invitation has already been used or withdrawn."))
-        check_transition(INVITATION_TRANSITIONS, locked.status, Invitation.Status.ACCEPTED, what=_("Invitation"))
+        check_transition(
+            INVITATION_TRANSITIONS, locked.status, Invitation.Status.ACCEPTED, what=_("Invitation")
+        )
         if user.email.lower() != locked.email:
             raise DomainError(_("This invitation was sent to %(email)s.") % {"email": locked.email})
         try:
@@ -97,7 +103,9 @@ def invitation_revoke(*, invitation: Invitation, acting_membership: Membership) 
             require(locked.partner_id == acting_membership.partner_id)
         else:
             require(membership_has(acting_membership, Perm.STAFF_INVITE))
-        check_transition(INVITATION_TRANSITIONS, locked.status, Invitation.Status.REVOKED, what=_("Invitation"))
+        check_transition(
+            INVITATION_TRANSITIONS, locked.status, Invitation.Status.REVOKED, what=_("Invitation")
+        )
         locked.status = Invitation.Status.REVOKED
         locked.save(update_fields=["status"])
         audit(actor=acting_membership.user, action="invitation.revoke", obj=locked)

@@ -12,7 +12,9 @@ from prm.catalog.models import Product
 class ProductResource(resources.ModelResource):
     """Catalog rows by natural key ``sku``: created or updated."""
 
-    list_price = fields.Field(attribute="list_price", column_name="list_price", widget=widgets.DecimalWidget())
+    list_price = fields.Field(
+        attribute="list_price", column_name="list_price", widget=widgets.DecimalWidget()
+    )
     units_per_case = fields.Field(
         attribute="units_per_case", column_name="units_per_case", widget=widgets.IntegerWidget()
     )
@@ -20,7 +22,16 @@ class ProductResource(resources.ModelResource):
     class Meta:
         model = Product
         import_id_fields = ["sku"]
-        fields = ["sku", "name", "category", "unit_of_measure", "units_per_case", "list_price", "currency", "gtin"]
+        fields = [
+            "sku",
+            "name",
+            "category",
+            "unit_of_measure",
+            "units_per_case",
+            "list_price",
+            "currency",
+            "gtin",
+        ]
         clean_model_instances = True
         skip_unchanged = False
 

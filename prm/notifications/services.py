@@ -24,7 +24,9 @@ def notify(*, recipients: Iterable, verb: str, message: str, url: str = "", emai
     )
     ids = [n.pk for n in rows]
     if email and ids:
-        transaction.on_commit(lambda: send_notification_emails.delay(tenant_id=tenant.pk, notification_ids=ids))
+        transaction.on_commit(
+            lambda: send_notification_emails.delay(tenant_id=tenant.pk, notification_ids=ids)
+        )
     return ids
 
 
@@ -37,4 +39,6 @@ def notification_mark_read(*, notification: Notification, acting_user) -> None:
 
 
 def notifications_mark_all_read(*, acting_user) -> int:
-    return Notification.objects.filter(recipient=acting_user, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=acting_user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -79,7 +79,9 @@ class MembershipMiddleware:
             if needs_mfa and not _has_totp(user) and _view_name(request) not in MFA_ENROLMENT_ALLOWED:
                 messages.warning(
                     request,
-                    _("Your role requires two-factor authentication. Set up an authenticator app to continue."),
+                    _(
+                        "Your role requires two-factor authentication. Set up an authenticator app to continue."
+                    ),
                 )
                 return redirect("mfa_activate_totp")
             return self.get_response(request)
@@ -96,4 +98,3 @@ def _has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-

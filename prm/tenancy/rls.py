@@ -31,6 +31,12 @@ EXTRA_POLICIES: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+# Tables that carry a tenant_id but are global by design (no policy), with the reason.
+GLOBAL_TABLES_WITH_TENANT = {
+    "prm_domain": "host -> tenant routing, read before any tenant is known",
+}
+
+
 def tenant_tables() -> list[str]:
     return sorted(
         model._meta.db_table

@@ -18,7 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             tenant = tenant_create(
-                slug=options["slug"], name=options["name"], currency=options["currency"], domain=options["domain"]
+                slug=options["slug"],
+                name=options["name"],
+                currency=options["currency"],
+                domain=options["domain"],
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from exc

@@ -32,7 +32,11 @@ class Command(TenantCommand):
             raise CommandError(str(exc)) from exc
         job = job_create(kind=f"import:{kind}", acting_user=None, params={"path": str(path), "format": fmt})
         report = reference_import_run(job)
-        lines = [f"{kind}: {report['created']} created, {report['updated']} updated, {len(report['errors'])} errors"]
-        lines += [f"  line {e['line']}, column {e['column'] or '-'}: {e['message']}" for e in report["errors"]]
+        lines = [
+            f"{kind}: {report['created']} created, {report['updated']} updated, {len(report['errors'])} errors"
+        ]
+        lines += [
+            f"  line {e['line']}, column {e['column'] or '-'}: {e['message']}" for e in report["errors"]
+        ]
         # Invalid rows are a result, not a usage error: the report says what happened, exit 0.
         self.emit(report, as_json=options["json"], text="\n".join(lines))

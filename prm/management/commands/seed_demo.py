@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if any tenant exists")
-        parser.add_argument("--quiet", action="store_true")
+        parser.add_argument("--quiet", action="store_true", help="Do not print the portal URLs and logins")
 
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
@@ -25,10 +25,9 @@ class Command(BaseCommand):
         from prm.tenancy.models import Tenant
 
         if options["if_empty"] and Tenant.objects.exists():
-            if not options["quiet"]:
-                self.stdout.write("Database already has tenants; demo seed skipped.")
-            return
-        seed_all(stdout=self.stdout)
-        if not options["quiet"]:
+            self.stdout.write("The database has tenants already: demo seed skipped.")
+        else:
+            seed_all(stdout=self.stdout)
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        if not options["quiet"]:
             self.stdout.write(demo_logins())

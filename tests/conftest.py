@@ -1,0 +1,128 @@
+"""The tenant cast (STYLE.md) and helpers every test can reach.
+
+Tenant A (acme): vendor admin, channel manager, marketing manager, finance, partner P1 with an
+admin and a user, partner P2 with a user. Tenant B (globex): its own admin and partner admin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from prm.accounts.models import Membership, User
+from prm.roles import Role
+from prm.tenancy.context import tenant_context
+from prm.tenancy.models import Tenant
+from prm.tenancy.services import tenant_create
+from tests.factories import MembershipFactory, PartnerFactory, ProductFactory, UserFactory
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in-process in tests (on commit, like in production). Tests that need the real
+    worker start one explicitly."""
+    from prm.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def enrol_totp(user: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, TOTP_SECRET)
+
+
+@dataclass
+class TenantSide:
+    tenant: Tenant
+    users: dict[str, User] = field(default_factory=dict)
+    memberships: dict[str, Membership] = field(default_factory=dict)
+    partners: dict[str, Any] = field(default_factory=dict)
+    host: str = ""
+
+    def client(self, who: str | None = None) -> Client:
+        """A test client on this tenant's host, signed in as ``who`` (None: anonymous)."""
+        client = Client(HTTP_HOST=self.host)
+        if who is not None:
+            client.force_login(self.users[who])
+        return client
+
+    def context(self):
+        return tenant_context(self.tenant)
+
+
+@dataclass
+class Cast:
+    a: TenantSide
+    b: TenantSide
+
+
+def _member(side: TenantSide, key: str, role: Role, partner=None) -> None:
+    user = UserFactory(email=f"{key}@{side.tenant.slug}.test", full_name=key.replace("_", " ").title())
+    side.users[key] = user
+    side.memberships[key] = MembershipFactory(user=user, role=role, partner=partner)
+    if role in {Role.VENDOR_ADMIN, Role.FINANCE}:
+        enrol_totp(user)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    a = TenantSide(tenant_create(slug="acme", name="Acme Industrial", currency="USD"), host="acme.localhost")
+    b = TenantSide(tenant_create(slug="globex", name="Globex Components", currency="EUR"), host="globex.localhost")
+    with tenant_context(a.tenant):
+        a.partners["p1"] = PartnerFactory(code="D100", name="Northwind Distribution", type="distributor")
+        a.partners["p2"] = PartnerFactory(code="D200", name="Contoso Supply", type="distributor")
+        _member(a, "admin", Role.VENDOR_ADMIN)
+        _member(a, "manager", Role.CHANNEL_MANAGER)
+        _member(a, "marketing", Role.MARKETING_MANAGER)
+        _member(a, "finance", Role.FINANCE)
+        _member(a, "p1_admin", Role.PARTNER_ADMIN, a.partners["p1"])
+        _member(a, "p1_user", Role.PARTNER_USER, a.partners["p1"])
+        _member(a, "p2_user", Role.PARTNER_USER, a.partners["p2"])
+        a.partners["product"] = ProductFactory(sku="PMP-100", currency="USD")
+    with tenant_context(b.tenant):
+        b.partners["p1"] = PartnerFactory(code="R100", name="Initech", country="DE")
+        _member(b, "admin", Role.VENDOR_ADMIN)
+        _member(b, "p1_admin", Role.PARTNER_ADMIN, b.partners["p1"])
+        b.partners["product"] = ProductFactory(sku="GX-1", currency="EUR")
+    return Cast(a=a, b=b)
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("Debian's chromium is not installed (make browser-deps)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    return {
+        **browser_type_launch_args,
+        "executable_path": path,
+        "args": [
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ],
+    }  # fmt: skip
+
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

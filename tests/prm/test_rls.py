@@ -1,0 +1,82 @@
+"""Row-level security is the backstop: without the tenant setting, no rows; with it, one tenant."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import ProgrammingError
+
+from partners.models import Partner
+from prm.tenancy import rls
+from prm.tenancy.context import TenantContextMissing, tenant_context
+
+pytestmark = pytest.mark.django_db
+
+
+def _count(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{table}"')
+        return cursor.fetchone()[0]
+
+
+def test_every_table_with_a_tenant_column_has_forced_rls_and_the_policy(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                      EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = %s)
+                 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+                WHERE a.attname = 'tenant_id' AND c.relkind = 'r' AND NOT a.attisdropped
+                  AND c.relnamespace = 'public'::regnamespace""",
+            [rls.POLICY],
+        )
+        rows = [r for r in cursor.fetchall() if r[0] not in rls.GLOBAL_TABLES_WITH_TENANT]
+    assert rows, "no tenant tables found"
+    missing = [name for name, enabled, forced, has_policy in rows if not (enabled and forced and has_policy)]
+    assert missing == []
+    assert {r[0] for r in rows} == set(rls.tenant_tables())
+
+
+def test_the_application_role_is_not_superuser_and_cannot_bypass_rls(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        assert cursor.fetchone() == (False, False)
+
+
+def test_a_connection_without_the_setting_reads_zero_rows_from_every_tenant_table(cast):
+    with tenant_context(cast.a.tenant):
+        assert Partner.objects.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] in ("", None)
+    for table in rls.tenant_tables():
+        assert _count(table) == 0, table
+
+
+def test_with_the_setting_only_that_tenants_rows_are_visible(cast):
+    with tenant_context(cast.b.tenant):
+        assert _count("partners_partner") == 1
+        assert list(Partner.objects.values_list("code", flat=True)) == ["R100"]
+
+
+def test_writing_a_row_for_another_tenant_is_refused_by_the_database(cast):
+    with tenant_context(cast.a.tenant):
+        with pytest.raises(ProgrammingError, match="row-level security"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO partners_partner (tenant_id, code, name, type, country, region, tier, status,"
+                    " email, created_at, updated_at) VALUES (%s, 'X1', 'X', 'reseller', 'US', '', '', 'active',"
+                    " '', now(), now())",
+                    [cast.b.tenant.pk],
+                )
+
+
+def test_scoped_manager_fails_closed_without_a_tenant_context(cast):
+    with pytest.raises(TenantContextMissing):
+        list(Partner.objects.all())
+
+
+def test_saving_an_object_of_another_tenant_in_this_context_is_refused(cast):
+    with tenant_context(cast.a.tenant):
+        partner = Partner.objects.get(code="D100")
+    with tenant_context(cast.b.tenant), pytest.raises(ValueError, match="another tenant"):
+        partner.save()
