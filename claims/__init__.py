@@ -1,0 +1,1 @@
+"""Ship-and-debit: special pricing agreements, claims, claim lines and verdicts (later issue)."""

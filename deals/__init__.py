@@ -1,0 +1,1 @@
+"""Deal registration, end customers, direct opportunities, conflicts, leads and routing rules."""

@@ -1,0 +1,1 @@
+"""MDF and co-op funds: allocations, the fund ledger, requests and fund claims (later issue)."""

@@ -15,7 +15,7 @@ def partners_for_membership(membership: Membership) -> QuerySet[Partner]:
     (django-guardian object grants). Other vendor staff: every partner of the tenant."""
     qs = Partner.objects.all()
     if membership.is_partner:
-        return qs.filter(pk=membership.partner_id)
+        return qs.filter(pk=membership.partner_id or 0)
     if membership.assigned_partners_only:
         assigned = get_objects_for_user(
             membership.user, "partners.manage_partner", klass=qs, accept_global_perms=False

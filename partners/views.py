@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from partners.models import Partner
 from partners.selectors import get_partner_for_membership_or_404, partners_for_membership
 from prm.access import portal_view
 from prm.exports import export_response
+from prm.http import PortalRequest
 from prm.roles import Perm
 from prm.views import paginate
 
 
-def _filtered(request: HttpRequest):
+def _filtered(request: PortalRequest):
     qs = partners_for_membership(request.membership)
     q = request.GET.get("q", "").strip()
     if q:
@@ -27,7 +29,7 @@ def _filtered(request: HttpRequest):
 
 
 @portal_view(Perm.PARTNER_VIEW)
-def partner_list(request: HttpRequest) -> HttpResponse:
+def partner_list(request: PortalRequest) -> HttpResponseBase:
     if request.membership.is_partner:
         return redirect("partners:mine")
     qs = _filtered(request)
@@ -47,14 +49,14 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(Perm.PARTNER_VIEW)
-def partner_mine(request: HttpRequest) -> HttpResponse:
+def partner_mine(request: PortalRequest) -> HttpResponse:
     if not request.membership.is_partner:
         raise Http404
     return redirect("partners:detail", pk=request.membership.partner_id)
 
 
 @portal_view(Perm.PARTNER_VIEW)
-def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     members = partner.memberships.select_related("user").filter(is_active=True)
     return render(request, "partners/detail.html", {"partner": partner, "members": members})

@@ -1,0 +1,1 @@
+"""Point-of-sale and inventory data: uploads, column mappings, SKU cross-references, loading."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
@@ -42,7 +43,7 @@ def csv_rows(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
         yield writer.writerow([escape_cell(_text(v)) for v in row])
 
 
-def export_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
+def export_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponseBase:
     """A download of ``rows``: CSV streams; XLSX is written with openpyxl's write-only mode."""
     if filename.endswith(".xlsx"):
         return _xlsx_response(filename, headers, rows)

@@ -10,16 +10,18 @@ from prm.roles import PARTNER_ROLES, Role
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     role = forms.ChoiceField(label=_("Role"))
-    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None, required=False)
+    partner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Partner"), queryset=None, required=False
+    )
 
     def __init__(self, *args, membership, partners_qs, **kwargs):
         super().__init__(*args, **kwargs)
         if membership.is_partner:
-            self.fields["role"].choices = [(r.value, r.label) for r in Role if r in PARTNER_ROLES]
+            self.fields["role"].choices = [(r.value, r.label) for r in Role if r in PARTNER_ROLES]  # type: ignore[attr-defined]
             del self.fields["partner"]
         else:
-            self.fields["role"].choices = Role.choices
-            self.fields["partner"].queryset = partners_qs
+            self.fields["role"].choices = Role.choices  # type: ignore[attr-defined]
+            self.fields["partner"].queryset = partners_qs  # type: ignore[attr-defined]
             self.fields["partner"].help_text = _("Required for partner roles.")
 
 
@@ -62,4 +64,4 @@ class ReferenceImportForm(forms.Form):
 
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kinds
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from prm.roles import Perm, membership_has
@@ -13,7 +14,7 @@ from prm.roles import Perm, membership_has
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise
     url_name: str
     perm: Perm
     section: str = "main"  # main | admin

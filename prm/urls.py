@@ -25,6 +25,8 @@ urlpatterns = [
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("imports/", views.imports, name="imports"),
     path("partners/", include("partners.urls")),
+    path("deals/", include("deals.urls")),
+    path("pos/", include("posdata.urls")),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo/", views.brand_logo, name="brand_logo"),
 ]

@@ -28,6 +28,7 @@ from prm.audit.models import AuditEvent
 from prm.catalog.selectors import get_product_or_404, products_visible
 from prm.dashboard import panels_for
 from prm.forms import AuditFilterForm, InvitationForm, InvitationSignupForm, ReferenceImportForm
+from prm.http import AnyRequest, PortalRequest
 from prm.imports import IMPORT_KINDS, reference_import_start
 from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membership
 from prm.notifications import services as notification_services
@@ -45,12 +46,12 @@ def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
 
 
 @portal_view(Perm.DASHBOARD_VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: PortalRequest) -> HttpResponse:
     return render(request, "prm/home.html", {"panels": panels_for(request.membership)})
 
 
 @require_GET
-def switch_tenant(request: HttpRequest) -> HttpResponse:
+def switch_tenant(request: AnyRequest) -> HttpResponse:
     """The user's portals in every tenant where they are a member."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -63,7 +64,7 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(Perm.STAFF_VIEW)
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: PortalRequest) -> HttpResponse:
     membership = request.membership
     return render(
         request,
@@ -77,7 +78,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 @portal_view(Perm.STAFF_VIEW)
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: PortalRequest) -> HttpResponse:
     membership = request.membership
     form = InvitationForm(
         request.POST or None, membership=membership, partners_qs=partners_for_membership(membership)
@@ -100,7 +101,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 @portal_view(Perm.STAFF_VIEW)
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: PortalRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(invitations_visible_to(request.membership), pk=pk)
     try:
         account_services.invitation_revoke(invitation=invitation, acting_membership=request.membership)
@@ -112,7 +113,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: AnyRequest, token: str) -> HttpResponse:
     """Public landing page of an invitation link: sign up or sign in, then accept."""
     if request.tenant is None:
         raise PermissionDenied
@@ -156,14 +157,14 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @portal_view(Perm.DASHBOARD_VIEW)
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: PortalRequest) -> HttpResponse:
     return render(
         request, "prm/notifications.html", {"page": paginate(request, notifications_for_user(request.user))}
     )
 
 
 @portal_view(Perm.DASHBOARD_VIEW)
-def notifications_badge(request: HttpRequest) -> HttpResponse:
+def notifications_badge(request: PortalRequest) -> HttpResponse:
     return render(
         request, "prm/includes/notification_badge.html", {"unread_notifications": unread_count(request.user)}
     )
@@ -171,7 +172,7 @@ def notifications_badge(request: HttpRequest) -> HttpResponse:
 
 @portal_view(Perm.DASHBOARD_VIEW)
 @require_POST
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: PortalRequest, pk: int) -> HttpResponse:
     note = get_notification_for_user_or_404(request.user, pk)
     notification_services.notification_mark_read(notification=note, acting_user=request.user)
     target = note.url or "/notifications/"
@@ -182,7 +183,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.DASHBOARD_VIEW)
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: PortalRequest) -> HttpResponse:
     notification_services.notifications_mark_all_read(acting_user=request.user)
     return redirect("notifications")
 
@@ -191,20 +192,20 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(Perm.JOB_VIEW)
-def jobs(request: HttpRequest) -> HttpResponse:
+def jobs(request: PortalRequest) -> HttpResponse:
     return render(
         request, "prm/jobs.html", {"page": paginate(request, jobs_for_membership(request.membership))}
     )
 
 
 @portal_view(Perm.JOB_VIEW)
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: PortalRequest, pk: int) -> HttpResponse:
     job = get_job_for_membership_or_404(request.membership, pk)
     return render(request, "prm/job_detail.html", {"job": job})
 
 
 @portal_view(Perm.JOB_VIEW)
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: PortalRequest, pk: int) -> HttpResponse:
     """htmx fragment polled by the progress bar; HTTP 286 tells htmx to stop polling."""
     job = get_job_for_membership_or_404(request.membership, pk)
     response = render(request, "prm/includes/job_progress.html", {"job": job})
@@ -217,7 +218,7 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @portal_view(Perm.AUDIT_VIEW)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: PortalRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor")
     if form.is_valid():
@@ -239,7 +240,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(Perm.PRODUCT_VIEW)
-def products(request: HttpRequest) -> HttpResponse:
+def products(request: PortalRequest) -> HttpResponse:
     qs = products_visible()
     query = request.GET.get("q", "").strip()
     if query:
@@ -248,7 +249,7 @@ def products(request: HttpRequest) -> HttpResponse:
 
 
 @portal_view(Perm.PRODUCT_VIEW)
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_detail(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "prm/product_detail.html", {"product": get_product_or_404(pk)})
 
 
@@ -257,7 +258,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.DATA_IMPORT)
 @require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest) -> HttpResponse:
+def imports(request: PortalRequest) -> HttpResponse:
     form = ReferenceImportForm(
         request.POST or None, request.FILES or None, kinds=[(k, v.label) for k, v in IMPORT_KINDS.items()]
     )
@@ -280,7 +281,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def brand_css(request: HttpRequest) -> HttpResponse:
+def brand_css(request: AnyRequest) -> HttpResponse:
     """The tenant's colours as a stylesheet (the CSP forbids inline styles)."""
     if request.tenant is None:
         raise Http404
@@ -291,7 +292,7 @@ def brand_css(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def brand_logo(request: HttpRequest) -> HttpResponse:
+def brand_logo(request: AnyRequest) -> HttpResponse:
     if request.tenant is None or not request.tenant.logo:
         raise Http404
-    return FileResponse(request.tenant.logo.open("rb"))
+    return FileResponse(request.tenant.logo.open("rb"))  # type: ignore[return-value]

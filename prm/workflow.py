@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ class InvalidTransition(DomainError):
 
 
 def check_transition(
-    transitions: Mapping[str, frozenset[str] | set[str]], current: str, target: str, *, what: str
+    transitions: Mapping[Any, Collection[Any]], current: str, target: str, *, what: str
 ) -> None:
     if target not in transitions.get(current, ()):
         raise InvalidTransition(

@@ -1,0 +1,1 @@
+"""Rebate and SPIF programs, calculation runs, accruals and statements (later issue)."""

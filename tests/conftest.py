@@ -1,7 +1,7 @@
 """The tenant cast (STYLE.md) and helpers every test can reach.
 
 Tenant A (acme): vendor admin, channel manager, marketing manager, finance, partner P1 with an
-admin and a user, partner P2 with a user. Tenant B (globex): its own admin and partner admin.
+admin and a user, partner P2 with an admin and a user. Tenant B (globex): its own admin and partner admin.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def _member(side: TenantSide, key: str, role: Role, partner=None) -> None:
 @pytest.fixture
 def cast(db) -> Cast:
     a = TenantSide(tenant_create(slug="acme", name="Acme Industrial", currency="USD"), host="acme.localhost")
-    b = TenantSide(tenant_create(slug="globex", name="Globex Components", currency="EUR"), host="globex.localhost")
+    b = TenantSide(
+        tenant_create(slug="globex", name="Globex Components", currency="EUR"), host="globex.localhost"
+    )
     with tenant_context(a.tenant):
         a.partners["p1"] = PartnerFactory(code="D100", name="Northwind Distribution", type="distributor")
         a.partners["p2"] = PartnerFactory(code="D200", name="Contoso Supply", type="distributor")
@@ -94,6 +96,7 @@ def cast(db) -> Cast:
         _member(a, "finance", Role.FINANCE)
         _member(a, "p1_admin", Role.PARTNER_ADMIN, a.partners["p1"])
         _member(a, "p1_user", Role.PARTNER_USER, a.partners["p1"])
+        _member(a, "p2_admin", Role.PARTNER_ADMIN, a.partners["p2"])
         _member(a, "p2_user", Role.PARTNER_USER, a.partners["p2"])
         a.partners["product"] = ProductFactory(sku="PMP-100", currency="USD")
     with tenant_context(b.tenant):

@@ -89,8 +89,8 @@ class Membership(TenantModel):
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_one_per_tenant"),
             models.CheckConstraint(
                 condition=(
-                    models.Q(role__in=[r.value for r in PARTNER_ROLES], partner__isnull=False)
-                    | (~models.Q(role__in=[r.value for r in PARTNER_ROLES]) & models.Q(partner__isnull=True))
+                    models.Q(role__in=sorted(r.value for r in PARTNER_ROLES), partner__isnull=False)
+                    | (~models.Q(role__in=sorted(r.value for r in PARTNER_ROLES)) & models.Q(partner__isnull=True))
                 ),
                 name="membership_partner_iff_partner_role",
             ),

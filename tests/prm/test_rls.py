@@ -59,15 +59,18 @@ def test_with_the_setting_only_that_tenants_rows_are_visible(cast):
 
 
 def test_writing_a_row_for_another_tenant_is_refused_by_the_database(cast):
-    with tenant_context(cast.a.tenant):
-        with pytest.raises(ProgrammingError, match="row-level security"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO partners_partner (tenant_id, code, name, type, country, region, tier, status,"
-                    " email, created_at, updated_at) VALUES (%s, 'X1', 'X', 'reseller', 'US', '', '', 'active',"
-                    " '', now(), now())",
-                    [cast.b.tenant.pk],
-                )
+    with (
+        tenant_context(cast.a.tenant),
+        pytest.raises(ProgrammingError, match="row-level security"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO partners_partner (tenant_id, code, name, type, country, region, tier, status,"
+            " email, created_at, updated_at) VALUES (%s, 'X1', 'X', 'reseller', 'US', '', '', 'active',"
+            " '', now(), now())",
+            [cast.b.tenant.pk],
+        )
 
 
 def test_scoped_manager_fails_closed_without_a_tenant_context(cast):

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from prm.jobs.models import Job
+from prm.notifications.models import Notification
+from tests.sweep import Entry
+
+
+def _job(cast):
+    job = Job.objects.create(
+        kind="import:partners", partner=cast.a.partners["p1"], created_by=cast.a.users["p1_admin"]
+    )
+    return {"pk": job.pk}
+
+
+def _notification(cast):
+    note = Notification.objects.create(
+        recipient=cast.a.users["p1_user"], verb="test", message="Hello", url="/"
+    )
+    return {"pk": note.pk}
+
+
+def _invitation(cast):
+    from prm.accounts.models import Invitation
+
+    inv = Invitation.objects.create(
+        email="new@p1.test",
+        role="partner_user",
+        partner=cast.a.partners["p1"],
+        invited_by=cast.a.users["p1_admin"],
+    )
+    return {"pk": inv.pk}
+
+
+def _invitation_token(cast):
+    from prm.accounts.models import Invitation
+
+    inv = Invitation.objects.create(
+        email="tok@acme.test", role="channel_manager", invited_by=cast.a.users["admin"]
+    )
+    return {"token": inv.token}
+
+
+def _product(cast):
+    return {"pk": cast.a.partners["product"].pk}
+
+
+ENTRIES = {
+    "home": Entry(),
+    "switch_tenant": Entry(),
+    "invitation_accept": Entry(kwargs=_invitation_token, methods=("GET", "POST"), public=True),
+    "people": Entry(),
+    "invite": Entry(methods=("GET", "POST")),
+    "invitation_revoke": Entry(kwargs=_invitation, methods=("POST",), partner_owned=True),
+    "notifications": Entry(),
+    "notifications_badge": Entry(),
+    "notifications_read_all": Entry(methods=("POST",)),
+    "notification_open": Entry(kwargs=_notification, methods=("POST",), partner_owned=True),
+    "jobs": Entry(),
+    "job_detail": Entry(kwargs=_job, partner_owned=True),
+    "job_progress": Entry(kwargs=_job, partner_owned=True),
+    "audit": Entry(),
+    "products": Entry(),
+    "product_detail": Entry(kwargs=_product),
+    "imports": Entry(methods=("GET", "POST")),
+    "brand_css": Entry(public=True),
+    "brand_logo": Entry(public=True),
+    # Platform (bare base domain)
+    "platform:home": Entry(platform=True),
+}
