@@ -1,0 +1,35 @@
+"""Helpers for real-browser journeys (pytest-playwright + Debian's chromium + live_server).
+
+Tenant portals are reached at ``http://<slug>.localhost:<port>``: Chromium sends ``*.localhost``
+to the loopback interface, so the live server sees the tenant host.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.factories import PASSWORD
+
+
+def portal_url(live_server, slug: str, path: str = "/") -> str:
+    port = urlsplit(live_server.url).port
+    return f"http://{slug}.localhost:{port}{path}"
+
+
+def totp_now(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def login(page, live_server, slug: str, email: str, password: str = PASSWORD, totp_secret: str | None = None):
+    page.goto(portal_url(live_server, slug, "/accounts/login/"))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=auth-form] button[type=submit]")
+    if totp_secret:
+        page.wait_for_selector("input[name=code]")
+        page.fill("input[name=code]", totp_now(totp_secret))
+        page.click("[data-testid=auth-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=user-menu]")
