@@ -23,7 +23,7 @@ install: ## Install uv (if missing) and the locked dependencies into .venv
 	@$(UV) sync --frozen --quiet
 
 run: install ## Migrate, seed the demo, serve the portal on :8000 with a Celery worker and beat
-	@$(STACK) bash -c 'set -e; python manage.py migrate --noinput -v 0; python manage.py seed_demo --if-empty; exec honcho start -f Procfile'
+	@$(STACK) bash -c 'set -e; python manage.py migrate --noinput -v 0; python manage.py seed_demo --if-empty --quiet; exec honcho start -f Procfile'
 
 browser-deps: ## Install Debian's chromium for the browser tests (when missing and possible)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -9,6 +9,7 @@ class PrmConfig(AppConfig):
     def ready(self) -> None:
         from prm.catalog.resources import ProductResource
         from prm.imports import ImportKind, register_import_kind
+        from prm.roles import Perm
         from prm.tenancy import rls
 
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
@@ -28,5 +29,6 @@ class PrmConfig(AppConfig):
                     "gtin",
                 ),
                 required=("sku", "name", "category", "list_price", "currency"),
+                perm=Perm.PRODUCT_MANAGE,
             ),
         )

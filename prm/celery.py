@@ -25,6 +25,8 @@ class TenantTask(Task):
     abstract = True
     acks_late = True
     reject_on_worker_lost = True
+    # ``tenant_id`` is consumed by __call__, not by the task function: skip celery's signature check.
+    typing = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from prm.tenancy.context import tenant_context

@@ -31,6 +31,7 @@ class ImportKind:
     resource: type[ModelResource]
     columns: tuple[str, ...]
     required: tuple[str, ...]
+    perm: Perm = Perm.DATA_IMPORT  # who may import this kind in the portal
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {}
@@ -38,6 +39,13 @@ IMPORT_KINDS: dict[str, ImportKind] = {}
 
 def register_import_kind(name: str, kind: ImportKind) -> None:
     IMPORT_KINDS[name] = kind
+
+
+def import_kinds_for(membership) -> list[tuple[str, str]]:
+    """(name, label) of the kinds this member may import in the portal."""
+    return [
+        (name, kind.label) for name, kind in IMPORT_KINDS.items() if membership_has(membership, kind.perm)
+    ]
 
 
 def read_dataset(path: Path, fmt: str) -> tablib.Dataset:
@@ -114,9 +122,10 @@ def _errors_of(result) -> list[dict[str, Any]]:
 
 def reference_import_start(*, kind: str, upload, acting_membership) -> Job:
     """Portal upload: store the file, create the job, run it in the background."""
-    require(membership_has(acting_membership, Perm.DATA_IMPORT))
     if kind not in IMPORT_KINDS:
         raise DomainError(_("Unknown import kind."))
+    require(membership_has(acting_membership, Perm.DATA_IMPORT))
+    require(membership_has(acting_membership, IMPORT_KINDS[kind].perm))
     path, fmt, _sha = store_upload(upload, area="imports", max_bytes=50 * 1024 * 1024)
     with transaction.atomic():
         job = job_create(

@@ -29,7 +29,7 @@ from prm.catalog.selectors import get_product_or_404, products_visible
 from prm.dashboard import panels_for
 from prm.forms import AuditFilterForm, InvitationForm, InvitationSignupForm, ReferenceImportForm
 from prm.http import AnyRequest, PortalRequest
-from prm.imports import IMPORT_KINDS, reference_import_start
+from prm.imports import import_kinds_for, reference_import_start
 from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membership
 from prm.notifications import services as notification_services
 from prm.notifications.selectors import get_notification_for_user_or_404, notifications_for_user, unread_count
@@ -260,7 +260,7 @@ def product_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def imports(request: PortalRequest) -> HttpResponse:
     form = ReferenceImportForm(
-        request.POST or None, request.FILES or None, kinds=[(k, v.label) for k, v in IMPORT_KINDS.items()]
+        request.POST or None, request.FILES or None, kinds=import_kinds_for(request.membership)
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -90,7 +90,10 @@ class Membership(TenantModel):
             models.CheckConstraint(
                 condition=(
                     models.Q(role__in=sorted(r.value for r in PARTNER_ROLES), partner__isnull=False)
-                    | (~models.Q(role__in=sorted(r.value for r in PARTNER_ROLES)) & models.Q(partner__isnull=True))
+                    | (
+                        ~models.Q(role__in=sorted(r.value for r in PARTNER_ROLES))
+                        & models.Q(partner__isnull=True)
+                    )
                 ),
                 name="membership_partner_iff_partner_role",
             ),
