@@ -57,6 +57,27 @@ def people_panel(membership: Membership) -> Panel | None:
 
 
 @register_panel
+def notifications_panel(membership: Membership) -> Panel | None:
+    from prm.notifications.models import Notification
+
+    notes = list(Notification.objects.filter(recipient=membership.user)[:6])
+    unread = Notification.objects.filter(recipient=membership.user, read_at__isnull=True).count()
+    return Panel(
+        _("Notifications"), "prm/panels/notifications.html", {"notes": notes, "unread": unread}, order=80
+    )
+
+
+@register_panel
+def jobs_panel(membership: Membership) -> Panel | None:
+    from prm.jobs.selectors import jobs_for_membership
+
+    jobs = list(jobs_for_membership(membership)[:5])
+    if not jobs:
+        return None
+    return Panel(_("Recent jobs"), "prm/panels/jobs.html", {"jobs": jobs}, order=85)
+
+
+@register_panel
 def recent_activity_panel(membership: Membership) -> Panel | None:
     if not membership_has(membership, Perm.AUDIT_VIEW):
         return None

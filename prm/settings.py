@@ -138,6 +138,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("PRM_CACHE_PREFIX", default="prm"),
+        # Keys include the current tenant (prm/tenancy/cache.py).
+        "KEY_FUNCTION": "prm.tenancy.cache.make_key",
     }
 }
 
