@@ -20,9 +20,10 @@ class TenantCommand(BaseCommand):
             parser.add_argument("--json", action="store_true", help="Print exactly one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        slug = options.pop("tenant")
+        tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
-            raise CommandError(f"Unknown tenant {options['tenant']!r}.")
+            raise CommandError(f"Unknown tenant {slug!r}.")
         with tenant_context(tenant):
             self.handle_tenant(tenant, **options)
 
