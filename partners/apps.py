@@ -8,6 +8,7 @@ class PartnersConfig(AppConfig):
     def ready(self) -> None:
         from partners.resources import PartnerResource
         from prm.imports import ImportKind, register_import_kind
+        from prm.roles import Perm
 
         register_import_kind(
             "partners",
@@ -16,5 +17,6 @@ class PartnersConfig(AppConfig):
                 resource=PartnerResource,
                 columns=("code", "name", "type", "country", "region", "tier", "email"),
                 required=("code", "name", "type", "country"),
+                perm=Perm.PARTNER_MANAGE,
             ),
         )

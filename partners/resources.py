@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from import_export import resources
 
 from partners.models import Partner
+from prm.lib.import_widgets import raise_merged_errors
 
 
 class PartnerResource(resources.ModelResource):
@@ -31,6 +31,4 @@ class PartnerResource(resources.ModelResource):
         errors = dict(import_validation_errors or {})
         if instance.country and (len(instance.country) != 2 or not instance.country.isalpha()):
             errors.setdefault("country", []).append("Use a two-letter ISO country code, e.g. DE.")
-        if errors:
-            raise ValidationError(errors)
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        raise_merged_errors(errors, instance)

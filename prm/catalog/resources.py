@@ -3,20 +3,18 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, resources
 
 from prm.catalog.models import Product
+from prm.lib.import_widgets import StrictDecimalWidget, StrictIntegerWidget, raise_merged_errors
 
 
 class ProductResource(resources.ModelResource):
     """Catalog rows by natural key ``sku``: created or updated."""
 
-    list_price = fields.Field(
-        attribute="list_price", column_name="list_price", widget=widgets.DecimalWidget()
-    )
+    list_price = fields.Field(attribute="list_price", column_name="list_price", widget=StrictDecimalWidget())
     units_per_case = fields.Field(
-        attribute="units_per_case", column_name="units_per_case", widget=widgets.IntegerWidget()
+        attribute="units_per_case", column_name="units_per_case", widget=StrictIntegerWidget()
     )
 
     class Meta:
@@ -55,6 +53,4 @@ class ProductResource(resources.ModelResource):
             errors.setdefault("units_per_case", []).append("Units per case must be at least 1.")
         if instance.gtin and not re.fullmatch(r"\d{8}|\d{12,14}", instance.gtin):
             errors.setdefault("gtin", []).append("A GTIN has 8, 12, 13 or 14 digits.")
-        if errors:
-            raise ValidationError(errors)
-        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+        raise_merged_errors(errors, instance)

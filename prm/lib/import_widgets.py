@@ -1,0 +1,47 @@
+"""django-import-export widgets that report bad cells as field errors (with a clear message)
+instead of raw decimal exceptions, so import reports can name the column."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from import_export import widgets
+
+
+class StrictDecimalWidget(widgets.DecimalWidget):
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        try:
+            return Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a number.") from exc
+
+
+class StrictIntegerWidget(widgets.IntegerWidget):
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a whole number.") from exc
+        if number != number.to_integral_value():
+            raise ValueError(f"{value!r} is not a whole number.")
+        return int(number)
+
+
+def raise_merged_errors(errors: dict[str, list[str]], instance) -> None:
+    """Run the model's own validation and raise every problem of the row at once (the widget and
+    resource checks in ``errors`` plus ``full_clean``), keyed by column."""
+    from django.core.exceptions import ValidationError
+
+    merged = {key: list(messages) for key, messages in errors.items()}
+    try:
+        instance.full_clean(exclude=list(merged), validate_unique=False)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            merged.setdefault(key, []).extend(messages)
+    if merged:
+        raise ValidationError(merged)
