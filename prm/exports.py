@@ -40,14 +40,33 @@ def csv_rows(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([escape_cell(h) for h in headers])
     for row in rows:
-        yield writer.writerow([escape_cell(_text(v)) for v in row])
+        # Only text can smuggle a formula; numbers (negative amounts) stay numbers.
+        yield writer.writerow([_text(escape_cell(v)) for v in row])
+
+
+def _in_current_tenant(chunks: Iterator[str]) -> Iterator[str]:
+    """Stream inside the tenant context of the view: the server iterates the response after the
+    middleware has left the context, and row-level security would then return no rows."""
+    from prm.tenancy.context import current_tenant, tenant_context
+
+    tenant = current_tenant()  # captured now, while the view runs
+    if tenant is None:
+        return chunks
+
+    def stream() -> Iterator[str]:
+        with tenant_context(tenant):
+            yield from chunks
+
+    return stream()
 
 
 def export_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponseBase:
     """A download of ``rows``: CSV streams; XLSX is written with openpyxl's write-only mode."""
     if filename.endswith(".xlsx"):
         return _xlsx_response(filename, headers, rows)
-    response = StreamingHttpResponse(csv_rows(headers, rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _in_current_tenant(csv_rows(headers, rows)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

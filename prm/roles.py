@@ -43,6 +43,31 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     JOB_VIEW = "job.view"  # background jobs one started, or all jobs for staff
     DATA_IMPORT = "data.import"  # reference data imports (partners, products)
+    POS_VIEW = "pos.view"  # sell-through and inventory dashboards, uploads and data quality
+    POS_UPLOAD = "pos.upload"  # send POS and inventory files (partners: their own; staff: on behalf)
+    POS_REPLACE = "pos.replace"  # replace a partner's period with a corrected file
+    POS_MANAGE = "pos.manage"  # exception queue, SKU cross-references, re-processing
+    # partners: recruitment, programs, agreements, onboarding, enablement, scorecards
+    PROGRAM_MANAGE = "program.manage"  # programs, tiers, tier rules, agreement templates, checklists
+    APPLICATION_REVIEW = "application.review"  # review partner applications
+    AGREEMENT_SIGN = "agreement.sign"  # sign the partner agreement for one's own partner
+    PARTNER_PROFILE_EDIT = "partner.profile_edit"  # edit one's own company profile
+    PAYOUT_DETAILS_EDIT = "payout.edit"  # enter bank and tax details of one's own partner
+    PAYOUT_DETAILS_VIEW = "payout.view"  # see (masked) payout details
+    ENABLEMENT_VIEW = "enablement.view"  # resource library and training
+    ENABLEMENT_MANAGE = "enablement.manage"  # publish resources and courses
+    CERTIFICATION_VERIFY = "certification.verify"  # verify uploaded external certificates
+    TIER_PROPOSAL_DECIDE = "tier.decide"  # approve or reject tier promotions/demotions
+    ACCOUNT_MANAGER_ASSIGN = "partner.assign_manager"  # assign channel managers to partners
+    # deals: registration, conflicts, direct opportunities, leads
+    DEAL_VIEW = "deal.view"  # registrations (partner roles: their own partner's)
+    DEAL_REGISTER = "deal.register"  # register deals, request extensions, report won/lost
+    DEAL_REVIEW = "deal.review"  # review queue, approve/reject, extensions, pipeline and dashboard
+    DEAL_SETTINGS = "deal.settings"  # protection, SLAs, fuzzy threshold, lead routing defaults
+    OPPORTUNITY_MANAGE = "opportunity.manage"  # the vendor's direct opportunities
+    LEAD_VIEW = "lead.view"  # leads (partner roles: the ones offered to or owned by their partner)
+    LEAD_MANAGE = "lead.manage"  # create, import and route leads; routing rules
+    LEAD_RESPOND = "lead.respond"  # accept or decline a lead offered to one's partner
 
 
 _ALL = frozenset(Role)
@@ -59,6 +84,29 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.AUDIT_VIEW: frozenset({Role.VENDOR_ADMIN}),
     Perm.JOB_VIEW: _ALL,
     Perm.DATA_IMPORT: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.PROGRAM_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.APPLICATION_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.AGREEMENT_SIGN: frozenset({Role.PARTNER_ADMIN}),
+    Perm.PARTNER_PROFILE_EDIT: frozenset({Role.PARTNER_ADMIN}),
+    Perm.PAYOUT_DETAILS_EDIT: frozenset({Role.PARTNER_ADMIN}),
+    Perm.PAYOUT_DETAILS_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
+    Perm.ENABLEMENT_VIEW: _ALL,
+    Perm.ENABLEMENT_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.CERTIFICATION_VERIFY: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.TIER_PROPOSAL_DECIDE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.ACCOUNT_MANAGER_ASSIGN: frozenset({Role.VENDOR_ADMIN}),
+    Perm.POS_VIEW: _ALL,
+    Perm.POS_UPLOAD: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.POS_REPLACE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN}),
+    Perm.POS_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.DEAL_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.DEAL_REGISTER: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.DEAL_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.DEAL_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
+    Perm.OPPORTUNITY_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.LEAD_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.LEAD_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.LEAD_RESPOND: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -73,6 +121,29 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.AUDIT_VIEW: "Browse and filter the audit log",
     Perm.JOB_VIEW: "Follow background jobs (one's own; vendor staff: the tenant's)",
     Perm.DATA_IMPORT: "Import reference data files",
+    Perm.PROGRAM_MANAGE: "Define partner programs, tiers and benefits, tier rules, agreement templates and onboarding checklists",
+    Perm.APPLICATION_REVIEW: "Review partner applications: approve, reject, request more information",
+    Perm.AGREEMENT_SIGN: "Sign the partner agreement for one's own partner",
+    Perm.PARTNER_PROFILE_EDIT: "Edit one's own company profile",
+    Perm.PAYOUT_DETAILS_EDIT: "Enter the bank account and tax id of one's own partner",
+    Perm.PAYOUT_DETAILS_VIEW: "See payout details, masked (partner admins: their own partner's)",
+    Perm.ENABLEMENT_VIEW: "Use the resource library and training (partners: what their program and tier may see)",
+    Perm.ENABLEMENT_MANAGE: "Publish resources, courses and quizzes",
+    Perm.CERTIFICATION_VERIFY: "Verify or reject uploaded external certificates",
+    Perm.TIER_PROPOSAL_DECIDE: "Approve or reject proposed tier promotions and demotions",
+    Perm.ACCOUNT_MANAGER_ASSIGN: "Assign channel managers to partners as account managers",
+    Perm.POS_VIEW: "See sell-through and inventory dashboards, POS uploads and their data quality (partner roles: their own)",
+    Perm.POS_UPLOAD: "Upload POS and inventory files (partner roles: for their partner; staff: on a partner's behalf)",
+    Perm.POS_REPLACE: "Replace a partner's POS or inventory period with a corrected file",
+    Perm.POS_MANAGE: "Work the POS exception queue: map partner SKUs and re-process lines",
+    Perm.DEAL_VIEW: "See deal registrations (partner roles: their own partner's; finance: for incentives)",
+    Perm.DEAL_REGISTER: "Register deals for one's partner, attach files, request extensions, report won or lost",
+    Perm.DEAL_REVIEW: "Review registrations and conflicts, approve or reject, decide extensions; pipeline, dashboard and export",
+    Perm.DEAL_SETTINGS: "Set protection periods, review and lead SLAs, the near-match threshold and lead distribution",
+    Perm.OPPORTUNITY_MANAGE: "Create and import the vendor's direct opportunities",
+    Perm.LEAD_VIEW: "See leads (partner roles: those offered to or accepted by their partner)",
+    Perm.LEAD_MANAGE: "Create, import and route leads; define routing rules",
+    Perm.LEAD_RESPOND: "Accept or decline leads offered to one's partner",
 }
 
 

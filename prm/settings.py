@@ -160,11 +160,48 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 # django-celery-beat does not support Django 6.1: the schedule lives here. Each entry is a
 # dispatcher task that fans out one tenant-scoped task per active tenant.
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-expired-invitations": {
         "task": "prm.tasks.for_each_tenant",
         "schedule": 3600.0,
         "args": ("prm.tasks.expire_invitations",),
+    },
+    "partners-scorecards-nightly": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(hour=2, minute=15),
+        "args": ("partners.scorecards_nightly",),
+    },
+    "partners-onboarding-reminders": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("partners.onboarding_reminders",),
+    },
+    "partners-certification-reminders": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(hour=6, minute=30),
+        "args": ("partners.certification_reminders",),
+    },
+    "deals-expire-registrations": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(hour=0, minute=20),
+        "args": ("deals.expire_registrations",),
+    },
+    "deals-expiry-warnings": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(hour=7, minute=15),
+        "args": ("deals.expiry_warnings",),
+    },
+    "deals-review-sla": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(minute=5),
+        "args": ("deals.review_sla",),
+    },
+    "deals-lead-timeouts": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": crontab(minute="*/15"),
+        "args": ("deals.lead_timeouts",),
     },
 }
 
@@ -207,8 +244,9 @@ GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
 # --- Mail ---------------------------------------------------------------------------------------
-# EMAIL_URL: smtp://user:pass@host:587 (submission, STARTTLS), smtps://..., consolemail:// (default).
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# EMAIL_URL: smtp://user:pass@host:587 (submission, STARTTLS), smtps://..., consolemail:// (default;
+# in production the local MTA, smtp://localhost:25: the console backend would silently drop mail).
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://")
 _email_options = {
     "host": _email.get("EMAIL_HOST"),
     "port": _email.get("EMAIL_PORT"),

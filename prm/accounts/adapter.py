@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 
 
@@ -9,3 +11,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def _get_login_attempts_cache_key(self, request, **credentials: Any) -> str:
+        # allauth keys failed logins by host + login; users are global across tenant hosts, so
+        # the budget must be too (otherwise every tenant host would grant a fresh one).
+        return str(credentials.get("email", credentials.get("username", ""))).lower()

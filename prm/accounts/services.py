@@ -10,7 +10,6 @@ from prm.accounts.models import Invitation, Membership, User
 from prm.audit.services import audit
 from prm.notifications.services import notify
 from prm.roles import PARTNER_ROLES, STAFF_ROLES, Perm, Role, membership_has
-from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
 INVITATION_TRANSITIONS = {
@@ -36,6 +35,23 @@ def invitation_create(*, acting_membership: Membership, email: str, role: str, p
             raise DomainError(_("Choose the partner this person works for."))
         if role in STAFF_ROLES:
             partner = None
+    return _invitation_insert(acting_membership=acting_membership, email=email, role=role, partner=partner)
+
+
+def partner_invitation_create(
+    *, acting_membership: Membership, email: str, partner, role: str = Role.PARTNER_ADMIN
+) -> Invitation:
+    """Vendor staff who manage partners (channel managers, vendor admins) invite a person of one
+    partner, e.g. the contact of an approved partner application as its partner admin."""
+    email = email.strip().lower()
+    role = Role(role)
+    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_MANAGE))
+    if role not in PARTNER_ROLES or partner is None:
+        raise DomainError(_("Choose the partner this person works for."))
+    return _invitation_insert(acting_membership=acting_membership, email=email, role=role, partner=partner)
+
+
+def _invitation_insert(*, acting_membership: Membership, email: str, role: Role, partner) -> Invitation:
     if Membership.objects.filter(user__email=email).exists():
         raise DomainError(_("%(email)s is already a member of this portal.") % {"email": email})
     if Invitation.objects.filter(
@@ -52,14 +68,16 @@ def invitation_create(*, acting_membership: Membership, email: str, role: str, p
             obj=invitation,
             after={"email": email, "role": role, "partner": partner.pk if partner else None},
         )
-        transaction.on_commit(lambda: _send_invitation_email(invitation.pk))
+        # Capture the tenant now: the commit may happen after the tenant context has ended.
+        tenant_id = invitation.tenant_id
+        transaction.on_commit(lambda: _send_invitation_email(tenant_id, invitation.pk))
     return invitation
 
 
-def _send_invitation_email(invitation_id: int) -> None:
+def _send_invitation_email(tenant_id: int, invitation_id: int) -> None:
     from prm.accounts.tasks import send_invitation_email
 
-    send_invitation_email.delay(tenant_id=require_tenant().pk, invitation_id=invitation_id)
+    send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation_id)
 
 
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:

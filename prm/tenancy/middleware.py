@@ -42,6 +42,16 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from prm.audit.services import current_ip
+
+        # Audit events record the client address of the request that caused them.
+        ip_token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self._resolve(request)
+        finally:
+            current_ip.reset(ip_token)
+
+    def _resolve(self, request: HttpRequest) -> HttpResponse:
         host = normalise_host(request.get_host())
         if is_platform_host(host):
             request.tenant = None  # type: ignore[attr-defined]
