@@ -67,15 +67,13 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def store_upload(upload: IO[bytes], *, area: str, max_bytes: int | None = None) -> tuple[Path, str, str]:
-    """Stream an upload to ``MEDIA_ROOT/tenants/<tenant>/<area>/``; check size and content.
-
-    Returns (path, detected format, sha256). The stored name is random: user-supplied names
-    never reach the file system.
-    """
-    tenant = require_tenant()
+def _stream_to_tenant_area(
+    upload: IO[bytes], *, area: str, max_bytes: int | None
+) -> tuple[Path, int, bytes, str]:
+    """Stream an upload to a random name under the tenant's ``area`` folder, enforcing the size
+    limit while reading. Returns (path, size, first bytes for sniffing, sha256)."""
     limit = max_bytes or settings.PRM_UPLOAD_MAX_BYTES
-    folder = Path(settings.MEDIA_ROOT) / "tenants" / f"{tenant.pk}-{tenant.slug}" / area
+    folder = tenant_folder() / area
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / uuid.uuid4().hex
     digest = hashlib.sha256()
@@ -98,6 +96,14 @@ def store_upload(upload: IO[bytes], *, area: str, max_bytes: int | None = None) 
     if size == 0:
         target.unlink(missing_ok=True)
         raise UploadRejected(_("The file is empty."))
+    return target, size, head, digest.hexdigest()
+
+
+def store_upload(upload: IO[bytes], *, area: str, max_bytes: int | None = None) -> tuple[Path, str, str]:
+    """Store a data file (CSV or XLSX) under ``MEDIA_ROOT/tenants/<tenant>/<area>/``; check size
+    and content. Returns (path, detected format, sha256). The stored name is random:
+    user-supplied names never reach the file system."""
+    target, _size, head, sha256 = _stream_to_tenant_area(upload, area=area, max_bytes=max_bytes)
     try:
         fmt = detect_format(head)
         if fmt == "xlsx":
@@ -107,7 +113,7 @@ def store_upload(upload: IO[bytes], *, area: str, max_bytes: int | None = None) 
         raise
     final = target.with_suffix(f".{fmt}")
     target.rename(final)
-    return final, fmt, digest.hexdigest()
+    return final, fmt, sha256
 
 
 def open_text(path: Path) -> IO[str]:
@@ -187,30 +193,7 @@ def store_document(
 ) -> dict[str, str | int]:  # fmt: skip
     """Store an uploaded document after checking its size and its content type (by bytes).
     Returns {"path" (relative to MEDIA_ROOT), "content_type", "size", "sha256"}."""
-    limit = max_bytes or settings.PRM_UPLOAD_MAX_BYTES
-    folder = tenant_folder() / area
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / uuid.uuid4().hex
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1024 * 1024), b"")
-    with target.open("wb") as out:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise UploadRejected(
-                    _("The file is larger than the limit of %(mb)d MB.") % {"mb": limit // (1024 * 1024)}
-                )
-            if len(head) < SNIFF_BYTES:
-                head += chunk[: SNIFF_BYTES - len(head)]
-            digest.update(chunk)
-            out.write(chunk)
-    if size == 0:
-        target.unlink(missing_ok=True)
-        raise UploadRejected(_("The file is empty."))
+    target, size, head, sha256 = _stream_to_tenant_area(upload, area=area, max_bytes=max_bytes)
     try:
         content_type, suffix = _document_type(target, head, kinds)
     except UploadRejected:
@@ -222,7 +205,7 @@ def store_document(
         "path": _relative(final),
         "content_type": content_type,
         "size": size,
-        "sha256": digest.hexdigest(),
+        "sha256": sha256,
     }
 
 

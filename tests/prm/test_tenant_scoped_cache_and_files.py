@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -14,17 +15,19 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_same_cache_key_in_two_tenants_names_two_entries(cast):
+    # A fresh key per run: tenant ids repeat across test databases, the Redis server does not.
+    key = f"dashboard:counts:{uuid.uuid4().hex}"
     with tenant_context(cast.a.tenant):
-        cache.set("dashboard:counts", "acme-value", 60)
+        cache.set(key, "acme-value", 60)
     with tenant_context(cast.b.tenant):
-        assert cache.get("dashboard:counts") is None
-        cache.set("dashboard:counts", "globex-value", 60)
+        assert cache.get(key) is None
+        cache.set(key, "globex-value", 60)
     with tenant_context(cast.a.tenant):
-        assert cache.get("dashboard:counts") == "acme-value"
+        assert cache.get(key) == "acme-value"
     with tenant_context(cast.b.tenant):
-        assert cache.get("dashboard:counts") == "globex-value"
+        assert cache.get(key) == "globex-value"
     # Outside any tenant (platform pages) the key is a third, separate entry.
-    assert cache.get("dashboard:counts") is None
+    assert cache.get(key) is None
 
 
 def test_cache_key_names_the_tenant(cast):
