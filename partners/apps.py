@@ -6,9 +6,17 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        import partners.kpis  # noqa: F401  (registers the built-in KPI providers)
+        from partners.panels import channel_panel, partner_status_panel
         from partners.resources import PartnerResource
+        from partners.seed import seed_partners
+        from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
+        from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.seed import register_seed_step
 
         register_import_kind(
             "partners",
@@ -20,3 +28,25 @@ class PartnersConfig(AppConfig):
                 perm=Perm.PARTNER_MANAGE,
             ),
         )
+        register_nav(
+            NavItem(
+                _("Agreement"), "partners:agreement_current", Perm.PARTNER_VIEW, audience="partner", order=11
+            )
+        )
+        register_nav(
+            NavItem(
+                _("Applications"),
+                "partners:applications",
+                Perm.APPLICATION_REVIEW,
+                audience="staff",
+                order=11,
+            )
+        )
+        register_nav(NavItem(_("Training"), "partners:courses", Perm.ENABLEMENT_VIEW, order=60))
+        register_nav(NavItem(_("Resources"), "partners:resources", Perm.ENABLEMENT_VIEW, order=61))
+        register_nav(
+            NavItem(_("Programs"), "partners:programs", Perm.PROGRAM_MANAGE, section="admin", order=15)
+        )
+        register_panel(partner_status_panel)
+        register_panel(channel_panel)
+        register_seed_step(seed_partners)

@@ -1,10 +1,68 @@
 from django.urls import path
 
-from partners import views
+from partners.views import agreements, directory, enablement, performance, recruitment
 
 app_name = "partners"
 urlpatterns = [
-    path("", views.partner_list, name="list"),
-    path("mine/", views.partner_mine, name="mine"),
-    path("<int:pk>/", views.partner_detail, name="detail"),
+    # Directory and partner 360
+    path("", directory.partner_list, name="list"),
+    path("mine/", directory.partner_mine, name="mine"),
+    path("contacts/export/", directory.contacts_export, name="contacts_export"),
+    path("<int:pk>/", directory.partner_detail, name="detail"),
+    path("<int:pk>/edit/", directory.partner_edit, name="edit"),
+    path("<int:pk>/managers/", directory.partner_manager_add, name="manager_add"),
+    path("<int:pk>/managers/<int:user_id>/remove/", directory.partner_manager_remove, name="manager_remove"),
+    path("<int:pk>/onboarding/", performance.onboarding, name="onboarding"),
+    path("<int:pk>/payout/", performance.payout, name="payout"),
+    path("<int:pk>/scorecard/", performance.scorecard, name="scorecard"),
+    path("<int:pk>/scorecard/recalculate/", performance.scorecard_recalculate, name="scorecard_recalculate"),
+    path("scorecards/recalculate/", performance.scorecards_recalculate_all, name="scorecards_recalculate"),
+    path("tier-proposals/", performance.proposal_list, name="proposals"),
+    path("tier-proposals/<int:pk>/approve/", performance.proposal_approve, name="proposal_approve"),
+    path("tier-proposals/<int:pk>/reject/", performance.proposal_reject, name="proposal_reject"),
+    # Recruitment (apply/ and amend are public)
+    path("apply/", recruitment.apply, name="apply"),
+    path("apply/thanks/", recruitment.apply_thanks, name="apply_thanks"),
+    path("apply/amend/<str:token>/", recruitment.apply_amend, name="apply_amend"),
+    path("applications/", recruitment.application_list, name="applications"),
+    path("applications/<int:pk>/", recruitment.application_detail, name="application_detail"),
+    path("applications/<int:pk>/approve/", recruitment.application_approve_view, name="application_approve"),
+    path("applications/<int:pk>/reject/", recruitment.application_reject_view, name="application_reject"),
+    path(
+        "applications/<int:pk>/request-info/",
+        recruitment.application_request_info_view,
+        name="application_request_info",
+    ),
+    # Programs, tiers, agreements
+    path("programs/", agreements.program_list, name="programs"),
+    path("programs/<int:pk>/", agreements.program_detail, name="program_detail"),
+    path("programs/<int:pk>/agreement/new/", agreements.template_new, name="template_new"),
+    path("tiers/<int:pk>/edit/", agreements.tier_edit, name="tier_edit"),
+    path("agreement-templates/<int:pk>/", agreements.template_detail, name="template_detail"),
+    path("agreement-templates/<int:pk>/publish/", agreements.template_publish, name="template_publish"),
+    path("agreement/", agreements.agreement_current, name="agreement_current"),
+    path("agreements/<int:pk>/sign/", agreements.agreement_sign_view, name="agreement_sign"),
+    path("agreements/<int:pk>/document.pdf", agreements.agreement_document, name="agreement_document"),
+    path("agreements/<int:pk>/signed.pdf", agreements.agreement_signed_pdf, name="agreement_signed_pdf"),
+    # Enablement
+    path("resources/", enablement.resource_list, name="resources"),
+    path("resources/new/", enablement.resource_new, name="resource_new"),
+    path("resources/<int:pk>/", enablement.resource_detail, name="resource_detail"),
+    path("resources/<int:pk>/download/", enablement.resource_file, name="resource_download"),
+    path("training/", enablement.course_list, name="courses"),
+    path("training/new/", enablement.course_new, name="course_new"),
+    path("training/<int:pk>/", enablement.course_detail, name="course_detail"),
+    path("training/<int:pk>/quiz/", enablement.course_quiz, name="course_quiz"),
+    path("training/<int:pk>/lessons/new/", enablement.lesson_new, name="lesson_new"),
+    path("training/<int:pk>/questions/new/", enablement.question_new, name="question_new"),
+    path("lessons/<int:pk>/attachment/", enablement.lesson_file, name="lesson_file"),
+    path("certifications/", enablement.certification_list, name="certifications"),
+    path("certifications/upload/", enablement.certification_upload, name="certification_upload"),
+    path("certifications/<int:pk>/file/", enablement.certification_file, name="certification_file"),
+    path(
+        "certifications/<int:pk>/verify/", enablement.certification_verify_view, name="certification_verify"
+    ),
+    path(
+        "certifications/<int:pk>/reject/", enablement.certification_reject_view, name="certification_reject"
+    ),
 ]

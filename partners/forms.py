@@ -1,0 +1,246 @@
+"""Forms of the partners app (input parsing only; the services decide)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Kpi, Partner, Program, Resource, RevenueBand
+
+
+def expertise_choices() -> list[tuple[str, str]]:
+    from prm.catalog.models import Product
+
+    categories = (
+        Product.objects.filter(is_active=True)
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+    return [(c, c.replace("_", " ").capitalize()) for c in categories]
+
+
+class ApplicationForm(forms.Form):
+    company = forms.CharField(label=_("Company"), max_length=200)
+    website = forms.URLField(label=_("Website"), assume_scheme="https")
+    country = forms.CharField(label=_("Country (ISO code, e.g. DE)"), min_length=2, max_length=2)
+    region = forms.CharField(label=_("Region"), max_length=64, required=False)
+    type = forms.ChoiceField(label=_("Partner type"), choices=Partner.Type.choices)
+    expertise = forms.MultipleChoiceField(
+        label=_("Expertise (product categories)"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    revenue_band = forms.ChoiceField(label=_("Annual revenue"), choices=RevenueBand.choices)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200)
+    contact_email = forms.EmailField(label=_("Contact e-mail"))
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    message = forms.CharField(
+        label=_("Anything else we should know?"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    # Honeypot: hidden from people by CSS; bots fill every field.
+    fax_number = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expertise"].choices = expertise_choices()  # type: ignore[attr-defined]
+
+    def clean_country(self) -> str:
+        value = self.cleaned_data["country"].strip().upper()
+        if not value.isalpha():
+            raise forms.ValidationError(_("Use a two-letter ISO country code, e.g. DE."))
+        return value
+
+    def clean_contact_email(self) -> str:
+        return self.cleaned_data["contact_email"].strip().lower()
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("fax_number"))
+
+
+class ApproveForm(forms.Form):
+    program: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Program"), queryset=None, required=False
+    )
+    code = forms.CharField(label=_("Partner code (empty: generated)"), max_length=32, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.all()  # type: ignore[attr-defined]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class InfoRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("What do you need to know?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class ProfileForm(forms.ModelForm):
+    expertise = forms.MultipleChoiceField(
+        label=_("Expertise"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["name", "website", "phone", "address", "city", "postal_code", "region", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expertise"].choices = expertise_choices()  # type: ignore[attr-defined]
+        self.fields["expertise"].initial = self.instance.expertise
+
+
+class PayoutForm(forms.Form):
+    account_holder = forms.CharField(label=_("Account holder"), max_length=200)
+    account_number = forms.CharField(
+        label=_("IBAN or account number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    bank_code = forms.CharField(label=_("BIC / SWIFT or routing number"), max_length=34, required=False)
+    tax_id = forms.CharField(
+        label=_("Tax id"), max_length=64, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+
+class SignForm(forms.Form):
+    signer_name = forms.CharField(label=_("Type your full name"), max_length=200)
+    consent = forms.BooleanField(
+        label=_("I have read this agreement, I agree to it, and I am authorised to sign it for my company."),
+    )
+    document_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class TierForm(forms.Form):
+    registration_discount_pct = forms.DecimalField(
+        label=_("Deal registration discount %"), min_value=0, max_value=100, decimal_places=2
+    )
+    mdf_eligible = forms.BooleanField(label=_("MDF eligible"), required=False)
+    rebate_eligible = forms.BooleanField(label=_("Rebate eligible"), required=False)
+    lead_priority = forms.IntegerField(label=_("Lead priority"), min_value=0, max_value=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kpi in Kpi:
+            self.fields[f"rule_{kpi.value}"] = forms.DecimalField(
+                label=_("Rule: %(kpi)s") % {"kpi": kpi.label},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                help_text=_("at most")
+                if kpi.value == Kpi.OVERDUE_ONBOARDING
+                else _("at least; empty: no rule"),
+            )
+
+
+class ProgramForm(forms.Form):
+    code = forms.SlugField(label=_("Code"), max_length=40)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_default = forms.BooleanField(label=_("Applicants join this program"), required=False)
+
+
+class AgreementTemplateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_(
+            "Merge fields: {{ partner_name }}, {{ partner_code }}, {{ partner_address }}, {{ partner_country }}, {{ tier }}, {{ program }}, {{ vendor }}, {{ effective_date }}, {{ today }}"
+        ),
+    )
+    requires_resign = forms.BooleanField(
+        label=_("Partners must sign this version again"), required=False, initial=True
+    )
+
+
+class ResourceForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
+    category = forms.CharField(label=_("Category"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    program: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Program (empty: all)"), queryset=None, required=False
+    )
+    min_tier_rank = forms.IntegerField(label=_("Lowest tier rank (0: every tier)"), min_value=0, initial=0)
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.all()  # type: ignore[attr-defined]
+
+
+class VersionForm(forms.Form):
+    file = forms.FileField(label=_("New version"))
+    notes = forms.CharField(label=_("What changed"), max_length=300, required=False)
+
+
+class CourseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    certification_name = forms.CharField(label=_("Certification awarded"), max_length=200)
+    pass_mark = forms.IntegerField(label=_("Pass mark %"), min_value=1, max_value=100, initial=80)
+    validity_months = forms.IntegerField(
+        label=_("Valid for (months)"), min_value=1, max_value=120, initial=24
+    )
+    program: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Program (empty: all)"), queryset=None, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.all()  # type: ignore[attr-defined]
+
+
+class LessonForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
+    file = forms.FileField(label=_("Attachment"), required=False)
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(label=_("Question"), max_length=500)
+    choices = forms.CharField(
+        label=_("Answers, one per line; mark the correct one with a leading *"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def parsed_choices(self) -> list[tuple[str, bool]]:
+        lines = [line.strip() for line in self.cleaned_data["choices"].splitlines() if line.strip()]
+        return [(line.lstrip("*").strip(), line.startswith("*")) for line in lines]
+
+
+class CertificateUploadForm(forms.Form):
+    name = forms.CharField(label=_("Certification"), max_length=200)
+    issued_on = forms.DateField(label=_("Issued on"), widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}))
+    file = forms.FileField(label=_("Certificate (PDF or image)"))
+
+
+class AssignManagerForm(forms.Form):
+    manager: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Channel manager"), queryset=None)
+
+    def __init__(self, *args, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = managers  # type: ignore[attr-defined]
+        self.fields["manager"].label_from_instance = lambda m: (
+            f"{m.user.full_name or m.user.email} ({m.get_role_display()})"
+        )  # type: ignore[attr-defined]

@@ -1,0 +1,275 @@
+"""Onboarding: the checklist's automatic completion, the company profile, payout details,
+account managers, and overdue reminders."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from partners.fields import mask
+from partners.models import Certification, OnboardingItem, OnboardingStep, Partner, PayoutDetails
+from partners.selectors import account_managers, agreement_signed
+from prm.accounts.models import Invitation, Membership
+from prm.audit.services import audit
+from prm.notifications.services import notify
+from prm.roles import Perm, Role, membership_has
+from prm.workflow import DomainError, require
+
+K = OnboardingStep.Kind
+
+
+def partner_staff_recipients(partner: Partner) -> list:
+    """Who hears about a partner on the vendor side: its account managers, else channel managers."""
+    managers = account_managers(partner)
+    if managers:
+        return managers
+    return [
+        m.user
+        for m in Membership.objects.select_related("user").filter(
+            role=Role.CHANNEL_MANAGER, is_active=True, assigned_partners_only=False
+        )
+    ]
+
+
+def partner_admins(partner: Partner) -> list:
+    return [
+        m.user
+        for m in Membership.objects.select_related("user").filter(
+            partner=partner, role=Role.PARTNER_ADMIN, is_active=True
+        )
+    ]
+
+
+def _step_done(kind: str, partner: Partner) -> bool:
+    if kind == K.SIGN_AGREEMENT:
+        return agreement_signed(partner)
+    if kind == K.COMPANY_PROFILE:
+        return partner.profile_complete
+    if kind == K.PAYOUT_DETAILS:
+        return PayoutDetails.objects.filter(partner=partner).exists()
+    if kind == K.INVITE_COLLEAGUES:
+        members = Membership.objects.filter(partner=partner, is_active=True).count()
+        pending = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING).count()
+        return members + pending >= 2
+    if kind == K.CERTIFICATION:
+        today = timezone.localdate()
+        return Certification.objects.filter(
+            partner=partner, status=Certification.Status.VALID, issued_on__lte=today, expires_on__gte=today
+        ).exists()
+    return False
+
+
+def onboarding_refresh(*, partner: Partner) -> int:
+    """Mark checklist items done whose condition now holds (and reopen the agreement item when a
+    new version must be signed). Returns the number of items that changed."""
+    changed = 0
+    partner.refresh_from_db()
+    for item in OnboardingItem.objects.select_related("step").filter(partner=partner):
+        done = _step_done(item.step.kind, partner)
+        if done and item.completed_at is None:
+            item.completed_at = timezone.now()
+        elif not done and item.completed_at is not None and item.step.kind == K.SIGN_AGREEMENT:
+            item.completed_at = None
+        else:
+            continue
+        item.save(update_fields=["completed_at"])
+        audit(
+            actor=None,
+            action="onboarding.complete" if done else "onboarding.reopen",
+            obj=item,
+            after={"step": item.step.kind, "partner": partner.pk},
+        )
+        changed += 1
+    return changed
+
+
+PROFILE_FIELDS = [
+    "name",
+    "website",
+    "phone",
+    "address",
+    "city",
+    "postal_code",
+    "region",
+    "description",
+    "expertise",
+]
+
+
+def partner_profile_update(*, partner: Partner, acting_membership: Membership, data: dict) -> Partner:
+    """The partner admin (own partner) or vendor staff who manage partners edit the company profile."""
+    if acting_membership.is_partner:
+        require(membership_has(acting_membership, Perm.PARTNER_PROFILE_EDIT))
+        require(acting_membership.partner_id == partner.pk)
+    else:
+        require(membership_has(acting_membership, Perm.PARTNER_MANAGE))
+    with transaction.atomic():
+        locked = Partner.objects.select_for_update().get(pk=partner.pk)
+        fields = [f for f in PROFILE_FIELDS if f in data and data[f] != getattr(locked, f)]
+        if not fields:
+            return locked
+        before = {f: getattr(locked, f) for f in fields}
+        for field in fields:
+            setattr(locked, field, data[field])
+        locked.save(update_fields=[*fields, "updated_at"])
+        audit(
+            actor=acting_membership.user,
+            action="partner.profile_update",
+            obj=locked,
+            before=before,
+            after={f: getattr(locked, f) for f in fields},
+        )
+        onboarding_refresh(partner=locked)
+    return locked
+
+
+_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
+
+
+def iban_is_valid(value: str) -> bool:
+    compact = "".join(value.split()).upper()
+    if not _IBAN.match(compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def payout_details_update(
+    *,
+    partner: Partner,
+    acting_membership: Membership,
+    account_holder: str,
+    account_number: str,
+    bank_code: str = "",
+    tax_id: str,
+) -> PayoutDetails:
+    """Enter or change the partner's bank and tax details (encrypted at rest). Every change is
+    audited with masked values and notified to finance."""
+    require(
+        membership_has(acting_membership, Perm.PAYOUT_DETAILS_EDIT)
+        and acting_membership.partner_id == partner.pk
+    )
+    account_holder, tax_id, bank_code = account_holder.strip(), tax_id.strip(), bank_code.strip()
+    account_number = " ".join(account_number.split()).upper()
+    if not (account_holder and account_number and tax_id):
+        raise DomainError(_("Account holder, account number and tax id are required."))
+    compact = account_number.replace(" ", "")
+    if compact[:2].isalpha() and not iban_is_valid(compact):
+        raise DomainError(_("This IBAN is not valid (check digits do not match)."))
+    if not compact[:2].isalpha() and not re.fullmatch(r"[0-9\-]{4,34}", compact):
+        raise DomainError(_("Enter an IBAN or an account number of digits."))
+    with transaction.atomic():
+        Partner.objects.select_for_update().get(pk=partner.pk)
+        details = PayoutDetails.objects.filter(partner=partner).first()
+        before = details.masked() if details else None
+        if details is None:
+            details = PayoutDetails(partner=partner)
+        details.account_holder = account_holder
+        details.account_number = compact
+        details.bank_code = bank_code
+        details.tax_id = tax_id
+        details.updated_by = acting_membership.user
+        details.save()
+        after = details.masked()
+        audit(
+            actor=acting_membership.user,
+            action="payout_details.update",
+            obj=details,
+            before=before,
+            after=after,
+        )
+        finance = [
+            m.user
+            for m in Membership.objects.select_related("user").filter(role=Role.FINANCE, is_active=True)
+        ]
+        notify(
+            recipients=finance,
+            verb="payout_details.changed",
+            message=_("%(partner)s changed its payout details (account %(account)s).")
+            % {"partner": partner.name, "account": mask(compact)},
+            url=f"/partners/{partner.pk}/",
+        )
+        onboarding_refresh(partner=partner)
+    return details
+
+
+def partner_manager_assign(*, partner: Partner, manager: Membership, acting_membership: Membership) -> None:
+    """Make a channel manager an account manager of the partner (django-guardian object grant)."""
+    require(
+        acting_membership.is_staff_member and membership_has(acting_membership, Perm.ACCOUNT_MANAGER_ASSIGN)
+    )
+    if manager.role not in {Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN}:
+        raise DomainError(_("Only channel managers can be account managers."))
+    with transaction.atomic():
+        Partner.objects.select_for_update().get(pk=partner.pk)
+        if manager.user in account_managers(partner):
+            raise DomainError(_("%(user)s already manages this partner.") % {"user": manager.user})
+        assign_perm("partners.manage_partner", manager.user, partner)
+        audit(
+            actor=acting_membership.user,
+            action="partner.manager_assign",
+            obj=partner,
+            after={"manager": manager.user.email},
+        )
+        notify(
+            recipients=[manager.user],
+            verb="partner.assigned",
+            message=_("You are now account manager of %(partner)s.") % {"partner": partner.name},
+            url=f"/partners/{partner.pk}/",
+        )
+
+
+def partner_manager_unassign(*, partner: Partner, manager_user, acting_membership: Membership) -> None:
+    require(
+        acting_membership.is_staff_member and membership_has(acting_membership, Perm.ACCOUNT_MANAGER_ASSIGN)
+    )
+    with transaction.atomic():
+        Partner.objects.select_for_update().get(pk=partner.pk)
+        if manager_user not in account_managers(partner):
+            raise DomainError(_("This person does not manage the partner."))
+        remove_perm("partners.manage_partner", manager_user, partner)
+        audit(
+            actor=acting_membership.user,
+            action="partner.manager_unassign",
+            obj=partner,
+            before={"manager": manager_user.email},
+        )
+
+
+REMINDER_INTERVAL_DAYS = 7
+
+
+def onboarding_send_reminders(*, today=None) -> int:
+    """Remind partner admins and account managers of overdue checklist items, at most once a week
+    per item (idempotent within a day)."""
+    today = today or timezone.localdate()
+    items = (
+        OnboardingItem.objects.select_related("partner", "step")
+        .filter(completed_at__isnull=True, due_date__lt=today)
+        .filter(
+            Q(last_reminded_on__isnull=True)
+            | Q(last_reminded_on__lte=today - timedelta(days=REMINDER_INTERVAL_DAYS))
+        )
+    )
+    by_partner: dict[int, list[OnboardingItem]] = {}
+    for item in items:
+        by_partner.setdefault(item.partner_id, []).append(item)
+    for partner_items in by_partner.values():
+        partner = partner_items[0].partner
+        with transaction.atomic():
+            titles = ", ".join(i.step.title for i in partner_items)
+            notify(
+                recipients=partner_admins(partner) + partner_staff_recipients(partner),
+                verb="onboarding.overdue",
+                message=_("%(partner)s: overdue onboarding items: %(items)s")
+                % {"partner": partner.name, "items": titles},
+                url=f"/partners/{partner.pk}/onboarding/",
+            )
+            OnboardingItem.objects.filter(pk__in=[i.pk for i in partner_items]).update(last_reminded_on=today)
+    return sum(len(v) for v in by_partner.values())

@@ -1,0 +1,305 @@
+"""Scorecards: KPI snapshots per partner, tier qualification, and tier change proposals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners.kpis import kpi_values
+from partners.models import Kpi, Partner, Scorecard, Tier, TierProposal
+from partners.services.programs import partner_set_tier
+from prm.accounts.models import Membership
+from prm.audit.services import audit
+from prm.jobs.models import Job
+from prm.jobs.services import job_create, job_enqueue
+from prm.notifications.services import notify
+from prm.roles import Perm, membership_has
+from prm.tenancy.context import require_tenant
+from prm.workflow import check_transition, require
+
+P = TierProposal.Status
+PROPOSAL_TRANSITIONS = {P.PENDING: frozenset({P.APPROVED, P.REJECTED, P.WITHDRAWN})}
+SCORED_STATUSES = [Partner.Status.ACTIVE, Partner.Status.ONBOARDING]
+CHUNK = 500
+
+
+def periods(as_of: date) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The last 12 months up to ``as_of`` (inclusive) and the 12 months before them."""
+    start = as_of - timedelta(days=364)
+    prev_end = start - timedelta(days=1)
+    return (start, as_of), (prev_end - timedelta(days=364), prev_end)
+
+
+def qualified_tier(tiers: Sequence[Tier], values: dict[str, Decimal]) -> Tier | None:
+    """The highest tier whose every rule holds; the entry tier is the floor."""
+    if not tiers:
+        return None
+    best = tiers[0]
+    for tier in tiers[1:]:
+        if all(rule.is_met(values.get(rule.kpi, Decimal("0"))) for rule in tier.requirements.all()):
+            best = tier
+    return best
+
+
+def _tiers_by_program() -> dict[int, list[Tier]]:
+    result: dict[int, list[Tier]] = {}
+    for tier in Tier.objects.prefetch_related("requirements").order_by("program_id", "rank"):
+        result.setdefault(tier.program_id, []).append(tier)
+    return result
+
+
+def scorecards_calculate(
+    *,
+    as_of: date | None = None,
+    partner_ids: Sequence[int] | None = None,
+    propose: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Compute every scored partner's KPIs as of a day (idempotent: one scorecard per partner and
+    day) and propose tier changes. Set-based: KPI providers run once per chunk of partners."""
+    as_of = as_of or timezone.localdate()
+    tenant = require_tenant()
+    (start, end), (prev_start, prev_end) = periods(as_of)
+    partners_qs = (
+        Partner.objects.filter(status__in=SCORED_STATUSES).select_related("current_tier").order_by("pk")
+    )
+    if partner_ids is not None:
+        partners_qs = partners_qs.filter(pk__in=list(partner_ids))
+    partners = list(partners_qs)
+    tiers = _tiers_by_program()
+    summary: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "partners": len(partners),
+        "promotions": 0,
+        "demotions": 0,
+    }
+    for offset in range(0, len(partners), CHUNK):
+        chunk = partners[offset : offset + CHUNK]
+        ids = [p.pk for p in chunk]
+        current = kpi_values(ids, start, end)
+        previous = kpi_values(ids, prev_start, prev_end)
+        rows = []
+        for partner in chunk:
+            values = current[partner.pk]
+            qualified = qualified_tier(tiers.get(partner.program_id or 0, []), values)
+            rows.append(
+                Scorecard(
+                    tenant=tenant,
+                    partner=partner,
+                    as_of=as_of,
+                    values={k: str(v) for k, v in values.items()},
+                    previous={k: str(v) for k, v in previous[partner.pk].items()},
+                    tier=partner.current_tier,
+                    qualified_tier=qualified,
+                    computed_at=timezone.now(),
+                )
+            )
+        with transaction.atomic():
+            Scorecard.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["partner", "as_of"],
+                update_fields=["values", "previous", "tier", "qualified_tier", "computed_at"],
+            )
+            if propose:
+                saved = {s.partner_id: s for s in Scorecard.objects.filter(partner_id__in=ids, as_of=as_of)}
+                for partner in chunk:
+                    direction = _propose(partner, saved[partner.pk])
+                    if direction:
+                        summary[f"{direction}s"] += 1
+        if progress:
+            progress(min(offset + CHUNK, len(partners)), len(partners))
+    return summary
+
+
+def _propose(partner: Partner, scorecard: Scorecard) -> str | None:
+    """Create (or keep) a pending proposal when the qualified tier differs from the current one;
+    withdraw a pending proposal that no longer matches."""
+    target = scorecard.qualified_tier
+    current = partner.current_tier
+    pending = TierProposal.objects.select_for_update().filter(partner=partner, status=P.PENDING).first()
+    if (
+        target is None
+        or current is None
+        or target.pk == current.pk
+        or target.program_id != current.program_id
+    ):
+        if pending is not None:
+            _withdraw(pending)
+        return None
+    direction = (
+        TierProposal.Direction.PROMOTION if target.rank > current.rank else TierProposal.Direction.DEMOTION
+    )
+    if pending is not None:
+        if pending.to_tier_id == target.pk:
+            return None
+        _withdraw(pending)
+    proposal = TierProposal.objects.create(
+        partner=partner,
+        from_tier=current,
+        to_tier=target,
+        direction=direction,
+        scorecard=scorecard,
+        reason=_("Scorecard of %(date)s qualifies for %(tier)s.")
+        % {"date": scorecard.as_of.isoformat(), "tier": target.name},
+    )
+    audit(
+        actor=None,
+        action="tier_proposal.create",
+        obj=proposal,
+        after={"from": current.name, "to": target.name, "direction": direction},
+    )
+    return str(direction)
+
+
+def _withdraw(proposal: TierProposal) -> None:
+    check_transition(PROPOSAL_TRANSITIONS, proposal.status, P.WITHDRAWN, what=_("Tier proposal"))
+    proposal.status = P.WITHDRAWN
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_at"])
+    audit(
+        actor=None,
+        action="tier_proposal.withdraw",
+        obj=proposal,
+        before={"status": P.PENDING},
+        after={"status": P.WITHDRAWN},
+    )
+
+
+def _lock_proposal(proposal: TierProposal, acting_membership: Membership, target: str) -> TierProposal:
+    require(
+        acting_membership.is_staff_member and membership_has(acting_membership, Perm.TIER_PROPOSAL_DECIDE)
+    )
+    locked = (
+        TierProposal.objects.select_for_update(of=("self",))
+        .select_related("partner", "to_tier", "from_tier")
+        .get(pk=proposal.pk)
+    )
+    check_transition(PROPOSAL_TRANSITIONS, locked.status, target, what=_("Tier proposal"))
+    return locked
+
+
+def tier_proposal_approve(
+    *, proposal: TierProposal, acting_membership: Membership, note: str = ""
+) -> TierProposal:
+    """Move the partner to the proposed tier; the partner's admins are notified."""
+    from partners.services.onboarding import partner_admins
+
+    with transaction.atomic():
+        locked = _lock_proposal(proposal, acting_membership, P.APPROVED)
+        locked.status = P.APPROVED
+        locked.decided_by = acting_membership.user
+        locked.decided_at = timezone.now()
+        locked.decision_note = note[:500]
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit(
+            actor=acting_membership.user,
+            action="tier_proposal.approve",
+            obj=locked,
+            before={"status": P.PENDING},
+            after={"status": P.APPROVED, "to": locked.to_tier.name, "note": note},
+        )
+        partner_set_tier(
+            partner=locked.partner,
+            tier=locked.to_tier,
+            actor=acting_membership.user,
+            action="partner.tier_change",
+            reason=str(locked.direction),
+        )
+        message = (
+            _("Congratulations: %(partner)s is now %(tier)s.")
+            if locked.direction == TierProposal.Direction.PROMOTION
+            else _("%(partner)s moves to the %(tier)s tier.")
+        ) % {"partner": locked.partner.name, "tier": locked.to_tier.name}
+        notify(
+            recipients=partner_admins(locked.partner),
+            verb="tier.changed",
+            message=message,
+            url=f"/partners/{locked.partner_id}/scorecard/",
+        )
+    return locked
+
+
+def tier_proposal_reject(
+    *, proposal: TierProposal, acting_membership: Membership, note: str = ""
+) -> TierProposal:
+    """Keep the partner's tier; the partner's admins are told the outcome of a promotion proposal."""
+    from partners.services.onboarding import partner_admins
+
+    with transaction.atomic():
+        locked = _lock_proposal(proposal, acting_membership, P.REJECTED)
+        locked.status = P.REJECTED
+        locked.decided_by = acting_membership.user
+        locked.decided_at = timezone.now()
+        locked.decision_note = note[:500]
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit(
+            actor=acting_membership.user,
+            action="tier_proposal.reject",
+            obj=locked,
+            before={"status": P.PENDING},
+            after={"status": P.REJECTED, "note": note},
+        )
+        if locked.direction == TierProposal.Direction.PROMOTION:
+            notify(
+                recipients=partner_admins(locked.partner),
+                verb="tier.unchanged",
+                message=_("%(partner)s stays %(tier)s for now.")
+                % {"partner": locked.partner.name, "tier": locked.partner.tier},
+                url=f"/partners/{locked.partner_id}/scorecard/",
+            )
+    return locked
+
+
+def scorecard_recalculate_start(*, acting_membership: Membership, partner: Partner | None = None) -> Job:
+    """On-demand recalculation as a background job (one partner or all the member may see)."""
+    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_VIEW))
+    from partners.tasks import scorecards_job
+
+    with transaction.atomic():
+        job = job_create(
+            kind="partners:scorecards",
+            acting_user=acting_membership.user,
+            partner=partner,
+            params={"partner_ids": [partner.pk] if partner else None},
+        )
+        job_enqueue(job, scorecards_job)
+    return job
+
+
+def tier_gap(partner: Partner, scorecard: Scorecard | None) -> dict[str, Any] | None:
+    """What it takes to reach the next tier: each rule with the partner's value and the gap."""
+    from partners.models import LOWER_IS_BETTER
+    from partners.selectors import next_tier
+
+    target = next_tier(partner)
+    if target is None:
+        return None
+    values = scorecard.values if scorecard else {}
+    rows = []
+    for rule in target.requirements.all():
+        value = Decimal(values.get(rule.kpi, "0"))
+        met = rule.is_met(value)
+        gap = (
+            Decimal("0")
+            if met
+            else (value - rule.threshold if rule.kpi in LOWER_IS_BETTER else rule.threshold - value)
+        )
+        rows.append(
+            {
+                "kpi": rule.kpi,
+                "label": Kpi(rule.kpi).label,
+                "required": rule.threshold,
+                "value": value,
+                "gap": gap,
+                "met": met,
+                "at_most": rule.kpi in LOWER_IS_BETTER,
+            }
+        )
+    return {"tier": target, "rows": rows, "met": all(r["met"] for r in rows)}

@@ -1,0 +1,76 @@
+"""Background work of the partners app: thin tasks that load by id and call a service."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from partners.models import PartnerApplication
+from prm.celery import tenant_task
+from prm.jobs.models import Job
+from prm.jobs.services import job_fail, job_progress, job_start, job_succeed
+from prm.tenancy.context import require_tenant
+
+
+@tenant_task(
+    name="partners.mail_applicant", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
+)
+def mail_applicant(*, application_id: int, event: str) -> bool:
+    """Tell an applicant the outcome of the review (or where to amend the application)."""
+    tenant = require_tenant()
+    application = PartnerApplication.objects.filter(pk=application_id).first()
+    if application is None:
+        return False
+    context = {"tenant": tenant, "application": application, "event": event}
+    if event == "info_requested":
+        if not application.amend_token:
+            return False
+        context["amend_url"] = tenant.portal_url(f"/partners/apply/amend/{application.amend_token}/")
+    send_mail(
+        render_to_string("partners/email/application_subject.txt", context).strip(),
+        render_to_string("partners/email/application_body.txt", context),
+        None,
+        [application.contact_email],
+    )
+    return True
+
+
+@tenant_task(name="partners.scorecards_nightly")
+def scorecards_nightly() -> dict:
+    """Nightly: every scored partner's scorecard for today, and tier proposals."""
+    from partners.services.scorecards import scorecards_calculate
+
+    return scorecards_calculate()
+
+
+@tenant_task(name="partners.scorecards_job", acks_late=True)
+def scorecards_job(*, job_id: int) -> None:
+    from partners.services.scorecards import scorecards_calculate
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not job_start(job):
+        return
+    try:
+        summary = scorecards_calculate(
+            partner_ids=job.params.get("partner_ids"),
+            progress=lambda done, total: job_progress(job, done * 100 // max(total, 1)),
+        )
+    except Exception as exc:  # a failed job shows its reason to the user
+        job_fail(job, str(exc))
+        raise
+    job_succeed(job, summary)
+
+
+@tenant_task(name="partners.onboarding_reminders")
+def onboarding_reminders() -> int:
+    from partners.services.onboarding import onboarding_send_reminders
+
+    return onboarding_send_reminders()
+
+
+@tenant_task(name="partners.certification_reminders")
+def certification_reminders() -> dict:
+    """Daily: expire lapsed certifications and remind holders 30 days before expiry."""
+    from partners.services.enablement import certification_send_expiry_reminders, certifications_expire
+
+    return {"expired": certifications_expire(), "reminded": certification_send_expiry_reminders()}

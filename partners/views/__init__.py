@@ -1,0 +1,1 @@
+"""Portal views of the partners app, one module per area."""

@@ -1,0 +1,220 @@
+"""The partner directory for vendor staff, the partner 360 page, profile and account managers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from partners.forms import AssignManagerForm, ProfileForm
+from partners.models import Agreement, Kpi, Partner, Program, Tier
+from partners.resources import export_rows
+from partners.selectors import (
+    account_managers,
+    agreement_signed,
+    certifications_for_membership,
+    channel_manager_memberships,
+    current_agreement_template,
+    get_partner_for_membership_or_404,
+    latest_scorecard,
+    managed_partner_ids,
+    onboarding_progress,
+    partner_directory,
+    partners_for_membership,
+    scorecard_history,
+    tier_benefits,
+)
+from partners.services.onboarding import (
+    partner_manager_assign,
+    partner_manager_unassign,
+    partner_profile_update,
+)
+from prm.access import portal_view
+from prm.accounts.models import Invitation, Membership
+from prm.http import PortalRequest
+from prm.roles import Perm, membership_has
+from prm.views import paginate
+from prm.workflow import DomainError
+
+SORTS = {
+    "code": "code",
+    "name": "name",
+    "country": "country",
+    "region": "region",
+    "status": "status",
+    "tier": "current_tier__rank",
+    "program": "program__name",
+    "type": "type",
+}
+FILTER_FIELDS = ("type", "status", "country", "region")
+
+
+def _filtered(request: PortalRequest):
+    qs = partner_directory(request.membership)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    for field in FILTER_FIELDS:
+        value = request.GET.get(field, "").strip()
+        if value:
+            qs = qs.filter(**{f"{field}__iexact": value})
+    tier = request.GET.get("tier", "").strip()
+    if tier:
+        qs = qs.filter(tier__iexact=tier)
+    program = request.GET.get("program", "").strip()
+    if program.isdigit():
+        qs = qs.filter(program_id=int(program))
+    manager = request.GET.get("manager", "").strip()
+    if manager.isdigit():
+        membership = channel_manager_memberships().filter(user_id=int(manager)).first()
+        qs = qs.filter(pk__in=managed_partner_ids(membership.user)) if membership else qs.none()
+    sort = request.GET.get("sort", "code")
+    key = SORTS.get(sort.lstrip("-"), "code")
+    return qs.order_by(("-" if sort.startswith("-") else "") + key, "code")
+
+
+@portal_view(Perm.PARTNER_VIEW)
+def partner_list(request: PortalRequest) -> HttpResponseBase:
+    if request.membership.is_partner:
+        return redirect("partners:mine")
+    qs = _filtered(request)
+    export = request.GET.get("export")
+    if export in {"csv", "xlsx"}:
+        return export_rows("partners", export, qs)
+    context = {
+        "page": paginate(request, qs),
+        "types": Partner.Type.choices,
+        "statuses": Partner.Status.choices,
+        "programs": Program.objects.all(),
+        "tiers": sorted(set(Tier.objects.values_list("name", flat=True))),
+        "managers": channel_manager_memberships(),
+        "filters": request.GET,
+    }
+    template = "partners/_table.html" if request.htmx else "partners/list.html"
+    return render(request, template, context)
+
+
+@portal_view(Perm.PARTNER_VIEW)
+def contacts_export(request: PortalRequest) -> HttpResponseBase:
+    """People of the partners the member may see, as CSV or XLSX (vendor staff)."""
+    if request.membership.is_partner:
+        raise Http404
+    fmt = request.GET.get("format", "csv")
+    qs = Membership.objects.filter(partner__in=partners_for_membership(request.membership)).order_by(
+        "partner__code", "user__email"
+    )
+    return export_rows("contacts", fmt if fmt in {"csv", "xlsx"} else "csv", qs)
+
+
+@portal_view(Perm.PARTNER_VIEW)
+def partner_mine(request: PortalRequest) -> HttpResponse:
+    if not request.membership.is_partner:
+        raise Http404
+    return redirect("partners:detail", pk=request.membership.partner_id)
+
+
+@portal_view(Perm.PARTNER_VIEW)
+def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    """The partner 360 page: profile, people, agreement, onboarding, certifications, scorecard."""
+    membership = request.membership
+    partner = get_object_or_404(
+        partner_directory(membership).select_related("program", "current_tier"), pk=pk
+    )
+    members = partner.memberships.select_related("user").filter(is_active=True).order_by("user__email")
+    invitations = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING)
+    history = scorecard_history(partner)
+    chart = {
+        "labels": [s.as_of.isoformat() for s in history],
+        "revenue": [s.values.get(Kpi.REVENUE_12M, "0") for s in history],
+        "certified": [s.values.get(Kpi.CERTIFIED_PEOPLE, "0") for s in history],
+        "revenue_label": str(Kpi.REVENUE_12M.label),
+        "certified_label": str(Kpi.CERTIFIED_PEOPLE.label),
+    }
+    context = {
+        "partner": partner,
+        "members": members,
+        "invitations": invitations,
+        "benefits": tier_benefits(partner),
+        "agreement_signed": agreement_signed(partner),
+        "current_template": current_agreement_template(partner.program_id),
+        "agreements": Agreement.objects.filter(partner=partner).select_related("template", "signer")[:10],
+        "onboarding": onboarding_progress(partner),
+        "certifications": certifications_for_membership(membership).filter(partner=partner)[:50],
+        "scorecard": latest_scorecard(partner),
+        "chart": chart,
+        "managers": account_managers(partner) if membership.is_staff_member else [],
+        "payout": getattr(partner, "payout_details", None)
+        if membership_has(membership, Perm.PAYOUT_DETAILS_VIEW)
+        else None,
+        "can_assign": membership_has(membership, Perm.ACCOUNT_MANAGER_ASSIGN) and membership.is_staff_member,
+        "can_edit": (membership.is_partner and membership_has(membership, Perm.PARTNER_PROFILE_EDIT))
+        or (membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)),
+        "assign_form": AssignManagerForm(managers=channel_manager_memberships()),
+    }
+    return render(request, "partners/detail.html", context)
+
+
+@portal_view(Perm.PARTNER_VIEW)
+@require_http_methods(["GET", "POST"])
+def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
+    membership = request.membership
+    partner = get_partner_for_membership_or_404(membership, pk)
+    allowed = (membership.is_partner and membership_has(membership, Perm.PARTNER_PROFILE_EDIT)) or (
+        membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)
+    )
+    if not allowed:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    # The form validates against a copy; the service writes (views never save partners).
+    form = ProfileForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in ProfileForm.Meta.fields}
+        data["expertise"] = form.cleaned_data["expertise"]
+        try:
+            partner_profile_update(partner=partner, acting_membership=membership, data=data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Company profile saved."))
+            return redirect("partners:detail", pk=partner.pk)
+    return render(request, "partners/edit.html", {"form": form, "partner": partner})
+
+
+@portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)
+@require_POST
+def partner_manager_add(request: PortalRequest, pk: int) -> HttpResponse:
+    partner = get_partner_for_membership_or_404(request.membership, pk)
+    form = AssignManagerForm(request.POST, managers=channel_manager_memberships())
+    if form.is_valid():
+        try:
+            partner_manager_assign(
+                partner=partner, manager=form.cleaned_data["manager"], acting_membership=request.membership
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Account manager assigned."))
+    else:
+        messages.error(request, _("Choose a channel manager."))
+    return redirect("partners:detail", pk=partner.pk)
+
+
+@portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)
+@require_POST
+def partner_manager_remove(request: PortalRequest, pk: int, user_id: int) -> HttpResponse:
+    partner = get_partner_for_membership_or_404(request.membership, pk)
+    membership = get_object_or_404(channel_manager_memberships(), user_id=user_id)
+    try:
+        partner_manager_unassign(
+            partner=partner, manager_user=membership.user, acting_membership=request.membership
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Account manager removed."))
+    return redirect("partners:detail", pk=partner.pk)
