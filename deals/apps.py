@@ -1,6 +1,58 @@
+"""Deal registration, end customers, direct opportunities, conflicts, leads and routing rules."""
+
 from django.apps import AppConfig
 
 
 class DealsConfig(AppConfig):
     name = "deals"
     verbose_name = "Deals"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
+        from deals.panels import deals_panel
+        from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
+        from deals.seed import seed_deals
+        from deals.selectors import deal_kpis
+        from partners.kpis import register_kpi_provider
+        from prm.dashboard import register_panel
+        from prm.imports import ImportKind, register_import_kind
+        from prm.navigation import NavItem, register_nav
+        from prm.roles import Perm
+        from prm.seed import register_seed_step
+
+        register_import_kind("direct_opportunities", ImportKind(
+            label="Direct opportunities", resource=DirectOpportunityResource, columns=OPPORTUNITY_COLUMNS,
+            required=("reference", "customer_name", "country", "product_lines"), perm=Perm.OPPORTUNITY_MANAGE,
+        ))  # fmt: skip
+        register_import_kind("leads", ImportKind(
+            label="Leads", resource=LeadResource, columns=LEAD_COLUMNS,
+            required=("reference", "company", "country", "product_interest"), perm=Perm.LEAD_MANAGE,
+        ))  # fmt: skip
+        register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20))
+        register_nav(
+            NavItem(_("Review queue"), "deals:review_queue", Perm.DEAL_REVIEW, audience="staff", order=21)
+        )
+        register_nav(
+            NavItem(_("Pipeline dashboard"), "deals:dashboard", Perm.DEAL_REVIEW, audience="staff", order=22)
+        )
+        register_nav(NavItem(_("Leads"), "deals:leads", Perm.LEAD_VIEW, order=23))
+        register_nav(
+            NavItem(
+                _("Direct opportunities"),
+                "deals:opportunities",
+                Perm.OPPORTUNITY_MANAGE,
+                section="admin",
+                order=50,
+            )
+        )
+        register_nav(
+            NavItem(_("Lead routing"), "deals:routing_rules", Perm.LEAD_MANAGE, section="admin", order=51)
+        )
+        register_nav(
+            NavItem(_("Deal settings"), "deals:settings", Perm.DEAL_SETTINGS, section="admin", order=52)
+        )
+        register_panel(deals_panel)
+        register_seed_step(seed_deals)
+        register_kpi_provider("deals.registrations", deal_kpis)

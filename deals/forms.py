@@ -1,0 +1,193 @@
+"""Forms of the deals pages. They parse input; the services do the writing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _line_choices() -> list[tuple[str, str]]:
+    from deals.selectors import product_lines
+
+    return [("", "—")] + [(p, p) for p in product_lines()]
+
+
+class RegistrationForm(forms.ModelForm):
+    """The short registration form: every field optional while drafting; submit checks completeness."""
+
+    class Meta:
+        model = DealRegistration
+        fields = ["customer_name", "customer_domain", "country", "address", "contact_name", "contact_email",
+                  "contact_phone", "currency", "expected_close_date", "deal_type", "competitors", "notes"]  # fmt: skip
+        widgets = {
+            "expected_close_date": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "country": forms.TextInput(attrs={"maxlength": 2, "placeholder": "US", "autocomplete": "off"}),
+            "customer_name": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+        help_texts = {
+            "customer_domain": _("e.g. acme.com"),
+            "competitors": _("Other vendors in the deal, if known"),
+        }
+
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip().upper()
+        if value and (len(value) != 2 or not value.isalpha()):
+            raise forms.ValidationError(_("Use a two-letter ISO country code, e.g. DE."))
+        return value
+
+    def clean_currency(self) -> str:
+        value = (self.cleaned_data.get("currency") or "").strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD."))
+        return value
+
+
+class LineForm(forms.Form):
+    product_line = forms.ChoiceField(label=_("Product line"), required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
+    value = forms.DecimalField(
+        label=_("Value"), min_value=Decimal("0"), max_digits=18, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_line"].choices = _line_choices()
+
+    def line(self) -> dict | None:
+        data = getattr(self, "cleaned_data", {}) or {}
+        if not data.get("product_line"):
+            return None
+        return {"product_line": data["product_line"], "quantity": data.get("quantity") or 1,
+                "value": data.get("value") or Decimal("0")}  # fmt: skip
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=50)
+
+
+class ApproveForm(forms.Form):
+    protection_days = forms.IntegerField(label=_("Protection (days)"), min_value=1, max_value=3650)
+    discount_pct = forms.DecimalField(label=_("Registration discount %"), min_value=Decimal("0"), max_value=Decimal("100"),
+                                      max_digits=5, decimal_places=2)  # fmt: skip
+    note = forms.CharField(
+        label=_("Note to the partner"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectForm(forms.Form):
+    code = forms.ChoiceField(label=_("Reason"), choices=DealRegistration.RejectionCode.choices)
+    reason = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InfoRequestForm(forms.Form):
+    message = forms.CharField(label=_("What is missing?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WonForm(forms.Form):
+    closed_value = forms.DecimalField(
+        label=_("Closed value"), min_value=Decimal("0.01"), max_digits=18, decimal_places=2
+    )
+    closed_on = forms.DateField(label=_("Close date"), widget=DateInput())
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(label=_("Why was it lost?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionRequestForm(forms.Form):
+    reason = forms.CharField(label=_("Why do you need more time?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
+    note = forms.CharField(label=_("Note"), required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, image, office document)"))
+
+
+class DirectOpportunityForm(forms.ModelForm):
+    product_lines = forms.MultipleChoiceField(
+        label=_("Product lines"), widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+
+    class Meta:
+        model = DirectOpportunity
+        fields = ["reference", "customer_name", "customer_domain", "country", "product_lines", "value", "currency",
+                  "expected_close_date", "sales_owner"]  # fmt: skip
+        widgets = {"expected_close_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_lines"].choices = _line_choices()[1:]
+
+
+class LeadForm(forms.ModelForm):
+    product_interest = forms.ChoiceField(label=_("Product line"))
+
+    class Meta:
+        model = Lead
+        fields = ["company", "contact_name", "contact_email", "contact_phone", "domain", "country", "region",
+                  "product_interest", "value", "currency", "source", "notes"]  # fmt: skip
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_interest"].choices = _line_choices()
+
+
+class LeadAcceptForm(forms.Form):
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Owner at your company"), queryset=None)
+
+    def __init__(self, *args, colleagues=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = colleagues
+
+
+class LeadDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommaListField(forms.CharField):
+    def to_python(self, value) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+
+class RoutingRuleForm(forms.ModelForm):
+    countries = CommaListField(
+        label=_("Countries"), required=False, help_text=_("ISO codes, comma-separated; empty: any")
+    )
+    regions = CommaListField(label=_("Regions"), required=False, help_text=_("Comma-separated; empty: any"))
+    product_lines = CommaListField(
+        label=_("Product lines"), required=False, help_text=_("Comma-separated; empty: any")
+    )
+    max_open_leads = forms.IntegerField(
+        label=_("Capacity (max open leads)"), required=False, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = ["position", "name", "is_active", "countries", "regions", "product_lines", "match_territory",
+                  "require_expertise", "min_tier", "max_open_leads", "distribution"]  # fmt: skip
+
+
+class DealSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DealSettings
+        fields = ["protection_days", "extension_days", "max_extensions", "review_sla_hours", "review_reminder_hours",
+                  "expiry_warning_days", "fuzzy_threshold", "lead_sla_hours", "max_open_leads", "distribution",
+                  "tier_order"]  # fmt: skip

@@ -1,0 +1,363 @@
+"""Reads of the deals app: member-scoped querysets (partner roles see their partner's records only;
+restricted managers their assigned partners), the pipeline filters and dashboard figures, and what
+other apps read (won deals for incentives and scorecards)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from deals.models import (
+    Conflict,
+    Customer,
+    DealAttachment,
+    DealExtension,
+    DealRegistration,
+    DirectOpportunity,
+    Lead,
+    LeadAssignment,
+    RoutingRule,
+)
+from partners.selectors import partners_for_membership
+from prm.accounts.models import Membership
+
+S = DealRegistration.Status
+
+
+# --- registrations ----------------------------------------------------------------------------------
+
+
+def registrations_for_membership(membership: Membership) -> QuerySet[DealRegistration]:
+    return DealRegistration.objects.select_related("partner", "owner").filter(
+        partner__in=partners_for_membership(membership)
+    )
+
+
+def get_registration_for_membership_or_404(membership: Membership, pk: int) -> DealRegistration:
+    return get_object_or_404(registrations_for_membership(membership), pk=pk)
+
+
+def attachments_for(registration: DealRegistration) -> QuerySet[DealAttachment]:
+    return DealAttachment.objects.filter(registration=registration).select_related("uploaded_by")
+
+
+def get_attachment_for_membership_or_404(
+    membership: Membership, registration_pk: int, pk: int
+) -> DealAttachment:
+    registration = get_registration_for_membership_or_404(membership, registration_pk)
+    return get_object_or_404(DealAttachment.objects.filter(registration=registration), pk=pk)
+
+
+def extensions_for_membership(membership: Membership) -> QuerySet[DealExtension]:
+    return DealExtension.objects.select_related(
+        "registration", "registration__partner", "requested_by"
+    ).filter(registration__partner__in=partners_for_membership(membership))
+
+
+def get_extension_for_membership_or_404(membership: Membership, pk: int) -> DealExtension:
+    return get_object_or_404(extensions_for_membership(membership), pk=pk)
+
+
+def customers_for_membership(membership: Membership, query: str = "") -> QuerySet[Customer]:
+    """A partner's own end customers for the look-up (vendor staff: none; they do not register)."""
+    if not membership.is_partner:
+        return Customer.objects.none()
+    qs = Customer.objects.filter(partner_id=membership.partner_id)
+    if query:
+        from deals.normalise import fold
+
+        qs = qs.filter(
+            Q(legal_name__icontains=query)
+            | Q(name_normalised__contains=fold(query))
+            | Q(domain__icontains=query)
+        )
+    return qs.order_by("legal_name")
+
+
+def conflict_summary_for_partner(registration: DealRegistration) -> dict[str, Any]:
+    """What the partner may know about conflicts: that one exists and where it stands, never who."""
+    flag = registration.conflict_flag
+    if flag == DealRegistration.ConflictFlag.NONE:
+        return {"exists": False}
+    return {
+        "exists": True,
+        "exact": flag == DealRegistration.ConflictFlag.EXACT,
+        "label": registration.get_conflict_flag_display(),
+        "status": registration.get_status_display(),
+    }
+
+
+def conflicts_for_review(registration: DealRegistration) -> list[Conflict]:
+    """Both sides of every match for the reviewer, with the rule and the score."""
+    return list(
+        Conflict.objects.filter(registration=registration)
+        .select_related("other_registration", "other_registration__partner", "direct_opportunity")
+        .order_by("kind", "-score", "id")
+    )
+
+
+def conflicted_by_for_review(registration: DealRegistration) -> list[Conflict]:
+    """Later registrations that matched this one."""
+    return list(
+        Conflict.objects.filter(other_registration=registration)
+        .select_related("registration", "registration__partner")
+        .order_by("registration__submitted_at")
+    )
+
+
+def review_queue(membership: Membership) -> QuerySet[DealRegistration]:
+    """Registrations waiting for a decision, the ones closest to (or past) their SLA first."""
+    return (
+        registrations_for_membership(membership)
+        .filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW])
+        .order_by(F("review_due_at").asc(nulls_last=True), "submitted_at", "pk")
+    )
+
+
+PIPELINE_SORTS = {
+    "created": "created_at", "submitted": "submitted_at", "value": "value", "customer": "customer_name",
+    "partner": "partner__code", "status": "status", "close": "expected_close_date", "protection": "protection_until",
+}  # fmt: skip
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _parse_decimal(value: str) -> Decimal | None:
+    try:
+        return Decimal(value) if value else None
+    except ArithmeticError:
+        return None
+
+
+def filter_pipeline(qs: QuerySet[DealRegistration], params: Mapping[str, str]) -> QuerySet[DealRegistration]:
+    """Filters of the pipeline list: partner, status, region, product line, value range, dates."""
+    partner = (params.get("partner") or "").strip()
+    if partner.isdigit():
+        qs = qs.filter(partner_id=int(partner))
+    status = (params.get("status") or "").strip()
+    if status == "open":
+        qs = qs.filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED])
+    elif status in S.values:
+        qs = qs.filter(status=status)
+    region = (params.get("region") or "").strip()
+    if region:
+        qs = qs.filter(partner__region__iexact=region)
+    country = (params.get("country") or "").strip()
+    if country:
+        qs = qs.filter(country__iexact=country)
+    line = (params.get("product_line") or "").strip()
+    if line:
+        qs = qs.filter(product_lines__contains=[line])
+    if (params.get("conflict") or "") in DealRegistration.ConflictFlag.values:
+        qs = qs.filter(conflict_flag=params["conflict"])
+    low, high = _parse_decimal(params.get("value_min", "")), _parse_decimal(params.get("value_max", ""))
+    if low is not None:
+        qs = qs.filter(value__gte=low)
+    if high is not None:
+        qs = qs.filter(value__lte=high)
+    start, end = _parse_date(params.get("from", "")), _parse_date(params.get("to", ""))
+    if start:
+        qs = qs.filter(created_at__date__gte=start)
+    if end:
+        qs = qs.filter(created_at__date__lte=end)
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(customer_name__icontains=q) | Q(customer_domain__icontains=q) | Q(partner__name__icontains=q)
+        )
+    sort = params.get("sort") or "-created"
+    key = PIPELINE_SORTS.get(sort.lstrip("-"), "created_at")
+    return qs.order_by(("-" if sort.startswith("-") else "") + key, "-pk")
+
+
+def pipeline_export_rows(qs: QuerySet[DealRegistration]):
+    for r in qs.iterator(chunk_size=2000):
+        yield [
+            r.reference,
+            r.partner.code,
+            r.partner.name,
+            r.get_status_display(),
+            r.customer_name,
+            r.customer_domain,
+            r.country,
+            ", ".join(r.product_lines),
+            r.value,
+            r.currency,
+            r.expected_close_date,
+            r.get_deal_type_display(),
+            r.get_conflict_flag_display(),
+            timezone.localtime(r.submitted_at).replace(tzinfo=None) if r.submitted_at else None,
+            r.protection_until,
+            r.discount_pct,
+            r.closed_value,
+            r.closed_on,
+        ]
+
+
+PIPELINE_EXPORT_HEADERS = [
+    "reference", "partner_code", "partner", "status", "customer", "domain", "country", "product_lines", "value",
+    "currency", "expected_close_date", "deal_type", "conflict", "submitted_at", "protection_until", "discount_pct",
+    "closed_value", "closed_on",
+]  # fmt: skip
+
+
+def pipeline_dashboard(qs: QuerySet[DealRegistration]) -> dict[str, Any]:
+    """Figures of the pipeline dashboard, each one aggregate query (amounts as strings for JSON)."""
+    by_stage: dict[str, dict[str, Any]] = {
+        row["status"]: row for row in qs.values("status").annotate(n=Count("id"), total=Sum("value"))
+    }
+    stages = [
+        {"status": s.value, "label": str(s.label), "n": by_stage.get(s.value, {}).get("n", 0),
+         "total": str(by_stage.get(s.value, {}).get("total") or Decimal("0"))}
+        for s in S
+    ]  # fmt: skip
+    by_partner = list(
+        qs.values("partner__code", "partner__name")
+        .annotate(n=Count("id"), total=Sum("value"), won=Count("id", filter=Q(status=S.WON)))
+        .order_by("-total")[:15]
+    )
+    won = by_stage.get(S.WON, {}).get("n", 0)
+    lost = by_stage.get(S.LOST, {}).get("n", 0)
+    approval = qs.filter(decided_at__isnull=False, first_submitted_at__isnull=False, status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED]).aggregate(
+        avg=Avg(ExpressionWrapper(F("decided_at") - F("first_submitted_at"), output_field=DurationField()))
+    )["avg"]  # fmt: skip
+    now = timezone.now()
+    open_qs = qs.filter(
+        status__in=[S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED], submitted_at__isnull=False
+    )
+    buckets = [(0, 1), (1, 3), (3, 7), (7, 30), (30, None)]
+    aging: list[dict[str, Any]] = []
+    for low, high in buckets:
+        cond = Q(submitted_at__lte=now - timedelta(days=low))
+        if high is not None:
+            cond &= Q(submitted_at__gt=now - timedelta(days=high))
+        aging.append({"label": f"{low}-{high} d" if high else f">{low} d", "cond": cond})
+    counts = open_qs.aggregate(**{f"b{i}": Count("id", filter=b["cond"]) for i, b in enumerate(aging)})
+    return {
+        "stages": stages,
+        "by_partner": [
+            {
+                "code": p["partner__code"],
+                "name": p["partner__name"],
+                "n": p["n"],
+                "won": p["won"],
+                "total": str(p["total"] or Decimal("0")),
+            }
+            for p in by_partner
+        ],
+        "win_rate": round(won * 100 / (won + lost), 1) if (won + lost) else None,
+        "won": won,
+        "lost": lost,
+        "avg_approval_hours": round(approval.total_seconds() / 3600, 1) if approval else None,
+        "aging": [{"label": a["label"], "n": counts[f"b{i}"]} for i, a in enumerate(aging)],
+        "open_value": str(open_qs.aggregate(t=Sum("value"))["t"] or Decimal("0")),
+        "waiting": sum(counts.values()),
+    }
+
+
+# --- for other apps: incentives (SPIF per won deal) and scorecards ---------------------------------
+
+
+def won_deals(*, start: date | None = None, end: date | None = None, partner_ids: Sequence[int] | None = None,
+              min_value: Decimal | None = None) -> QuerySet[DealRegistration]:  # fmt: skip
+    """Won registrations, closed between ``start`` and ``end`` inclusive, with partner, currency,
+    closed value and product lines: what the incentive engine and the scorecards read."""
+    qs = DealRegistration.objects.filter(status=S.WON).select_related("partner")
+    if start:
+        qs = qs.filter(closed_on__gte=start)
+    if end:
+        qs = qs.filter(closed_on__lte=end)
+    if partner_ids is not None:
+        qs = qs.filter(partner_id__in=list(partner_ids))
+    if min_value is not None:
+        qs = qs.filter(closed_value__gte=min_value)
+    return qs.order_by("closed_on", "pk")
+
+
+def deal_kpis(partner_ids: Sequence[int], start: date, end: date) -> dict[int, dict[str, Decimal]]:
+    """Scorecard KPI provider: registrations submitted, approved and won in the period."""
+    rows = (
+        DealRegistration.objects.filter(partner_id__in=list(partner_ids))
+        .values("partner_id")
+        .annotate(
+            submitted=Count("id", filter=Q(first_submitted_at__date__gte=start, first_submitted_at__date__lte=end)),
+            approved=Count("id", filter=Q(decided_at__date__gte=start, decided_at__date__lte=end,
+                                          status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED])),
+            won=Count("id", filter=Q(status=S.WON, closed_on__gte=start, closed_on__lte=end)),
+        )
+    )  # fmt: skip
+    return {
+        row["partner_id"]: {"deals_submitted": Decimal(row["submitted"]), "deals_approved": Decimal(row["approved"]),
+                            "deals_won": Decimal(row["won"])}
+        for row in rows
+    }  # fmt: skip
+
+
+# --- direct opportunities and leads ------------------------------------------------------------------
+
+
+def direct_opportunities(params: Mapping[str, str] | None = None) -> QuerySet[DirectOpportunity]:
+    qs = DirectOpportunity.objects.select_related("created_by")
+    params = params or {}
+    q = (params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(customer_name__icontains=q) | Q(reference__icontains=q) | Q(customer_domain__icontains=q)
+        )
+    if (params.get("status") or "") in DirectOpportunity.Status.values:
+        qs = qs.filter(status=params["status"])
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_direct_opportunity_or_404(pk: int) -> DirectOpportunity:
+    return get_object_or_404(DirectOpportunity.objects.all(), pk=pk)
+
+
+def leads_for_membership(membership: Membership) -> QuerySet[Lead]:
+    """Vendor staff: every lead. Partner roles: leads currently offered to or accepted by their
+    partner, and leads they once were offered (history)."""
+    qs = Lead.objects.select_related("partner", "owner")
+    if membership.is_partner:
+        offered = LeadAssignment.objects.filter(partner_id=membership.partner_id).values("lead_id")
+        return qs.filter(Q(partner_id=membership.partner_id) | Q(pk__in=offered))
+    if membership.assigned_partners_only:
+        return qs.filter(Q(partner__isnull=True) | Q(partner__in=partners_for_membership(membership)))
+    return qs
+
+
+def get_lead_for_membership_or_404(membership: Membership, pk: int) -> Lead:
+    return get_object_or_404(leads_for_membership(membership), pk=pk)
+
+
+def lead_assignments_for(lead: Lead, membership: Membership) -> list[LeadAssignment]:
+    """The offer history of a lead: vendor staff see all; a partner only its own offers."""
+    qs = LeadAssignment.objects.filter(lead=lead).select_related("partner", "decided_by")
+    if membership.is_partner:
+        qs = qs.filter(partner_id=membership.partner_id)
+    return list(qs.order_by("offered_at", "pk"))
+
+
+def routing_rules() -> QuerySet[RoutingRule]:
+    return RoutingRule.objects.order_by("position", "pk")
+
+
+def get_routing_rule_or_404(pk: int) -> RoutingRule:
+    return get_object_or_404(RoutingRule.objects.all(), pk=pk)
+
+
+def product_lines() -> list[str]:
+    """The catalog's product categories: the product lines a registration may name."""
+    from prm.catalog.models import Product
+
+    return sorted(set(Product.objects.filter(is_active=True).values_list("category", flat=True)))

@@ -1,0 +1,1 @@
+"""Writes of the deals app, one service per transition (split by topic)."""

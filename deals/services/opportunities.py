@@ -1,0 +1,84 @@
+"""The vendor's direct opportunities (own pipeline) and the tenant's deal settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from deals.models import DealSettings, DirectOpportunity
+from deals.normalise import normalise_domain, normalise_name
+from prm.accounts.models import Membership
+from prm.audit.services import audit, snapshot
+from prm.lib.money import quantize_money
+from prm.roles import Perm, membership_has
+from prm.tenancy.context import require_tenant
+from prm.workflow import DomainError, require
+
+OPPORTUNITY_FIELDS = ["reference", "customer_name", "customer_domain", "country", "product_lines", "value",
+                      "currency", "expected_close_date", "sales_owner", "status"]  # fmt: skip
+SETTINGS_FIELDS = ["protection_days", "extension_days", "max_extensions", "review_sla_hours", "review_reminder_hours",
+                   "expiry_warning_days", "fuzzy_threshold", "lead_sla_hours", "max_open_leads", "distribution",
+                   "tier_order"]  # fmt: skip
+
+
+def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, Any]) -> DirectOpportunity:
+    """Record a vendor-owned opportunity; partner registrations submitted later conflict with it."""
+    require(membership_has(acting_membership, Perm.OPPORTUNITY_MANAGE))
+    currency = (data.get("currency") or require_tenant().base_currency).upper()
+    lines = sorted({str(x).strip() for x in data.get("product_lines") or [] if str(x).strip()})
+    name = (data.get("customer_name") or "").strip()
+    country = (data.get("country") or "").strip().upper()
+    reference = (data.get("reference") or "").strip()
+    if not (name and len(country) == 2 and lines and reference):
+        raise DomainError(
+            _("A direct opportunity needs a reference, a customer, a country and product lines.")
+        )
+    if DirectOpportunity.objects.filter(reference=reference).exists():
+        raise DomainError(_("Reference %(ref)s is already used.") % {"ref": reference})
+    with transaction.atomic():
+        opportunity = DirectOpportunity.objects.create(
+            reference=reference, customer_name=name, customer_name_normalised=normalise_name(name),
+            customer_domain=normalise_domain(data.get("customer_domain") or ""), country=country,
+            product_lines=lines, value=quantize_money(Decimal(str(data.get("value") or "0")), currency),
+            currency=currency, expected_close_date=data.get("expected_close_date"),
+            sales_owner=(data.get("sales_owner") or "").strip(), created_by=acting_membership.user,
+        )  # fmt: skip
+        audit(actor=acting_membership.user, action="direct_opportunity.create", obj=opportunity,
+              after=snapshot(opportunity, OPPORTUNITY_FIELDS))  # fmt: skip
+    return opportunity
+
+
+def direct_opportunity_set_status(
+    *, opportunity: DirectOpportunity, acting_membership: Membership, status: str
+) -> DirectOpportunity:
+    require(membership_has(acting_membership, Perm.OPPORTUNITY_MANAGE))
+    if status not in DirectOpportunity.Status.values:
+        raise DomainError(_("Unknown status."))
+    with transaction.atomic():
+        locked = DirectOpportunity.objects.select_for_update().get(pk=opportunity.pk)
+        before = snapshot(locked, ["status"])
+        locked.status = status
+        locked.save(update_fields=["status"])
+        audit(actor=acting_membership.user, action="direct_opportunity.status", obj=locked, before=before,
+              after=snapshot(locked, ["status"]))  # fmt: skip
+    opportunity.refresh_from_db()
+    return opportunity
+
+
+def deal_settings_update(*, acting_membership: Membership, data: dict[str, Any]) -> DealSettings:
+    require(membership_has(acting_membership, Perm.DEAL_SETTINGS))
+    with transaction.atomic():
+        current = DealSettings.current()
+        settings = DealSettings.objects.select_for_update().get(pk=current.pk)
+        before = snapshot(settings, SETTINGS_FIELDS)
+        for name in SETTINGS_FIELDS:
+            if name in data:
+                setattr(settings, name, data[name])
+        settings.full_clean(exclude=["tenant"])
+        settings.save()
+        audit(actor=acting_membership.user, action="deal_settings.update", obj=settings, before=before,
+              after=snapshot(settings, SETTINGS_FIELDS))  # fmt: skip
+    return settings

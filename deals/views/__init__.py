@@ -1,0 +1,1 @@
+"""Pages of the deals app, split by audience: partner registration, vendor review, leads."""

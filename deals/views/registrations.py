@@ -1,0 +1,382 @@
+"""Partner-facing registration pages: my registrations, the register form (look-up, autosave,
+submit), the registration page with its next actions, files, extensions, won/lost."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deals.forms import (
+    AttachmentForm,
+    ExtensionRequestForm,
+    LineForm,
+    LineFormSet,
+    LostForm,
+    RegistrationForm,
+    WonForm,
+)
+from deals.models import DealRegistration, DealSettings
+from deals.selectors import (
+    PIPELINE_EXPORT_HEADERS,
+    attachments_for,
+    conflict_summary_for_partner,
+    customers_for_membership,
+    filter_pipeline,
+    get_attachment_for_membership_or_404,
+    get_registration_for_membership_or_404,
+    pipeline_export_rows,
+    product_lines,
+    registrations_for_membership,
+)
+from deals.services.registrations import (
+    attachment_add,
+    extension_request,
+    missing_for_submit,
+    registration_add_lines,
+    registration_create,
+    registration_mark_lost,
+    registration_mark_won,
+    registration_submit,
+    registration_update_draft,
+)
+from partners.selectors import partners_for_membership
+from prm.access import portal_view
+from prm.exports import export_response
+from prm.http import PortalRequest
+from prm.roles import Perm, membership_has
+from prm.views import paginate
+from prm.workflow import DomainError
+
+S = DealRegistration.Status
+
+
+def _require_register(request: PortalRequest) -> None:
+    if not membership_has(request.membership, Perm.DEAL_REGISTER):
+        raise PermissionDenied
+
+
+def _formset(request: PortalRequest, registration: DealRegistration | None):
+    if request.method == "POST":
+        return LineFormSet(request.POST, prefix="lines")
+    initial = [{"product_line": x.product_line, "quantity": x.quantity, "value": x.value}
+               for x in registration.lines.all()] if registration else []  # fmt: skip
+    initial += [{"quantity": 1}] * (1 if initial else 2)
+    return LineFormSet(initial=initial, prefix="lines")
+
+
+def _lines_of(formset) -> list[dict] | None:
+    lines = []
+    for form in formset.forms:
+        if form.is_valid():
+            line = form.line()
+            if line:
+                lines.append(line)
+    return lines
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_GET
+def registration_list(request: PortalRequest) -> HttpResponseBase:
+    """Partners: their registrations with status, protection left and next actions. Vendor staff:
+    the pipeline with filters and export."""
+    membership = request.membership
+    qs = filter_pipeline(registrations_for_membership(membership), request.GET)
+    export = request.GET.get("export")
+    if export in {"csv", "xlsx"} and membership.is_staff_member:
+        stamp = timezone.localdate().isoformat()
+        return export_response(
+            f"deal-pipeline-{stamp}.{export}", PIPELINE_EXPORT_HEADERS, pipeline_export_rows(qs)
+        )
+    context = {
+        "page": paginate(request, qs),
+        "filters": request.GET,
+        "statuses": S.choices,
+        "product_lines": product_lines(),
+        "partners": partners_for_membership(membership).only("pk", "code", "name")
+        if membership.is_staff_member
+        else [],
+        "can_register": membership_has(membership, Perm.DEAL_REGISTER),
+        "today": timezone.localdate(),
+    }
+    template = "deals/_registration_table.html" if request.htmx else "deals/list.html"
+    return render(request, template, context)
+
+
+@portal_view(Perm.DEAL_REGISTER)
+@require_http_methods(["GET", "POST"])
+def registration_new(request: PortalRequest) -> HttpResponseBase:
+    """A new registration: saved as a draft first (then the form autosaves), or submitted at once."""
+    form = RegistrationForm(request.POST or None, initial={"currency": request.tenant.base_currency})
+    formset = _formset(request, None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = registration_create(acting_membership=request.membership, data=form.cleaned_data,
+                                               lines=_lines_of(formset) or [])  # fmt: skip
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if request.POST.get("action") == "submit":
+                return _submit_and_redirect(request, registration)
+            messages.success(request, _("Draft saved."))
+            return redirect("deals:edit", pk=registration.pk)
+    return render(request, "deals/form.html", {"form": form, "formset": formset, "registration": None})
+
+
+def _submit_and_redirect(request: PortalRequest, registration: DealRegistration) -> HttpResponse:
+    try:
+        registration = registration_submit(registration=registration, acting_membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("deals:edit", pk=registration.pk)
+    if registration.conflict_flag == DealRegistration.ConflictFlag.EXACT:
+        messages.warning(request, _("Submitted. Another registration for this customer and product line came first: "
+                                    "a reviewer will decide."))  # fmt: skip
+    else:
+        messages.success(request, _("Submitted for review."))
+    return redirect("deals:detail", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_http_methods(["GET", "POST"])
+def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    if registration.status not in DealRegistration.EDITABLE:
+        messages.info(request, _("This registration can no longer be edited."))
+        return redirect("deals:detail", pk=registration.pk)
+    form = RegistrationForm(request.POST or None, instance=None, initial=_initial(registration))
+    formset = _formset(request, registration)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration_update_draft(registration=registration, acting_membership=request.membership,
+                                      data=form.cleaned_data, lines=_lines_of(formset))  # fmt: skip
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if request.POST.get("action") == "submit":
+                return _submit_and_redirect(request, registration)
+            messages.success(request, _("Draft saved."))
+            return redirect("deals:edit", pk=registration.pk)
+    return render(request, "deals/form.html", {
+        "form": form, "formset": formset, "registration": registration, "missing": missing_for_submit(registration),
+    })  # fmt: skip
+
+
+def _initial(registration: DealRegistration) -> dict:
+    return {name: getattr(registration, name) for name in RegistrationForm.Meta.fields}
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_autosave(request: PortalRequest, pk: int) -> HttpResponse:
+    """htmx: save the draft as the partner types; answers with a small status line."""
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    form = RegistrationForm(request.POST)
+    formset = LineFormSet(request.POST, prefix="lines")
+    form.is_valid()
+    data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    try:
+        registration_update_draft(registration=registration, acting_membership=request.membership, data=data,
+                                  lines=_lines_of(formset) if formset.is_valid() else None)  # fmt: skip
+    except DomainError as exc:
+        return render(request, "deals/_autosave.html", {"error": str(exc)})
+    return render(request, "deals/_autosave.html", {
+        "saved_at": timezone.localtime(), "errors": form.errors, "missing": missing_for_submit(registration),
+    })  # fmt: skip
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_GET
+def customer_lookup(request: PortalRequest) -> HttpResponse:
+    """htmx: this partner's existing end customers matching what was typed."""
+    query = (request.GET.get("customer_name") or request.GET.get("q") or "").strip()
+    customers = list(customers_for_membership(request.membership, query)[:8]) if len(query) >= 2 else []
+    return render(request, "deals/_customer_suggestions.html", {"customers": customers, "query": query})
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_GET
+def customer_fill(request: PortalRequest, pk: int) -> HttpResponse:
+    """htmx: the customer fields of the form, filled from one of the partner's customers."""
+    customer = get_object_or_404(customers_for_membership(request.membership), pk=pk)
+    form = RegistrationForm(initial={
+        "customer_name": customer.legal_name, "customer_domain": customer.domain, "country": customer.country,
+        "address": customer.address, "contact_name": customer.contact_name, "contact_email": customer.contact_email,
+        "contact_phone": customer.contact_phone,
+    })  # fmt: skip
+    return render(request, "deals/_customer_fields.html", {"form": form, "oob": True})
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_GET
+def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    membership = request.membership
+    registration = get_registration_for_membership_or_404(membership, pk)
+    is_owner = membership.is_partner and membership_has(membership, Perm.DEAL_REGISTER)
+    settings = DealSettings.current()
+    extensions = list(registration.extensions.select_related("requested_by", "decided_by"))
+    used = sum(1 for e in extensions if e.status != e.Status.REFUSED)
+    context = {
+        "r": registration,
+        "lines": list(registration.lines.all()),
+        "attachments": list(attachments_for(registration)),
+        "extensions": extensions,
+        "conflict": conflict_summary_for_partner(registration),
+        "is_owner": is_owner,
+        "is_reviewer": membership_has(membership, Perm.DEAL_REVIEW),
+        "can_extend": is_owner and registration.status == S.APPROVED and used < settings.max_extensions,
+        "can_close": registration.status == S.APPROVED
+        and (is_owner or membership_has(membership, Perm.DEAL_REVIEW)),
+        "missing": missing_for_submit(registration)
+        if registration.status in DealRegistration.EDITABLE
+        else [],
+        "won_form": WonForm(initial={"closed_value": registration.value, "closed_on": timezone.localdate()}),
+        "lost_form": LostForm(),
+        "extension_form": ExtensionRequestForm(),
+        "attachment_form": AttachmentForm(),
+        "line_form": LineForm(),
+    }
+    return render(request, "deals/detail.html", context)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    return _submit_and_redirect(request, registration)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_add_line_view(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    form = LineForm(request.POST)
+    line = form.line() if form.is_valid() else None
+    if not line:
+        messages.error(request, _("Choose a product line, a quantity and a value."))
+        return redirect("deals:detail", pk=registration.pk)
+    try:
+        conflicts = registration_add_lines(
+            registration=registration, acting_membership=request.membership, lines=[line]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        if any(c.kind == c.Kind.EXACT for c in conflicts):
+            messages.warning(
+                request,
+                _("Line added. It conflicts with an earlier registration; a reviewer will look at it."),
+            )
+        else:
+            messages.success(request, _("Line added."))
+    return redirect("deals:detail", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def attachment_upload(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to attach."))
+        return redirect("deals:detail", pk=registration.pk)
+    try:
+        attachment_add(
+            registration=registration, acting_membership=request.membership, upload=form.cleaned_data["file"]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("File attached."))
+    return redirect("deals:detail", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_GET
+def attachment_download(request: PortalRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    """Files are served only through this permission-checked view, never from a public URL."""
+    from prm.files import file_download
+
+    attachment = get_attachment_for_membership_or_404(request.membership, pk, attachment_pk)
+    return file_download(attachment.path, filename=attachment.filename, content_type=attachment.content_type)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def extension_request_view(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_register(request)
+    form = ExtensionRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why you need more time."))
+        return redirect("deals:detail", pk=registration.pk)
+    try:
+        extension_request(
+            registration=registration,
+            acting_membership=request.membership,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Extension requested."))
+    return redirect("deals:detail", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    if not (
+        membership_has(request.membership, Perm.DEAL_REGISTER)
+        or membership_has(request.membership, Perm.DEAL_REVIEW)
+    ):
+        raise PermissionDenied
+    form = WonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the closed value and date."))
+        return redirect("deals:detail", pk=registration.pk)
+    try:
+        registration_mark_won(registration=registration, acting_membership=request.membership,
+                              closed_value=form.cleaned_data["closed_value"], closed_on=form.cleaned_data["closed_on"])  # fmt: skip
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Congratulations: the deal is recorded as won."))
+    return redirect("deals:detail", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_lost(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    if not (
+        membership_has(request.membership, Perm.DEAL_REGISTER)
+        or membership_has(request.membership, Perm.DEAL_REVIEW)
+    ):
+        raise PermissionDenied
+    form = LostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the deal was lost."))
+        return redirect("deals:detail", pk=registration.pk)
+    try:
+        registration_mark_lost(
+            registration=registration,
+            acting_membership=request.membership,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.info(request, _("The deal is recorded as lost."))
+    return redirect("deals:detail", pk=registration.pk)

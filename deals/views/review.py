@@ -1,0 +1,186 @@
+"""Vendor-side registration pages: review queue, side-by-side review with conflicts, decisions,
+extension decisions, the pipeline dashboard and the deal settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deals.forms import ApproveForm, DealSettingsForm, ExtensionDecisionForm, InfoRequestForm, RejectForm
+from deals.models import DealExtension, DealRegistration, DealSettings
+from deals.policy import protection_days_for, registration_discount_for
+from deals.selectors import (
+    conflicted_by_for_review,
+    conflicts_for_review,
+    extensions_for_membership,
+    filter_pipeline,
+    get_extension_for_membership_or_404,
+    get_registration_for_membership_or_404,
+    pipeline_dashboard,
+    product_lines,
+    registrations_for_membership,
+    review_queue,
+)
+from deals.services.opportunities import deal_settings_update
+from deals.services.registrations import (
+    extension_approve,
+    extension_refuse,
+    registration_approve,
+    registration_reject,
+    registration_request_info,
+    registration_start_review,
+)
+from partners.selectors import partners_for_membership
+from prm.access import portal_view
+from prm.http import PortalRequest
+from prm.roles import Perm
+from prm.views import paginate
+from prm.workflow import DomainError
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_GET
+def review_queue_view(request: PortalRequest) -> HttpResponse:
+    qs = review_queue(request.membership)
+    pending_extensions = extensions_for_membership(request.membership).filter(
+        status=DealExtension.Status.PENDING
+    )
+    return render(request, "deals/review_queue.html", {
+        "page": paginate(request, qs), "now": timezone.now(), "extensions": list(pending_extensions[:50]),
+        "decision_form": ExtensionDecisionForm(),
+    })  # fmt: skip
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_GET
+def review(request: PortalRequest, pk: int) -> HttpResponse:
+    """Both sides of every match next to each other, with the rule and score, and the decisions."""
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    conflicts = conflicts_for_review(registration)
+    return render(request, "deals/review.html", {
+        "r": registration,
+        "lines": list(registration.lines.all()),
+        "conflicts": conflicts,
+        "conflicted_by": conflicted_by_for_review(registration),
+        "approve_form": ApproveForm(initial={
+            "protection_days": protection_days_for(registration.partner),
+            "discount_pct": registration_discount_for(registration.partner),
+        }),
+        "reject_form": RejectForm(),
+        "info_form": InfoRequestForm(),
+        "extensions": list(registration.extensions.select_related("requested_by")),
+        "decision_form": ExtensionDecisionForm(),
+        "now": timezone.now(),
+    })  # fmt: skip
+
+
+def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Please complete the form: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+        )
+        return redirect("deals:review", pk=registration.pk)
+    try:
+        action(registration=registration, acting_membership=request.membership, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("deals:review", pk=registration.pk)
+    messages.success(
+        request,
+        _("%(ref)s: %(status)s.")
+        % {
+            "ref": registration.reference,
+            "status": DealRegistration.objects.get(pk=registration.pk).get_status_display(),
+        },
+    )
+    return redirect("deals:review_queue")
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_POST
+def start_review(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    try:
+        registration_start_review(registration=registration, acting_membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return redirect("deals:review", pk=registration.pk)
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_POST
+def approve(request: PortalRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, ApproveForm, registration_approve)
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_POST
+def reject(request: PortalRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, RejectForm, registration_reject)
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_POST
+def request_info(request: PortalRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, InfoRequestForm, registration_request_info)
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_POST
+def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
+    extension = get_extension_for_membership_or_404(request.membership, pk)
+    form = ExtensionDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or refuse."))
+        return redirect("deals:review_queue")
+    service = extension_approve if form.cleaned_data["decision"] == "approve" else extension_refuse
+    try:
+        service(extension=extension, acting_membership=request.membership, note=form.cleaned_data["note"])
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Extension decided."))
+    return redirect("deals:review_queue")
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_GET
+def dashboard(request: PortalRequest) -> HttpResponse:
+    qs = filter_pipeline(registrations_for_membership(request.membership), request.GET)
+    figures = pipeline_dashboard(qs)
+    chart = {
+        "stages": {"labels": [s["label"] for s in figures["stages"]], "counts": [s["n"] for s in figures["stages"]],
+                   "values": [s["total"] for s in figures["stages"]]},
+        "partners": {"labels": [p["code"] for p in figures["by_partner"]], "values": [p["total"] for p in figures["by_partner"]]},
+        "aging": {"labels": [a["label"] for a in figures["aging"]], "counts": [a["n"] for a in figures["aging"]]},
+        "labels": {"count": str(_("Registrations")), "value": str(_("Value")), "open": str(_("Open registrations"))},
+    }  # fmt: skip
+    return render(request, "deals/dashboard.html", {
+        "figures": figures, "chart": chart, "filters": request.GET, "statuses": DealRegistration.Status.choices,
+        "product_lines": product_lines(), "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
+        "currency": request.tenant.base_currency,
+    })  # fmt: skip
+
+
+@portal_view(Perm.DEAL_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def settings_view(request: PortalRequest) -> HttpResponse:
+    current = DealSettings.current()
+    form = DealSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal_settings_update(acting_membership=request.membership, data=form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Deal settings saved."))
+            return redirect("deals:settings")
+    return render(request, "deals/settings.html", {"form": form})
