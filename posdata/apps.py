@@ -1,6 +1,28 @@
+"""Point-of-sale and inventory data: uploads, column mappings, SKU cross-references, loading."""
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PosdataConfig(AppConfig):
     name = "posdata"
-    verbose_name = "Posdata"
+    verbose_name = _("Point-of-sale data")
+
+    def ready(self) -> None:
+        from posdata.resources import SkuXrefResource
+        from prm.imports import ImportKind, register_import_kind
+        from prm.roles import Perm
+
+        register_import_kind(
+            "sku_xref",
+            ImportKind(
+                label="SKU cross-references",
+                resource=SkuXrefResource,
+                columns=("partner_code", "partner_sku", "sku"),
+                required=("partner_code", "partner_sku", "sku"),
+                perm=Perm.POS_MANAGE,
+            ),
+        )
+        from posdata import integration
+
+        integration.register()

@@ -1,0 +1,261 @@
+"""Reads of POS data, always scoped by the member's partners (partners_for_membership)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
+
+from partners.selectors import partners_for_membership
+from posdata.models import InventorySnapshot, PosLine, RejectedRow, SkuXref, Upload
+from prm.accounts.models import Membership
+
+WEEKS_OF_SUPPLY_DEFINITION = "weeks of supply = on hand / average weekly net units sold (POS) over the trailing 13 weeks up to the snapshot date"
+TRAILING_WEEKS = 13
+
+
+def uploads_for_membership(membership: Membership) -> QuerySet[Upload]:
+    return Upload.objects.filter(partner__in=partners_for_membership(membership)).select_related(
+        "partner", "created_by", "job"
+    )
+
+
+def get_upload_for_membership_or_404(membership: Membership, pk: int) -> Upload:
+    return get_object_or_404(uploads_for_membership(membership), pk=pk)
+
+
+def pos_lines_for_membership(membership: Membership) -> QuerySet[PosLine]:
+    return PosLine.objects.filter(partner__in=partners_for_membership(membership))
+
+
+def exception_queue_for_membership(membership: Membership) -> QuerySet:
+    """Open unknown-product rows grouped by partner and code, with line counts."""
+    return (
+        RejectedRow.objects.filter(
+            partner__in=partners_for_membership(membership), unknown_product=True, resolution=""
+        )
+        .values("partner_id", "partner__code", "partner__name", "product_key")
+        .annotate(lines=Count("id"), uploads=Count("upload_id", distinct=True))
+        .order_by("-lines", "partner__code", "product_key")
+    )
+
+
+def sku_xrefs_for_membership(membership: Membership) -> QuerySet[SkuXref]:
+    return SkuXref.objects.filter(partner__in=partners_for_membership(membership)).select_related(
+        "partner", "product"
+    )
+
+
+@dataclass
+class SalesFilter:
+    date_from: datetime.date
+    date_to: datetime.date
+    partner_id: int | None = None
+    category: str = ""
+    region: str = ""
+    sku: str = ""
+
+
+def _filtered_lines(membership: Membership, f: SalesFilter) -> QuerySet[PosLine]:
+    qs = pos_lines_for_membership(membership).filter(invoice_date__range=(f.date_from, f.date_to))
+    if f.partner_id:
+        qs = qs.filter(partner_id=f.partner_id)
+    if f.category:
+        qs = qs.filter(product__category=f.category)
+    if f.region:
+        qs = qs.filter(partner__region=f.region)
+    if f.sku:
+        qs = qs.filter(product__sku=f.sku)
+    return qs
+
+
+def sell_through(membership: Membership, f: SalesFilter, currency: str) -> dict[str, Any]:
+    """Revenue (in ``currency``; lines in other currencies count in units only) and units by
+    month, partner, category and region; top products and partners; returns rate."""
+    qs = _filtered_lines(membership, f)
+    revenue = Sum("amount", filter=Q(currency=currency))
+    units = Sum("quantity")
+    sold = Sum("quantity", filter=Q(quantity__gt=0))
+    returned = Sum("quantity", filter=Q(quantity__lt=0))
+    totals = qs.aggregate(revenue=revenue, units=units, sold=sold, returned=returned, lines=Count("id"))
+    by_month = list(
+        qs.annotate(month=TruncMonth("invoice_date"))
+        .values("month")
+        .annotate(revenue=revenue, units=units)
+        .order_by("month")
+    )
+    by_partner = list(
+        qs.values("partner__code", "partner__name")
+        .annotate(revenue=revenue, units=units)
+        .order_by("-revenue")
+    )
+    by_category = list(
+        qs.values("product__category").annotate(revenue=revenue, units=units).order_by("-revenue")
+    )
+    by_region = list(qs.values("partner__region").annotate(revenue=revenue, units=units).order_by("-revenue"))
+    top_products = list(
+        qs.values("product__sku", "product__name")
+        .annotate(revenue=revenue, units=units)
+        .order_by("-revenue")[:10]
+    )
+    sold_units = totals["sold"] or 0
+    returned_units = -(totals["returned"] or 0)
+    return {
+        "revenue": totals["revenue"] or Decimal("0"),
+        "units": totals["units"] or 0,
+        "lines": totals["lines"],
+        "sold_units": sold_units,
+        "returned_units": returned_units,
+        "returns_rate": (Decimal(returned_units) / Decimal(sold_units) * 100).quantize(Decimal("0.1"))
+        if sold_units
+        else None,
+        "by_month": by_month,
+        "by_partner": by_partner,
+        "top_partners": by_partner[:10],
+        "by_category": by_category,
+        "by_region": by_region,
+        "top_products": top_products,
+        "other_currencies": qs.exclude(currency=currency).exists(),
+    }
+
+
+def filter_choices(membership: Membership) -> dict[str, list]:
+    partners = partners_for_membership(membership)
+    from prm.catalog.models import Product
+
+    return {
+        "partners": list(partners.values_list("pk", "code", "name")),
+        "regions": sorted({r for r in partners.values_list("region", flat=True) if r}),
+        "categories": list(
+            Product.objects.order_by("category").values_list("category", flat=True).distinct()
+        ),
+    }
+
+
+def _partner_ids(membership: Membership, partner_id: int | None) -> list[int]:
+    ids = list(partners_for_membership(membership).values_list("pk", flat=True))
+    if partner_id:
+        ids = [i for i in ids if i == partner_id]
+    return ids
+
+
+def inventory_positions(
+    membership: Membership, *, partner_id: int | None = None, low: Decimal, high: Decimal
+) -> list[dict[str, Any]]:
+    """Latest snapshot per partner and product with weeks of supply (DOMAIN definition) and a
+    status: stock-out risk (below ``low`` weeks), overstock (above ``high``), else healthy."""
+    ids = _partner_ids(membership, partner_id)
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH latest AS (
+              SELECT DISTINCT ON (s.partner_id, s.product_id) s.partner_id, s.product_id, s.snapshot_date,
+                     s.on_hand, s.on_order, s.in_transit
+              FROM posdata_inventorysnapshot s
+              WHERE s.partner_id = ANY(%s)
+              ORDER BY s.partner_id, s.product_id, s.snapshot_date DESC
+            )
+            SELECT l.partner_id, pa.code, pa.name, l.product_id, p.sku, p.name, l.snapshot_date, l.on_hand,
+                   l.on_order, l.in_transit,
+                   (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
+                     WHERE pl.partner_id = l.partner_id AND pl.product_id = l.product_id
+                       AND pl.invoice_date > l.snapshot_date - %s AND pl.invoice_date <= l.snapshot_date) AS sold
+            FROM latest l
+            JOIN partners_partner pa ON pa.id = l.partner_id
+            JOIN prm_product p ON p.id = l.product_id
+            ORDER BY pa.code, p.sku
+            """,
+            [ids, TRAILING_WEEKS * 7],
+        )
+        rows = cursor.fetchall()
+    result = []
+    for partner_pk, code, pname, product_pk, sku, name, day, on_hand, on_order, in_transit, sold in rows:
+        weekly = Decimal(sold) / TRAILING_WEEKS
+        wos = (Decimal(on_hand) / weekly).quantize(Decimal("0.1")) if weekly > 0 else None
+        if wos is None:
+            status = "overstock" if on_hand > 0 else "stockout"
+        elif wos < low:
+            status = "risk"
+        elif wos > high:
+            status = "overstock"
+        else:
+            status = "healthy"
+        result.append(
+            {
+                "partner_id": partner_pk,
+                "partner_code": code,
+                "partner_name": pname,
+                "product_id": product_pk,
+                "sku": sku,
+                "name": name,
+                "date": day,
+                "on_hand": on_hand,
+                "on_order": on_order,
+                "in_transit": in_transit,
+                "weekly_sold": weekly.quantize(Decimal("0.1")),
+                "weeks_of_supply": wos,
+                "status": status,
+            }
+        )
+    return result
+
+
+def inventory_history(membership: Membership, product_id: int, partner_id: int | None) -> dict[str, Any]:
+    """Per snapshot date (summed over the visible partners): on hand, on order, in transit, and
+    the units sold in the week up to that date."""
+    ids = _partner_ids(membership, partner_id)
+    snapshots = list(
+        InventorySnapshot.objects.filter(partner_id__in=ids, product_id=product_id)
+        .values("snapshot_date")
+        .annotate(on_hand=Sum("on_hand"), on_order=Sum("on_order"), in_transit=Sum("in_transit"))
+        .order_by("snapshot_date")
+    )
+    sold: dict[datetime.date, int] = {}
+    if snapshots and ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT d.day, coalesce(sum(pl.quantity), 0)
+                FROM unnest(%s::date[]) d(day)
+                LEFT JOIN posdata_posline pl ON pl.partner_id = ANY(%s) AND pl.product_id = %s
+                     AND pl.invoice_date > d.day - 7 AND pl.invoice_date <= d.day
+                GROUP BY d.day
+                """,
+                [[s["snapshot_date"] for s in snapshots], ids, product_id],
+            )
+            sold = dict(cursor.fetchall())
+    for s in snapshots:
+        s["sold"] = sold.get(s["snapshot_date"], 0)
+    return {"snapshots": snapshots}
+
+
+def data_quality(membership: Membership, partner_id: int | None = None) -> list[dict[str, Any]]:
+    """Per month of upload: files, rows read, rejected and the rejected share (trend)."""
+    qs = uploads_for_membership(membership).filter(status=Upload.Status.LOADED)
+    if partner_id:
+        qs = qs.filter(partner_id=partner_id)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in qs.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(
+            files=Count("id"),
+            read=Sum("rows_read"),
+            rejected=Sum("rows_rejected"),
+            duplicate=Sum("rows_duplicate"),
+        )
+        .order_by("month")
+    ]
+    for row in rows:
+        read = int(row["read"] or 0)
+        rejected = int(row["rejected"] or 0)
+        row["rejected_pct"] = (Decimal(rejected) * 100 / read).quantize(Decimal("0.1")) if read else None
+    return rows

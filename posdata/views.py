@@ -1,0 +1,313 @@
+"""Portal pages of POS data: upload -> confirm mapping -> progress -> errors; dashboards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from partners.selectors import partners_for_membership
+from posdata import selectors, services
+from posdata.fields import FIELDS
+from posdata.forms import (
+    ExceptionMapForm,
+    InventoryFilterForm,
+    MappingForm,
+    SalesFilterForm,
+    UploadForm,
+    XrefForm,
+)
+from posdata.models import Kind, RejectedRow, Upload
+from posdata.reader import inspect_file
+from prm.access import portal_view
+from prm.catalog.selectors import products_visible
+from prm.exports import export_response
+from prm.http import PortalRequest
+from prm.roles import Perm
+from prm.views import paginate
+from prm.workflow import DomainError
+
+ERRORS_ON_PAGE = 100
+
+
+def _money(value) -> str:
+    return format(Decimal(value or 0).quantize(Decimal("0.01")), "f")
+
+
+@portal_view(Perm.POS_VIEW)
+def dashboard(request: PortalRequest) -> HttpResponse:
+    membership = request.membership
+    choices = selectors.filter_choices(membership)
+    form = SalesFilterForm(request.GET or None, choices=choices, membership=membership)
+    start, end = form.period()
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    flt = selectors.SalesFilter(
+        date_from=start,
+        date_to=end,
+        partner_id=data.get("partner"),
+        category=data.get("category") or "",
+        region=data.get("region") or "",
+    )
+    currency = request.tenant.base_currency
+    stats = selectors.sell_through(membership, flt, currency)
+    chart = {
+        "currency": currency,
+        "months": [row["month"].strftime("%Y-%m") for row in stats["by_month"]],
+        "revenue": [_money(row["revenue"]) for row in stats["by_month"]],
+        "units": [row["units"] or 0 for row in stats["by_month"]],
+        "partners": [row["partner__code"] for row in stats["by_partner"]],
+        "partner_revenue": [_money(row["revenue"]) for row in stats["by_partner"]],
+        "categories": [row["product__category"] for row in stats["by_category"]],
+        "category_revenue": [_money(row["revenue"]) for row in stats["by_category"]],
+        "regions": [row["partner__region"] or "—" for row in stats["by_region"]],
+        "region_revenue": [_money(row["revenue"]) for row in stats["by_region"]],
+    }
+    context = {"form": form, "stats": stats, "chart": chart, "currency": currency, "start": start, "end": end}
+    return render(request, "posdata/dashboard.html", context)
+
+
+@portal_view(Perm.POS_VIEW)
+def uploads(request: PortalRequest) -> HttpResponse:
+    qs = selectors.uploads_for_membership(request.membership)
+    partner = request.GET.get("partner", "")
+    if partner.isdigit() and not request.membership.is_partner:
+        qs = qs.filter(partner_id=int(partner))
+    quality = selectors.data_quality(request.membership, int(partner) if partner.isdigit() else None)
+    return render(request, "posdata/uploads.html", {"page": paginate(request, qs), "quality": quality})
+
+
+@portal_view(Perm.POS_UPLOAD)
+@require_http_methods(["GET", "POST"])
+def upload_new(request: PortalRequest) -> HttpResponse:
+    membership = request.membership
+    form = UploadForm(
+        request.POST or None,
+        request.FILES or None,
+        membership=membership,
+        partners_qs=partners_for_membership(membership),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            upload = services.upload_receive(
+                partner=data["partner"],
+                kind=data["kind"],
+                file=data["file"],
+                original_name=data["file"].name,
+                acting_membership=membership,
+                replace_start=data.get("replace_start"),
+                replace_end=data.get("replace_end"),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("posdata:upload_mapping", pk=upload.pk)
+    return render(request, "posdata/upload_new.html", {"form": form})
+
+
+@portal_view(Perm.POS_UPLOAD)
+@require_http_methods(["GET", "POST"])
+def upload_mapping(request: PortalRequest, pk: int) -> HttpResponse:
+    upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
+    if upload.status != Upload.Status.MAPPING:
+        return redirect("posdata:upload_detail", pk=upload.pk)
+    form = MappingForm(request.POST or None, upload=upload)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.upload_confirm(
+                upload=upload, mapping=form.mapping(), acting_membership=request.membership
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("posdata:upload_detail", pk=upload.pk)
+    try:
+        sample = inspect_file(Path(upload.path), upload.format, upload.kind, preferred=upload.headers).sample[
+            :8
+        ]
+    except DomainError:
+        sample = []
+    by_header = {h: f for f, h in upload.mapping.items()}
+    labels = {f.name: f.label for f in FIELDS[Kind(upload.kind)]}
+    columns = [{"header": h, "field": labels.get(by_header.get(h, ""), "")} for h in upload.headers]
+    rows = [[(r[i] if i < len(r) else "") for i in range(len(upload.headers))] for r in sample]
+    context = {"upload": upload, "form": form, "columns": columns, "rows": rows}
+    return render(request, "posdata/upload_mapping.html", context)
+
+
+def _upload_context(upload: Upload) -> dict:
+    rejected = list(upload.rejected_rows.order_by("line")[:ERRORS_ON_PAGE]) if upload.rows_rejected else []
+    return {"upload": upload, "job": upload.job, "rejected": rejected}
+
+
+@portal_view(Perm.POS_VIEW)
+def upload_detail(request: PortalRequest, pk: int) -> HttpResponse:
+    upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
+    return render(request, "posdata/upload_detail.html", _upload_context(upload))
+
+
+@portal_view(Perm.POS_VIEW)
+def upload_status(request: PortalRequest, pk: int) -> HttpResponse:
+    """htmx fragment polled while the file loads; 286 stops the polling when it is done."""
+    upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
+    response = render(request, "posdata/_upload_status.html", _upload_context(upload))
+    if upload.is_finished:
+        response.status_code = 286
+    return response
+
+
+@portal_view(Perm.POS_VIEW)
+def upload_errors(request: PortalRequest, pk: int) -> HttpResponseBase:
+    """The rejected rows as a file the partner can correct and send again: the mapped columns
+    under the file's own headers, then where and why each row was rejected."""
+    upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
+    fields = [f.name for f in FIELDS[Kind(upload.kind)] if f.name in upload.mapping]
+    if upload.kind == Kind.POS and "invoice_line" not in fields:
+        fields.insert(1, "invoice_line")
+    headers = [upload.mapping.get(f, f) for f in fields] + [
+        "Source row",
+        "Error column",
+        "Error code",
+        "Error message",
+    ]
+
+    def rows():
+        for row in RejectedRow.objects.filter(upload=upload).order_by("line").iterator(chunk_size=2000):
+            yield [
+                *(row.data.get(f, "") for f in fields),
+                row.line,
+                "; ".join(e["column"] for e in row.errors),
+                "; ".join(e["code"] for e in row.errors),
+                "; ".join(e["message"] for e in row.errors),
+            ]
+
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return export_response(f"rejected-rows-{upload.pk}.{fmt}", headers, rows())
+
+
+@portal_view(Perm.POS_MANAGE)
+def exceptions(request: PortalRequest) -> HttpResponse:
+    queue = selectors.exception_queue_for_membership(request.membership)
+    page = paginate(request, queue)
+    products = products_visible().filter(is_active=True)
+    return render(request, "posdata/exceptions.html", {"page": page, "products": products})
+
+
+@portal_view(Perm.POS_MANAGE)
+@require_POST
+def exception_map(request: PortalRequest) -> HttpResponse:
+    form = ExceptionMapForm(request.POST, products_qs=products_visible())
+    if not form.is_valid():
+        messages.error(request, _("Choose a product for the code."))
+        return redirect("posdata:exceptions")
+    partner = get_object_or_404(partners_for_membership(request.membership), pk=form.cleaned_data["partner"])
+    try:
+        job = services.exception_map_and_reprocess(
+            partner=partner,
+            product_key=form.cleaned_data["product_key"],
+            product=form.cleaned_data["product"],
+            acting_membership=request.membership,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("posdata:exceptions")
+    messages.success(request, _("Mapped; the waiting lines are being re-processed."))
+    return redirect("job_detail", pk=job.pk)
+
+
+@portal_view(Perm.POS_MANAGE)
+@require_POST
+def exceptions_reprocess(request: PortalRequest, partner_pk: int) -> HttpResponse:
+    partner = get_object_or_404(partners_for_membership(request.membership), pk=partner_pk)
+    job = services.exceptions_reprocess_start(partner=partner, acting_membership=request.membership)
+    return redirect("job_detail", pk=job.pk)
+
+
+@portal_view(Perm.POS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def xrefs(request: PortalRequest) -> HttpResponse:
+    membership = request.membership
+    form = XrefForm(
+        request.POST or None,
+        partners_qs=partners_for_membership(membership),
+        products_qs=products_visible(),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sku_xref_create(
+                partner=form.cleaned_data["partner"],
+                partner_sku=form.cleaned_data["partner_sku"],
+                product=form.cleaned_data["product"],
+                acting_membership=membership,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Cross-reference saved."))
+            return redirect("posdata:xrefs")
+    qs = selectors.sku_xrefs_for_membership(membership)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(partner_sku__icontains=q) | qs.filter(product__sku__icontains=q)
+    return render(request, "posdata/xrefs.html", {"form": form, "page": paginate(request, qs), "q": q})
+
+
+@portal_view(Perm.POS_MANAGE)
+@require_POST
+def xref_delete(request: PortalRequest, pk: int) -> HttpResponse:
+    xref = get_object_or_404(selectors.sku_xrefs_for_membership(request.membership), pk=pk)
+    try:
+        services.sku_xref_delete(xref=xref, acting_membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Cross-reference deleted."))
+    return redirect("posdata:xrefs")
+
+
+@portal_view(Perm.POS_VIEW)
+def inventory(request: PortalRequest) -> HttpResponse:
+    membership = request.membership
+    partners = selectors.filter_choices(membership)["partners"]
+    form = InventoryFilterForm(request.GET or None, partners=partners, membership=membership)
+    values = form.values()
+    positions = selectors.inventory_positions(membership, **values)
+    counts = {
+        s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")
+    }
+    context = {
+        "form": form,
+        "positions": positions,
+        "counts": counts,
+        "definition": selectors.WEEKS_OF_SUPPLY_DEFINITION,
+        **values,
+    }
+    return render(request, "posdata/inventory.html", context)
+
+
+@portal_view(Perm.POS_VIEW)
+def inventory_product(request: PortalRequest, product_pk: int) -> HttpResponse:
+    product = get_object_or_404(products_visible(), pk=product_pk)
+    partner = request.GET.get("partner", "")
+    partner_id = int(partner) if partner.isdigit() else None
+    if partner_id and not partners_for_membership(request.membership).filter(pk=partner_id).exists():
+        raise Http404
+    history = selectors.inventory_history(request.membership, product.pk, partner_id)
+    chart = {
+        "dates": [s["snapshot_date"].isoformat() for s in history["snapshots"]],
+        "on_hand": [s["on_hand"] for s in history["snapshots"]],
+        "on_order": [s["on_order"] for s in history["snapshots"]],
+        "in_transit": [s["in_transit"] for s in history["snapshots"]],
+        "sold": [s["sold"] for s in history["snapshots"]],
+    }
+    return render(
+        request,
+        "posdata/inventory_product.html",
+        {"product": product, "history": history, "chart": chart, "partner_id": partner_id},
+    )

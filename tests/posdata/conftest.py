@@ -1,0 +1,1 @@
+from tests.posdata.helpers import catalog  # noqa: F401
