@@ -35,6 +35,11 @@ def register() -> None:
     register_panel(sales_panel)
     register_seed_step(seed_pos_data)
 
+    from partners.kpis import register_kpi_provider
+    from posdata.kpis import revenue_by_partner
+
+    register_kpi_provider("posdata.revenue", revenue_by_partner)
+
 
 def sales_panel(membership) -> Any:
     from posdata.models import RejectedRow, Upload

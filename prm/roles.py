@@ -96,15 +96,27 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.TIER_PROPOSAL_DECIDE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.ACCOUNT_MANAGER_ASSIGN: frozenset({Role.VENDOR_ADMIN}),
     Perm.POS_VIEW: _ALL,
-    Perm.POS_UPLOAD: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.POS_UPLOAD: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
     Perm.POS_REPLACE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN}),
     Perm.POS_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
-    Perm.DEAL_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.DEAL_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
     Perm.DEAL_REGISTER: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
     Perm.DEAL_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.DEAL_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
     Perm.OPPORTUNITY_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
-    Perm.LEAD_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.LEAD_VIEW: frozenset(
+        {
+            Role.VENDOR_ADMIN,
+            Role.CHANNEL_MANAGER,
+            Role.MARKETING_MANAGER,
+            Role.PARTNER_ADMIN,
+            Role.PARTNER_USER,
+        }
+    ),
     Perm.LEAD_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
     Perm.LEAD_RESPOND: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
 }
