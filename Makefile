@@ -36,7 +36,7 @@ test: install browser-deps ## Run the whole test suite
 lint: install ## ruff, mypy and the migrations check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy .
+	@PRM_ENV=test $(STACK) mypy .
 	@PRM_ENV=test $(STACK) python manage.py makemigrations --check --dry-run
 
 format: install ## Apply ruff's fixes and formatting
