@@ -333,15 +333,20 @@ def extension_request_view(request: PortalRequest, pk: int) -> HttpResponse:
     return redirect("deals:detail", pk=registration.pk)
 
 
-@portal_view(Perm.DEAL_VIEW)
-@require_POST
-def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
-    registration = get_registration_for_membership_or_404(request.membership, pk)
+def _require_may_close(request: PortalRequest) -> None:
+    """Reporting won or lost: the registering partner or a reviewer."""
     if not (
         membership_has(request.membership, Perm.DEAL_REGISTER)
         or membership_has(request.membership, Perm.DEAL_REVIEW)
     ):
         raise PermissionDenied
+
+
+@portal_view(Perm.DEAL_VIEW)
+@require_POST
+def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
+    registration = get_registration_for_membership_or_404(request.membership, pk)
+    _require_may_close(request)
     form = WonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the closed value and date."))
@@ -360,11 +365,7 @@ def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def registration_lost(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
-    if not (
-        membership_has(request.membership, Perm.DEAL_REGISTER)
-        or membership_has(request.membership, Perm.DEAL_REVIEW)
-    ):
-        raise PermissionDenied
+    _require_may_close(request)
     form = LostForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the deal was lost."))

@@ -93,13 +93,11 @@ def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("deals:review", pk=registration.pk)
+    registration.refresh_from_db(fields=["status"])
     messages.success(
         request,
         _("%(ref)s: %(status)s.")
-        % {
-            "ref": registration.reference,
-            "status": DealRegistration.objects.get(pk=registration.pk).get_status_display(),
-        },
+        % {"ref": registration.reference, "status": registration.get_status_display()},
     )
     return redirect("deals:review_queue")
 
