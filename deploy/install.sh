@@ -22,18 +22,18 @@ else
   UV=("$PY" -m uv)
 fi
 
-# uv reads .python-version (3.13) itself; fall back to 3.12 where only that exists.
-if "${UV[@]}" python find >/dev/null 2>&1; then
-  PYVER=""
-elif "${UV[@]}" python find 3.12 >/dev/null 2>&1; then
-  PYVER="3.12"
+# uv reads .python-version (3.13) itself and looks for it on PATH. Where it finds none there, use
+# the interpreter running this script if it is new enough (a pyenv or venv Python: its base
+# installation, since uv builds .venv from a system interpreter), else any 3.12.
+base_python="$("$PY" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable) if sys.version_info >= (3, 12) else "")')"
+if "${UV[@]}" python find --system >/dev/null 2>&1; then
+  PYARG=()
+elif [ -n "$base_python" ]; then
+  PYARG=(--python "$base_python")
+elif "${UV[@]}" python find --system 3.12 >/dev/null 2>&1; then
+  PYARG=(--python 3.12)
 else
   echo "make install: no Python 3.13 or 3.12 found. Install one (e.g. 'apt-get install python3.13' or 'pyenv install 3.13') and run make again." >&2
   exit 1
 fi
-
-if [ -n "$PYVER" ]; then
-  "${UV[@]}" sync --frozen --quiet --python "$PYVER"
-else
-  "${UV[@]}" sync --frozen --quiet
-fi
+"${UV[@]}" sync --frozen --quiet "${PYARG[@]}"

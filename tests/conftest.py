@@ -107,12 +107,51 @@ def cast(db) -> Cast:
     return Cast(a=a, b=b)
 
 
+def _browser_required() -> bool:
+    """CI sets PRM_REQUIRE_BROWSER=1: there a missing chromium fails the run instead of skipping."""
+    return os.environ.get("PRM_REQUIRE_BROWSER", "") not in {"", "0", "false"}
+
+
 @pytest.fixture
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
+        if _browser_required():
+            pytest.fail("PRM_REQUIRE_BROWSER=1 but Debian's chromium is not installed (make browser-deps)")
         pytest.skip("Debian's chromium is not installed (make browser-deps)")
     return path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Playwright's sync API runs an event loop in the test thread, and Django refuses database
+    access from a thread with a running loop. Browser journeys, and only they, allow it: for the
+    whole of their set-up, call and teardown (pytest-django's database teardown included)."""
+    if item.get_closest_marker("browser") is None:
+        return (yield)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        return (yield)
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys run last: once Playwright's session-scoped browser has started, no other
+    test shares the thread with its event loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many browser journeys really ran, so a silent skip shows in every CI log."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in counts:
+        for report in terminalreporter.stats.get(outcome, []):
+            if "browser" in getattr(report, "keywords", {}) and (outcome != "passed" or report.when == "call"):
+                counts[outcome] += 1
+    terminalreporter.write_line(
+        "browser journeys run: {passed} (passed {passed}, failed {failed}, skipped {skipped})".format(**counts)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -127,5 +166,3 @@ def browser_type_launch_args(browser_type_launch_args):
         ],
     }  # fmt: skip
 
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
