@@ -65,3 +65,24 @@ class ReferenceImportForm(forms.Form):
     def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [("", _("The portal's default")), ("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
+
+
+class PreferencesForm(forms.Form):
+    """A person's language and time zone; blank keeps the portal's defaults."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The portal's default")), *settings.LANGUAGES]  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]

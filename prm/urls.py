@@ -7,7 +7,8 @@ from prm import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("preferences/", views.preferences, name="preferences"),
     path("switch/", views.switch_tenant, name="switch_tenant"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("people/", views.people, name="people"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -27,7 +28,13 @@ from prm.accounts.selectors import (
 from prm.audit.models import AuditEvent
 from prm.catalog.selectors import get_product_or_404, products_visible
 from prm.dashboard import panels_for
-from prm.forms import AuditFilterForm, InvitationForm, InvitationSignupForm, ReferenceImportForm
+from prm.forms import (
+    AuditFilterForm,
+    InvitationForm,
+    InvitationSignupForm,
+    PreferencesForm,
+    ReferenceImportForm,
+)
 from prm.http import AnyRequest, PortalRequest
 from prm.imports import import_kinds_for, reference_import_start
 from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membership
@@ -48,6 +55,38 @@ def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
 @portal_view(Perm.DASHBOARD_VIEW)
 def home(request: PortalRequest) -> HttpResponse:
     return render(request, "prm/home.html", {"panels": panels_for(request.membership)})
+
+
+@require_POST
+def set_language(request: AnyRequest) -> HttpResponse:
+    """The language switcher: Django's cookie for this browser, and, for a signed-in person,
+    their saved language so that it follows them to other devices."""
+    from django.views.i18n import set_language as django_set_language
+
+    from prm.tenancy.locale import supported_language
+
+    response = django_set_language(request)
+    language = supported_language(request.POST.get("language"))
+    if language and request.user.is_authenticated:
+        account_services.user_set_preferences(user=request.user, language=language)
+    return response
+
+
+@portal_view(Perm.DASHBOARD_VIEW)
+@require_http_methods(["GET", "POST"])
+def preferences(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    form = PreferencesForm(request.POST or None, initial={"language": user.language, "time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        account_services.user_set_preferences(
+            user=user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]
+        )
+        response = redirect("preferences")
+        # The saved language wins from now on, also over this browser's earlier switcher choice.
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        messages.success(request, _("Your preferences are saved."))
+        return response
+    return render(request, "prm/preferences.html", {"form": form})
 
 
 @require_GET

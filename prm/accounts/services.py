@@ -140,3 +140,18 @@ def user_register_from_invitation(*, invitation: Invitation, full_name: str, pas
         user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+def user_set_preferences(*, user: User, language: str | None = None, time_zone: str | None = None) -> User:
+    """Save a person's own language and/or time zone (None leaves a value as it is; "" means the
+    portal's default). A personal setting, not a tenant's record: no audit event."""
+    fields = []
+    if language is not None:
+        user.language = language
+        fields.append("language")
+    if time_zone is not None:
+        user.time_zone = time_zone
+        fields.append("time_zone")
+    if fields:
+        user.save(update_fields=fields)
+    return user
