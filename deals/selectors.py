@@ -214,6 +214,9 @@ PIPELINE_EXPORT_HEADERS = [
 
 def pipeline_dashboard(qs: QuerySet[DealRegistration]) -> dict[str, Any]:
     """Figures of the pipeline dashboard, each one aggregate query (amounts as strings for JSON)."""
+    # The pipeline filter orders its rows; an ordering column in a grouped query joins the GROUP BY
+    # and splits every stage into one group per row.
+    qs = qs.order_by()
     by_stage: dict[str, dict[str, Any]] = {
         row["status"]: row for row in qs.values("status").annotate(n=Count("id"), total=Sum("value"))
     }
