@@ -131,8 +131,9 @@ def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> lis
             deal_type=rng.choice(["new", "new", "renewal"]), competitors=rng.choice(["", "Grundfos", "KSB", "Xylem"]),
             created_at=created,
         )  # fmt: skip
-        submitted = created + timedelta(hours=rng.randint(1, 48))
-        decided = submitted + timedelta(hours=rng.randint(2, 120))
+        # Never in the future: a later conflicting registration must be submitted after this one.
+        submitted = min(created + timedelta(hours=rng.randint(1, 48)), now - timedelta(minutes=30))
+        decided = min(submitted + timedelta(hours=rng.randint(2, 120)), now)
         if status != S.DRAFT:
             r.submitted_at = r.first_submitted_at = submitted
             r.review_due_at = submitted + timedelta(hours=72)

@@ -58,8 +58,7 @@ def _refs(body: str) -> list[str]:
     return _shown(body, r">(DR-\d{6})</a>")
 
 
-def test_pipeline_lists_every_partners_registrations_newest_first(seeded):
-    cast = seeded
+def _pipeline_lists_every_partners_registrations_newest_first(cast) -> None:
     with cast.a.context():
         total = DealRegistration.objects.count()
         newest = list(DealRegistration.objects.order_by("-created_at", "-pk")[:50])
@@ -71,8 +70,7 @@ def test_pipeline_lists_every_partners_registrations_newest_first(seeded):
     assert len(set(_shown(body, r'<tr data-status="(\w+)"'))) > 1
 
 
-def test_pipeline_filters_keep_the_matching_registrations_and_drop_the_rest(seeded):
-    cast = seeded
+def _pipeline_filters_keep_the_matching_registrations_and_drop_the_rest(cast) -> None:
     with cast.a.context():
         candidates = DealRegistration.objects.filter(status__in=OPEN, product_lines__contains=["valves"])
         values = sorted(candidates.values_list("value", flat=True))
@@ -98,8 +96,7 @@ def test_pipeline_filters_keep_the_matching_registrations_and_drop_the_rest(seed
         assert not refs & set(_refs(body)), reason
 
 
-def test_review_queue_lists_the_registrations_waiting_in_sla_order(seeded):
-    cast = seeded
+def _review_queue_lists_the_registrations_waiting_in_sla_order(cast) -> None:
     with cast.a.context():
         waiting = DealRegistration.objects.filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW])
         count = waiting.count()
@@ -112,8 +109,7 @@ def test_review_queue_lists_the_registrations_waiting_in_sla_order(seeded):
     assert "Extension requests" in body and escape(pending.reason) in body
 
 
-def test_review_page_shows_both_sides_of_the_conflict_and_the_rule(seeded):
-    cast = seeded
+def _review_page_shows_both_sides_of_the_conflict_and_the_rule(cast) -> None:
     with cast.a.context():
         conflict = (
             Conflict.objects.filter(kind="exact", registration__status=S.SUBMITTED)
@@ -131,8 +127,7 @@ def test_review_page_shows_both_sides_of_the_conflict_and_the_rule(seeded):
     assert 'data-testid="approve-form"' in body and 'data-testid="no-conflicts"' not in body
 
 
-def test_registration_page_shows_the_customer_and_the_protection(seeded):
-    cast = seeded
+def _registration_page_shows_the_customer_and_the_protection(cast) -> None:
     with cast.a.context():
         approved = DealRegistration.objects.filter(status=S.APPROVED).select_related("partner").first()
         lines = list(approved.lines.values_list("product_line", flat=True))
@@ -143,8 +138,7 @@ def test_registration_page_shows_the_customer_and_the_protection(seeded):
     assert all(f"<td>{line}</td>" in body for line in lines)
 
 
-def test_dashboard_chart_data_matches_the_pipeline(seeded):
-    cast = seeded
+def _dashboard_chart_data_matches_the_pipeline(cast) -> None:
     with cast.a.context():
         by_status = {s: DealRegistration.objects.filter(status=s).count() for s in S.values}
     _response, body = _page(cast.a.client("manager"), reverse("deals:dashboard"))
@@ -157,8 +151,7 @@ def test_dashboard_chart_data_matches_the_pipeline(seeded):
     assert 'id="deals-stage-chart"' in body
 
 
-def test_lead_pages_show_the_leads_and_the_routing_preview(seeded):
-    cast = seeded
+def _lead_pages_show_the_leads_and_the_routing_preview(cast) -> None:
     with cast.a.context():
         total = Lead.objects.count()
         newest = Lead.objects.order_by("-created_at", "-pk").first()
@@ -172,8 +165,7 @@ def test_lead_pages_show_the_leads_and_the_routing_preview(seeded):
     assert 'data-testid="routing-preview"' in body and "Routing preview" in body
 
 
-def test_routing_rule_pages_show_the_rules(seeded):
-    cast = seeded
+def _routing_rule_pages_show_the_rules(cast) -> None:
     with cast.a.context():
         rules = list(RoutingRule.objects.order_by("position"))
     client = cast.a.client("manager")
@@ -187,8 +179,7 @@ def test_routing_rule_pages_show_the_rules(seeded):
     assert escape(rules[0].name) not in body
 
 
-def test_opportunity_page_lists_the_direct_opportunities(seeded):
-    cast = seeded
+def _opportunity_page_lists_the_direct_opportunities(cast) -> None:
     with cast.a.context():
         total = DirectOpportunity.objects.count()
         some = DirectOpportunity.objects.order_by("reference").first()
@@ -199,8 +190,7 @@ def test_opportunity_page_lists_the_direct_opportunities(seeded):
     assert response.context["page"].paginator.count == total == 80
 
 
-def test_vendor_home_shows_the_deals_panel_with_the_waiting_count(seeded):
-    cast = seeded
+def _vendor_home_shows_the_deals_panel_with_the_waiting_count(cast) -> None:
     with cast.a.context():
         waiting = DealRegistration.objects.filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW]).count()
     _response, body = _page(cast.a.client("manager"), "/")
@@ -208,8 +198,7 @@ def test_vendor_home_shows_the_deals_panel_with_the_waiting_count(seeded):
     assert f"Waiting for review: <strong>{waiting}</strong>" in body
 
 
-def test_admin_sees_the_settings_form_with_the_stored_values(seeded):
-    cast = seeded
+def _admin_sees_the_settings_form_with_the_stored_values(cast) -> None:
     with cast.a.context():
         DealSettings.objects.filter(pk=DealSettings.current().pk).update(
             protection_days=45, fuzzy_threshold=Decimal("0.75")
@@ -222,9 +211,34 @@ def test_admin_sees_the_settings_form_with_the_stored_values(seeded):
     assert cast.a.client("manager").get(reverse("deals:settings")).status_code == 403
 
 
-def test_admin_without_an_authenticator_is_sent_to_mfa_enrolment_not_the_settings(seeded):
+# Seeding the pipeline takes seconds: each test below checks several pages on one seed.
+
+
+def test_pipeline_pages_show_the_registrations_the_filters_select(seeded):
+    _pipeline_lists_every_partners_registrations_newest_first(seeded)
+    _pipeline_filters_keep_the_matching_registrations_and_drop_the_rest(seeded)
+
+
+def test_review_pages_show_the_waiting_registrations_and_their_conflicts(seeded):
+    _review_queue_lists_the_registrations_waiting_in_sla_order(seeded)
+    _review_page_shows_both_sides_of_the_conflict_and_the_rule(seeded)
+    _registration_page_shows_the_customer_and_the_protection(seeded)
+
+
+def test_dashboard_home_and_settings_show_the_stored_figures(seeded):
+    _dashboard_chart_data_matches_the_pipeline(seeded)
+    _vendor_home_shows_the_deals_panel_with_the_waiting_count(seeded)
+    _admin_sees_the_settings_form_with_the_stored_values(seeded)
+
+
+def test_lead_rule_and_opportunity_pages_show_their_rows(seeded):
+    _lead_pages_show_the_leads_and_the_routing_preview(seeded)
+    _routing_rule_pages_show_the_rules(seeded)
+    _opportunity_page_lists_the_direct_opportunities(seeded)
+
+
+def test_admin_without_an_authenticator_is_sent_to_mfa_enrolment_not_the_settings(cast):
     """Why the settings page could answer 302 for an admin: vendor admins must enrol TOTP first."""
-    cast = seeded
     Authenticator.objects.filter(user=cast.a.users["admin"]).delete()
     response = cast.a.client("admin").get(reverse("deals:settings"))
     assert response.status_code == 302

@@ -3,7 +3,12 @@ verified; expiry reminders and onboarding reminders (beat tasks)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -178,14 +183,43 @@ def test_onboarding_completes_from_the_data(cast):
         assert AuditEvent.objects.filter(action="onboarding.complete").count() == 5
 
 
-def test_beat_schedule_fans_out_the_partners_tasks(settings):
-    entries = {
-        e["args"][0]
-        for e in settings.CELERY_BEAT_SCHEDULE.values()
-        if e["task"] == "prm.tasks.for_each_tenant"
-    }
+# What a worker and beat see: a fresh interpreter, Django set up, Celery's autodiscovery of every
+# installed app's tasks module, nothing imported by the tests themselves.
+WORKER_VIEW = """
+import json, django
+django.setup()
+from prm.celery import TenantTask, app
+app.loader.import_default_modules()
+print(json.dumps({
+    "tenant_task": {name: isinstance(task, TenantTask) for name, task in app.tasks.items()},
+    "schedule": {key: [entry["task"], list(entry.get("args", ()))] for key, entry in app.conf.beat_schedule.items()},
+}))
+"""
+
+
+def _worker_view() -> dict:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "prm.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_VIEW], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_every_beat_entry_names_a_task_the_worker_registers(settings):
+    view = _worker_view()
+    schedule, registered = view["schedule"], view["tenant_task"]
+    assert set(schedule) == set(settings.CELERY_BEAT_SCHEDULE)
+    for key, (task, args) in schedule.items():
+        assert task in registered, f"{key}: {task} is not a registered task"
+        if task == "prm.tasks.for_each_tenant":
+            # for_each_tenant passes tenant_id=...: the fanned-out task must be a TenantTask.
+            assert args and args[0] in registered, f"{key}: {args} names no registered task"
+            assert registered[args[0]], f"{key}: {args[0]} is not a TenantTask"
+    fanned_out = {args[0] for task, args in schedule.values() if task == "prm.tasks.for_each_tenant"}
     assert {
         "partners.scorecards_nightly",
         "partners.onboarding_reminders",
         "partners.certification_reminders",
-    } <= entries
+    } <= fanned_out

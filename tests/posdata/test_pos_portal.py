@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.posdata.helpers import load, write
 
@@ -109,21 +112,55 @@ def test_partner_sees_only_its_own_sales(cast, catalog, tmp_path):
     assert 'data-testid="kpi-units">12<' in cast.a.client("manager").get(query).content.decode()
 
 
-def test_upload_list_query_count_does_not_grow(cast, catalog, tmp_path, django_assert_max_num_queries):
-    for n in range(6):
-        load(
-            cast.a,
-            "p1",
-            write(tmp_path, f"Invoice,Date,SKU,Qty,Price\nA{n},2026-01-05,PMP-100,1,1\n", f"{n}.csv"),
+def _files_with_unknown_codes(cast, tmp_path, start: int, stop: int) -> None:
+    """Files ``start``..``stop - 1``, alternating partners: one good line and one unknown code each
+    (UNKNOWN-<n>, kept in the exception queue), plus a cross-reference XREF-<n>."""
+    from posdata.models import SkuXref
+
+    for n in range(start, stop):
+        key = "p1" if n % 2 else "p2"
+        content = (
+            f"Invoice,Date,SKU,Qty,Price\nA{n},2026-01-05,PMP-100,1,1\nB{n},2026-01-05,UNKNOWN-{n},1,1\n"
         )
+        _upload, result = load(cast.a, key, write(tmp_path, content, f"{n}.csv"))
+        assert result["rows_loaded"] == 1 and result["rows_rejected"] == 1
+        with cast.a.context():
+            SkuXref.objects.create(
+                partner=cast.a.partners[key], partner_sku=f"XREF-{n}", product=cast.a.partners["product"]
+            )
+
+
+def _list_pages_queries(cast, files: int) -> dict[str, int]:
+    """Queries run by the uploads, cross-reference and exception pages, each checked to list every row."""
+    from posdata.models import Upload
+
+    with cast.a.context():
+        uploads = sorted(Upload.objects.values_list("pk", flat=True))
+    assert len(uploads) == files
+    expected = {
+        "/pos/uploads/": (r'<a href="/pos/uploads/(\d+)/">', uploads),
+        "/pos/xrefs/": (r"<code>XREF-(\d+)</code>", list(range(files))),
+        "/pos/exceptions/": (r"<code>UNKNOWN-(\d+)</code>", list(range(files))),
+    }
     client = cast.a.client("manager")
-    client.get("/pos/uploads/")
-    with django_assert_max_num_queries(20):
-        assert client.get("/pos/uploads/").status_code == 200
-    with django_assert_max_num_queries(20):
-        assert client.get("/pos/xrefs/").status_code == 200
-    with django_assert_max_num_queries(20):
-        assert client.get("/pos/exceptions/").status_code == 200
+    counts = {}
+    for url, (pattern, rows) in expected.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        assert sorted(map(int, re.findall(pattern, response.content.decode()))) == rows, url
+        counts[url] = len(queries)
+    return counts
+
+
+def test_upload_xref_and_exception_pages_run_constant_queries(cast, catalog, tmp_path):
+    _files_with_unknown_codes(cast, tmp_path, 0, 2)
+    _list_pages_queries(cast, 2)  # warm caches (settings, content types)
+    small = _list_pages_queries(cast, 2)
+    _files_with_unknown_codes(cast, tmp_path, 2, 9)
+    large = _list_pages_queries(cast, 9)
+    assert large == small
+    assert max(small.values()) <= 20
 
 
 def test_inventory_weeks_of_supply_and_status(cast, catalog, tmp_path):

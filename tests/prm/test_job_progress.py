@@ -32,9 +32,14 @@ def test_running_job_answers_200_and_keeps_polling(cast):
     assert b"40%" in response.content
 
 
-def test_queued_job_answers_200(cast):
+def test_queued_job_answers_200_and_keeps_polling(cast):
     job = _job(cast)
-    assert cast.a.client("p1_admin").get(f"/jobs/{job.pk}/progress/").status_code == 200
+    response = cast.a.client("p1_admin").get(f"/jobs/{job.pk}/progress/")
+    assert response.status_code == 200  # not 286: htmx would stop polling a job that has not started
+    assert b'data-status="queued"' in response.content
+    assert f'hx-get="/jobs/{job.pk}/progress/"'.encode() in response.content
+    assert b'hx-trigger="every 1s"' in response.content
+    assert b"0%" in response.content
 
 
 def test_succeeded_job_answers_286_with_the_result_and_no_polling(cast):
@@ -44,8 +49,8 @@ def test_succeeded_job_answers_286_with_the_result_and_no_polling(cast):
         job_succeed(job, {"kind": "partners", "created": 3, "updated": 1, "errors": []})
     response = cast.a.client("p1_admin").get(f"/jobs/{job.pk}/progress/")
     assert response.status_code == 286
-    assert b"hx-trigger" not in response.content
-    assert b"created" in response.content
+    assert b"hx-trigger" not in response.content and b"hx-get" not in response.content
+    assert b'data-status="succeeded"' in response.content and b"created" in response.content
 
 
 def test_failed_job_answers_286_with_the_error(cast):
@@ -59,6 +64,7 @@ def test_failed_job_answers_286_with_the_error(cast):
         )
     response = cast.a.client("p1_admin").get(f"/jobs/{job.pk}/progress/")
     assert response.status_code == 286
+    assert b"hx-trigger" not in response.content and b"hx-get" not in response.content
     assert b"2 invalid rows" in response.content
     assert b"country" in response.content
 
