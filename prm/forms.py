@@ -70,7 +70,9 @@ class ReferenceImportForm(forms.Form):
 def time_zone_choices() -> list[tuple[str, str]]:
     import zoneinfo
 
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    )
     return [("", _("The portal's default")), ("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
 

@@ -76,7 +76,9 @@ def set_language(request: AnyRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: PortalRequest) -> HttpResponse:
     user = request.user
-    form = PreferencesForm(request.POST or None, initial={"language": user.language, "time_zone": user.time_zone})
+    form = PreferencesForm(
+        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+    )
     if request.method == "POST" and form.is_valid():
         account_services.user_set_preferences(
             user=user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]

@@ -147,10 +147,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     for outcome in counts:
         for report in terminalreporter.stats.get(outcome, []):
-            if "browser" in getattr(report, "keywords", {}) and (outcome != "passed" or report.when == "call"):
+            if "browser" in getattr(report, "keywords", {}) and (
+                outcome != "passed" or report.when == "call"
+            ):
                 counts[outcome] += 1
     terminalreporter.write_line(
-        "browser journeys run: {passed} (passed {passed}, failed {failed}, skipped {skipped})".format(**counts)
+        "browser journeys run: {passed} (passed {passed}, failed {failed}, skipped {skipped})".format(
+            **counts
+        )
     )
 
 
@@ -165,4 +169,3 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update", "--disable-sync", "--no-first-run",
         ],
     }  # fmt: skip
-
