@@ -32,9 +32,10 @@ def english_sentences() -> set[str]:
 
 
 def german_page(client: Client, url: str) -> str | None:
-    """The unescaped HTML of a page requested by a German browser; None for anything else (a
-    redirect, a 403, a download)."""
-    response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+    """The unescaped HTML of a page requested by someone who chose German (the language switcher's
+    cookie); None for anything else (a redirect, a 403, a download)."""
+    client.cookies["django_language"] = "de"
+    response = client.get(url)
     if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
         return None
     body = html.unescape(response.content.decode())

@@ -54,8 +54,10 @@ def test_vendor_pages_render_in_german(seeded):
 def test_import_kinds_are_offered_in_the_language_of_the_request(cast):
     """Apps register their import kinds once at start-up; the labels follow each request."""
     client = cast.a.client("manager")
-    german = dict(client.get("/imports/", HTTP_ACCEPT_LANGUAGE="de").context["form"].fields["kind"].choices)
-    english = dict(client.get("/imports/", HTTP_ACCEPT_LANGUAGE="en").context["form"].fields["kind"].choices)
+    client.cookies["django_language"] = "de"
+    german = dict(client.get("/imports/").context["form"].fields["kind"].choices)
+    client.cookies["django_language"] = "en"
+    english = dict(client.get("/imports/").context["form"].fields["kind"].choices)
     assert german["partners"] == "Partner" and english["partners"] == "Partners"
     assert german["direct_opportunities"] == "Direkte Opportunities"
     assert german["sku_xref"] == "Artikelnummer-Querverweise"
