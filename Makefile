@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 STACK := $(RUN) python -m prm.stack --
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint bench browser-deps format
+.PHONY: help install run test lint bench browser-deps format messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,3 +44,6 @@ format: install ## Apply ruff's fixes and formatting
 
 bench: install ## Run the benchmarks (BENCH_SCALE=0.01 for a quick run); writes bench/results.json
 	@$(STACK) python -m bench
+
+messages: install ## Refresh locale/de from the code (then translate the new entries) and compile it
+	@PRM_ENV=test $(STACK) bash -c 'python manage.py makemessages -l de --no-obsolete --add-location file && python manage.py compilemessages -l de -i .venv'

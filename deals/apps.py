@@ -9,6 +9,7 @@ class DealsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
+        from django.utils.translation import gettext_noop
 
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
         from deals.panels import deals_panel
@@ -23,11 +24,11 @@ class DealsConfig(AppConfig):
         from prm.seed import register_seed_step
 
         register_import_kind("direct_opportunities", ImportKind(
-            label="Direct opportunities", resource=DirectOpportunityResource, columns=OPPORTUNITY_COLUMNS,
+            label=gettext_noop("Direct opportunities"), resource=DirectOpportunityResource, columns=OPPORTUNITY_COLUMNS,
             required=("reference", "customer_name", "country", "product_lines"), perm=Perm.OPPORTUNITY_MANAGE,
         ))  # fmt: skip
         register_import_kind("leads", ImportKind(
-            label="Leads", resource=LeadResource, columns=LEAD_COLUMNS,
+            label=gettext_noop("Leads"), resource=LeadResource, columns=LEAD_COLUMNS,
             required=("reference", "company", "country", "product_interest"), perm=Perm.LEAD_MANAGE,
         ))  # fmt: skip
         register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20))

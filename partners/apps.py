@@ -7,6 +7,7 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
+        from django.utils.translation import gettext_noop
 
         import partners.kpis  # noqa: F401  (registers the built-in KPI providers)
         from partners.panels import channel_panel, partner_status_panel
@@ -21,7 +22,7 @@ class PartnersConfig(AppConfig):
         register_import_kind(
             "partners",
             ImportKind(
-                label="Partners",
+                label=gettext_noop("Partners"),
                 resource=PartnerResource,
                 columns=("code", "name", "type", "country", "region", "tier", "email"),
                 required=("code", "name", "type", "country"),

@@ -2,6 +2,7 @@
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class PosdataConfig(AppConfig):
@@ -16,7 +17,7 @@ class PosdataConfig(AppConfig):
         register_import_kind(
             "sku_xref",
             ImportKind(
-                label="SKU cross-references",
+                label=gettext_noop("SKU cross-references"),
                 resource=SkuXrefResource,
                 columns=("partner_code", "partner_sku", "sku"),
                 required=("partner_code", "partner_sku", "sku"),

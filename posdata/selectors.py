@@ -11,12 +11,16 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from partners.selectors import partners_for_membership
 from posdata.models import InventorySnapshot, PosLine, RejectedRow, SkuXref, Upload
 from prm.accounts.models import Membership
 
-WEEKS_OF_SUPPLY_DEFINITION = "weeks of supply = on hand / average weekly net units sold (POS) over the trailing 13 weeks up to the snapshot date"
+WEEKS_OF_SUPPLY_DEFINITION = _(
+    "weeks of supply = on hand / average weekly net units sold (POS) over the trailing 13 weeks up to the "
+    "snapshot date"
+)
 TRAILING_WEEKS = 13
 
 

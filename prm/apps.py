@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_noop
 
 
 class PrmConfig(AppConfig):
@@ -16,7 +17,7 @@ class PrmConfig(AppConfig):
         register_import_kind(
             "products",
             ImportKind(
-                label="Products",
+                label=gettext_noop("Products"),
                 resource=ProductResource,
                 columns=(
                     "sku",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
@@ -67,7 +69,7 @@ class ReferenceImportForm(forms.Form):
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
+def time_zone_choices() -> list[tuple[str, Any]]:
     import zoneinfo
 
     zones = sorted(

@@ -27,6 +27,8 @@ from prm.workflow import DomainError, require
 
 @dataclass(frozen=True)
 class ImportKind:
+    # English, marked with gettext_noop where registered: the label is translated when offered,
+    # in the language of the request, not once at start-up.
     label: str
     resource: type[ModelResource]
     columns: tuple[str, ...]
@@ -44,7 +46,7 @@ def register_import_kind(name: str, kind: ImportKind) -> None:
 def import_kinds_for(membership) -> list[tuple[str, str]]:
     """(name, label) of the kinds this member may import in the portal."""
     return [
-        (name, kind.label) for name, kind in IMPORT_KINDS.items() if membership_has(membership, kind.perm)
+        (name, _(kind.label)) for name, kind in IMPORT_KINDS.items() if membership_has(membership, kind.perm)
     ]
 
 

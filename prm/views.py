@@ -75,7 +75,7 @@ def set_language(request: AnyRequest) -> HttpResponse:
 @portal_view(Perm.DASHBOARD_VIEW)
 @require_http_methods(["GET", "POST"])
 def preferences(request: PortalRequest) -> HttpResponse:
-    user = request.user
+    user = request.membership.user
     form = PreferencesForm(
         request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
     )

@@ -23,8 +23,25 @@ def check_transition(
     if target not in transitions.get(current, ()):
         raise InvalidTransition(
             _("%(what)s cannot move from %(current)s to %(target)s.")
-            % {"what": what, "current": current, "target": target}
+            % {
+                "what": what,
+                "current": status_label(transitions, current),
+                "target": status_label(transitions, target),
+            }
         )
+
+
+def status_label(transitions: Mapping[Any, Collection[Any]], value: Any) -> str:
+    """The translated label of a status (the transition table's keys are TextChoices members),
+    so that a refusal names "Approved", not "approved"."""
+    for key in transitions:
+        choices = type(key)
+        if hasattr(choices, "choices"):
+            try:
+                return str(choices(value).label)
+            except ValueError:
+                break
+    return str(value)
 
 
 def require(allowed: bool, message: str | None = None) -> None:

@@ -56,7 +56,7 @@ def test_revoking_twice_is_refused_with_a_message(cast):
     client.post(f"/people/invitations/{invitation.pk}/revoke/")
     response = client.post(f"/people/invitations/{invitation.pk}/revoke/", follow=True)
     assert response.status_code == 200
-    assert b"cannot move from revoked" in response.content
+    assert b"cannot move from Revoked to Revoked" in response.content
     with cast.a.context():
         assert AuditEvent.objects.filter(action="invitation.revoke").count() == 1
 
