@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from prm.accounts.models import Invitation, Membership
+from prm.roles import PARTNER_NO_ACCESS_STATUSES
 from prm.tenancy.models import Tenant
+
+# A membership that lets its user in: active, and not of a terminated partner.
+USABLE = Q(is_active=True) & (Q(partner__isnull=True) | ~Q(partner__status__in=PARTNER_NO_ACCESS_STATUSES))
 
 
 def membership_for(user, tenant: Tenant) -> Membership | None:
+    """The user's usable membership in ``tenant``, read on every request: deactivating a member
+    (or terminating their partner) ends their access at their next request."""
     if not user.is_authenticated:
         return None
-    return (
-        Membership.objects.select_related("partner", "user")
-        .filter(tenant=tenant, user=user, is_active=True)
-        .first()
-    )
+    return Membership.objects.select_related("partner", "user").filter(USABLE, tenant=tenant, user=user).first()
 
 
 def memberships_across_tenants(user) -> QuerySet[Membership]:
-    """All active memberships of ``user`` in active tenants (needs ``user_context``)."""
+    """All usable memberships of ``user`` in active tenants (needs ``user_context``)."""
     return (
         Membership.across_tenants.select_related("tenant", "partner")
-        .filter(user=user, is_active=True, tenant__is_active=True)
+        .filter(USABLE, user=user, tenant__is_active=True)
         .order_by("tenant__name")
     )
 
