@@ -72,7 +72,7 @@ def zip_directory_size(path: Path) -> tuple[int, int]:
     """(entries, bytes) of a ZIP archive's central directory, read from its end record without
     loading the directory (zipfile builds an object per entry: a crafted directory of millions of
     entries would cost gigabytes before any size could be checked)."""
-    damaged = UploadRejected(_("The file is not a readable ZIP archive."))
+    damaged = UploadRejected(_("The ZIP archive (XLSX) is damaged: its directory cannot be read."))
     with path.open("rb") as handle:
         handle.seek(0, 2)
         size = handle.tell()

@@ -130,7 +130,7 @@ def partner_change_tier(
         _require_lifecycle(acting_membership)
     reason = _clean_reason(reason)
     with transaction.atomic():
-        locked = Partner.objects.select_for_update().select_related("current_tier").get(pk=partner.pk)
+        locked = Partner.objects.select_for_update(of=("self",)).select_related("current_tier").get(pk=partner.pk)
         if locked.current_tier_id == tier.pk:
             raise DomainError(_("%(partner)s is already %(tier)s.") % {"partner": locked.name, "tier": tier.name})
         direction = (
