@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Kpi, Partner, Program, Resource, RevenueBand
+from partners.models import Kpi, Partner, Program, Resource, RevenueBand, Tier
 
 
 def expertise_choices() -> list[tuple[str, str]]:
@@ -74,6 +74,18 @@ class ApproveForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class TierChangeForm(forms.Form):
+    tier: forms.ModelChoiceField = forms.ModelChoiceField(label=_("New tier"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.select_related("program").order_by(  # type: ignore[attr-defined]
+            "program__name", "rank"
+        )
+        self.fields["tier"].label_from_instance = lambda t: f"{t.program.name}: {t.name}"  # type: ignore[attr-defined]
 
 
 class InfoRequestForm(forms.Form):

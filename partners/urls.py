@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners.views import agreements, directory, enablement, performance, recruitment
+from partners.views import agreements, directory, enablement, lifecycle, performance, recruitment
 
 app_name = "partners"
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
     path("<int:pk>/edit/", directory.partner_edit, name="edit"),
     path("<int:pk>/managers/", directory.partner_manager_add, name="manager_add"),
     path("<int:pk>/managers/<int:user_id>/remove/", directory.partner_manager_remove, name="manager_remove"),
+    path("<int:pk>/suspend/", lifecycle.partner_suspend_view, name="suspend"),
+    path("<int:pk>/terminate/", lifecycle.partner_terminate_view, name="terminate"),
+    path("<int:pk>/reactivate/", lifecycle.partner_reactivate_view, name="reactivate"),
+    path("<int:pk>/tier/", lifecycle.partner_tier_change_view, name="tier_change"),
     path("<int:pk>/onboarding/", performance.onboarding, name="onboarding"),
     path("<int:pk>/payout/", performance.payout, name="payout"),
     path("<int:pk>/scorecard/", performance.scorecard, name="scorecard"),

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from partners.forms import AssignManagerForm, ProfileForm
+from partners.forms import AssignManagerForm, ProfileForm, TierChangeForm
 from partners.models import Agreement, Kpi, Partner, Program, Tier
 from partners.resources import export_rows
 from partners.selectors import (
@@ -154,8 +154,23 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "can_edit": (membership.is_partner and membership_has(membership, Perm.PARTNER_PROFILE_EDIT))
         or (membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)),
         "assign_form": AssignManagerForm(managers=channel_manager_memberships()),
+        **_lifecycle_context(membership, partner),
     }
     return render(request, "partners/detail.html", context)
+
+
+def _lifecycle_context(membership, partner: Partner) -> dict:
+    """The standing card of vendor admins: the status changes the transition table allows now."""
+    if not (membership.is_staff_member and membership_has(membership, Perm.PARTNER_LIFECYCLE)):
+        return {"can_lifecycle": False}
+    allowed = Partner.TRANSITIONS.get(partner.status, frozenset())
+    return {
+        "can_lifecycle": True,
+        "can_suspend": Partner.Status.SUSPENDED in allowed,
+        "can_terminate": Partner.Status.TERMINATED in allowed,
+        "can_reactivate": partner.status in Partner.BLOCKED_STATUSES,
+        "tier_form": TierChangeForm(),
+    }
 
 
 @portal_view(Perm.PARTNER_VIEW)
