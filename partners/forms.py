@@ -213,6 +213,12 @@ class CourseForm(forms.Form):
     validity_months = forms.IntegerField(
         label=_("Valid for (months)"), min_value=1, max_value=120, initial=24
     )
+    quiz_max_attempts = forms.IntegerField(
+        label=_("Quiz attempts before a cool-down"), min_value=1, max_value=20, initial=3
+    )
+    quiz_cooldown_hours = forms.IntegerField(
+        label=_("Cool-down (hours)"), min_value=1, max_value=24 * 90, initial=24
+    )
     program: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Program (empty: all)"), queryset=None, required=False
     )

@@ -23,10 +23,10 @@ COMMAND_LINE = "command line"
 
 # Apps above this one act when a partner stops operating (deals withdraws its pending lead
 # offers); they register from their AppConfig.ready(), so this module imports none of them.
-PARTNER_STOPPED_HOOKS: list[Callable[[Partner], None]] = []
+PARTNER_STOPPED_HOOKS: list[Callable[[Partner], object]] = []
 
 
-def register_partner_stopped_hook(hook: Callable[[Partner], None]) -> None:
+def register_partner_stopped_hook(hook: Callable[[Partner], object]) -> None:
     if hook not in PARTNER_STOPPED_HOOKS:
         PARTNER_STOPPED_HOOKS.append(hook)
 
@@ -130,9 +130,13 @@ def partner_change_tier(
         _require_lifecycle(acting_membership)
     reason = _clean_reason(reason)
     with transaction.atomic():
-        locked = Partner.objects.select_for_update(of=("self",)).select_related("current_tier").get(pk=partner.pk)
+        locked = (
+            Partner.objects.select_for_update(of=("self",)).select_related("current_tier").get(pk=partner.pk)
+        )
         if locked.current_tier_id == tier.pk:
-            raise DomainError(_("%(partner)s is already %(tier)s.") % {"partner": locked.name, "tier": tier.name})
+            raise DomainError(
+                _("%(partner)s is already %(tier)s.") % {"partner": locked.name, "tier": tier.name}
+            )
         direction = (
             TierProposal.Direction.PROMOTION
             if locked.current_tier is None or tier.rank > locked.current_tier.rank
@@ -158,5 +162,9 @@ def partner_change_tier(
             message=f"{message} {reason}",
             url=f"/partners/{changed.pk}/scorecard/",
         )
-    partner.current_tier, partner.tier, partner.program_id = changed.current_tier, changed.tier, changed.program_id
+    partner.current_tier, partner.tier, partner.program_id = (
+        changed.current_tier,
+        changed.tier,
+        changed.program_id,
+    )
     return changed
