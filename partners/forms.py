@@ -108,10 +108,24 @@ class ProfileForm(forms.ModelForm):
         fields = ["name", "website", "phone", "address", "city", "postal_code", "region", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    # Territory and expertise decide which leads a partner receives: the vendor manages them.
+    VENDOR_MANAGED = ("region", "expertise")
+
+    def __init__(self, *args, vendor_managed_editable: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expertise"].choices = expertise_choices()  # type: ignore[attr-defined]
         self.fields["expertise"].initial = self.instance.expertise
+        if not vendor_managed_editable:
+            for name in self.VENDOR_MANAGED:
+                del self.fields[name]
+
+
+class ChangeRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("What should change (region, expertise)?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
 
 
 class PayoutForm(forms.Form):

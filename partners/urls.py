@@ -10,6 +10,7 @@ urlpatterns = [
     path("contacts/export/", directory.contacts_export, name="contacts_export"),
     path("<int:pk>/", directory.partner_detail, name="detail"),
     path("<int:pk>/edit/", directory.partner_edit, name="edit"),
+    path("<int:pk>/request-change/", directory.partner_change_request, name="change_request"),
     path("<int:pk>/managers/", directory.partner_manager_add, name="manager_add"),
     path("<int:pk>/managers/<int:user_id>/remove/", directory.partner_manager_remove, name="manager_remove"),
     path("<int:pk>/suspend/", lifecycle.partner_suspend_view, name="suspend"),

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from partners.forms import AssignManagerForm, ProfileForm, TierChangeForm
+from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
 from partners.models import Agreement, Kpi, Partner, Program, Tier
 from partners.resources import export_rows
 from partners.selectors import (
@@ -31,6 +31,7 @@ from partners.selectors import (
 from partners.services.onboarding import (
     partner_manager_assign,
     partner_manager_unassign,
+    partner_profile_change_request,
     partner_profile_update,
 )
 from prm.access import portal_view
@@ -186,10 +187,15 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
 
         raise PermissionDenied
     # The form validates against a copy; the service writes (views never save partners).
-    form = ProfileForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    form = ProfileForm(
+        request.POST or None,
+        instance=Partner.objects.get(pk=partner.pk),
+        vendor_managed_editable=membership.is_staff_member,
+    )
     if request.method == "POST" and form.is_valid():
-        data = {f: form.cleaned_data[f] for f in ProfileForm.Meta.fields}
-        data["expertise"] = form.cleaned_data["expertise"]
+        data = {f: form.cleaned_data[f] for f in ProfileForm.Meta.fields if f in form.cleaned_data}
+        if "expertise" in form.cleaned_data:
+            data["expertise"] = form.cleaned_data["expertise"]
         try:
             partner_profile_update(partner=partner, acting_membership=membership, data=data)
         except DomainError as exc:
@@ -197,7 +203,32 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Company profile saved."))
             return redirect("partners:detail", pk=partner.pk)
-    return render(request, "partners/edit.html", {"form": form, "partner": partner})
+    context = {
+        "form": form,
+        "partner": partner,
+        "change_form": ChangeRequestForm() if membership.is_partner else None,
+    }
+    return render(request, "partners/edit.html", context)
+
+
+@portal_view(Perm.PARTNER_PROFILE_EDIT)
+@require_POST
+def partner_change_request(request: PortalRequest, pk: int) -> HttpResponse:
+    """A partner admin asks the vendor to change its region or expertise."""
+    partner = get_partner_for_membership_or_404(request.membership, pk)
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what should change."))
+        return redirect("partners:edit", pk=partner.pk)
+    try:
+        partner_profile_change_request(
+            partner=partner, acting_membership=request.membership, message=form.cleaned_data["message"]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your request was sent to your channel managers."))
+    return redirect("partners:detail", pk=partner.pk)
 
 
 @portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)

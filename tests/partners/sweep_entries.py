@@ -88,6 +88,7 @@ ENTRIES = {
     "partners:contacts_export": Entry(),
     "partners:detail": Entry(kwargs=_p1, partner_owned=True),
     "partners:edit": Entry(kwargs=_p1, methods=("GET", "POST"), partner_owned=True),
+    "partners:change_request": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
     "partners:manager_add": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
     "partners:manager_remove": Entry(kwargs=_p1_manager, methods=("POST",), partner_owned=True),
     "partners:suspend": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
