@@ -355,6 +355,12 @@ def leads_for_membership(membership: Membership) -> QuerySet[Lead]:
     return qs
 
 
+def lead_passed_on(lead: Lead, membership: Membership) -> bool:
+    """A partner that declined the lead (or let it time out) once it went to someone else, or
+    back to the vendor: it sees only its own offer record from then on."""
+    return membership.is_partner and lead.partner_id != membership.partner_id
+
+
 def get_lead_for_membership_or_404(membership: Membership, pk: int) -> Lead:
     return get_object_or_404(leads_for_membership(membership), pk=pk)
 
