@@ -22,8 +22,10 @@ from prm.roles import Perm, membership_has
 def partner_codes_in_scope(context: ImportContext | None) -> set[str] | None:
     """The partner codes the importing member may touch, or None for every partner (the command
     line, and vendor staff who are not restricted to assigned partners)."""
-    membership = context.acting_membership if context is not None else None
-    if membership is None or not (membership.is_partner or membership.assigned_partners_only):
+    if context is None or context.acting_membership is None:
+        return None
+    membership = context.acting_membership
+    if not (membership.is_partner or membership.assigned_partners_only):
         return None
     if "partner_codes" not in context.cache:
         context.cache["partner_codes"] = set(

@@ -53,10 +53,12 @@ class PartnerNotActive(DomainError):
     """The partner is suspended or terminated: nothing new happens in its name."""
 
 
-def require_active_partner(partner: Partner) -> None:
+def require_active_partner(partner: Partner | None) -> None:
     """For every service that acts in a partner's name (deal registration and approval, lead
     acceptance, POS uploads, training, downloads, claims): refuse unless the partner may operate.
     Reads the status from the database: the caller's copy may predate a suspension."""
+    if partner is None:
+        raise PartnerNotActive(_("This needs a partner."))
     status = Partner.objects.filter(pk=partner.pk).values_list("status", flat=True).first()
     if status is None or status in Partner.BLOCKED_STATUSES:
         label = Partner.Status(status).label if status else ""

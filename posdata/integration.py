@@ -42,8 +42,8 @@ def register() -> None:
 
 
 def sales_panel(membership) -> Any:
-    from posdata.models import RejectedRow, Upload
     from partners.selectors import partners_for_membership
+    from posdata.models import RejectedRow, Upload
     from posdata.selectors import pos_lines_for_membership, uploads_for_membership
     from prm.dashboard import Panel
 

@@ -10,7 +10,12 @@ from prm.jobs.models import Job
 from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
 from prm.workflow import DomainError
 
-RETRYING = {"bind": True, "autoretry_for": TRANSIENT_ERRORS, "retry_backoff": True, "max_retries": TRANSIENT_RETRIES}
+RETRYING = {
+    "bind": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "max_retries": TRANSIENT_RETRIES,
+}
 
 
 def _retries_left(task) -> bool:

@@ -102,8 +102,9 @@ def zip_directory_size(path: Path) -> tuple[int, int]:
 
 def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
     """Part names the manifest ([Content_Types].xml) declares as worksheets (by explicit
-    override only: a default by extension could otherwise declare every part a worksheet)."""
-    import xml.etree.ElementTree as ET
+    override only: a default by extension could otherwise declare every part a worksheet).
+    Parsed with expat directly, refusing entity declarations (no entity expansion attacks)."""
+    from xml.parsers import expat
 
     try:
         info = archive.getinfo("[Content_Types].xml")
@@ -111,15 +112,23 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
         return set()
     if info.file_size > XLSX_MAX_OTHER_PART_BYTES:
         return set()
+    found: set[str] = set()
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name.rpartition(" ")[2] == "Override" and attributes.get("ContentType") == XLSX_WORKSHEET_TYPE:
+            found.add(attributes.get("PartName", "").lstrip("/"))
+
+    def refuse_entities(*_args: Any) -> None:
+        raise ValueError("entity declarations are not accepted")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EntityDeclHandler = refuse_entities
     try:
-        root = ET.fromstring(archive.read(info))
-    except (ET.ParseError, zipfile.BadZipFile, ValueError):
+        parser.Parse(archive.read(info), True)
+    except (expat.ExpatError, zipfile.BadZipFile, ValueError):
         return set()
-    return {
-        (node.get("PartName") or "").lstrip("/")
-        for node in root
-        if node.tag.endswith("Override") and node.get("ContentType") == XLSX_WORKSHEET_TYPE
-    }
+    return found
 
 
 def check_zip_sizes(path: Path, *, what: str) -> zipfile.ZipFile:
@@ -147,7 +156,9 @@ def check_zip_sizes(path: Path, *, what: str) -> zipfile.ZipFile:
             limit = XLSX_MAX_WORKSHEET_BYTES if info.filename in worksheets else XLSX_MAX_OTHER_PART_BYTES
             if info.file_size > limit:
                 raise UploadRejected(
-                    _("The part %(part)s of the %(what)s expands to %(size)d MB; at most %(mb)d MB are accepted.")
+                    _(
+                        "The part %(part)s of the %(what)s expands to %(size)d MB; at most %(mb)d MB are accepted."
+                    )
                     % {
                         "part": info.filename[:100],
                         "what": what,
@@ -159,8 +170,14 @@ def check_zip_sizes(path: Path, *, what: str) -> zipfile.ZipFile:
                 info.compress_size, 1
             ):
                 raise UploadRejected(
-                    _("The part %(part)s of the %(what)s is compressed %(ratio)d to 1, far beyond real spreadsheet data: the file is refused.")
-                    % {"part": info.filename[:100], "what": what, "ratio": info.file_size // max(info.compress_size, 1)}
+                    _(
+                        "The part %(part)s of the %(what)s is compressed %(ratio)d to 1, far beyond real spreadsheet data: the file is refused."
+                    )
+                    % {
+                        "part": info.filename[:100],
+                        "what": what,
+                        "ratio": info.file_size // max(info.compress_size, 1),
+                    }
                 )
     except BaseException:
         archive.close()
@@ -272,7 +289,9 @@ class BoundedLines:
             yield line
 
 
-def iter_csv_records(text: IO[str], dialect: Any = "excel", **options: Any) -> Iterator[tuple[int, list[str]]]:
+def iter_csv_records(
+    text: IO[str], dialect: Any = "excel", **options: Any
+) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, cells) of every CSV record, each record bounded."""
     lines = BoundedLines(text)
     reader = csv.reader(lines, dialect, **options)

@@ -194,9 +194,10 @@ def role_has(role: str | None, perm: Perm) -> bool:
 def partner_allows(membership: Membership, perm: Perm) -> bool:
     """Whether the member's partner (if any) is in a state that allows ``perm``: nothing for a
     terminated partner, read-only capabilities for a suspended one, everything otherwise."""
-    if not membership.is_partner or membership.partner_id is None:
+    partner = membership.partner if membership.is_partner else None
+    if partner is None:
         return True
-    status = membership.partner.status
+    status = partner.status
     if status in PARTNER_NO_ACCESS_STATUSES:
         return False
     if status in PARTNER_READ_ONLY_STATUSES:

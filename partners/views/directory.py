@@ -164,7 +164,7 @@ def _lifecycle_context(membership, partner: Partner) -> dict:
     """The standing card of vendor admins: the status changes the transition table allows now."""
     if not (membership.is_staff_member and membership_has(membership, Perm.PARTNER_LIFECYCLE)):
         return {"can_lifecycle": False}
-    allowed = Partner.TRANSITIONS.get(partner.status, frozenset())
+    allowed = Partner.TRANSITIONS[Partner.Status(partner.status)]
     return {
         "can_lifecycle": True,
         "can_suspend": Partner.Status.SUSPENDED in allowed,

@@ -18,7 +18,9 @@ def membership_for(user, tenant: Tenant) -> Membership | None:
     (or terminating their partner) ends their access at their next request."""
     if not user.is_authenticated:
         return None
-    return Membership.objects.select_related("partner", "user").filter(USABLE, tenant=tenant, user=user).first()
+    return (
+        Membership.objects.select_related("partner", "user").filter(USABLE, tenant=tenant, user=user).first()
+    )
 
 
 def memberships_across_tenants(user) -> QuerySet[Membership]:

@@ -160,7 +160,9 @@ def _locked_membership(membership: Membership) -> Membership:
     return Membership.objects.select_for_update(of=("self",)).select_related("user").get(pk=membership.pk)
 
 
-def membership_deactivate(*, membership: Membership, acting_membership: Membership, reason: str = "") -> Membership:
+def membership_deactivate(
+    *, membership: Membership, acting_membership: Membership, reason: str = ""
+) -> Membership:
     """Take a person's access to this tenant away: from their next request they get the "no
     access" page (the membership is read on every request)."""
     with transaction.atomic():
@@ -224,10 +226,14 @@ def membership_change_role(*, membership: Membership, role: str, acting_membersh
         _require_reach(acting_membership, locked)
         if (new_role in PARTNER_ROLES) != (locked.role in PARTNER_ROLES):
             raise DomainError(
-                _("A partner's person keeps a partner role and vendor staff keep a vendor role: invite the person anew instead.")
+                _(
+                    "A partner's person keeps a partner role and vendor staff keep a vendor role: invite the person anew instead."
+                )
             )
         if new_role == locked.role:
-            raise DomainError(_("%(user)s is %(role)s already.") % {"user": locked.user, "role": new_role.label})
+            raise DomainError(
+                _("%(user)s is %(role)s already.") % {"user": locked.user, "role": new_role.label}
+            )
         before = {"role": locked.role, "assigned_partners_only": locked.assigned_partners_only}
         locked.role = new_role
         if new_role != Role.CHANNEL_MANAGER:
