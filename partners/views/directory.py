@@ -211,10 +211,11 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
     return render(request, "partners/edit.html", context)
 
 
-@portal_view(Perm.PARTNER_PROFILE_EDIT)
+@portal_view(Perm.PARTNER_VIEW)
 @require_POST
 def partner_change_request(request: PortalRequest, pk: int) -> HttpResponse:
-    """A partner admin asks the vendor to change its region or expertise."""
+    """A partner admin asks the vendor to change its region or expertise (the service checks
+    the role after the partner is found, so another tenant's or partner's id answers 404)."""
     partner = get_partner_for_membership_or_404(request.membership, pk)
     form = ChangeRequestForm(request.POST)
     if not form.is_valid():
