@@ -173,27 +173,35 @@ def import_reference_file(
         result = resource.import_data(
             dataset, dry_run=False, raise_errors=False, use_transactions=False, import_context=context
         )
-        errors = _errors_of(result)
-        if errors:
+        report["errors"] = _errors_of(result)
+        if report["errors"]:
             transaction.set_rollback(True)
-            report["errors"] = errors
-            return report
-        report["created"] = result.totals.get("new", 0)
-        report["updated"] = result.totals.get("update", 0)
-        if job is not None:
-            audit(
-                actor=context.actor,
-                action=f"import.{kind_name}",
-                obj=job,
-                after={
-                    "kind": kind_name,
-                    "created": report["created"],
-                    "updated": report["updated"],
-                    "rows": len(dataset),
-                    "via": context.via,
-                },
-            )
+        else:
+            report["created"] = result.totals.get("new", 0)
+            report["updated"] = result.totals.get("update", 0)
+            _audit_import(job, kind_name, report, rows=len(dataset), context=context)
+    if report["errors"]:
+        # Written after the rollback: a refused file (rows outside the member's scope, say)
+        # leaves a trace too, with nothing imported.
+        _audit_import(job, kind_name, report, rows=len(dataset), context=context)
     return report
+
+
+def _audit_import(
+    job: Job | None, kind_name: str, report: dict[str, Any], *, rows: int, context: ImportContext
+) -> None:
+    if job is None:
+        return
+    after = {
+        "kind": kind_name,
+        "created": report["created"],
+        "updated": report["updated"],
+        "rows": rows,
+        "via": context.via,
+    }
+    if report["errors"]:
+        after["errors"] = len(report["errors"])
+    audit(actor=context.actor, action=f"import.{kind_name}", obj=job, after=after)
 
 
 def _errors_of(result) -> list[dict[str, Any]]:
