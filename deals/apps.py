@@ -57,3 +57,7 @@ class DealsConfig(AppConfig):
         register_panel(deals_panel)
         register_seed_step(seed_deals)
         register_kpi_provider("deals.registrations", deal_kpis)
+        from deals.services.leads import leads_withdraw_from_partner
+        from partners.services.lifecycle import register_partner_stopped_hook
+
+        register_partner_stopped_hook(leads_withdraw_from_partner)

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from deals.models import Conflict, DealRegistration, DealSettings, DirectOpportunity
+from partners.models import Partner
 from prm.tenancy.context import require_tenant
 
 ONE = Decimal("1.000")
@@ -123,6 +124,8 @@ def find_matches(
         DealRegistration.objects.filter(country=registration.country, product_lines__has_any_keys=lines)
         .filter(active_registrations_q(timezone.localdate(now)))
         .exclude(partner_id=registration.partner_id)
+        # A terminated partner's registrations no longer hold the customer against others.
+        .exclude(partner__status=Partner.Status.TERMINATED)
         .exclude(pk=registration.pk)
         .exclude(pk__in=list(exclude_ids))
         .annotate(score=similarity)
@@ -180,9 +183,14 @@ def blocking_conflicts(registration: DealRegistration) -> list[Conflict]:
     today = timezone.localdate()
     blocking = []
     for conflict in registration.conflicts.filter(kind=Conflict.Kind.EXACT).select_related(
-        "other_registration", "direct_opportunity"
+        "other_registration__partner", "direct_opportunity"
     ):
-        if (conflict.other_registration is not None and conflict.other_registration.is_active_on(today)) or (
+        other = conflict.other_registration
+        if (
+            other is not None
+            and other.is_active_on(today)
+            and other.partner.status != Partner.Status.TERMINATED
+        ) or (
             conflict.direct_opportunity is not None
             and conflict.direct_opportunity.status == DirectOpportunity.Status.OPEN
         ):

@@ -93,22 +93,41 @@ def conflict_summary_for_partner(registration: DealRegistration) -> dict[str, An
     }
 
 
-def conflicts_for_review(registration: DealRegistration) -> list[Conflict]:
-    """Both sides of every match for the reviewer, with the rule and the score."""
-    return list(
+def conflicts_for_review(registration: DealRegistration, membership: Membership) -> list[Conflict]:
+    """Both sides of every match for the reviewer, with the rule and the score. The other side
+    is shown (``other_visible``) when the reviewer may see its partner: a channel manager
+    restricted to assigned partners learns only that another partner's registration came first."""
+    conflicts = list(
         Conflict.objects.filter(registration=registration)
         .select_related("other_registration", "other_registration__partner", "direct_opportunity")
         .order_by("kind", "-score", "id")
     )
+    visible = _visible_partner_ids(
+        membership, {c.other_registration.partner_id for c in conflicts if c.other_registration}
+    )
+    for conflict in conflicts:
+        other = conflict.other_registration
+        conflict.other_visible = other is None or visible is None or other.partner_id in visible  # type: ignore[attr-defined]
+    return conflicts
 
 
-def conflicted_by_for_review(registration: DealRegistration) -> list[Conflict]:
-    """Later registrations that matched this one."""
-    return list(
+def conflicted_by_for_review(registration: DealRegistration, membership: Membership) -> list[Conflict]:
+    """Later registrations that matched this one, of the partners the reviewer may see."""
+    qs = (
         Conflict.objects.filter(other_registration=registration)
         .select_related("registration", "registration__partner")
         .order_by("registration__submitted_at")
     )
+    if membership.assigned_partners_only:
+        qs = qs.filter(registration__partner__in=partners_for_membership(membership))
+    return list(qs)
+
+
+def _visible_partner_ids(membership: Membership, partner_ids: set[int]) -> set[int] | None:
+    """Which of ``partner_ids`` the member may see; None: all of them."""
+    if not membership.assigned_partners_only and not membership.is_partner:
+        return None
+    return set(partners_for_membership(membership).filter(pk__in=partner_ids).values_list("pk", flat=True))
 
 
 def review_queue(membership: Membership) -> QuerySet[DealRegistration]:
@@ -337,6 +356,12 @@ def leads_for_membership(membership: Membership) -> QuerySet[Lead]:
     if membership.assigned_partners_only:
         return qs.filter(Q(partner__isnull=True) | Q(partner__in=partners_for_membership(membership)))
     return qs
+
+
+def lead_passed_on(lead: Lead, membership: Membership) -> bool:
+    """A partner that declined the lead (or let it time out) once it went to someone else, or
+    back to the vendor: it sees only its own offer record from then on."""
+    return membership.is_partner and lead.partner_id != membership.partner_id
 
 
 def get_lead_for_membership_or_404(membership: Membership, pk: int) -> Lead:

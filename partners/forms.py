@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Kpi, Partner, Program, Resource, RevenueBand
+from partners.models import Kpi, Partner, Program, Resource, RevenueBand, Tier
 
 
 def expertise_choices() -> list[tuple[str, str]]:
@@ -76,6 +76,18 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class TierChangeForm(forms.Form):
+    tier: forms.ModelChoiceField = forms.ModelChoiceField(label=_("New tier"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.select_related("program").order_by(  # type: ignore[attr-defined]
+            "program__name", "rank"
+        )
+        self.fields["tier"].label_from_instance = lambda t: f"{t.program.name}: {t.name}"  # type: ignore[attr-defined]
+
+
 class InfoRequestForm(forms.Form):
     message = forms.CharField(
         label=_("What do you need to know?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
@@ -96,10 +108,24 @@ class ProfileForm(forms.ModelForm):
         fields = ["name", "website", "phone", "address", "city", "postal_code", "region", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    # Territory and expertise decide which leads a partner receives: the vendor manages them.
+    VENDOR_MANAGED = ("region", "expertise")
+
+    def __init__(self, *args, vendor_managed_editable: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expertise"].choices = expertise_choices()  # type: ignore[attr-defined]
         self.fields["expertise"].initial = self.instance.expertise
+        if not vendor_managed_editable:
+            for name in self.VENDOR_MANAGED:
+                del self.fields[name]
+
+
+class ChangeRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("What should change (region, expertise)?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
 
 
 class PayoutForm(forms.Form):
@@ -200,6 +226,12 @@ class CourseForm(forms.Form):
     pass_mark = forms.IntegerField(label=_("Pass mark %"), min_value=1, max_value=100, initial=80)
     validity_months = forms.IntegerField(
         label=_("Valid for (months)"), min_value=1, max_value=120, initial=24
+    )
+    quiz_max_attempts = forms.IntegerField(
+        label=_("Quiz attempts before a cool-down"), min_value=1, max_value=20, initial=3
+    )
+    quiz_cooldown_hours = forms.IntegerField(
+        label=_("Cool-down (hours)"), min_value=1, max_value=24 * 90, initial=24
     )
     program: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Program (empty: all)"), queryset=None, required=False

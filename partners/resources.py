@@ -3,19 +3,56 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 
 from partners.models import Certification, Partner, PartnerUserObjectPermission, Tier
+from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.audit.services import audit, snapshot
 from prm.exports import export_response
+from prm.imports import ImportContext
 from prm.lib.import_widgets import raise_merged_errors
+from prm.roles import Perm, membership_has
+
+
+def partner_codes_in_scope(context: ImportContext | None) -> set[str] | None:
+    """The partner codes the importing member may touch, or None for every partner (the command
+    line, and vendor staff who are not restricted to assigned partners)."""
+    if context is None or context.acting_membership is None:
+        return None
+    membership = context.acting_membership
+    if not (membership.is_partner or membership.assigned_partners_only):
+        return None
+    if "partner_codes" not in context.cache:
+        context.cache["partner_codes"] = set(
+            partners_for_membership(membership).values_list("code", flat=True)
+        )
+    return context.cache["partner_codes"]
+
+
+def refuse_out_of_scope(code: str, column: str, context: ImportContext | None) -> None:
+    """A row naming a partner outside the member's scope is refused (the same words whether the
+    partner exists or not: the import reveals nothing about other partners)."""
+    codes = partner_codes_in_scope(context)
+    if codes is not None and code not in codes:
+        raise ValidationError(
+            {column: [_("%(code)s is not one of the partners you manage.") % {"code": code or "—"}]}
+        )
+
+
+IMPORT_AUDIT_FIELDS = ["name", "type", "country", "region", "email"]
 
 
 class PartnerResource(resources.ModelResource):
-    """Partner rows by natural key ``code``: created or updated. ``tier`` is a tier name; when it
-    names a tier of the partner's program (or of the default program) the partner moves into it."""
+    """Partner rows by natural key ``code``: created or updated, within the importing member's
+    scope. ``tier`` names a tier of the partner's program (or of the default program): a new
+    partner starts in it; an existing partner moves only through ``partner_change_tier`` (vendor
+    admins and the command line), and an empty cell leaves its tier as it is. Every created or
+    changed partner is audited."""
 
     class Meta:
         model = Partner
@@ -34,6 +71,48 @@ class PartnerResource(resources.ModelResource):
                 row[key] = str(row[key]).strip()
         row["type"] = str(row.get("type") or "").strip().lower()
         row["country"] = str(row.get("country") or "").strip().upper()
+        refuse_out_of_scope(str(row.get("code") or ""), "code", kwargs.get("import_context"))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        instance._import_before = None if new else snapshot(instance, [*IMPORT_AUDIT_FIELDS, "tier"])
+        instance._import_tier = None
+
+    def import_instance(self, instance, row, **kwargs):
+        before = instance._import_before
+        super().import_instance(instance, row, **kwargs)
+        if before is None:
+            return
+        # An existing partner's tier never changes here: the tier service moves it after saving.
+        wanted = (instance.tier or "").strip()
+        instance.tier = before["tier"]
+        if wanted and wanted.lower() != (before["tier"] or "").lower():
+            instance._import_tier = self._tier_change(instance, wanted, kwargs.get("import_context"))
+
+    def _tier_change(self, instance, name: str, context: ImportContext | None) -> Tier:
+        membership = context.acting_membership if context is not None else None
+        if membership is not None and not membership_has(membership, Perm.PARTNER_LIFECYCLE):
+            raise ValidationError(
+                {
+                    "tier": [
+                        _(
+                            "Only vendor admins change a partner's tier (or approve the scorecard's "
+                            "proposal); keep %(tier)s here."
+                        )
+                        % {"tier": instance.tier or "—"}
+                    ]
+                }
+            )
+        tier = self._find_tier(instance, name)
+        if tier is None:
+            raise ValidationError({"tier": [_("Unknown tier %(tier)s.") % {"tier": name}]})
+        return tier
+
+    @staticmethod
+    def _find_tier(instance, name: str) -> Tier | None:
+        tiers = Tier.objects.filter(name__iexact=name)
+        if instance.program_id:
+            return tiers.filter(program_id=instance.program_id).first()
+        return tiers.order_by("-program__is_default", "program_id").first()
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -42,20 +121,49 @@ class PartnerResource(resources.ModelResource):
         raise_merged_errors(errors, instance)
 
     def before_save_instance(self, instance, row, **kwargs):
+        if instance._import_before is not None:
+            return
+        # A new partner starts in the named tier (its program's, or the default program's).
         name = (instance.tier or "").strip()
         if not name:
             instance.current_tier = None
             return
-        tiers = Tier.objects.filter(name__iexact=name)
-        if instance.program_id:
-            tiers = tiers.filter(program_id=instance.program_id)
-        else:
-            tiers = tiers.order_by("-program__is_default", "program_id")
-        tier = tiers.first()
+        tier = self._find_tier(instance, name)
         if tier is not None:
             instance.current_tier = tier
             instance.program_id = tier.program_id
             instance.tier = tier.name
+
+    def after_save_instance(self, instance, row, **kwargs):
+        from partners.services.lifecycle import partner_change_tier
+
+        context: ImportContext = kwargs.get("import_context") or ImportContext()
+        before = instance._import_before
+        if before is None:
+            audit(
+                actor=context.actor,
+                action="partner.import_create",
+                obj=instance,
+                after={**snapshot(instance, [*IMPORT_AUDIT_FIELDS, "tier"]), "via": context.via},
+            )
+        else:
+            after = snapshot(instance, IMPORT_AUDIT_FIELDS)
+            changed = [f for f in IMPORT_AUDIT_FIELDS if after[f] != before[f]]
+            if changed:
+                audit(
+                    actor=context.actor,
+                    action="partner.import_update",
+                    obj=instance,
+                    before={f: before[f] for f in changed},
+                    after={**{f: after[f] for f in changed}, "via": context.via},
+                )
+        if instance._import_tier is not None:
+            partner_change_tier(
+                partner=instance,
+                tier=instance._import_tier,
+                acting_membership=context.acting_membership,
+                reason=_("Imported file (%(via)s)") % {"via": context.via},
+            )
 
 
 class PartnerExportResource(resources.ModelResource):

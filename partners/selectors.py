@@ -49,6 +49,25 @@ def partners_for_membership(membership: Membership) -> QuerySet[Partner]:
     return qs
 
 
+class PartnerNotActive(DomainError):
+    """The partner is suspended or terminated: nothing new happens in its name."""
+
+
+def require_active_partner(partner: Partner | None) -> None:
+    """For every service that acts in a partner's name (deal registration and approval, lead
+    acceptance, POS uploads, training, downloads, claims): refuse unless the partner may operate.
+    Reads the status from the database: the caller's copy may predate a suspension."""
+    if partner is None:
+        raise PartnerNotActive(_("This needs a partner."))
+    status = Partner.objects.filter(pk=partner.pk).values_list("status", flat=True).first()
+    if status is None or status in Partner.BLOCKED_STATUSES:
+        label = Partner.Status(status).label if status else ""
+        raise PartnerNotActive(
+            _("%(partner)s is %(status)s: this is not possible until the partner is reactivated.")
+            % {"partner": partner.name, "status": str(label).lower()}
+        )
+
+
 def get_partner_for_membership_or_404(membership: Membership, pk: int) -> Partner:
     return get_object_or_404(partners_for_membership(membership), pk=pk)
 

@@ -8,7 +8,14 @@ from django.template.loader import render_to_string
 from partners.models import PartnerApplication
 from prm.celery import tenant_task
 from prm.jobs.models import Job
-from prm.jobs.services import job_fail, job_progress, job_start, job_succeed
+from prm.jobs.services import (
+    TRANSIENT_ERRORS,
+    TRANSIENT_RETRIES,
+    job_fail_unexpected,
+    job_progress,
+    job_start,
+    job_succeed,
+)
 from prm.tenancy.context import require_tenant
 
 
@@ -43,8 +50,15 @@ def scorecards_nightly() -> dict:
     return scorecards_calculate()
 
 
-@tenant_task(name="partners.scorecards_job", acks_late=True)
-def scorecards_job(*, job_id: int) -> None:
+@tenant_task(
+    name="partners.scorecards_job",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def scorecards_job(self, *, job_id: int) -> None:
     from partners.services.scorecards import scorecards_calculate
 
     job = Job.objects.filter(pk=job_id).first()
@@ -55,9 +69,15 @@ def scorecards_job(*, job_id: int) -> None:
             partner_ids=job.params.get("partner_ids"),
             progress=lambda done, total: job_progress(job, done * 100 // max(total, 1)),
         )
-    except Exception as exc:  # a failed job shows its reason to the user
-        job_fail(job, str(exc))
-        raise
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries < self.max_retries:
+            raise  # retried with backoff; the job stays running meanwhile
+        job_fail_unexpected(job, exc, what="scorecard recalculation")
+        return
+    except Exception as exc:
+        # The user sees a reference; the detail (SQL, data) goes to the log only.
+        job_fail_unexpected(job, exc, what="scorecard recalculation")
+        return
     job_succeed(job, summary)
 
 

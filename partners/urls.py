@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners.views import agreements, directory, enablement, performance, recruitment
+from partners.views import agreements, directory, enablement, lifecycle, performance, recruitment
 
 app_name = "partners"
 urlpatterns = [
@@ -10,8 +10,13 @@ urlpatterns = [
     path("contacts/export/", directory.contacts_export, name="contacts_export"),
     path("<int:pk>/", directory.partner_detail, name="detail"),
     path("<int:pk>/edit/", directory.partner_edit, name="edit"),
+    path("<int:pk>/request-change/", directory.partner_change_request, name="change_request"),
     path("<int:pk>/managers/", directory.partner_manager_add, name="manager_add"),
     path("<int:pk>/managers/<int:user_id>/remove/", directory.partner_manager_remove, name="manager_remove"),
+    path("<int:pk>/suspend/", lifecycle.partner_suspend_view, name="suspend"),
+    path("<int:pk>/terminate/", lifecycle.partner_terminate_view, name="terminate"),
+    path("<int:pk>/reactivate/", lifecycle.partner_reactivate_view, name="reactivate"),
+    path("<int:pk>/tier/", lifecycle.partner_tier_change_view, name="tier_change"),
     path("<int:pk>/onboarding/", performance.onboarding, name="onboarding"),
     path("<int:pk>/payout/", performance.payout, name="payout"),
     path("<int:pk>/scorecard/", performance.scorecard, name="scorecard"),

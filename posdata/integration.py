@@ -42,6 +42,7 @@ def register() -> None:
 
 
 def sales_panel(membership) -> Any:
+    from partners.selectors import partners_for_membership
     from posdata.models import RejectedRow, Upload
     from posdata.selectors import pos_lines_for_membership, uploads_for_membership
     from prm.dashboard import Panel
@@ -58,7 +59,9 @@ def sales_panel(membership) -> Any:
     last: Upload | None = uploads_for_membership(membership).first()
     open_exceptions = None
     if membership_has(membership, Perm.POS_MANAGE):
-        open_exceptions = RejectedRow.objects.filter(unknown_product=True, resolution="").count()
+        open_exceptions = RejectedRow.objects.filter(
+            partner__in=partners_for_membership(membership), unknown_product=True, resolution=""
+        ).count()
     context = {
         "revenue": totals["revenue"] or Decimal("0"),
         "units": totals["units"] or 0,

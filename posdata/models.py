@@ -63,6 +63,7 @@ class Upload(TenantModel):
     """One file a partner sent (by the portal, the command or the API), and how loading it went."""
 
     class Status(models.TextChoices):
+        RECEIVED = "received", _("Reading the file")
         MAPPING = "mapping", _("Awaiting column mapping")
         QUEUED = "queued", _("Queued")
         PROCESSING = "processing", _("Processing")
@@ -70,6 +71,7 @@ class Upload(TenantModel):
         FAILED = "failed", _("Failed")
 
     TRANSITIONS = {
+        Status.RECEIVED: {Status.MAPPING, Status.FAILED},
         Status.MAPPING: {Status.QUEUED},
         Status.QUEUED: {Status.PROCESSING, Status.FAILED},
         Status.PROCESSING: {Status.LOADED, Status.FAILED},
@@ -81,7 +83,8 @@ class Upload(TenantModel):
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="pos_uploads")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.POS)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.MAPPING)
+    # A received file is read (header row, columns, preview) by the worker, never in the request.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     original_name = models.CharField(max_length=255, blank=True)
     path = models.CharField(max_length=500)
     format = models.CharField(max_length=8)  # csv | xlsx
@@ -91,7 +94,11 @@ class Upload(TenantModel):
     delimiter = models.CharField(max_length=4, blank=True)
     header_row = models.PositiveIntegerField(default=1)  # physical line / sheet row of the header
     headers = models.JSONField(default=list, blank=True)
-    mapping = models.JSONField(default=dict, blank=True)  # canonical field -> file header
+    # canonical field -> file header (before reading: the mapping the sender named, if any)
+    mapping = models.JSONField(default=dict, blank=True)
+    # The first data rows as read once by the worker, cut to the header's width and short cells:
+    # the mapping page shows them without opening the file again.
+    preview = models.JSONField(default=list, blank=True)
     formats = models.JSONField(default=dict, blank=True)  # inferred date / number formats per field
     replace_start = models.DateField(null=True, blank=True)
     replace_end = models.DateField(null=True, blank=True)
@@ -134,6 +141,10 @@ class Upload(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.LOADED, self.Status.FAILED)
+
+    @property
+    def is_being_read(self) -> bool:
+        return self.status == self.Status.RECEIVED
 
 
 class PosLine(TenantModel):

@@ -23,7 +23,7 @@ from psycopg import sql as pgsql
 from posdata.fields import PRODUCT_IDENTIFIERS, field_names
 from posdata.models import Kind, StagingRow
 from posdata.reader import FileLayout, _open_text
-from prm.files import UploadRejected, iter_xlsx_rows
+from prm.files import MAX_COLUMNS, UploadRejected, iter_csv_records, iter_xlsx_rows
 from prm.tenancy.rls import policy_sql
 
 STAGE_FIELDS = [
@@ -118,7 +118,7 @@ def _records(
     path: Path, layout: FileLayout, progress: Callable[[float], None] | None
 ) -> Iterator[tuple[int, list[str]]]:
     if layout.format == "xlsx":
-        for number, cells in iter_xlsx_rows(path):
+        for number, cells in iter_xlsx_rows(path, width=len(layout.headers) or MAX_COLUMNS):
             if number > layout.header_row:
                 yield number, cells
         return
@@ -127,13 +127,9 @@ def _records(
     size = max(path.stat().st_size, 1)
     text, counter = _open_text(path, layout.encoding or "utf-8")
     try:
-        reader = csv.reader(text, delimiter=layout.delimiter or ",")
-        previous = 0
         header_row = layout.header_row
         count = 0
-        for cells in reader:
-            start = previous + 1
-            previous = reader.line_num
+        for start, cells in iter_csv_records(text, delimiter=layout.delimiter or ","):
             if start > header_row:
                 yield start, cells
                 count += 1

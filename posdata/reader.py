@@ -14,12 +14,11 @@ from typing import IO
 from django.utils.translation import gettext as _
 
 from posdata.fields import header_score
-from prm.files import UploadRejected, iter_xlsx_rows
+from prm.files import MAX_COLUMNS, UploadRejected, iter_csv_records, iter_xlsx_rows
 
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30
 SAMPLE_CHARS = 256 * 1024
-csv.field_size_limit(10 * 1024 * 1024)
 
 
 @dataclass
@@ -161,7 +160,7 @@ def inspect_file(
     head: list[tuple[int, list[str]]] = []
     for number, cells in iter_rows(path, layout):
         if any(cells):
-            head.append((number, cells))
+            head.append((number, cells[: MAX_COLUMNS + 1]))
         if len(head) >= HEADER_SEARCH_ROWS + sample_rows:
             break
     if not head:
@@ -171,6 +170,11 @@ def inspect_file(
     cells = head[index][1]
     while cells and not cells[-1]:
         cells = cells[:-1]
+    if len(cells) > MAX_COLUMNS:
+        raise UploadRejected(
+            _("The header row has %(n)d columns; at most %(max)d are supported.")
+            % {"n": len(cells), "max": MAX_COLUMNS}
+        )
     layout.headers = _unique_headers(cells)
     layout.sample = [row for _n, row in head[index + 1 : index + 1 + sample_rows]]
     return layout
@@ -181,7 +185,7 @@ def iter_rows(
 ) -> Iterator[tuple[int, list[str]]]:
     """(line or sheet row number, stripped cells) of every record, streaming."""
     if layout.format == "xlsx":
-        for number, cells in iter_xlsx_rows(path):
+        for number, cells in iter_xlsx_rows(path, width=len(layout.headers) or MAX_COLUMNS + 1):
             yield number, cells
             if progress is not None and number % 20000 == 0:
                 progress(-1.0)
@@ -189,11 +193,8 @@ def iter_rows(
     size = max(path.stat().st_size, 1)
     text, counter = _open_text(path, layout.encoding or "utf-8")
     try:
-        reader = csv.reader(text, delimiter=layout.delimiter or ",")
-        previous = 0
-        for count, cells in enumerate(reader, start=1):
-            start = previous + 1
-            previous = reader.line_num
+        records = iter_csv_records(text, delimiter=layout.delimiter or ",")
+        for count, (start, cells) in enumerate(records, start=1):
             yield start, [c.strip() for c in cells]
             if progress is not None and count % 50000 == 0:
                 progress(counter.count / size)

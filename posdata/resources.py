@@ -4,8 +4,11 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from partners.models import Partner
+from partners.resources import refuse_out_of_scope
 from posdata.models import SkuXref
+from prm.audit.services import audit
 from prm.catalog.models import Product
+from prm.imports import ImportContext
 
 
 class _CodeWidget(widgets.ForeignKeyWidget):
@@ -29,7 +32,8 @@ class _CodeWidget(widgets.ForeignKeyWidget):
 
 
 class SkuXrefResource(resources.ModelResource):
-    """Partner SKU cross-references by natural key (partner_code, partner_sku)."""
+    """Partner SKU cross-references by natural key (partner_code, partner_sku), for the partners
+    in the importing member's scope; every created or changed cross-reference is audited."""
 
     partner_code = fields.Field(
         attribute="partner", column_name="partner_code", widget=_CodeWidget(Partner, "code", "partner code")
@@ -53,6 +57,28 @@ class SkuXrefResource(resources.ModelResource):
         for key in ("partner_code", "partner_sku", "sku"):
             if row.get(key) is not None:
                 row[key] = str(row[key]).strip()
+        refuse_out_of_scope(str(row.get("partner_code") or ""), "partner_code", kwargs.get("import_context"))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        instance._import_before = None if new else instance.product_id
+
+    def after_save_instance(self, instance, row, **kwargs):
+        context: ImportContext = kwargs.get("import_context") or ImportContext()
+        before = instance._import_before
+        if before == instance.product_id:
+            return
+        audit(
+            actor=context.actor,
+            action="pos.sku_xref_import",
+            obj=instance,
+            before=None if before is None else {"product": before},
+            after={
+                "partner": instance.partner.code,
+                "partner_sku": instance.partner_sku,
+                "sku": instance.product.sku,
+                "via": context.via,
+            },
+        )
 
     def import_instance(self, instance, row, **kwargs):
         try:

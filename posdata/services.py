@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import Partner
-from partners.selectors import partners_for_membership
+from partners.selectors import partners_for_membership, require_active_partner
 from posdata import pipeline
 from posdata.fields import detect_mapping, field_names, missing_required
 from posdata.models import ColumnMapping, Kind, RejectedRow, SkuXref, Upload
@@ -23,7 +23,17 @@ from prm.audit.services import audit
 from prm.catalog.models import Product
 from prm.files import store_upload
 from prm.jobs.models import Job
-from prm.jobs.services import job_create, job_enqueue, job_fail, job_progress, job_start, job_succeed
+from prm.jobs.services import (
+    TRANSIENT_ERRORS,
+    job_create,
+    job_enqueue,
+    job_fail,
+    job_fail_unexpected,
+    job_progress,
+    job_start,
+    job_succeed,
+    unexpected_failure_message,
+)
 from prm.lib.money import format_amount_str
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
@@ -118,13 +128,17 @@ def upload_receive(
     mapping: dict[str, str] | None = None,
     replace_start: date | None = None,
     replace_end: date | None = None,
+    read_now: bool = False,
 ) -> Upload:
-    """Store a partner's file, find its header row and propose the column mapping (the given one,
-    else the partner's saved one, completed by detection). The file waits for confirmation."""
+    """Store a partner's file after the cheap checks (size while streaming, content type, the
+    workbook's declared part sizes, the same file twice). Reading it (header row, columns,
+    preview, proposed mapping) is the worker's job, or this process's when ``read_now`` (the
+    command line). ``mapping`` names file headers for fields, checked when the file is read."""
     if acting_membership is not None:
         require(membership_has(acting_membership, Perm.POS_UPLOAD))
         acting_user = acting_membership.user
     _check_partner(acting_membership, partner)
+    require_active_partner(partner)
     kind = Kind(kind)
     if replace_start is not None or replace_end is not None:
         if acting_membership is not None:
@@ -132,41 +146,106 @@ def upload_receive(
         if replace_start is None or replace_end is None or replace_start > replace_end:
             raise DomainError(_("A replaced period needs a start and an end on or after it."))
     path, fmt, checksum = store_upload(file, area="pos")
-    try:
-        saved = ColumnMapping.objects.filter(partner=partner, kind=kind).first()
-        preset = dict(saved.mapping) if saved else {}
-        if mapping:
-            preset = {**{f: h for f, h in preset.items() if h not in mapping.values()}, **mapping}
-        layout = inspect_file(path, fmt, kind, preferred=list((mapping or preset).values()))
-        if mapping:
-            validate_mapping(kind, mapping, layout.headers)
-        previous = _previous_same_file(partner, kind, checksum)
-        if previous is not None:
-            raise DuplicateFile(previous)
-        proposed = detect_mapping(
-            kind, layout.headers, layout.sample, known_skus=_known_codes(partner), preset=preset
-        )
-    except DomainError:
+    previous = _previous_same_file(partner, kind, checksum)
+    if previous is not None:
         Path(path).unlink(missing_ok=True)
+        raise DuplicateFile(previous)
+    tenant = require_tenant()
+    with transaction.atomic():
+        upload = Upload.objects.create(
+            partner=partner,
+            kind=kind,
+            status=Upload.Status.RECEIVED,
+            original_name=(original_name or "")[:255],
+            path=str(path),
+            format=fmt,
+            size=Path(path).stat().st_size,
+            checksum=checksum,
+            mapping=dict(mapping or {}),
+            replace_start=replace_start,
+            replace_end=replace_end,
+            currency=tenant.base_currency,
+            created_by=acting_user,
+        )
+        if not read_now:
+            from posdata.tasks import read_upload
+
+            upload_id = upload.pk
+            transaction.on_commit(lambda: read_upload.delay(tenant_id=tenant.pk, upload_id=upload_id))
+    if read_now:
+        upload = upload_read(upload=upload)
+    return upload
+
+
+PREVIEW_ROWS = 8
+PREVIEW_CELL_CHARS = 200
+
+
+def upload_read(*, upload: Upload, retry_transient: bool = False) -> Upload:
+    """Read the head of a received file once (in the worker): header row, columns, the first rows
+    for the mapping page, and the proposed mapping (the one given, else the partner's saved one,
+    completed by detection). A file that cannot be read fails with the reason; an unexpected
+    error fails it with a reference (the detail is logged). Re-running it changes nothing."""
+    upload = Upload.objects.select_related("partner").get(pk=upload.pk)
+    if upload.status != Upload.Status.RECEIVED:
+        return upload
+    given = dict(upload.mapping)
+    try:
+        saved = ColumnMapping.objects.filter(partner=upload.partner, kind=upload.kind).first()
+        preset = dict(saved.mapping) if saved else {}
+        if given:
+            preset = {**{f: h for f, h in preset.items() if h not in given.values()}, **given}
+        path = Path(upload.path)
+        layout = inspect_file(path, upload.format, upload.kind, preferred=list((given or preset).values()))
+        if given:
+            validate_mapping(upload.kind, given, layout.headers)
+        proposed = detect_mapping(
+            upload.kind, layout.headers, layout.sample, known_skus=_known_codes(upload.partner), preset=preset
+        )
+    except TRANSIENT_ERRORS as exc:
+        if retry_transient:
+            raise
+        message = unexpected_failure_message(exc, what=f"reading POS upload {upload.pk}")
+        _read_failed(upload, message)
+        raise DomainError(message) from exc
+    except DomainError as exc:
+        _read_failed(upload, str(exc))
         raise
-    return Upload.objects.create(
-        partner=partner,
-        kind=kind,
-        original_name=(original_name or "")[:255],
-        path=str(path),
-        format=fmt,
-        size=Path(path).stat().st_size,
-        checksum=checksum,
-        encoding=layout.encoding,
-        delimiter=layout.delimiter,
-        header_row=layout.header_row,
-        headers=layout.headers,
-        mapping=proposed,
-        replace_start=replace_start,
-        replace_end=replace_end,
-        currency=require_tenant().base_currency,
-        created_by=acting_user,
-    )
+    except Exception as exc:
+        message = unexpected_failure_message(exc, what=f"reading POS upload {upload.pk}")
+        _read_failed(upload, message)
+        raise DomainError(message) from exc
+    width = len(layout.headers)
+    preview = [[cell[:PREVIEW_CELL_CHARS] for cell in row[:width]] for row in layout.sample[:PREVIEW_ROWS]]
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != Upload.Status.RECEIVED:
+            return locked
+        check_transition(Upload.TRANSITIONS, locked.status, Upload.Status.MAPPING, what=_("The upload"))
+        locked.encoding = layout.encoding
+        locked.delimiter = layout.delimiter
+        locked.header_row = layout.header_row
+        locked.headers = layout.headers
+        locked.preview = preview
+        locked.mapping = proposed
+        locked.status = Upload.Status.MAPPING
+        locked.save(
+            update_fields=["encoding", "delimiter", "header_row", "headers", "preview", "mapping", "status"]
+        )
+    return locked
+
+
+def _read_failed(upload: Upload, message: str) -> None:
+    """The received file is refused: say why on the upload and delete the stored bytes."""
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != Upload.Status.RECEIVED:
+            return
+        check_transition(Upload.TRANSITIONS, locked.status, Upload.Status.FAILED, what=_("The upload"))
+        locked.status = Upload.Status.FAILED
+        locked.error = message[:4000]
+        locked.save(update_fields=["status", "error"])
+    Path(upload.path).unlink(missing_ok=True)
 
 
 def upload_confirm(
@@ -179,6 +258,7 @@ def upload_confirm(
         if acting_membership is not None:
             require(membership_has(acting_membership, Perm.POS_UPLOAD))
         _check_partner(acting_membership, locked.partner)
+        require_active_partner(locked.partner)
         check_transition(Upload.TRANSITIONS, locked.status, Upload.Status.QUEUED, what=_("The upload"))
         mapping = {f: h for f, h in mapping.items() if h}
         validate_mapping(locked.kind, mapping, locked.headers)
@@ -248,8 +328,10 @@ def duplicate_summary() -> dict[str, Any]:
     }
 
 
-def upload_process(job: Job) -> dict[str, Any]:
-    """The load job: stage, normalise, validate, move. Re-running it changes nothing twice."""
+def upload_process(job: Job, *, retry_transient: bool = False) -> dict[str, Any]:
+    """The load job: stage, normalise, validate, move. Re-running it changes nothing twice.
+    A transient database error is raised for the task to retry (``retry_transient``); any other
+    unexpected error fails the upload with a reference the user sees (the detail is logged)."""
     upload = Upload.objects.select_related("partner").get(job=job)
     if not job_start(job):
         return job.result
@@ -264,9 +346,13 @@ def upload_process(job: Job) -> dict[str, Any]:
     except DomainError as exc:
         _fail(upload, job, str(exc))
         return job.result
+    except TRANSIENT_ERRORS as exc:
+        if retry_transient:
+            raise
+        _fail(upload, job, unexpected_failure_message(exc, what=f"loading POS upload {upload.pk}"))
+        return job.result
     except Exception as exc:
-        logger.exception("POS upload %s failed", upload.pk)
-        _fail(upload, job, _("The file could not be loaded: %(e)s") % {"e": exc})
+        _fail(upload, job, unexpected_failure_message(exc, what=f"loading POS upload {upload.pk}"))
         return job.result
     finally:
         try:
@@ -398,6 +484,7 @@ def pos_file_load(
                 mapping=mapping,
                 replace_start=replace_start,
                 replace_end=replace_end,
+                read_now=True,
             )
         job = upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
     except DuplicateFile:
@@ -485,7 +572,7 @@ def exception_map_and_reprocess(
         )
 
 
-def exceptions_reprocess_run(job: Job) -> dict[str, Any]:
+def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict[str, Any]:
     """Re-run the queued lines through the loader, upload by upload (each with its own formats).
     Lines that now load are marked loaded (or duplicate); the others keep their current problems."""
     if not job_start(job):
@@ -533,9 +620,13 @@ def exceptions_reprocess_run(job: Job) -> dict[str, Any]:
             totals["quantity_total"] += quantity
             amount += amt
             job_progress(job, int(100 * (index + 1) / max(len(upload_ids), 1)))
+    except TRANSIENT_ERRORS:
+        if retry_transient:
+            raise
+        job_fail(job, _("Re-processing was interrupted by a database error; start it again."))
+        return {}
     except Exception as exc:
-        logger.exception("re-processing job %s failed", job.pk)
-        job_fail(job, _("Re-processing failed: %(e)s") % {"e": exc})
+        job_fail_unexpected(job, exc, what=f"re-processing POS exceptions (job {job.pk})")
         return {}
     finally:
         pipeline.drop_table(stage)

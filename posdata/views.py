@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,7 +24,6 @@ from posdata.forms import (
     XrefForm,
 )
 from posdata.models import Kind, RejectedRow, Upload
-from posdata.reader import inspect_file
 from prm.access import portal_view
 from prm.catalog.selectors import products_visible
 from prm.exports import export_response
@@ -114,7 +113,11 @@ def upload_new(request: PortalRequest) -> HttpResponse:
 @portal_view(Perm.POS_UPLOAD)
 @require_http_methods(["GET", "POST"])
 def upload_mapping(request: PortalRequest, pk: int) -> HttpResponse:
+    """Confirm the columns. The page shows what the worker read once (headers, first rows): it
+    never opens the file itself. While the file is being read it waits (htmx polls the status)."""
     upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
+    if upload.is_being_read:
+        return render(request, "posdata/upload_reading.html", {"upload": upload})
     if upload.status != Upload.Status.MAPPING:
         return redirect("posdata:upload_detail", pk=upload.pk)
     form = MappingForm(request.POST or None, upload=upload)
@@ -127,16 +130,11 @@ def upload_mapping(request: PortalRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("posdata:upload_detail", pk=upload.pk)
-    try:
-        sample = inspect_file(Path(upload.path), upload.format, upload.kind, preferred=upload.headers).sample[
-            :8
-        ]
-    except DomainError:
-        sample = []
     by_header = {h: f for f, h in upload.mapping.items()}
     labels = {f.name: f.label for f in FIELDS[Kind(upload.kind)]}
     columns = [{"header": h, "field": labels.get(by_header.get(h, ""), "")} for h in upload.headers]
-    rows = [[(r[i] if i < len(r) else "") for i in range(len(upload.headers))] for r in sample]
+    width = len(upload.headers)
+    rows = [[(r[i] if i < len(r) else "") for i in range(width)] for r in upload.preview]
     context = {"upload": upload, "form": form, "columns": columns, "rows": rows}
     return render(request, "posdata/upload_mapping.html", context)
 
@@ -157,7 +155,10 @@ def upload_status(request: PortalRequest, pk: int) -> HttpResponse:
     """htmx fragment polled while the file loads; 286 stops the polling when it is done."""
     upload = selectors.get_upload_for_membership_or_404(request.membership, pk)
     response = render(request, "posdata/_upload_status.html", _upload_context(upload))
-    if upload.is_finished:
+    if upload.status == Upload.Status.MAPPING and request.htmx:
+        # Read: the waiting page moves on to the column confirmation.
+        response["HX-Redirect"] = reverse("posdata:upload_mapping", kwargs={"pk": upload.pk})
+    if upload.is_finished or upload.status == Upload.Status.MAPPING:
         response.status_code = 286
     return response
 

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, membership_has, role_has
 
 
 def portal_view(perm: Perm) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
-    """Decorate a tenant-portal view: anonymous -> login; no membership here -> "no access" page;
-    role without ``perm`` -> 403. Inside the view ``request.membership`` is set."""
+    """Decorate a tenant-portal view: anonymous -> login; no (active) membership here -> "no
+    access" page; role without ``perm`` -> 403; a suspended partner's member asking for anything
+    but reading -> 403 page saying so. Inside the view ``request.membership`` is set."""
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
@@ -29,14 +30,22 @@ def portal_view(perm: Perm) -> Callable[[Callable[..., HttpResponseBase]], Calla
             membership = getattr(request, "membership", None)
             if membership is None:
                 return no_access(request)
-            if not membership_has(membership, perm):
+            if not role_has(membership.role, perm):
                 raise PermissionDenied
+            if not membership_has(membership, perm):
+                return partner_not_operating(request)
             return view(request, *args, **kwargs)
 
         wrapped.required_perm = perm  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
+
+
+def partner_not_operating(request: HttpRequest) -> HttpResponse:
+    """The member's role allows the page, but their partner is suspended: history stays readable,
+    nothing new can be done in the partner's name."""
+    return render(request, "prm/partner_suspended.html", status=403)
 
 
 def no_access(request: HttpRequest) -> HttpResponse:

@@ -30,14 +30,22 @@ STAFF_ROLES = frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING
 PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER})
 MFA_REQUIRED_ROLES = frozenset({Role.VENDOR_ADMIN, Role.FINANCE})
 
+# Partner statuses (values of partners.Partner.Status; the core imports no app, a test keeps them
+# in step) that take access away from the partner's people: a suspended partner's people keep the
+# read-only capabilities below, a terminated partner's people have no access to the tenant.
+PARTNER_READ_ONLY_STATUSES = frozenset({"suspended"})
+PARTNER_NO_ACCESS_STATUSES = frozenset({"terminated"})
+
 
 class Perm(StrEnum):
     DASHBOARD_VIEW = "dashboard.view"
     PARTNER_VIEW = "partner.view"  # partners list and profiles (partner roles: their own only)
     PARTNER_MANAGE = "partner.manage"  # create, edit, import partners; assign managers
+    PARTNER_LIFECYCLE = "partner.lifecycle"  # suspend, terminate, reactivate; change a tier by hand
     PRODUCT_VIEW = "product.view"
     PRODUCT_MANAGE = "product.manage"  # edit and import the catalog
     STAFF_VIEW = "staff.view"  # the tenant's people and memberships
+    MEMBERSHIP_MANAGE = "membership.manage"  # deactivate, reactivate, change the role of people in reach
     STAFF_INVITE = "staff.invite"  # invite vendor staff
     COLLEAGUE_INVITE = "colleague.invite"  # invite colleagues into one's own partner
     AUDIT_VIEW = "audit.view"
@@ -78,7 +86,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.PARTNER_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.PRODUCT_VIEW: _ALL,
     Perm.PRODUCT_MANAGE: frozenset({Role.VENDOR_ADMIN}),
+    Perm.PARTNER_LIFECYCLE: frozenset({Role.VENDOR_ADMIN}),
     Perm.STAFF_VIEW: frozenset({Role.VENDOR_ADMIN, Role.PARTNER_ADMIN}),
+    Perm.MEMBERSHIP_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.PARTNER_ADMIN}),
     Perm.STAFF_INVITE: frozenset({Role.VENDOR_ADMIN}),
     Perm.COLLEAGUE_INVITE: frozenset({Role.PARTNER_ADMIN}),
     Perm.AUDIT_VIEW: frozenset({Role.VENDOR_ADMIN}),
@@ -125,9 +135,11 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.DASHBOARD_VIEW: "See the home dashboard of one's role",
     Perm.PARTNER_VIEW: "See partner profiles (partner roles: their own partner only; restricted managers: assigned partners)",
     Perm.PARTNER_MANAGE: "Create, edit and import partners",
+    Perm.PARTNER_LIFECYCLE: "Suspend, terminate and reactivate partners; change a partner's tier by hand",
     Perm.PRODUCT_VIEW: "See the product catalog",
     Perm.PRODUCT_MANAGE: "Edit and import the product catalog",
     Perm.STAFF_VIEW: "See people and memberships (partner admins: their own partner's)",
+    Perm.MEMBERSHIP_MANAGE: "Deactivate or reactivate people and change their role (partner admins: their own partner's partner users and admins)",
     Perm.STAFF_INVITE: "Invite vendor staff into the tenant",
     Perm.COLLEAGUE_INVITE: "Invite colleagues into one's own partner",
     Perm.AUDIT_VIEW: "Browse and filter the audit log",
@@ -159,12 +171,49 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
 }
 
 
+# What the people of a suspended partner may still do: look at their own history.
+READ_ONLY_PERMS = frozenset(
+    {
+        Perm.DASHBOARD_VIEW,
+        Perm.PARTNER_VIEW,
+        Perm.PRODUCT_VIEW,
+        Perm.STAFF_VIEW,
+        Perm.JOB_VIEW,
+        Perm.POS_VIEW,
+        Perm.DEAL_VIEW,
+        Perm.LEAD_VIEW,
+        Perm.PAYOUT_DETAILS_VIEW,
+    }
+)
+
+
 def role_has(role: str | None, perm: Perm) -> bool:
     return role is not None and Role(role) in MATRIX[perm]
 
 
+def partner_allows(membership: Membership, perm: Perm) -> bool:
+    """Whether the member's partner (if any) is in a state that allows ``perm``: nothing for a
+    terminated partner, read-only capabilities for a suspended one, everything otherwise."""
+    partner = membership.partner if membership.is_partner else None
+    if partner is None:
+        return True
+    status = partner.status
+    if status in PARTNER_NO_ACCESS_STATUSES:
+        return False
+    if status in PARTNER_READ_ONLY_STATUSES:
+        return perm in READ_ONLY_PERMS
+    return True
+
+
 def membership_has(membership: Membership | None, perm: Perm) -> bool:
-    return membership is not None and role_has(membership.role, perm)
+    """The one answer to "may this member use ``perm``?": the role matrix, then the partner's
+    status. Views (``portal_view``), navigation and services all ask here."""
+    return (
+        membership is not None
+        and membership.is_active
+        and role_has(membership.role, perm)
+        and partner_allows(membership, perm)
+    )
 
 
 def is_staff_role(role: str | None) -> bool:

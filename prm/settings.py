@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's language and time zone win over the tenant's.
     "prm.tenancy.locale.TenantLocaleMiddleware",
+    "prm.request_limits.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -283,7 +284,13 @@ MEDIA_ROOT = Path(env.str("PRM_MEDIA_ROOT", default=str(BASE_DIR / "var" / "medi
 # Uploaded files are never served from a public URL: views check permissions and stream them.
 MEDIA_URL = "/media-not-served/"
 PRM_UPLOAD_MAX_BYTES = env.int("PRM_UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies are refused by their declared length before anything reads them
+# (prm.request_limits): anonymous requests (sign-in, the public application form) are small;
+# signed-in members may send one upload of PRM_UPLOAD_MAX_BYTES plus the form around it.
+PRM_ANONYMOUS_BODY_MAX_BYTES = 256 * 1024
+PRM_BODY_MAX_BYTES = PRM_UPLOAD_MAX_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

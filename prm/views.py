@@ -22,8 +22,10 @@ from prm.accounts.models import Invitation, User
 from prm.accounts.selectors import (
     get_invitation_by_token_or_404,
     invitations_visible_to,
+    member_in_reach,
     memberships_across_tenants,
     memberships_visible_to,
+    role_choices_for,
 )
 from prm.audit.models import AuditEvent
 from prm.catalog.selectors import get_product_or_404, products_visible
@@ -106,14 +108,73 @@ def switch_tenant(request: AnyRequest) -> HttpResponse:
 
 @portal_view(Perm.STAFF_VIEW)
 def people(request: PortalRequest) -> HttpResponse:
+    """People of the tenant (partner admins: of their partner), with deactivate, reactivate and
+    role changes for the members within the viewer's reach."""
     membership = request.membership
+    page = paginate(request, memberships_visible_to(membership))
+    rows = [
+        {
+            "member": m,
+            "manageable": member_in_reach(membership, m),
+            "roles": role_choices_for(m),
+        }
+        for m in page
+    ]
     return render(
         request,
         "prm/people.html",
         {
-            "members": paginate(request, memberships_visible_to(membership)),
+            "members": page,
+            "rows": rows,
             "invitations": invitations_visible_to(membership).filter(status=Invitation.Status.PENDING),
         },
+    )
+
+
+def _member_action(request: PortalRequest, pk: int, action) -> HttpResponse:
+    target = get_object_or_404(memberships_visible_to(request.membership), pk=pk)
+    try:
+        action(target)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved: %(user)s.") % {"user": target.user})
+    return redirect("people")
+
+
+@portal_view(Perm.MEMBERSHIP_MANAGE)
+@require_POST
+def member_deactivate(request: PortalRequest, pk: int) -> HttpResponse:
+    return _member_action(
+        request,
+        pk,
+        lambda target: account_services.membership_deactivate(
+            membership=target, acting_membership=request.membership, reason=request.POST.get("reason", "")
+        ),
+    )
+
+
+@portal_view(Perm.MEMBERSHIP_MANAGE)
+@require_POST
+def member_reactivate(request: PortalRequest, pk: int) -> HttpResponse:
+    return _member_action(
+        request,
+        pk,
+        lambda target: account_services.membership_reactivate(
+            membership=target, acting_membership=request.membership
+        ),
+    )
+
+
+@portal_view(Perm.MEMBERSHIP_MANAGE)
+@require_POST
+def member_role(request: PortalRequest, pk: int) -> HttpResponse:
+    return _member_action(
+        request,
+        pk,
+        lambda target: account_services.membership_change_role(
+            membership=target, role=request.POST.get("role", ""), acting_membership=request.membership
+        ),
     )
 
 

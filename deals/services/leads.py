@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment, RoutingRule
 from deals.normalise import normalise_domain
 from partners.models import Partner
+from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import quantize_money
@@ -268,6 +269,23 @@ def lead_route(*, lead: Lead, acting_membership: Membership | None = None) -> Le
     return lead
 
 
+def leads_withdraw_from_partner(partner: Partner) -> int:
+    """A partner stopped operating (suspended or terminated): its pending lead offers are
+    withdrawn and the leads routed again, so they do not wait for an answer that cannot come.
+    Runs inside the status change's transaction (partners.services.lifecycle calls it)."""
+    lead_ids = list(
+        LeadAssignment.objects.filter(partner=partner, outcome=Outcome.PENDING).values_list(
+            "lead_id", flat=True
+        )
+    )
+    for lead in Lead.objects.select_for_update().filter(pk__in=lead_ids, status=L.OFFERED).order_by("pk"):
+        lead.assignments.filter(outcome=Outcome.PENDING).update(
+            outcome=Outcome.WITHDRAWN, decided_at=timezone.now()
+        )
+        _route_locked(lead, actor=None)
+    return len(lead_ids)
+
+
 def _pending_offer(locked: Lead, membership: Membership) -> LeadAssignment:
     require(membership_has(membership, Perm.LEAD_RESPOND) and membership.partner_id is not None)
     offer = locked.assignments.filter(outcome=Outcome.PENDING, partner_id=membership.partner_id).first()
@@ -283,6 +301,7 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         offer = _pending_offer(locked, acting_membership)
+        require_active_partner(offer.partner)
         owner = owner or acting_membership.user
         if not Membership.objects.filter(
             user=owner, partner_id=acting_membership.partner_id, is_active=True

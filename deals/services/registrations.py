@@ -32,6 +32,7 @@ from deals.models import (
 )
 from deals.normalise import normalise_domain, normalise_name
 from deals.policy import protection_days_for, registration_discount_for
+from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import quantize_money
@@ -179,6 +180,7 @@ def registration_create(
     require(
         membership_has(acting_membership, Perm.DEAL_REGISTER) and acting_membership.partner_id is not None
     )
+    require_active_partner(acting_membership.partner)
     data = {"currency": require_tenant().base_currency, **data}
     with transaction.atomic():
         registration = DealRegistration(
@@ -252,6 +254,7 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
     with transaction.atomic():
         current = DealRegistration.objects.get(pk=registration.pk)
         require_partner_member(acting_membership, current)
+        require_active_partner(current.partner)
         check_transition(
             DealRegistration.TRANSITIONS, current.status, S.SUBMITTED, what=_("The registration")
         )
@@ -370,6 +373,7 @@ def registration_approve(
     with transaction.atomic():
         locked = _locked(registration)
         require_reviewer(acting_membership, locked)
+        require_active_partner(locked.partner)
         _ensure_under_review(locked, acting_membership)
         check_transition(DealRegistration.TRANSITIONS, locked.status, S.APPROVED, what=_("The registration"))
         if blocking_conflicts(locked):

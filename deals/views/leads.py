@@ -18,6 +18,7 @@ from deals.selectors import (
     get_lead_for_membership_or_404,
     get_routing_rule_or_404,
     lead_assignments_for,
+    lead_passed_on,
     leads_for_membership,
     routing_rules,
 )
@@ -92,6 +93,11 @@ def leads_route_queue_view(request: PortalRequest) -> HttpResponse:
 def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
     membership = request.membership
     lead = get_lead_for_membership_or_404(membership, pk)
+    if lead_passed_on(lead, membership):
+        # The lead moved on: the partner keeps its own offer record, nothing of the lead since.
+        return render(request, "deals/lead_passed_on.html", {
+            "lead_id": lead.pk, "company": lead.company, "assignments": lead_assignments_for(lead, membership),
+        })  # fmt: skip
     is_offered_to_me = (
         membership.is_partner
         and lead.status == Lead.Status.OFFERED

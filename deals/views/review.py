@@ -60,12 +60,12 @@ def review_queue_view(request: PortalRequest) -> HttpResponse:
 def review(request: PortalRequest, pk: int) -> HttpResponse:
     """Both sides of every match next to each other, with the rule and score, and the decisions."""
     registration = get_registration_for_membership_or_404(request.membership, pk)
-    conflicts = conflicts_for_review(registration)
+    conflicts = conflicts_for_review(registration, request.membership)
     return render(request, "deals/review.html", {
         "r": registration,
         "lines": list(registration.lines.all()),
         "conflicts": conflicts,
-        "conflicted_by": conflicted_by_for_review(registration),
+        "conflicted_by": conflicted_by_for_review(registration, request.membership),
         "approve_form": ApproveForm(initial={
             "protection_days": protection_days_for(registration.partner),
             "discount_pct": registration_discount_for(registration.partner),

@@ -118,6 +118,18 @@ class Partner(TenantModel):
         SUSPENDED = "suspended", _("Suspended")
         TERMINATED = "terminated", _("Terminated")
 
+    # Statuses in which nothing new happens in the partner's name. A suspended partner's people
+    # still see their history (read-only); a terminated partner's people cannot sign in.
+    BLOCKED_STATUSES = frozenset({Status.SUSPENDED, Status.TERMINATED})
+    # Allowed status changes; suspension, termination and reactivation are partners.services.lifecycle.
+    TRANSITIONS = {
+        Status.PROSPECT: frozenset({Status.ONBOARDING, Status.ACTIVE, Status.TERMINATED}),
+        Status.ONBOARDING: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.TERMINATED}),
+        Status.ACTIVE: frozenset({Status.SUSPENDED, Status.TERMINATED}),
+        Status.SUSPENDED: frozenset({Status.ACTIVE, Status.ONBOARDING, Status.TERMINATED}),
+        Status.TERMINATED: frozenset({Status.ACTIVE, Status.ONBOARDING}),
+    }
+
     code = models.CharField(max_length=32)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=16, choices=Type.choices)
@@ -154,6 +166,10 @@ class Partner(TenantModel):
         return f"{self.code} {self.name}"
 
     PROFILE_FIELDS = ("website", "phone", "address", "city", "postal_code")
+
+    @property
+    def is_operating(self) -> bool:
+        return self.status not in self.BLOCKED_STATUSES
 
     @property
     def profile_complete(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +88,14 @@ class Course(TenantModel):
     certification_name = models.CharField(max_length=200)
     pass_mark = models.PositiveSmallIntegerField(default=80, help_text=_("Percent of correct answers"))
     validity_months = models.PositiveSmallIntegerField(default=24)
+    # Failed attempts in a row before a cool-down; after it a fresh round of attempts starts
+    # (answers cannot be found by trying every combination).
+    quiz_max_attempts = models.PositiveSmallIntegerField(
+        _("quiz attempts before a cool-down"), default=3, validators=[MinValueValidator(1)]
+    )
+    quiz_cooldown_hours = models.PositiveSmallIntegerField(
+        _("cool-down (hours)"), default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
+    )
     is_published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

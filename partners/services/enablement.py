@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import IO
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from partners.models import (
     ResourceDownload,
     ResourceVersion,
 )
+from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.files import store_document
@@ -122,6 +124,8 @@ def resource_version_add(
 def resource_download(*, resource: Resource, membership: Membership) -> ResourceVersion:
     """The newest version, counted as one download. The caller reached ``resource`` through
     ``resources_for_membership`` (eligibility is checked there)."""
+    if membership.is_partner:
+        require_active_partner(membership.partner)
     version = resource.versions.order_by("-number").first()
     if version is None:
         raise DomainError(_("This resource has no file yet."))
@@ -134,6 +138,17 @@ def resource_download(*, resource: Resource, membership: Membership) -> Resource
 # --- Courses ------------------------------------------------------------------------------------
 
 
+class QuizCoolingDown(DomainError):
+    def __init__(self, allowance: QuizAllowance) -> None:
+        self.allowance = allowance
+        retry = (
+            timezone.localtime(allowance.retry_at).strftime("%Y-%m-%d %H:%M") if allowance.retry_at else ""
+        )
+        super().__init__(
+            _("You have used your attempts at this quiz; you can try again from %(when)s.") % {"when": retry}
+        )
+
+
 def course_create(
     *,
     acting_membership: Membership,
@@ -142,11 +157,15 @@ def course_create(
     description: str = "",
     pass_mark: int = 80,
     validity_months: int = 24,
+    quiz_max_attempts: int = 3,
+    quiz_cooldown_hours: int = 24,
     program=None,
 ) -> Course:
     _require_manage(acting_membership)
     if not 1 <= pass_mark <= 100:
         raise DomainError(_("The pass mark is a percentage between 1 and 100."))
+    if quiz_max_attempts < 1 or quiz_cooldown_hours < 1:
+        raise DomainError(_("Allow at least one attempt and a cool-down of at least an hour."))
     with transaction.atomic():
         course = Course.objects.create(
             title=title,
@@ -154,13 +173,20 @@ def course_create(
             description=description,
             pass_mark=pass_mark,
             validity_months=validity_months,
+            quiz_max_attempts=quiz_max_attempts,
+            quiz_cooldown_hours=quiz_cooldown_hours,
             program=program,
         )
         audit(
             actor=acting_membership.user,
             action="course.create",
             obj=course,
-            after={"title": title, "pass_mark": pass_mark},
+            after={
+                "title": title,
+                "pass_mark": pass_mark,
+                "quiz_max_attempts": quiz_max_attempts,
+                "quiz_cooldown_hours": quiz_cooldown_hours,
+            },
         )
     return course
 
@@ -221,9 +247,42 @@ def question_add(
     return question
 
 
+@dataclass(frozen=True)
+class QuizAllowance:
+    """How many attempts a person has left on a course's quiz, and when a cool-down ends."""
+
+    left: int
+    retry_at: datetime | None = None
+
+
+def quiz_allowance(*, course: Course, user, now: datetime | None = None) -> QuizAllowance:
+    """After ``quiz_max_attempts`` failed attempts in a row the quiz cools down for
+    ``quiz_cooldown_hours`` from the last one; then a fresh round starts. A pass resets the count."""
+    now = now or timezone.now()
+    cooldown = timedelta(hours=course.quiz_cooldown_hours)
+    limit = course.quiz_max_attempts
+    streak, last_failure = 0, None
+    attempts = QuizAttempt.objects.filter(course=course, user=user).order_by("created_at", "id")
+    for created_at, passed in attempts.values_list("created_at", "passed"):
+        if passed:
+            streak, last_failure = 0, None
+            continue
+        if streak >= limit and last_failure is not None and created_at >= last_failure + cooldown:
+            streak = 0
+        streak, last_failure = streak + 1, created_at
+    if streak < limit:
+        return QuizAllowance(left=limit - streak)
+    assert last_failure is not None
+    if now < last_failure + cooldown:
+        return QuizAllowance(left=0, retry_at=last_failure + cooldown)
+    return QuizAllowance(left=limit)
+
+
 def quiz_submit(*, course: Course, membership: Membership, answers: dict[int, int]) -> QuizAttempt:
-    """Score the quiz; at or above the pass mark the person is certified (partner members only)."""
+    """Score the quiz; at or above the pass mark the person is certified (partner members only).
+    Attempts are limited per course (``quiz_allowance``)."""
     require(membership.is_partner, _("Only partner members take quizzes for certification."))
+    require_active_partner(membership.partner)
     questions = list(course.questions.prefetch_related("choices"))
     if not questions:
         raise DomainError(_("This course has no quiz yet."))
@@ -235,6 +294,11 @@ def quiz_submit(*, course: Course, membership: Membership, answers: dict[int, in
     score = round(correct * 100 / len(questions))
     passed = score >= course.pass_mark
     with transaction.atomic():
+        # One attempt at a time per person: concurrent submissions cannot exceed the allowance.
+        Membership.objects.select_for_update().get(pk=membership.pk)
+        allowance = quiz_allowance(course=course, user=membership.user)
+        if allowance.left < 1:
+            raise QuizCoolingDown(allowance)
         attempt = QuizAttempt.objects.create(
             course=course,
             user=membership.user,
@@ -276,6 +340,7 @@ def certificate_upload(
 ) -> Certification:
     """A partner member uploads an external certificate; it counts once a channel manager verifies it."""
     require(membership.is_partner)
+    require_active_partner(membership.partner)
     if expires_on <= issued_on:
         raise DomainError(_("The expiry date must be after the issue date."))
     stored = store_document(upload, area="certificates", kinds=CERTIFICATE_KINDS, max_bytes=20 * 1024 * 1024)

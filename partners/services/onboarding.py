@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from partners.fields import mask
 from partners.models import Certification, OnboardingItem, OnboardingStep, Partner, PayoutDetails
-from partners.selectors import account_managers, agreement_signed
+from partners.selectors import account_managers, agreement_signed, partners_for_membership
 from prm.accounts.models import Invitation, Membership
 from prm.audit.services import audit
 from prm.notifications.services import notify
@@ -102,13 +102,20 @@ PROFILE_FIELDS = [
 ]
 
 
+# Territory and expertise decide lead routing: vendor staff set them; partners ask for a change.
+VENDOR_MANAGED_FIELDS = ("region", "expertise")
+
+
 def partner_profile_update(*, partner: Partner, acting_membership: Membership, data: dict) -> Partner:
-    """The partner admin (own partner) or vendor staff who manage partners edit the company profile."""
+    """The partner admin (own partner) or vendor staff who manage partners edit the company
+    profile; region and expertise (lead territory) are vendor-managed."""
     if acting_membership.is_partner:
         require(membership_has(acting_membership, Perm.PARTNER_PROFILE_EDIT))
         require(acting_membership.partner_id == partner.pk)
+        data = {k: v for k, v in data.items() if k not in VENDOR_MANAGED_FIELDS}
     else:
         require(membership_has(acting_membership, Perm.PARTNER_MANAGE))
+        require(partners_for_membership(acting_membership).filter(pk=partner.pk).exists())
     with transaction.atomic():
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
         fields = [f for f in PROFILE_FIELDS if f in data and data[f] != getattr(locked, f)]
@@ -127,6 +134,32 @@ def partner_profile_update(*, partner: Partner, acting_membership: Membership, d
         )
         onboarding_refresh(partner=locked)
     return locked
+
+
+def partner_profile_change_request(*, partner: Partner, acting_membership: Membership, message: str) -> None:
+    """A partner admin asks its managers to change what the vendor manages (region, expertise):
+    a notification to the partner's account managers (else the channel managers), audited."""
+    require(
+        membership_has(acting_membership, Perm.PARTNER_PROFILE_EDIT)
+        and acting_membership.partner_id == partner.pk
+    )
+    message = message.strip()
+    if not message:
+        raise DomainError(_("Say what should change."))
+    with transaction.atomic():
+        audit(
+            actor=acting_membership.user,
+            action="partner.profile_change_request",
+            obj=partner,
+            after={"message": message[:1000]},
+        )
+        notify(
+            recipients=partner_staff_recipients(partner),
+            verb="partner.change_requested",
+            message=_("%(partner)s asks for a profile change: %(message)s")
+            % {"partner": partner.name, "message": message[:400]},
+            url=f"/partners/{partner.pk}/edit/",
+        )
 
 
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")

@@ -163,14 +163,17 @@ def tier_update(
     return locked
 
 
-def partner_set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason: str = "") -> Partner:
+def partner_set_tier(
+    *, partner: Partner, tier: Tier | None, actor, action: str, reason: str = "", via: str = ""
+) -> Partner:
     """Move a partner into ``tier`` (and its program); keeps the ``tier`` name field in step.
-    Runs inside the caller's transaction when there is one (it audits)."""
+    Runs inside the caller's transaction when there is one (it audits). Callers are the tier
+    services (proposal approval, enrolment, ``partner_change_tier``), never views or imports."""
     with transaction.atomic():
-        return _set_tier(partner=partner, tier=tier, actor=actor, action=action, reason=reason)
+        return _set_tier(partner=partner, tier=tier, actor=actor, action=action, reason=reason, via=via)
 
 
-def _set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason: str) -> Partner:
+def _set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason: str, via: str) -> Partner:
     locked = Partner.objects.select_for_update().get(pk=partner.pk)
     before = {"tier": locked.tier, "program": locked.program_id}
     locked.current_tier = tier
@@ -178,13 +181,10 @@ def _set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason
     if tier is not None:
         locked.program_id = tier.program_id
     locked.save(update_fields=["current_tier", "tier", "program", "updated_at"])
-    audit(
-        actor=actor,
-        action=action,
-        obj=locked,
-        before=before,
-        after={"tier": locked.tier, "program": locked.program_id, "reason": reason},
-    )
+    after: dict = {"tier": locked.tier, "program": locked.program_id, "reason": reason}
+    if via:
+        after["via"] = via
+    audit(actor=actor, action=action, obj=locked, before=before, after=after)
     partner.current_tier, partner.tier, partner.program_id = (
         locked.current_tier,
         locked.tier,

@@ -158,6 +158,13 @@ def _propose(partner: Partner, scorecard: Scorecard) -> str | None:
     return str(direction)
 
 
+def withdraw_pending_proposal(partner: Partner) -> None:
+    """A tier changed by hand makes a pending proposal moot (call inside the change's transaction)."""
+    pending = TierProposal.objects.select_for_update().filter(partner=partner, status=P.PENDING).first()
+    if pending is not None:
+        _withdraw(pending)
+
+
 def _withdraw(proposal: TierProposal) -> None:
     check_transition(PROPOSAL_TRANSITIONS, proposal.status, P.WITHDRAWN, what=_("Tier proposal"))
     proposal.status = P.WITHDRAWN
@@ -258,16 +265,27 @@ def tier_proposal_reject(
 
 
 def scorecard_recalculate_start(*, acting_membership: Membership, partner: Partner | None = None) -> Job:
-    """On-demand recalculation as a background job (one partner or all the member may see)."""
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_VIEW))
+    """On-demand recalculation as a background job: one partner, or every partner the member may
+    see (a channel manager restricted to assigned partners recalculates those only)."""
+    from partners.selectors import partners_for_membership
     from partners.tasks import scorecards_job
 
+    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_VIEW))
+    scope = partners_for_membership(acting_membership)
+    partner_ids: list[int] | None
+    if partner is not None:
+        require(scope.filter(pk=partner.pk).exists())
+        partner_ids = [partner.pk]
+    elif acting_membership.assigned_partners_only:
+        partner_ids = list(scope.order_by("pk").values_list("pk", flat=True))
+    else:
+        partner_ids = None
     with transaction.atomic():
         job = job_create(
             kind="partners:scorecards",
             acting_user=acting_membership.user,
             partner=partner,
-            params={"partner_ids": [partner.pk] if partner else None},
+            params={"partner_ids": partner_ids},
         )
         job_enqueue(job, scorecards_job)
     return job

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from partners.forms import AssignManagerForm, ProfileForm
+from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
 from partners.models import Agreement, Kpi, Partner, Program, Tier
 from partners.resources import export_rows
 from partners.selectors import (
@@ -31,6 +31,7 @@ from partners.selectors import (
 from partners.services.onboarding import (
     partner_manager_assign,
     partner_manager_unassign,
+    partner_profile_change_request,
     partner_profile_update,
 )
 from prm.access import portal_view
@@ -154,8 +155,23 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "can_edit": (membership.is_partner and membership_has(membership, Perm.PARTNER_PROFILE_EDIT))
         or (membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)),
         "assign_form": AssignManagerForm(managers=channel_manager_memberships()),
+        **_lifecycle_context(membership, partner),
     }
     return render(request, "partners/detail.html", context)
+
+
+def _lifecycle_context(membership, partner: Partner) -> dict:
+    """The standing card of vendor admins: the status changes the transition table allows now."""
+    if not (membership.is_staff_member and membership_has(membership, Perm.PARTNER_LIFECYCLE)):
+        return {"can_lifecycle": False}
+    allowed = Partner.TRANSITIONS[Partner.Status(partner.status)]
+    return {
+        "can_lifecycle": True,
+        "can_suspend": Partner.Status.SUSPENDED in allowed,
+        "can_terminate": Partner.Status.TERMINATED in allowed,
+        "can_reactivate": partner.status in Partner.BLOCKED_STATUSES,
+        "tier_form": TierChangeForm(),
+    }
 
 
 @portal_view(Perm.PARTNER_VIEW)
@@ -171,10 +187,15 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
 
         raise PermissionDenied
     # The form validates against a copy; the service writes (views never save partners).
-    form = ProfileForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    form = ProfileForm(
+        request.POST or None,
+        instance=Partner.objects.get(pk=partner.pk),
+        vendor_managed_editable=membership.is_staff_member,
+    )
     if request.method == "POST" and form.is_valid():
-        data = {f: form.cleaned_data[f] for f in ProfileForm.Meta.fields}
-        data["expertise"] = form.cleaned_data["expertise"]
+        data = {f: form.cleaned_data[f] for f in ProfileForm.Meta.fields if f in form.cleaned_data}
+        if "expertise" in form.cleaned_data:
+            data["expertise"] = form.cleaned_data["expertise"]
         try:
             partner_profile_update(partner=partner, acting_membership=membership, data=data)
         except DomainError as exc:
@@ -182,7 +203,33 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Company profile saved."))
             return redirect("partners:detail", pk=partner.pk)
-    return render(request, "partners/edit.html", {"form": form, "partner": partner})
+    context = {
+        "form": form,
+        "partner": partner,
+        "change_form": ChangeRequestForm() if membership.is_partner else None,
+    }
+    return render(request, "partners/edit.html", context)
+
+
+@portal_view(Perm.PARTNER_VIEW)
+@require_POST
+def partner_change_request(request: PortalRequest, pk: int) -> HttpResponse:
+    """A partner admin asks the vendor to change its region or expertise (the service checks
+    the role after the partner is found, so another tenant's or partner's id answers 404)."""
+    partner = get_partner_for_membership_or_404(request.membership, pk)
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what should change."))
+        return redirect("partners:edit", pk=partner.pk)
+    try:
+        partner_profile_change_request(
+            partner=partner, acting_membership=request.membership, message=form.cleaned_data["message"]
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your request was sent to your channel managers."))
+    return redirect("partners:detail", pk=partner.pk)
 
 
 @portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)

@@ -36,6 +36,7 @@ from partners.services.enablement import (
     course_create,
     lesson_add,
     question_add,
+    quiz_allowance,
     quiz_submit,
     resource_create,
     resource_download,
@@ -187,6 +188,9 @@ def course_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "attempts": attempts,
             "can_manage": _can_manage(request),
             "can_take": request.membership.is_partner,
+            "allowance": quiz_allowance(course=course, user=request.user)
+            if request.membership.is_partner
+            else None,
         },
     )
 

@@ -155,3 +155,118 @@ def user_set_preferences(*, user: User, language: str | None = None, time_zone: 
     if fields:
         user.save(update_fields=fields)
     return user
+
+
+# --- Members: deactivate, reactivate, change role ---------------------------------------------
+
+
+def _require_reach(acting_membership: Membership, target: Membership) -> None:
+    """Vendor admins reach every membership of the tenant; partner admins the partner users and
+    admins of their own partner, never vendor roles. Nobody changes their own access here (a
+    tenant always keeps the admin who acts)."""
+    require(membership_has(acting_membership, Perm.MEMBERSHIP_MANAGE))
+    if acting_membership.is_partner:
+        require(target.partner_id == acting_membership.partner_id and target.role in PARTNER_ROLES)
+    if target.pk == acting_membership.pk:
+        raise DomainError(_("You cannot change your own access."))
+
+
+def _locked_membership(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update(of=("self",)).select_related("user").get(pk=membership.pk)
+
+
+def membership_deactivate(
+    *, membership: Membership, acting_membership: Membership, reason: str = ""
+) -> Membership:
+    """Take a person's access to this tenant away: from their next request they get the "no
+    access" page (the membership is read on every request)."""
+    with transaction.atomic():
+        locked = _locked_membership(membership)
+        _require_reach(acting_membership, locked)
+        if not locked.is_active:
+            raise DomainError(_("%(user)s has no access already.") % {"user": locked.user})
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        audit(
+            actor=acting_membership.user,
+            action="membership.deactivate",
+            obj=locked,
+            before={"is_active": True},
+            after={"is_active": False, "reason": reason.strip()[:500]},
+        )
+        notify(
+            recipients=[locked.user],
+            verb="membership.deactivated",
+            message=_("Your access to %(tenant)s was removed.") % {"tenant": locked.tenant.brand_name},
+        )
+    membership.is_active = False
+    return locked
+
+
+def membership_reactivate(*, membership: Membership, acting_membership: Membership) -> Membership:
+    """Give a deactivated person their access back, with the role they had."""
+    with transaction.atomic():
+        locked = _locked_membership(membership)
+        _require_reach(acting_membership, locked)
+        if locked.is_active:
+            raise DomainError(_("%(user)s has access already.") % {"user": locked.user})
+        locked.is_active = True
+        locked.save(update_fields=["is_active"])
+        audit(
+            actor=acting_membership.user,
+            action="membership.reactivate",
+            obj=locked,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+        notify(
+            recipients=[locked.user],
+            verb="membership.reactivated",
+            message=_("Your access to %(tenant)s is restored.") % {"tenant": locked.tenant.brand_name},
+            url="/",
+        )
+    membership.is_active = True
+    return locked
+
+
+def membership_change_role(*, membership: Membership, role: str, acting_membership: Membership) -> Membership:
+    """Change a person's role within their side: partner roles stay with their partner, vendor
+    roles stay vendor roles (a partner admin grants partner roles only)."""
+    try:
+        new_role = Role(role)
+    except ValueError as exc:
+        raise DomainError(_("Unknown role.")) from exc
+    with transaction.atomic():
+        locked = _locked_membership(membership)
+        _require_reach(acting_membership, locked)
+        if (new_role in PARTNER_ROLES) != (locked.role in PARTNER_ROLES):
+            raise DomainError(
+                _(
+                    "A partner's person keeps a partner role and vendor staff keep a vendor role: invite the person anew instead."
+                )
+            )
+        if new_role == locked.role:
+            raise DomainError(
+                _("%(user)s is %(role)s already.") % {"user": locked.user, "role": new_role.label}
+            )
+        before = {"role": locked.role, "assigned_partners_only": locked.assigned_partners_only}
+        locked.role = new_role
+        if new_role != Role.CHANNEL_MANAGER:
+            locked.assigned_partners_only = False
+        locked.save(update_fields=["role", "assigned_partners_only"])
+        audit(
+            actor=acting_membership.user,
+            action="membership.role_change",
+            obj=locked,
+            before=before,
+            after={"role": locked.role, "assigned_partners_only": locked.assigned_partners_only},
+        )
+        notify(
+            recipients=[locked.user],
+            verb="membership.role_changed",
+            message=_("Your role in %(tenant)s is now %(role)s.")
+            % {"tenant": locked.tenant.brand_name, "role": new_role.label},
+            url="/",
+        )
+    membership.role = locked.role
+    return locked

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from prm.jobs.models import Job
 from prm.tenancy.context import require_tenant
+
+logger = logging.getLogger(__name__)
+
+# Errors that say nothing about the work itself (the database restarted, a connection dropped):
+# the task is retried with backoff instead of failing the user's job.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+TRANSIENT_RETRIES = 5
 
 
 def job_create(*, kind: str, acting_user, params: dict[str, Any] | None = None, partner=None) -> Job:
@@ -52,3 +62,21 @@ def job_fail(job: Job, error: str, result: dict[str, Any] | None = None) -> None
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.FAILED, error=error[:4000], result=result or {}, finished_at=timezone.now()
     )
+
+
+def unexpected_failure_message(exc: BaseException, *, what: str) -> str:
+    """Log an unexpected error with its traceback under a short reference and return what the
+    user sees: the reference, never the exception's text (it can hold SQL, paths or data)."""
+    reference = secrets.token_hex(4).upper()
+    logger.error("%s failed unexpectedly [reference %s]", what, reference, exc_info=exc)
+    return _(
+        "Something went wrong on our side (reference %(ref)s). Try again later; if it keeps "
+        "failing, give the reference to support."
+    ) % {"ref": reference}
+
+
+def job_fail_unexpected(job: Job, exc: BaseException, *, what: str = "") -> str:
+    """Mark ``job`` failed after an unexpected error: the user sees a reference, the log the detail."""
+    message = unexpected_failure_message(exc, what=what or str(job))
+    job_fail(job, message)
+    return message

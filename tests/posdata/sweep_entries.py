@@ -33,6 +33,7 @@ def _mapping_upload(cast):
         file=io.BytesIO(data),
         original_name="p1.csv",
         acting_user=cast.a.users["p1_admin"],
+        read_now=True,
     )
     return {"pk": upload.pk}
 

@@ -23,13 +23,17 @@ CONTENT = (
 
 
 def _upload(client, partner_pk, content=CONTENT, **extra):
+    """Send the file; the worker reads it when the request's transaction commits."""
+    from django.test import TestCase
+
     data = {
         "partner": partner_pk,
         "kind": "pos",
         "file": SimpleUploadedFile("sales.csv", content.encode()),
         **extra,
     }
-    return client.post("/pos/uploads/new/", data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/pos/uploads/new/", data)
 
 
 def test_partner_uploads_confirms_mapping_and_downloads_the_error_file(

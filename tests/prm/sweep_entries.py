@@ -40,6 +40,10 @@ def _invitation_token(cast):
     return {"token": inv.token}
 
 
+def _p1_member(cast):
+    return {"pk": cast.a.memberships["p1_user"].pk}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -53,6 +57,9 @@ ENTRIES = {
     "people": Entry(),
     "invite": Entry(methods=("GET", "POST")),
     "invitation_revoke": Entry(kwargs=_invitation, methods=("POST",), partner_owned=True),
+    "member_deactivate": Entry(kwargs=_p1_member, methods=("POST",), partner_owned=True),
+    "member_reactivate": Entry(kwargs=_p1_member, methods=("POST",), partner_owned=True),
+    "member_role": Entry(kwargs=_p1_member, methods=("POST",), partner_owned=True),
     "notifications": Entry(),
     "notifications_badge": Entry(),
     "notifications_read_all": Entry(methods=("POST",)),

@@ -18,6 +18,15 @@ pytestmark = pytest.mark.django_db
 PARTNER_HEADER = "code,name,type,country,region,tier,email"
 
 
+@pytest.fixture(autouse=True)
+def _standard_tiers(cast):
+    """The tenant's default program with its standard tiers, which the files below name."""
+    from partners.services.programs import default_program
+
+    with cast.a.context():
+        default_program()
+
+
 def _write(tmp_path: Path, text: str, name="data.csv", encoding="utf-8") -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))

@@ -1,0 +1,45 @@
+"""Request bodies are bounded before anything reads them.
+
+Django's form parsing (the CSRF check reads ``request.POST`` of every POST) streams file parts to
+temporary files with no limit of its own, so an anonymous POST could fill the disk. This
+middleware refuses a body by its declared length (Django never reads past ``Content-Length``):
+anonymous requests get ``PRM_ANONYMOUS_BODY_MAX_BYTES``, signed-in users ``PRM_BODY_MAX_BYTES``
+(one upload and its form). The proxy in front (deploy/nginx.conf) applies the same limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+
+def body_limit_for(request: HttpRequest) -> int:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return settings.PRM_BODY_MAX_BYTES
+    return settings.PRM_ANONYMOUS_BODY_MAX_BYTES
+
+
+def declared_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+class RequestBodyLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = body_limit_for(request)
+        if declared_length(request) > limit:
+            return HttpResponse(
+                _("The request is too large (at most %(kb)d KB).") % {"kb": limit // 1024},
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
