@@ -10,7 +10,7 @@ from import_export import fields, resources, widgets
 
 from deals.models import DirectOpportunity, Lead
 from deals.normalise import normalise_domain, normalise_name
-from prm.lib.import_widgets import StrictDecimalWidget, raise_merged_errors
+from prm.lib.import_widgets import StrictDateWidget, StrictDecimalWidget, raise_merged_errors
 from prm.tenancy.context import require_tenant
 
 OPPORTUNITY_COLUMNS = ("reference", "customer_name", "customer_domain", "country", "product_lines", "value",
@@ -27,18 +27,6 @@ class ListWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return "; ".join(value or [])
-
-
-class StrictDateWidget(widgets.DateWidget):
-    def clean(self, value, row=None, **kwargs):
-        if value is None or str(value).strip() == "":
-            return None
-        from datetime import date
-
-        try:
-            return date.fromisoformat(str(value).strip()[:10])
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).") from exc
 
 
 def _upper(row, key: str) -> None:
