@@ -51,6 +51,14 @@ class FxRateResource(resources.ModelResource):
     def get_queryset(self):
         return FxRate.objects.all()
 
+    def get_instance(self, instance_loader, row):
+        # An unreadable date or rate in the natural key: let the field's own validation report
+        # it with its column instead of failing the row without one.
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError:
+            return None
+
     def before_import_row(self, row, **kwargs):
         for key in ("base_currency", "quote_currency"):
             row[key] = str(row.get(key) or "").strip().upper()
