@@ -8,8 +8,8 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
