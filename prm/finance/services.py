@@ -16,7 +16,7 @@ from prm.audit.services import audit, snapshot
 from prm.finance.models import FxRate, Payable
 from prm.finance.registry import payable_source
 from prm.finance.resources import currency_problems, rate_problems
-from prm.lib.money import MinorUnitsError, check_minor_units, format_amount_str
+from prm.lib.money import check_minor_units, format_amount_str
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
@@ -148,10 +148,7 @@ def payable_create(
         raise DomainError(_("A payable needs its source line's id (1 to 64 characters)."))
     currency = _currency(currency)
     amount = Decimal(amount)
-    try:
-        check_minor_units(amount, currency)
-    except MinorUnitsError as exc:
-        raise DomainError(str(exc)) from exc
+    check_minor_units(amount, currency)
     if amount == 0:
         raise DomainError(_("A payable of zero is not recorded."))
     if partner.tenant_id != require_tenant().pk:

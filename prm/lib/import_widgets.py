@@ -50,6 +50,19 @@ class StrictDateWidget(widgets.DateWidget):
             raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).") from exc
 
 
+def check_amount_fits(errors: dict[str, list[str]], column: str, amount, currency: str) -> None:
+    """Add a message to ``errors[column]`` when ``amount`` has more decimals than ``currency``
+    takes (JPY none, KWD three): an imported amount is never rounded silently."""
+    from prm.lib.money import MinorUnitsError, check_minor_units
+
+    if amount is None or not currency or column in errors:
+        return
+    try:
+        check_minor_units(amount, currency)
+    except MinorUnitsError as exc:
+        errors.setdefault(column, []).append(str(exc))
+
+
 def raise_merged_errors(errors: dict[str, list[str]], instance) -> None:
     """Run the model's own validation and raise every problem of the row at once (the widget and
     resource checks in ``errors`` plus ``full_clean``), keyed by column."""

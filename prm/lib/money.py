@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from prm.workflow import DomainError
+
 # Model field precision for amounts, used by every app.
 AMOUNT_DIGITS = 18
 AMOUNT_DECIMALS = 4
@@ -36,8 +38,9 @@ class Money(NamedTuple):
     currency: str
 
 
-class MinorUnitsError(ValueError):
-    """An amount has more decimal places than its currency has minor units."""
+class MinorUnitsError(DomainError, ValueError):
+    """An amount has more decimal places than its currency has minor units (views show the
+    message like any refused business action)."""
 
 
 def minor_units(currency: str) -> int:
