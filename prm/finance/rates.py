@@ -186,7 +186,10 @@ def rate_lateral_sql(*, currency: str, day: str, target: str, tenant_id: int, al
           WHERE x.tenant_id = {tenant_id} AND x.base_currency = '{target}' AND x.quote_currency = {currency}
             AND x.rate_date <= {day}
           ORDER BY x.rate_date DESC, x.id DESC LIMIT 1)
-      ) r ORDER BY r.rate_date DESC, r.inverse LIMIT 1
+      ) r
+      -- Amounts already in the target currency skip the look-up (a one-time filter per row).
+      WHERE {currency} <> '{target}'
+      ORDER BY r.rate_date DESC, r.inverse LIMIT 1
     ) {alias} ON true"""
 
 

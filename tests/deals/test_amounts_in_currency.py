@@ -28,7 +28,10 @@ def _form(currency: str, value: str, **extra) -> dict:
 
 @pytest.mark.parametrize(
     "currency,value,stored,shown",
-    [("JPY", "1250000", Decimal("1250000"), "¥1,250,000"), ("KWD", "1234.125", Decimal("1234.125"), "KWD1,234.125")],
+    [
+        ("JPY", "1250000", Decimal("1250000"), "¥1,250,000"),
+        ("KWD", "1234.125", Decimal("1234.125"), "KWD1,234.125"),
+    ],
 )
 def test_jpy_and_kwd_values_are_stored_and_shown_with_their_decimals(cast, currency, value, stored, shown):
     client = cast.a.client("p1_user")
@@ -93,7 +96,9 @@ def test_changing_the_currency_refuses_values_that_no_longer_fit(cast):
     with cast.a.context():
         registration.refresh_from_db()
         assert (registration.currency, registration.lines.get().value) == ("USD", Decimal("100.50"))
-    client.post(reverse("deals:autosave", args=[registration.pk]), _form("JPY", "100"), HTTP_HX_REQUEST="true")
+    client.post(
+        reverse("deals:autosave", args=[registration.pk]), _form("JPY", "100"), HTTP_HX_REQUEST="true"
+    )
     with cast.a.context():
         registration.refresh_from_db()
         assert (registration.currency, registration.value) == ("JPY", Decimal("100"))
