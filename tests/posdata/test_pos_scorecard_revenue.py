@@ -13,7 +13,7 @@ from partners.kpis import kpi_values
 from partners.models import Kpi
 from prm.finance.models import FxRate
 from prm.finance.rates import MissingRate
-from tests.posdata.helpers import catalog, load, write  # noqa: F401 - fixture
+from tests.posdata.helpers import load, write
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_scorecard_revenue_is_net_pos_revenue_of_the_period_converted_into_the_b
     assert values[p2][Kpi.REVENUE_12M] == Decimal("0")
 
 
-def test_a_line_without_a_rate_stops_the_scorecard_naming_the_pair_and_date(cast, catalog, tmp_path):  # noqa: F811
+def test_a_line_without_a_rate_stops_the_scorecard_naming_the_pair_and_date(cast, catalog, tmp_path):
     # A file in one currency loads without a rate (its total is in its own currency).
     path = write(
         tmp_path,
@@ -56,5 +56,5 @@ def test_a_line_without_a_rate_stops_the_scorecard_naming_the_pair_and_date(cast
     )
     _upload, result = load(cast.a, "p1", path)
     assert result["rows_loaded"] == 1 and result["amount_total"] == "100.00"
-    with cast.a.context(), pytest.raises(MissingRate, match="EUR to USD .* 2026-04-07"):
+    with cast.a.context(), pytest.raises(MissingRate, match=r"EUR to USD .* 2026-04-07"):
         kpi_values([cast.a.partners["p1"].pk], datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
