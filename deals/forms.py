@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.validators import MinValueValidator
@@ -60,11 +61,9 @@ class LineForm(forms.Form):
 
     def __init__(self, *args, currency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product_line"].choices = _line_choices()
+        self.fields["product_line"].choices = _line_choices()  # type: ignore[attr-defined]
         # The registration's currency decides the decimals (the service checks again on save).
-        amount = self.fields["value"]
-        assert isinstance(amount, AmountField)
-        amount.set_currency(currency)
+        cast(AmountField, self.fields["value"]).set_currency(currency)
 
     def line(self) -> dict | None:
         data = getattr(self, "cleaned_data", {}) or {}
@@ -101,9 +100,7 @@ class WonForm(forms.Form):
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        amount = self.fields["closed_value"]
-        assert isinstance(amount, AmountField)
-        amount.set_currency(currency)
+        cast(AmountField, self.fields["closed_value"]).set_currency(currency)
 
     def clean_closed_value(self) -> Decimal:
         value = self.cleaned_data["closed_value"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from babel.numbers import is_currency
 from django import forms
@@ -65,8 +66,7 @@ class ConvertForm(forms.Form):
         data = super().clean()
         if data.get("from_currency") and data.get("amount") is not None:
             # The amount is in the "from" currency: it takes that currency's decimals.
-            field = self.fields["amount"]
-            assert isinstance(field, AmountField)
+            field = cast(AmountField, self.fields["amount"])
             field.set_currency(data["from_currency"])
             try:
                 field.validate(data["amount"])

@@ -266,7 +266,7 @@ class ConvertedSums:
         if missing:
             raise min(missing, key=lambda m: (m.day, m.base))
 
-    def by_currency(self, key: tuple = ()) -> dict[str, Decimal]:
+    def by_currency(self, key: tuple | None = ()) -> dict[str, Decimal]:
         """Exact sums per currency of one group (or of all groups with ``key=None``)."""
         result: dict[str, Decimal] = {}
         for group_key, sums in self.groups.items():
