@@ -155,3 +155,27 @@ def test_reprocessed_lines_in_several_currencies_are_totalled_per_currency(
     assert job.result["rows_loaded"] == 2
     assert job.result["amount_totals"] == {"EUR": "10.00", "JPY": "1000"}
     assert "amount_total" not in job.result
+
+
+def test_the_home_panel_revenue_converts_lines_in_other_currencies(cast, catalog, tmp_path):
+    from prm.lib.money import Money
+
+    today = datetime.date.today()
+    with cast.a.context():
+        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=today - datetime.timedelta(days=30),
+                              rate=Decimal("1.10"), source="ECB")  # fmt: skip
+    day = (today - datetime.timedelta(days=10)).isoformat()
+    load(
+        cast.a,
+        "p1",
+        write(tmp_path, HEADER + f"A,1,{day},PMP-100,1,100.00,USD\nB,1,{day},PMP-100,1,100.00,EUR\n"),
+    )
+    response = cast.a.client("p1_admin").get("/")
+    panel = next(p for p in response.context["panels"] if p.template == "posdata/panels/sales.html")
+    assert panel.context["revenue"] == [Money(Decimal("210.00"), "USD")] and panel.context["converted"]
+    with cast.a.context():
+        FxRate.objects.all().delete()
+    response = cast.a.client("p1_admin").get("/")
+    panel = next(p for p in response.context["panels"] if p.template == "posdata/panels/sales.html")
+    assert panel.context["revenue"] == [Money(Decimal("100.00"), "EUR"), Money(Decimal("100.00"), "USD")]
+    assert "an exchange rate is missing" in response.content.decode()
