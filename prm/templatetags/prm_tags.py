@@ -59,6 +59,14 @@ def number(value) -> str:
 
 
 @register.filter
+def rate(value) -> str:
+    """An exchange rate with every stored decimal that matters (up to 12): '0.002051234567', '150'."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format="#,##0.############", locale=_locale())
+
+
+@register.filter
 def has_section(nav: list[dict], section: str) -> bool:
     return any(item["section"] == section for item in nav)
 

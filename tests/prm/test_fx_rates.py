@@ -177,3 +177,10 @@ def test_the_convert_page_shows_jpy_and_kwd_amounts_with_the_rate_used(cast):
         "/finance/rates/convert/?amount=1.5&from_currency=JPY&to_currency=USD&day=2026-03-05"
     )
     assert jpy_input.context["form"].errors["amount"] == ["JPY amounts take no decimals."]
+
+
+def test_the_rates_list_shows_every_decimal_of_a_small_rate(cast):
+    with cast.a.context():
+        FxRate.objects.create(base_currency="JPY", quote_currency="KWD", rate_date=datetime.date(2026, 3, 1),
+                              rate=Decimal("0.002051234567"), source="ECB")  # fmt: skip
+    assert "0.002051234567" in cast.a.client("finance").get("/finance/rates/").content.decode()
