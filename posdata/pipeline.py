@@ -745,11 +745,17 @@ class Moved:
         return sum(self.amounts.values(), Decimal("0"))
 
 
-def _amounts_by_currency(lines: str) -> dict[str, Decimal]:
-    if not lines:
-        return {}
-    rows = _execute(f"SELECT fx_cur, sum(fx_amount) FROM ({lines}) l GROUP BY fx_cur ORDER BY fx_cur")
-    return {currency: Decimal(amount) for currency, amount in rows}
+def _totals(lines: str) -> tuple[int, dict[str, Decimal]]:
+    """(quantity, amount per currency) of the loaded lines, in one pass."""
+    rows = _execute(
+        f"SELECT fx_cur, sum(fx_amount), coalesce(sum(fx_qty), 0) FROM ({lines}) l GROUP BY fx_cur ORDER BY fx_cur"
+    )
+    return sum(int(q) for _c, _a, q in rows), {currency: Decimal(amount) for currency, amount, _q in rows}
+
+
+def _upload_ids(run: Run) -> str:
+    rows = _execute(f"SELECT DISTINCT upload_id FROM {ident(run.norm)}")
+    return ", ".join(str(int(row[0])) for row in rows) or "0"
 
 
 def move_good_rows(run: Run) -> Moved:
@@ -782,7 +788,8 @@ def move_good_rows(run: Run) -> Moved:
     ((good,),) = _execute(f"SELECT count(*) FROM {ident(run.norm)} WHERE cardinality(errs) = 0")
     reprocess = _execute(f"SELECT EXISTS (SELECT 1 FROM {ident(run.norm)} WHERE ref IS NOT NULL)")[0][0]
     posline_columns = (
-        "p.currency AS fx_cur, p.invoice_date AS fx_day, p.amount AS fx_amount, p.source_line AS fx_line"
+        "p.currency AS fx_cur, p.invoice_date AS fx_day, p.amount AS fx_amount, p.source_line AS fx_line, "
+        "p.quantity AS fx_qty"
     )
     if reprocess:
         ((loaded, quantity),) = _execute(
@@ -801,34 +808,36 @@ def move_good_rows(run: Run) -> Moved:
                 FROM {ident(run.norm)} n
                 WHERE r.id = n.ref AND cardinality(n.errs) = 0 AND r.resolution = ''"""
         )
+        if inventory:
+            return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
         # The lines this pass loaded: kept rows come back with their upload and line.
         lines = f"""SELECT {posline_columns} FROM posdata_posline p JOIN {ident(run.norm)} n
                     ON p.tenant_id = {run.tenant_id} AND p.partner_id = {run.partner_id}
                        AND p.upload_id = n.upload_id AND p.source_line = n.line
                     WHERE n.ref IS NOT NULL AND cardinality(n.errs) = 0"""
-    else:
-        # A first load has one upload id: insert without RETURNING (cheaper for millions of
-        # rows), then total what was inserted: from the good rows when none was a duplicate,
-        # else from the loaded rows of this upload.
-        loaded = _execute(insert.rsplit("RETURNING", 1)[0])
-        if loaded == good:
-            quantity_column = "q_on_hand" if inventory else "q_base"
-            source = f"{ident(run.norm)} WHERE cardinality(errs) = 0"
-            lines = f"""SELECT cur AS fx_cur, d_invoice_date AS fx_day, amt AS fx_amount, line AS fx_line
-                        FROM {source}"""
-        else:
-            quantity_column = "on_hand" if inventory else "quantity"
-            table = "posdata_inventorysnapshot" if inventory else "posdata_posline"
-            upload_ids = _execute(f"SELECT DISTINCT upload_id FROM {ident(run.norm)}")
-            ids = ", ".join(str(int(row[0])) for row in upload_ids) or "0"
-            source = f"{table} WHERE tenant_id = {run.tenant_id} AND upload_id IN ({ids})"
-            lines = f"SELECT {posline_columns} FROM posdata_posline p WHERE p.tenant_id = {run.tenant_id} AND p.upload_id IN ({ids})"
-        ((quantity,),) = _execute(f"SELECT coalesce(sum({quantity_column}), 0) FROM {source}")
+        return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts=_totals(lines)[1], lines=lines)
+    # A first load has one upload id: insert without RETURNING (cheaper for millions of rows),
+    # then total what was inserted: from the good rows when none was a duplicate, else from the
+    # loaded rows of this upload.
+    loaded = _execute(insert.rsplit("RETURNING", 1)[0])
     if inventory:
-        lines = ""
-    return Moved(
-        good=good, loaded=loaded, quantity=int(quantity), amounts=_amounts_by_currency(lines), lines=lines
-    )
+        source = (
+            f"{ident(run.norm)} WHERE cardinality(errs) = 0"
+            if loaded == good
+            else f"posdata_inventorysnapshot WHERE tenant_id = {run.tenant_id} AND upload_id IN ({_upload_ids(run)})"
+        )
+        column = "q_on_hand" if loaded == good else "on_hand"
+        ((quantity,),) = _execute(f"SELECT coalesce(sum({column}), 0) FROM {source}")
+        return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
+    if loaded == good:
+        lines = f"""SELECT cur AS fx_cur, d_invoice_date AS fx_day, amt AS fx_amount, line AS fx_line,
+                           q_base AS fx_qty
+                    FROM {ident(run.norm)} WHERE cardinality(errs) = 0"""
+    else:
+        lines = f"""SELECT {posline_columns} FROM posdata_posline p
+                    WHERE p.tenant_id = {run.tenant_id} AND p.upload_id IN ({_upload_ids(run)})"""
+    quantity, amounts = _totals(lines)
+    return Moved(good=good, loaded=loaded, quantity=quantity, amounts=amounts, lines=lines)
 
 
 def loaded_lines_by_day(lines: str) -> str:
