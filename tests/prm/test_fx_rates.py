@@ -85,7 +85,9 @@ def test_a_file_with_invalid_rows_imports_nothing_and_names_line_and_column(cast
 
 def test_finance_imports_rates_in_the_portal_with_the_same_resource(cast, django_capture_on_commit_callbacks):
     # The rates page links to the imports page with the kind chosen.
-    assert cast.a.client("finance").get("/imports/?kind=fx_rates").context["form"]["kind"].value() == "fx_rates"
+    assert (
+        cast.a.client("finance").get("/imports/?kind=fx_rates").context["form"]["kind"].value() == "fx_rates"
+    )
     content = f"{HEADER}\nGBP,USD,2026-03-02,1.2650,BoE\n".encode()
     with django_capture_on_commit_callbacks(execute=True):
         response = cast.a.client("finance").post(
