@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
+from prm.forms import AmountField
 
 
 class DateInput(forms.DateInput):
@@ -55,13 +57,13 @@ class RegistrationForm(forms.ModelForm):
 class LineForm(forms.Form):
     product_line = forms.ChoiceField(label=_("Product line"), required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
-    value = forms.DecimalField(
-        label=_("Value"), min_value=Decimal("0"), max_digits=18, decimal_places=2, required=False
-    )
+    value = AmountField(label=_("Value"), min_value=Decimal("0"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product_line"].choices = _line_choices()
+        self.fields["product_line"].choices = _line_choices()  # type: ignore[attr-defined]
+        # The registration's currency decides the decimals (the service checks again on save).
+        cast(AmountField, self.fields["value"]).set_currency(currency)
 
     def line(self) -> dict | None:
         data = getattr(self, "cleaned_data", {}) or {}
@@ -93,10 +95,18 @@ class InfoRequestForm(forms.Form):
 
 
 class WonForm(forms.Form):
-    closed_value = forms.DecimalField(
-        label=_("Closed value"), min_value=Decimal("0.01"), max_digits=18, decimal_places=2
-    )
+    closed_value = AmountField(label=_("Closed value"), min_value=Decimal("0"))
     closed_on = forms.DateField(label=_("Close date"), widget=DateInput())
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(AmountField, self.fields["closed_value"]).set_currency(currency)
+
+    def clean_closed_value(self) -> Decimal:
+        value = self.cleaned_data["closed_value"]
+        if value is None or value <= 0:
+            raise forms.ValidationError(_("Enter the closed value."))
+        return value
 
 
 class LostForm(forms.Form):

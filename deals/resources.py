@@ -10,7 +10,12 @@ from import_export import fields, resources, widgets
 
 from deals.models import DirectOpportunity, Lead
 from deals.normalise import normalise_domain, normalise_name
-from prm.lib.import_widgets import StrictDecimalWidget, raise_merged_errors
+from prm.lib.import_widgets import (
+    StrictDateWidget,
+    StrictDecimalWidget,
+    check_amount_fits,
+    raise_merged_errors,
+)
 from prm.tenancy.context import require_tenant
 
 OPPORTUNITY_COLUMNS = ("reference", "customer_name", "customer_domain", "country", "product_lines", "value",
@@ -27,18 +32,6 @@ class ListWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return "; ".join(value or [])
-
-
-class StrictDateWidget(widgets.DateWidget):
-    def clean(self, value, row=None, **kwargs):
-        if value is None or str(value).strip() == "":
-            return None
-        from datetime import date
-
-        try:
-            return date.fromisoformat(str(value).strip()[:10])
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).") from exc
 
 
 def _upper(row, key: str) -> None:
@@ -82,6 +75,7 @@ class DirectOpportunityResource(resources.ModelResource):
             errors.setdefault("product_lines", []).append("Name at least one product line.")
         if instance.value is not None and instance.value < Decimal("0"):
             errors.setdefault("value", []).append("The value cannot be negative.")
+        check_amount_fits(errors, "value", instance.value, instance.currency)
         instance.customer_name_normalised = normalise_name(instance.customer_name)
         instance.customer_domain = normalise_domain(instance.customer_domain)
         raise_merged_errors(errors, instance)
@@ -130,4 +124,5 @@ class LeadResource(resources.ModelResource):
             errors.setdefault("reference", []).append("This field cannot be blank.")
         if instance.country and (len(instance.country) != 2 or not instance.country.isalpha()):
             errors.setdefault("country", []).append("Use a two-letter ISO country code, e.g. DE.")
+        check_amount_fits(errors, "value", instance.value, instance.currency)
         raise_merged_errors(errors, instance)

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -24,8 +25,11 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
+from partners.models import Kpi
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.finance.rates import ConvertedSums, converted_sums
+from prm.lib.money import Money, format_amount_str, quantize_money
 
 S = DealRegistration.Status
 
@@ -211,7 +215,7 @@ def pipeline_export_rows(qs: QuerySet[DealRegistration]):
             r.customer_domain,
             r.country,
             ", ".join(r.product_lines),
-            r.value,
+            quantize_money(r.value, r.currency),
             r.currency,
             r.expected_close_date,
             r.get_deal_type_display(),
@@ -219,7 +223,7 @@ def pipeline_export_rows(qs: QuerySet[DealRegistration]):
             timezone.localtime(r.submitted_at).replace(tzinfo=None) if r.submitted_at else None,
             r.protection_until,
             r.discount_pct,
-            r.closed_value,
+            quantize_money(r.closed_value, r.currency) if r.closed_value is not None else None,
             r.closed_on,
         ]
 
@@ -231,26 +235,54 @@ PIPELINE_EXPORT_HEADERS = [
 ]  # fmt: skip
 
 
-def pipeline_dashboard(qs: QuerySet[DealRegistration]) -> dict[str, Any]:
-    """Figures of the pipeline dashboard, each one aggregate query (amounts as strings for JSON)."""
-    # The pipeline filter orders its rows; an ordering column in a grouped query joins the GROUP BY
-    # and splits every stage into one group per row.
-    qs = qs.order_by()
-    by_stage: dict[str, dict[str, Any]] = {
-        row["status"]: row for row in qs.values("status").annotate(n=Count("id"), total=Sum("value"))
-    }
+def registration_day() -> Coalesce:
+    """The day a registration's value is converted at: its first complete submission (a draft:
+    the day it was created)."""
+    return Coalesce(TruncDate("first_submitted_at"), TruncDate("created_at"))
+
+
+def pipeline_values(
+    qs: QuerySet[DealRegistration], currency: str, keys: Mapping[str, str] | None = None
+) -> ConvertedSums:
+    """Registration values in ``currency``, each converted at the rate of its registration day
+    (``complete`` False: some rate is missing; show the sums per currency and say so)."""
+    return converted_sums(
+        qs, amount="value", currency="currency", day=registration_day(), target=currency, keys=keys
+    )
+
+
+def _values_json(totals: list[Money]) -> list[dict[str, str]]:
+    return [{"amount": format_amount_str(m.amount, m.currency), "currency": m.currency} for m in totals]
+
+
+def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[str, Any]:
+    """Figures of the pipeline dashboard, a fixed number of aggregate queries. Values are converted
+    into ``currency`` at each registration's rate; when a rate is missing every value is shown per
+    currency instead (``converted`` False) and ``missing_rates`` names the pairs and dates."""
+    counts = {row["status"]: row["n"] for row in qs.order_by().values("status").annotate(n=Count("id"))}
+    by_status = pipeline_values(qs, currency, keys={"status": "status"})
+    converted = by_status.complete
     stages = [
-        {"status": s.value, "label": str(s.label), "n": by_stage.get(s.value, {}).get("n", 0),
-         "total": str(by_stage.get(s.value, {}).get("total") or Decimal("0"))}
+        {"status": s.value, "label": str(s.label), "n": counts.get(s.value, 0),
+         "totals": by_status.totals((s.value,)) if s.value in counts else [Money(Decimal("0"), currency)]}
         for s in S
     ]  # fmt: skip
-    by_partner = list(
-        qs.values("partner__code", "partner__name")
-        .annotate(n=Count("id"), total=Sum("value"), won=Count("id", filter=Q(status=S.WON)))
-        .order_by("-total")[:15]
-    )
-    won = by_stage.get(S.WON, {}).get("n", 0)
-    lost = by_stage.get(S.LOST, {}).get("n", 0)
+    partner_counts = {
+        row["partner_id"]: row
+        for row in qs.order_by()
+        .values("partner_id", "partner__code", "partner__name")
+        .annotate(n=Count("id"), won=Count("id", filter=Q(status=S.WON)))
+    }
+    by_partner_values = pipeline_values(qs, currency, keys={"partner": "partner_id"})
+    partners = []
+    for pid, row in partner_counts.items():
+        totals = by_partner_values.totals((pid,))
+        rank = totals[0].amount if converted else Decimal(row["n"])
+        partners.append({"code": row["partner__code"], "name": row["partner__name"], "n": row["n"], "won": row["won"],
+                         "totals": totals, "rank": rank})  # fmt: skip
+    partners.sort(key=lambda p: (-p["rank"], p["code"]))
+    won = counts.get(S.WON, 0)
+    lost = counts.get(S.LOST, 0)
     approval = qs.filter(decided_at__isnull=False, first_submitted_at__isnull=False, status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED]).aggregate(
         avg=Avg(ExpressionWrapper(F("decided_at") - F("first_submitted_at"), output_field=DurationField()))
     )["avg"]  # fmt: skip
@@ -265,27 +297,43 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration]) -> dict[str, Any]:
         if high is not None:
             cond &= Q(submitted_at__gt=now - timedelta(days=high))
         aging.append({"label": f"{low}-{high} d" if high else f">{low} d", "cond": cond})
-    counts = open_qs.aggregate(**{f"b{i}": Count("id", filter=b["cond"]) for i, b in enumerate(aging)})
+    aged = open_qs.aggregate(**{f"b{i}": Count("id", filter=b["cond"]) for i, b in enumerate(aging)})
+    open_values = pipeline_values(open_qs, currency)
     return {
+        "currency": currency,
+        "converted": converted,
+        "missing_rates": [str(m) for m in by_status.missing],
         "stages": stages,
-        "by_partner": [
-            {
-                "code": p["partner__code"],
-                "name": p["partner__name"],
-                "n": p["n"],
-                "won": p["won"],
-                "total": str(p["total"] or Decimal("0")),
-            }
-            for p in by_partner
-        ],
+        "by_partner": partners[:15],
         "win_rate": round(won * 100 / (won + lost), 1) if (won + lost) else None,
         "won": won,
         "lost": lost,
         "avg_approval_hours": round(approval.total_seconds() / 3600, 1) if approval else None,
-        "aging": [{"label": a["label"], "n": counts[f"b{i}"]} for i, a in enumerate(aging)],
-        "open_value": str(open_qs.aggregate(t=Sum("value"))["t"] or Decimal("0")),
-        "waiting": sum(counts.values()),
-    }
+        "aging": [{"label": a["label"], "n": aged[f"b{i}"]} for i, a in enumerate(aging)],
+        "open_value": open_values.totals(),
+        # What the converted figure is made of, when registrations come in several currencies.
+        "open_by_currency": [
+            Money(quantize_money(amount, code), code) for code, amount in open_values.by_currency().items()
+        ] if open_values.currencies() not in ([], [currency]) else [],
+        "waiting": sum(aged.values()),
+    }  # fmt: skip
+
+
+def pipeline_chart(figures: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """The dashboard's chart data (JSON): values as strings in the dashboard currency when every
+    value converted; by registration count otherwise (amounts of several currencies are not
+    drawn on one axis)."""
+    converted = figures["converted"]
+    return {
+        "stages": {"labels": [s["label"] for s in figures["stages"]], "counts": [s["n"] for s in figures["stages"]],
+                   "values": [_values_json(s["totals"]) for s in figures["stages"]]},
+        "partners": {"labels": [p["code"] for p in figures["by_partner"]],
+                     "values": [format_amount_str(p["totals"][0].amount, figures["currency"]) if converted else p["n"]
+                                for p in figures["by_partner"]],
+                     "label": labels["value"] if converted else labels["count"]},
+        "aging": {"labels": [a["label"] for a in figures["aging"]], "counts": [a["n"] for a in figures["aging"]]},
+        "labels": labels,
+    }  # fmt: skip
 
 
 # --- for other apps: incentives (SPIF per won deal) and scorecards ---------------------------------
@@ -320,8 +368,8 @@ def deal_kpis(partner_ids: Sequence[int], start: date, end: date) -> dict[int, d
         )
     )  # fmt: skip
     return {
-        row["partner_id"]: {"deals_submitted": Decimal(row["submitted"]), "deals_approved": Decimal(row["approved"]),
-                            "deals_won": Decimal(row["won"])}
+        row["partner_id"]: {Kpi.DEALS_SUBMITTED: Decimal(row["submitted"]), Kpi.DEALS_APPROVED: Decimal(row["approved"]),
+                            Kpi.DEALS_WON: Decimal(row["won"])}
         for row in rows
     }  # fmt: skip
 

@@ -13,10 +13,12 @@ class PartnersConfig(AppConfig):
         from partners.panels import channel_panel, partner_status_panel
         from partners.resources import PartnerResource
         from partners.seed import seed_partners
+        from partners.selectors import partners_for_membership
         from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.scoping import register_partner_scope
         from prm.seed import register_seed_step
 
         register_import_kind(
@@ -51,3 +53,4 @@ class PartnersConfig(AppConfig):
         register_panel(partner_status_panel)
         register_panel(channel_panel)
         register_seed_step(seed_partners)
+        register_partner_scope(partners_for_membership)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Kpi, Partner, Program, Resource, RevenueBand, Tier
+from partners.models import LOWER_IS_BETTER, Kpi, Partner, Program, Resource, RevenueBand, Tier
+from prm.forms import AmountField
 
 
 def expertise_choices() -> list[tuple[str, str]]:
@@ -157,18 +158,24 @@ class TierForm(forms.Form):
     rebate_eligible = forms.BooleanField(label=_("Rebate eligible"), required=False)
     lead_priority = forms.IntegerField(label=_("Lead priority"), min_value=0, max_value=100)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         for kpi in Kpi:
-            self.fields[f"rule_{kpi.value}"] = forms.DecimalField(
-                label=_("Rule: %(kpi)s") % {"kpi": kpi.label},
-                required=False,
-                min_value=0,
-                decimal_places=2,
-                help_text=_("at most")
-                if kpi.value == Kpi.OVERDUE_ONBOARDING
-                else _("at least; empty: no rule"),
-            )
+            help_text = _("at most") if kpi in LOWER_IS_BETTER else _("at least; empty: no rule")
+            label = _("Rule: %(kpi)s") % {"kpi": kpi.label}
+            if kpi == Kpi.REVENUE_12M:
+                # Revenue is measured in the tenant's currency: its rule takes that currency's decimals.
+                self.fields[f"rule_{kpi.value}"] = AmountField(
+                    label=f"{label} ({currency})",
+                    required=False,
+                    min_value=0,
+                    currency=currency,
+                    help_text=help_text,
+                )
+            else:
+                self.fields[f"rule_{kpi.value}"] = forms.DecimalField(
+                    label=label, required=False, min_value=0, decimal_places=2, help_text=help_text
+                )
 
 
 class ProgramForm(forms.Form):

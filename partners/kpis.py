@@ -6,9 +6,10 @@ apps registers a provider in its ``AppConfig.ready()``::
     from partners.kpis import register_kpi_provider
     register_kpi_provider("posdata.revenue", revenue_by_partner)
 
-A provider is ``fn(partner_ids, start, end) -> {partner_id: {kpi_code: Decimal}}`` for the
+A provider is ``fn(partner_ids, start, end) -> {partner_id: {Kpi.X: Decimal}}`` for the
 inclusive period ``start``..``end``; it should run set-based queries (one per KPI, not per
-partner). Values of several providers for the same KPI add up. ``win_rate`` is derived from
+partner). Values of several providers for the same KPI add up; a code that is not a ``Kpi``
+raises ``UnknownKpi``. ``win_rate`` is derived from
 ``deals_won`` / ``deals_approved`` unless a provider supplies it.
 """
 
@@ -21,6 +22,11 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from partners.models import Certification, Kpi, OnboardingItem
+
+
+class UnknownKpi(ValueError):
+    """A provider returned a value under a code that is not in ``partners.models.Kpi``."""
+
 
 KpiProvider = Callable[[Sequence[int], date, date], Mapping[int, Mapping[str, Decimal]]]
 _PROVIDERS: dict[str, KpiProvider] = {}
@@ -71,13 +77,16 @@ def kpi_values(partner_ids: Sequence[int], start: date, end: date) -> dict[int, 
     """Every KPI for every partner in the period (zero where no provider contributes)."""
     result: dict[int, dict[str, Decimal]] = {pid: dict.fromkeys(Kpi.values, ZERO) for pid in partner_ids}
     supplied_win_rate: set[int] = set()
-    for provider in _PROVIDERS.values():
+    for name, provider in _PROVIDERS.items():
         for pid, values in provider(partner_ids, start, end).items():
             if pid not in result:
                 continue
             for code, value in values.items():
                 if code not in result[pid]:
-                    continue
+                    # A misspelt code would silently never count towards a tier: refuse it.
+                    raise UnknownKpi(
+                        f"KPI provider {name!r} returned {code!r}, which is not a partners.models.Kpi code."
+                    )
                 result[pid][code] += Decimal(value)
                 if code == Kpi.WIN_RATE:
                     supplied_win_rate.add(pid)

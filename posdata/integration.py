@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,16 +46,17 @@ def sales_panel(membership) -> Any:
     from posdata.models import RejectedRow, Upload
     from posdata.selectors import pos_lines_for_membership, uploads_for_membership
     from prm.dashboard import Panel
+    from prm.finance.rates import converted_sums
 
     if not membership_has(membership, Perm.POS_VIEW):
         return None
     currency = membership.tenant.base_currency
     since = datetime.date.today() - datetime.timedelta(days=365)
-    totals = (
-        pos_lines_for_membership(membership)
-        .filter(invoice_date__gte=since)
-        .aggregate(revenue=Sum("amount", filter=Q(currency=currency)), units=Sum("quantity"))
-    )
+    lines = pos_lines_for_membership(membership).filter(invoice_date__gte=since)
+    units = lines.aggregate(units=Sum("quantity"))["units"]
+    # Lines in other currencies are converted at their invoice date's rate (or, when a rate is
+    # missing, the revenue is listed per currency): never left out, never added unconverted.
+    revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
     last: Upload | None = uploads_for_membership(membership).first()
     open_exceptions = None
     if membership_has(membership, Perm.POS_MANAGE):
@@ -63,8 +64,9 @@ def sales_panel(membership) -> Any:
             partner__in=partners_for_membership(membership), unknown_product=True, resolution=""
         ).count()
     context = {
-        "revenue": totals["revenue"] or Decimal("0"),
-        "units": totals["units"] or 0,
+        "revenue": revenue.totals(),
+        "converted": revenue.complete,
+        "units": units or 0,
         "currency": currency,
         "last_upload": last,
         "open_exceptions": open_exceptions,

@@ -6,25 +6,24 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
-
+from partners.models import Kpi
 from posdata.models import PosLine
+from prm.finance.rates import converted_sums
 from prm.tenancy.context import require_tenant
 
 
 def revenue_by_partner(partner_ids: Sequence[int], start: date, end: date) -> dict[int, dict[str, Decimal]]:
-    """Net POS revenue (sales minus returns) by invoice date in the period, one query.
-
-    Only lines in the tenant's base currency count: amounts in other currencies are not added
-    to it without a stored exchange rate.
-    """
-    rows = (
-        PosLine.objects.filter(
-            partner_id__in=partner_ids,
-            invoice_date__range=(start, end),
-            currency=require_tenant().base_currency,
-        )
-        .values("partner_id")
-        .annotate(revenue=Sum("amount"))
+    """Net POS revenue (sales minus returns) by invoice date in the period, in the tenant's base
+    currency: lines in other currencies are converted at their invoice date's rate (one query;
+    one rate look-up per currency and day). A missing rate stops the scorecard with a message
+    naming the pair and the date rather than leaving those sales out."""
+    sums = converted_sums(
+        PosLine.objects.filter(partner_id__in=list(partner_ids), invoice_date__range=(start, end)),
+        amount="amount",
+        currency="currency",
+        day="invoice_date",
+        target=require_tenant().base_currency,
+        keys={"partner": "partner_id"},
     )
-    return {row["partner_id"]: {"revenue_12m": row["revenue"] or Decimal("0")} for row in rows}
+    sums.require_complete()
+    return {key[0]: {Kpi.REVENUE_12M: sums.converted(key)} for key in sums.groups}

@@ -109,7 +109,11 @@ class Upload(TenantModel):
     rows_duplicate = models.PositiveIntegerField(default=0)
     quantity_total = models.BigIntegerField(default=0)
     amount_total = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS, default=0)
-    currency = models.CharField(max_length=3, blank=True)
+    currency = models.CharField(max_length=3, blank=True)  # of amount_total
+    # A file in several currencies: its amount per currency (amount_total is then converted into
+    # the tenant's base currency) and the rates the conversion used (rate, date, source).
+    amount_totals = models.JSONField(default=dict, blank=True)
+    fx_rates = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     job = models.OneToOneField(
         "prm.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="pos_upload"

@@ -723,10 +723,42 @@ def delete_period(run: Run) -> int:
     )
 
 
-def move_good_rows(run: Run) -> tuple[int, int, int, Decimal]:
-    """One INSERT ... SELECT ... ON CONFLICT DO NOTHING: (good rows, inserted, quantity, amount).
+@dataclass
+class Moved:
+    """What one move of good rows loaded."""
+
+    good: int  # rows without problems (loaded + duplicates)
+    loaded: int
+    quantity: int
+    amounts: dict[str, Decimal]  # loaded amount per currency (POS)
+    # SELECT of the loaded POS lines as fx_cur, fx_day, fx_amount, fx_line: the source of
+    # converted totals (empty for inventory).
+    lines: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        """The loaded amount when the lines share one currency."""
+        return sum(self.amounts.values(), Decimal("0"))
+
+
+def _totals(lines: str) -> tuple[int, dict[str, Decimal]]:
+    """(quantity, amount per currency) of the loaded lines, in one pass."""
+    rows = _execute(
+        f"SELECT fx_cur, sum(fx_amount), coalesce(sum(fx_qty), 0) FROM ({lines}) l GROUP BY fx_cur ORDER BY fx_cur"
+    )
+    return sum(int(q) for _c, _a, q in rows), {currency: Decimal(amount) for currency, amount, _q in rows}
+
+
+def _upload_ids(run: Run) -> str:
+    rows = _execute(f"SELECT DISTINCT upload_id FROM {ident(run.norm)}")
+    return ", ".join(str(int(row[0])) for row in rows) or "0"
+
+
+def move_good_rows(run: Run) -> Moved:
+    """One INSERT ... SELECT ... ON CONFLICT DO NOTHING of the good rows, with their totals.
     A line already loaded (also earlier in the same file) is skipped and counts as a duplicate."""
-    if Kind(run.kind) == Kind.INVENTORY:
+    inventory = Kind(run.kind) == Kind.INVENTORY
+    if inventory:
         insert = f"""
           INSERT INTO posdata_inventorysnapshot
             (tenant_id, partner_id, upload_id, snapshot_date, product_id, on_hand, on_order, in_transit,
@@ -736,7 +768,7 @@ def move_good_rows(run: Run) -> tuple[int, int, int, Decimal]:
                  q_returned::int, line
           FROM {ident(run.norm)} WHERE cardinality(errs) = 0
           ON CONFLICT (tenant_id, partner_id, product_id, snapshot_date) DO NOTHING
-          RETURNING upload_id, source_line, on_hand AS quantity, 0::numeric AS amount"""
+          RETURNING upload_id, source_line, on_hand AS quantity"""
     else:
         insert = f"""
           INSERT INTO posdata_posline
@@ -748,11 +780,15 @@ def move_good_rows(run: Run) -> tuple[int, int, int, Decimal]:
                  tx_type, agreement_number, line
           FROM {ident(run.norm)} WHERE cardinality(errs) = 0
           ON CONFLICT (tenant_id, partner_id, invoice_number, invoice_line) DO NOTHING
-          RETURNING upload_id, source_line, quantity, amount"""
+          RETURNING upload_id, source_line, quantity"""
     ((good,),) = _execute(f"SELECT count(*) FROM {ident(run.norm)} WHERE cardinality(errs) = 0")
     reprocess = _execute(f"SELECT EXISTS (SELECT 1 FROM {ident(run.norm)} WHERE ref IS NOT NULL)")[0][0]
+    posline_columns = (
+        "p.currency AS fx_cur, p.invoice_date AS fx_day, p.amount AS fx_amount, p.source_line AS fx_line, "
+        "p.quantity AS fx_qty"
+    )
     if reprocess:
-        ((loaded, quantity, amount),) = _execute(
+        ((loaded, quantity),) = _execute(
             f"""
             WITH ins AS ({insert}),
             upd AS (
@@ -760,7 +796,7 @@ def move_good_rows(run: Run) -> tuple[int, int, int, Decimal]:
               FROM ins, {ident(run.norm)} n
               WHERE n.upload_id = ins.upload_id AND n.line = ins.source_line AND r.id = n.ref
               RETURNING r.id)
-            SELECT count(*), coalesce(sum(quantity), 0), coalesce(sum(amount), 0) FROM ins
+            SELECT count(*), coalesce(sum(quantity), 0) FROM ins
             """
         )
         _execute(
@@ -768,24 +804,43 @@ def move_good_rows(run: Run) -> tuple[int, int, int, Decimal]:
                 FROM {ident(run.norm)} n
                 WHERE r.id = n.ref AND cardinality(n.errs) = 0 AND r.resolution = ''"""
         )
-    else:
-        # A first load has one upload id: insert without RETURNING (cheaper for millions of
-        # rows), then total what was inserted: from the good rows when none was a duplicate,
-        # else from the loaded rows of this upload.
-        loaded = _execute(insert.rsplit("RETURNING", 1)[0])
-        if loaded == good:
-            columns = ("q_on_hand", "0") if Kind(run.kind) == Kind.INVENTORY else ("q_base", "amt")
-            source = f"{ident(run.norm)} WHERE cardinality(errs) = 0"
-        else:
-            columns = ("on_hand", "0") if Kind(run.kind) == Kind.INVENTORY else ("quantity", "amount")
-            table = "posdata_inventorysnapshot" if Kind(run.kind) == Kind.INVENTORY else "posdata_posline"
-            upload_ids = _execute(f"SELECT DISTINCT upload_id FROM {ident(run.norm)}")
-            ids = ", ".join(str(int(row[0])) for row in upload_ids) or "0"
-            source = f"{table} WHERE tenant_id = {run.tenant_id} AND upload_id IN ({ids})"
-        ((quantity, amount),) = _execute(
-            f"SELECT coalesce(sum({columns[0]}), 0), coalesce(sum({columns[1]}), 0) FROM {source}"
+        if inventory:
+            return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
+        # The lines this pass loaded: kept rows come back with their upload and line.
+        lines = f"""SELECT {posline_columns} FROM posdata_posline p JOIN {ident(run.norm)} n
+                    ON p.tenant_id = {run.tenant_id} AND p.partner_id = {run.partner_id}
+                       AND p.upload_id = n.upload_id AND p.source_line = n.line
+                    WHERE n.ref IS NOT NULL AND cardinality(n.errs) = 0"""
+        return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts=_totals(lines)[1], lines=lines)
+    # A first load has one upload id: insert without RETURNING (cheaper for millions of rows),
+    # then total what was inserted: from the good rows when none was a duplicate, else from the
+    # loaded rows of this upload.
+    loaded = _execute(insert.rsplit("RETURNING", 1)[0])
+    if inventory:
+        source = (
+            f"{ident(run.norm)} WHERE cardinality(errs) = 0"
+            if loaded == good
+            else f"posdata_inventorysnapshot WHERE tenant_id = {run.tenant_id} AND upload_id IN ({_upload_ids(run)})"
         )
-    return good, loaded, int(quantity), Decimal(amount)
+        column = "q_on_hand" if loaded == good else "on_hand"
+        ((quantity,),) = _execute(f"SELECT coalesce(sum({column}), 0) FROM {source}")
+        return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
+    if loaded == good:
+        lines = f"""SELECT cur AS fx_cur, d_invoice_date AS fx_day, amt AS fx_amount, line AS fx_line,
+                           q_base AS fx_qty
+                    FROM {ident(run.norm)} WHERE cardinality(errs) = 0"""
+    else:
+        lines = f"""SELECT {posline_columns} FROM posdata_posline p
+                    WHERE p.tenant_id = {run.tenant_id} AND p.upload_id IN ({_upload_ids(run)})"""
+    quantity, amounts = _totals(lines)
+    return Moved(good=good, loaded=loaded, quantity=quantity, amounts=amounts, lines=lines)
+
+
+def loaded_lines_by_day(lines: str) -> str:
+    """The loaded lines summed per currency and day (with their first line): what a conversion
+    looks rates up for, once per distinct pair and day."""
+    return f"""SELECT fx_cur, fx_day, sum(fx_amount) AS fx_amount, min(fx_line) AS fx_line
+               FROM ({lines}) l GROUP BY fx_cur, fx_day"""
 
 
 def count_rejected(norm: str) -> int:

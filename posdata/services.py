@@ -4,6 +4,7 @@ unknown SKU and re-process the lines waiting for it."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from posdata.reader import FileLayout, inspect_file
 from prm.audit.services import audit
 from prm.catalog.models import Product
 from prm.files import store_upload
+from prm.finance.rates import MissingRate, converted_sums_of_sql
 from prm.jobs.models import Job
 from prm.jobs.services import (
     TRANSIENT_ERRORS,
@@ -303,16 +305,25 @@ def upload_confirm(
 
 
 def summary_dict(upload: Upload, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
+    """The load summary (INTERFACES.md): ``amount_total`` in the file's currency, or, for a file
+    in several currencies, in the tenant's base currency with ``amount_totals`` per currency."""
+    summary: dict[str, Any] = {
         "status": "loaded" if upload.status == Upload.Status.LOADED else upload.status,
         "rows_read": upload.rows_read,
         "rows_loaded": upload.rows_loaded,
         "rows_rejected": upload.rows_rejected,
         "rows_duplicate": upload.rows_duplicate,
         "quantity_total": int(upload.quantity_total),
-        "amount_total": format_amount_str(Decimal(upload.amount_total), upload.currency or "USD"),
-        "errors": errors if errors is not None else pipeline.first_errors(upload.pk, ERRORS_IN_JOB_RESULT),
+        "amount_total": format_amount_str(
+            Decimal(upload.amount_total), upload.currency or require_tenant().base_currency
+        ),
     }
+    if len(upload.amount_totals) > 1:
+        summary["amount_totals"] = dict(upload.amount_totals)
+    summary["errors"] = (
+        errors if errors is not None else pipeline.first_errors(upload.pk, ERRORS_IN_JOB_RESULT)
+    )
+    return summary
 
 
 def duplicate_summary() -> dict[str, Any]:
@@ -323,9 +334,49 @@ def duplicate_summary() -> dict[str, Any]:
         "rows_rejected": 0,
         "rows_duplicate": 0,
         "quantity_total": 0,
-        "amount_total": "0.00",
+        "amount_total": format_amount_str(Decimal("0"), require_tenant().base_currency),
         "errors": [],
     }
+
+
+@dataclass(frozen=True)
+class FileAmounts:
+    """The amount of a loaded file, and what a conversion used."""
+
+    total: Decimal
+    currency: str
+    by_currency: dict[str, str]  # only for a file in several currencies
+    rates: list[dict[str, Any]]
+
+
+def file_amounts(moved: pipeline.Moved, *, base_currency: str, fallback_currency: str) -> FileAmounts:
+    """A file in one currency: its sum in that currency. A file in several: the sum converted into
+    the tenant's base currency at each line's invoice-date rate (set-based: one rate look-up per
+    currency and day), the sums per currency, and the rates used. A missing rate refuses the file
+    with the pair, the date and the first line that needs it."""
+    if len(moved.amounts) <= 1:
+        currency = next(iter(moved.amounts), fallback_currency)
+        return FileAmounts(total=moved.amount, currency=currency, by_currency={}, rates=[])
+    sums = converted_sums_of_sql(pipeline.loaded_lines_by_day(moved.lines), target=base_currency, lines=True)
+    try:
+        sums.require_complete()
+    except MissingRate as exc:
+        raise DomainError(
+            str(exc)
+            + " "
+            + _(
+                "The file has lines in several currencies, so its total is converted into %(base)s. Add the "
+                "rate (Finance → Exchange rates, or import_data --kind fx_rates) or send each currency in "
+                "its own file, then send the file again."
+            )
+            % {"base": base_currency}
+        ) from exc
+    return FileAmounts(
+        total=sums.converted(),
+        currency=base_currency,
+        by_currency={code: format_amount_str(amount, code) for code, amount in sums.by_currency().items()},
+        rates=sums.rates,
+    )
 
 
 def upload_process(job: Job, *, retry_transient: bool = False) -> dict[str, Any]:
@@ -412,6 +463,7 @@ def _load(upload: Upload, job: Job, stage: str, norm: str) -> dict[str, Any]:
     )
     pipeline.normalise(run)
     job_progress(job, 85, {"rows_read": rows_read})
+    # The label of a file that loads nothing (all duplicates): its good rows' usual currency.
     currency = tenant.base_currency
     if "currency" in upload.mapping and upload.kind == Kind.POS:
         found = pipeline._execute(
@@ -437,22 +489,25 @@ def _load(upload: Upload, job: Job, stage: str, norm: str) -> dict[str, Any]:
                 },
             )
         rejected = pipeline.insert_rejected(run)
-        good, loaded, quantity, amount = pipeline.move_good_rows(run)
+        moved = pipeline.move_good_rows(run)
+        amounts = file_amounts(moved, base_currency=tenant.base_currency, fallback_currency=currency)
         locked.formats = formats
         locked.rows_read = rows_read
         locked.rows_rejected = rejected
-        locked.rows_loaded = loaded
-        locked.rows_duplicate = good - loaded
-        locked.quantity_total = quantity
-        locked.amount_total = amount
-        locked.currency = currency
+        locked.rows_loaded = moved.loaded
+        locked.rows_duplicate = moved.good - moved.loaded
+        locked.quantity_total = moved.quantity
+        locked.amount_total = amounts.total
+        locked.currency = amounts.currency
+        locked.amount_totals = amounts.by_currency
+        locked.fx_rates = amounts.rates
         locked.replaced_rows = replaced
         locked.status = Upload.Status.LOADED
         locked.loaded_at = timezone.now()
         locked.save(
             update_fields=[
                 "formats", "rows_read", "rows_rejected", "rows_loaded", "rows_duplicate", "quantity_total",
-                "amount_total", "currency", "replaced_rows", "status", "loaded_at",
+                "amount_total", "currency", "amount_totals", "fx_rates", "replaced_rows", "status", "loaded_at",
             ]
         )  # fmt: skip
         result = summary_dict(locked)
@@ -583,7 +638,7 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
     if job.params.get("product_key"):
         queue = queue.filter(product_key__iexact=job.params["product_key"])
     totals = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "rows_duplicate": 0, "quantity_total": 0}
-    amount = Decimal("0")
+    amounts: dict[str, Decimal] = {}
     upload_ids = list(queue.order_by().values_list("upload_id", flat=True).distinct())
     stage, norm = f"posdata_stage_r{job.pk}", f"posdata_norm_r{job.pk}"
     try:
@@ -612,13 +667,14 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
             with transaction.atomic():
                 still = pipeline.count_rejected(norm)
                 pipeline.update_rejected(run)
-                good, loaded, quantity, amt = pipeline.move_good_rows(run)
+                moved = pipeline.move_good_rows(run)
             totals["rows_read"] += count
-            totals["rows_loaded"] += loaded
-            totals["rows_duplicate"] += good - loaded
+            totals["rows_loaded"] += moved.loaded
+            totals["rows_duplicate"] += moved.good - moved.loaded
             totals["rows_rejected"] += still
-            totals["quantity_total"] += quantity
-            amount += amt
+            totals["quantity_total"] += moved.quantity
+            for code, amount in moved.amounts.items():
+                amounts[code] = amounts.get(code, Decimal("0")) + amount
             job_progress(job, int(100 * (index + 1) / max(len(upload_ids), 1)))
     except TRANSIENT_ERRORS:
         if retry_transient:
@@ -631,11 +687,16 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
     finally:
         pipeline.drop_table(stage)
         pipeline.drop_table(norm)
-    result: dict[str, Any] = {
-        "status": "loaded",
-        **totals,
-        "amount_total": format_amount_str(amount, tenant.base_currency),
-        "errors": [],
+    # Lines re-processed together may come from files in different currencies: the totals stay
+    # per currency (never added up); one currency also gives the plain total.
+    result: dict[str, Any] = {"status": "loaded", **totals}
+    if len(amounts) <= 1:
+        currency = next(iter(amounts), tenant.base_currency)
+        result["amount_total"] = format_amount_str(amounts.get(currency, Decimal("0")), currency)
+        result["currency"] = currency
+    result["amount_totals"] = {
+        code: format_amount_str(amount, code) for code, amount in sorted(amounts.items())
     }
+    result["errors"] = []
     job_succeed(job, result)
     return result

@@ -28,6 +28,7 @@ from prm.access import portal_view
 from prm.catalog.selectors import products_visible
 from prm.exports import export_response
 from prm.http import PortalRequest
+from prm.lib.money import format_amount_str
 from prm.roles import Perm
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -35,8 +36,9 @@ from prm.workflow import DomainError
 ERRORS_ON_PAGE = 100
 
 
-def _money(value) -> str:
-    return format(Decimal(value or 0).quantize(Decimal("0.01")), "f")
+def _money(value, currency: str) -> str:
+    """A chart value: the amount as a string rounded to the currency's minor unit (never a float)."""
+    return format_amount_str(Decimal(value or 0), currency)
 
 
 @portal_view(Perm.POS_VIEW)
@@ -58,14 +60,14 @@ def dashboard(request: PortalRequest) -> HttpResponse:
     chart = {
         "currency": currency,
         "months": [row["month"].strftime("%Y-%m") for row in stats["by_month"]],
-        "revenue": [_money(row["revenue"]) for row in stats["by_month"]],
+        "revenue": [_money(row["revenue"], currency) for row in stats["by_month"]],
         "units": [row["units"] or 0 for row in stats["by_month"]],
         "partners": [row["partner__code"] for row in stats["by_partner"]],
-        "partner_revenue": [_money(row["revenue"]) for row in stats["by_partner"]],
+        "partner_revenue": [_money(row["revenue"], currency) for row in stats["by_partner"]],
         "categories": [row["product__category"] for row in stats["by_category"]],
-        "category_revenue": [_money(row["revenue"]) for row in stats["by_category"]],
+        "category_revenue": [_money(row["revenue"], currency) for row in stats["by_category"]],
         "regions": [row["partner__region"] or "—" for row in stats["by_region"]],
-        "region_revenue": [_money(row["revenue"]) for row in stats["by_region"]],
+        "region_revenue": [_money(row["revenue"], currency) for row in stats["by_region"]],
     }
     context = {"form": form, "stats": stats, "chart": chart, "currency": currency, "start": start, "end": end}
     return render(request, "posdata/dashboard.html", context)

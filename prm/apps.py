@@ -8,9 +8,17 @@ class PrmConfig(AppConfig):
     verbose_name = "PRM core"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from prm.catalog.resources import ProductResource
+        from prm.dashboard import register_panel
+        from prm.finance.panels import payables_panel
+        from prm.finance.resources import FX_RATE_COLUMNS, FxRateResource
+        from prm.finance.seed import seed_fx_rates
         from prm.imports import ImportKind, register_import_kind
+        from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.seed import register_seed_step
         from prm.tenancy import rls
 
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
@@ -33,3 +41,21 @@ class PrmConfig(AppConfig):
                 perm=Perm.PRODUCT_MANAGE,
             ),
         )
+        register_import_kind(
+            "fx_rates",
+            ImportKind(
+                label="Exchange rates",
+                resource=FxRateResource,
+                columns=FX_RATE_COLUMNS,
+                required=FX_RATE_COLUMNS,
+                perm=Perm.FX_RATE_MANAGE,
+            ),
+        )
+        register_nav(
+            NavItem(_("Payables"), "finance:payables", Perm.PAYABLE_VIEW, audience="staff", order=70)
+        )
+        register_nav(
+            NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
+        )
+        register_panel(payables_panel)
+        register_seed_step(seed_fx_rates)

@@ -1,12 +1,44 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from prm.lib.money import AMOUNT_DIGITS, MAX_MINOR_UNITS, MinorUnitsError, check_minor_units, minor_units
 from prm.roles import PARTNER_ROLES, Role
+
+
+class AmountField(forms.DecimalField):
+    """An amount a person types. Once the form knows the currency (``currency=`` or
+    ``set_currency``), more decimals than the currency has (JPY none, KWD three) are refused with
+    a message, never rounded away; the number input steps by the currency's minor unit."""
+
+    def __init__(self, *, currency: str = "", **kwargs) -> None:
+        self.currency = currency.upper()
+        kwargs.setdefault("max_digits", AMOUNT_DIGITS)
+        kwargs.setdefault("decimal_places", MAX_MINOR_UNITS)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.NumberInput):
+            attrs["step"] = str(Decimal(1).scaleb(-minor_units(self.currency))) if self.currency else "any"
+        return attrs
+
+    def set_currency(self, currency: str) -> None:
+        self.currency = (currency or "").upper()
+        self.widget.attrs.update(self.widget_attrs(self.widget))
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value is not None and self.currency:
+            try:
+                check_minor_units(value, self.currency)
+            except MinorUnitsError as exc:
+                raise forms.ValidationError(str(exc), code="minor_units") from exc
 
 
 class InvitationForm(forms.Form):

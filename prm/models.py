@@ -3,6 +3,7 @@
 from prm.accounts.models import Invitation, Membership, User
 from prm.audit.models import AuditEvent
 from prm.catalog.models import Product
+from prm.finance.models import FxRate, Payable
 from prm.jobs.models import Job
 from prm.notifications.models import Notification
 from prm.tenancy.models import Domain, Tenant, TenantModel
@@ -10,10 +11,12 @@ from prm.tenancy.models import Domain, Tenant, TenantModel
 __all__ = [
     "AuditEvent",
     "Domain",
+    "FxRate",
     "Invitation",
     "Job",
     "Membership",
     "Notification",
+    "Payable",
     "Product",
     "Tenant",
     "TenantModel",

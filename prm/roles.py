@@ -50,7 +50,7 @@ class Perm(StrEnum):
     COLLEAGUE_INVITE = "colleague.invite"  # invite colleagues into one's own partner
     AUDIT_VIEW = "audit.view"
     JOB_VIEW = "job.view"  # background jobs one started, or all jobs for staff
-    DATA_IMPORT = "data.import"  # reference data imports (partners, products)
+    DATA_IMPORT = "data.import"  # reference data imports (each kind also needs its own capability)
     POS_VIEW = "pos.view"  # sell-through and inventory dashboards, uploads and data quality
     POS_UPLOAD = "pos.upload"  # send POS and inventory files (partners: their own; staff: on behalf)
     POS_REPLACE = "pos.replace"  # replace a partner's period with a corrected file
@@ -76,6 +76,10 @@ class Perm(StrEnum):
     LEAD_VIEW = "lead.view"  # leads (partner roles: the ones offered to or owned by their partner)
     LEAD_MANAGE = "lead.manage"  # create, import and route leads; routing rules
     LEAD_RESPOND = "lead.respond"  # accept or decline a lead offered to one's partner
+    # finance: exchange rates and payables
+    FX_RATE_MANAGE = "fx.manage"  # see, enter, correct and import exchange rates
+    PAYABLE_VIEW = "payable.view"  # payables (partner admins: their partner's; partner users: their own)
+    PAYABLE_MANAGE = "payable.manage"  # cancel an open payable
 
 
 _ALL = frozenset(Role)
@@ -93,7 +97,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.COLLEAGUE_INVITE: frozenset({Role.PARTNER_ADMIN}),
     Perm.AUDIT_VIEW: frozenset({Role.VENDOR_ADMIN}),
     Perm.JOB_VIEW: _ALL,
-    Perm.DATA_IMPORT: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.DATA_IMPORT: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
     Perm.PROGRAM_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.APPLICATION_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.AGREEMENT_SIGN: frozenset({Role.PARTNER_ADMIN}),
@@ -129,6 +133,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     ),
     Perm.LEAD_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
     Perm.LEAD_RESPOND: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.FX_RATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.PAYABLE_VIEW: _ALL,
+    Perm.PAYABLE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -144,7 +151,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.COLLEAGUE_INVITE: "Invite colleagues into one's own partner",
     Perm.AUDIT_VIEW: "Browse and filter the audit log",
     Perm.JOB_VIEW: "Follow background jobs (one's own; vendor staff: the tenant's)",
-    Perm.DATA_IMPORT: "Import reference data files",
+    Perm.DATA_IMPORT: "Import reference data files (each kind also needs the capability that manages it)",
     Perm.PROGRAM_MANAGE: "Define partner programs, tiers and benefits, tier rules, agreement templates and onboarding checklists",
     Perm.APPLICATION_REVIEW: "Review partner applications: approve, reject, request more information",
     Perm.AGREEMENT_SIGN: "Sign the partner agreement for one's own partner",
@@ -168,6 +175,9 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.LEAD_VIEW: "See leads (partner roles: those offered to or accepted by their partner)",
     Perm.LEAD_MANAGE: "Create, import and route leads; define routing rules",
     Perm.LEAD_RESPOND: "Accept or decline leads offered to one's partner",
+    Perm.FX_RATE_MANAGE: "See, enter, correct (as a new rate with its own source) and import exchange rates; convert amounts",
+    Perm.PAYABLE_VIEW: "See payables with totals per currency (partner admins: their partner's; partner users: those payable to them)",
+    Perm.PAYABLE_MANAGE: "Cancel an open payable, with a reason",
 }
 
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("products/", views.products, name="products"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("imports/", views.imports, name="imports"),
+    path("finance/", include("prm.finance.urls")),
     path("partners/", include("partners.urls")),
     path("deals/", include("deals.urls")),
     path("pos/", include("posdata.urls")),

@@ -362,7 +362,10 @@ def product_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def imports(request: PortalRequest) -> HttpResponse:
     form = ReferenceImportForm(
-        request.POST or None, request.FILES or None, kinds=import_kinds_for(request.membership)
+        request.POST or None,
+        request.FILES or None,
+        kinds=import_kinds_for(request.membership),
+        initial={"kind": request.GET.get("kind", "")},
     )
     if request.method == "POST" and form.is_valid():
         try:

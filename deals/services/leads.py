@@ -21,7 +21,7 @@ from partners.models import Partner
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
-from prm.lib.money import quantize_money
+from prm.lib.money import check_minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
@@ -235,7 +235,8 @@ def lead_create(*, acting_membership: Membership, data: dict[str, Any], route: b
     clean["country"] = (clean.get("country") or "").upper()
     clean["currency"] = (clean.get("currency") or require_tenant().base_currency).upper()
     clean["domain"] = normalise_domain(clean.get("domain") or "")
-    clean["value"] = quantize_money(Decimal(str(clean.get("value") or "0")), clean["currency"])
+    value = check_minor_units(Decimal(str(clean.get("value") or "0")), clean["currency"])
+    clean["value"] = quantize_money(value, clean["currency"])
     if not clean.get("company") or len(clean["country"]) != 2 or not clean.get("product_interest"):
         raise DomainError(_("A lead needs a company, a two-letter country and a product line."))
     with transaction.atomic():

@@ -12,7 +12,7 @@ from deals.models import DealSettings, DirectOpportunity
 from deals.normalise import normalise_domain, normalise_name
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
-from prm.lib.money import quantize_money
+from prm.lib.money import check_minor_units, quantize_money
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require
@@ -42,7 +42,7 @@ def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, 
         opportunity = DirectOpportunity.objects.create(
             reference=reference, customer_name=name, customer_name_normalised=normalise_name(name),
             customer_domain=normalise_domain(data.get("customer_domain") or ""), country=country,
-            product_lines=lines, value=quantize_money(Decimal(str(data.get("value") or "0")), currency),
+            product_lines=lines, value=quantize_money(check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency),
             currency=currency, expected_close_date=data.get("expected_close_date"),
             sales_owner=(data.get("sales_owner") or "").strip(), created_by=acting_membership.user,
         )  # fmt: skip

@@ -35,7 +35,7 @@ from deals.policy import protection_days_for, registration_discount_for
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
-from prm.lib.money import quantize_money
+from prm.lib.money import check_minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
@@ -120,6 +120,16 @@ def _refresh(target: DealRegistration, source: DealRegistration) -> DealRegistra
 # --- drafts -------------------------------------------------------------------------------------------
 
 
+def _line_value(value: Decimal, currency: str) -> Decimal:
+    """A line value in the registration's currency: as many decimals as the currency has (JPY
+    none, KWD three), refused with a message rather than rounded."""
+    if not currency:
+        if value:
+            raise DomainError(_("Choose the registration's currency before entering values."))
+        return value
+    return quantize_money(check_minor_units(value, currency), currency)
+
+
 def _clean_lines(lines: Sequence[dict[str, Any]], currency: str) -> list[dict[str, Any]]:
     cleaned = []
     for line in lines:
@@ -132,8 +142,9 @@ def _clean_lines(lines: Sequence[dict[str, Any]], currency: str) -> list[dict[st
             raise DomainError(_("A quantity must be at least 1."))
         if value < 0:
             raise DomainError(_("A value cannot be negative."))
-        cleaned.append({"product_line": product_line, "quantity": quantity,
-                        "value": quantize_money(value, currency or "USD")})  # fmt: skip
+        cleaned.append(
+            {"product_line": product_line, "quantity": quantity, "value": _line_value(value, currency)}
+        )
     return cleaned
 
 
@@ -208,6 +219,10 @@ def registration_update_draft(
             raise DomainError(_("Only drafts and registrations sent back for information can be edited."))
         before = snapshot(locked, [*list(DRAFT_FIELDS), "value"])
         changed = _apply_fields(locked, data)
+        if lines is None and "currency" in changed:
+            # The values already entered must fit the new currency's minor unit.
+            for line in locked.lines.all():
+                _line_value(line.value, locked.currency)
         if lines is not None:
             cleaned = _clean_lines(lines, locked.currency)
             current = [(line.product_line, line.quantity, line.value) for line in locked.lines.all()]
@@ -454,6 +469,7 @@ def registration_mark_won(
         raise DomainError(_("Enter the closed value.")) from exc
     if closed_value <= 0:
         raise DomainError(_("Enter the closed value."))
+    check_minor_units(closed_value, registration.currency)
     if closed_on is None or closed_on > timezone.localdate():
         raise DomainError(_("The close date cannot be in the future."))
     with transaction.atomic():

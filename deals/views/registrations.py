@@ -49,6 +49,7 @@ from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.exports import export_response
 from prm.http import PortalRequest
+from prm.lib.money import quantize_money
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -61,13 +62,28 @@ def _require_register(request: PortalRequest) -> None:
         raise PermissionDenied
 
 
+def _lines_currency(request: PortalRequest, registration: DealRegistration | None) -> str:
+    """The currency the line values are typed in: the one posted with them, else the registration's."""
+    posted = (request.POST.get("currency") or "").strip().upper()
+    if len(posted) == 3 and posted.isalpha():
+        return posted
+    return registration.currency if registration and registration.currency else request.tenant.base_currency
+
+
 def _formset(request: PortalRequest, registration: DealRegistration | None):
+    currency = _lines_currency(request, registration)
     if request.method == "POST":
-        return LineFormSet(request.POST, prefix="lines")
-    initial = [{"product_line": x.product_line, "quantity": x.quantity, "value": x.value}
+        return LineFormSet(request.POST, prefix="lines", form_kwargs={"currency": currency})
+    initial = [{"product_line": x.product_line, "quantity": x.quantity, "value": quantize_money(x.value, currency)}
                for x in registration.lines.all()] if registration else []  # fmt: skip
     initial += [{"quantity": 1}] * (1 if initial else 2)
-    return LineFormSet(initial=initial, prefix="lines")
+    return LineFormSet(initial=initial, prefix="lines", form_kwargs={"currency": currency})
+
+
+def _problems(form, fallback: str) -> str:
+    """The form's own messages (e.g. "JPY amounts take no decimals."), else ``fallback``."""
+    found = [str(message) for messages_ in form.errors.values() for message in messages_]
+    return " ".join(found) or fallback
 
 
 def _lines_of(formset) -> list[dict] | None:
@@ -114,7 +130,7 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
     """A new registration: saved as a draft first (then the form autosaves), or submitted at once."""
     form = RegistrationForm(request.POST or None, initial={"currency": request.tenant.base_currency})
     formset = _formset(request, None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             registration = registration_create(acting_membership=request.membership, data=form.cleaned_data,
                                                lines=_lines_of(formset) or [])  # fmt: skip
@@ -152,7 +168,7 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
         return redirect("deals:detail", pk=registration.pk)
     form = RegistrationForm(request.POST or None, instance=None, initial=_initial(registration))
     formset = _formset(request, registration)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             registration_update_draft(registration=registration, acting_membership=request.membership,
                                       data=form.cleaned_data, lines=_lines_of(formset))  # fmt: skip
@@ -179,7 +195,9 @@ def registration_autosave(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = RegistrationForm(request.POST)
-    formset = LineFormSet(request.POST, prefix="lines")
+    formset = LineFormSet(
+        request.POST, prefix="lines", form_kwargs={"currency": _lines_currency(request, registration)}
+    )
     form.is_valid()
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     try:
@@ -237,11 +255,17 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "missing": missing_for_submit(registration)
         if registration.status in DealRegistration.EDITABLE
         else [],
-        "won_form": WonForm(initial={"closed_value": registration.value, "closed_on": timezone.localdate()}),
+        "won_form": WonForm(
+            currency=registration.currency,
+            initial={
+                "closed_value": quantize_money(registration.value, registration.currency),
+                "closed_on": timezone.localdate(),
+            },
+        ),
         "lost_form": LostForm(),
         "extension_form": ExtensionRequestForm(),
         "attachment_form": AttachmentForm(),
-        "line_form": LineForm(),
+        "line_form": LineForm(currency=registration.currency),
     }
     return render(request, "deals/detail.html", context)
 
@@ -259,10 +283,10 @@ def registration_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
 def registration_add_line_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
-    form = LineForm(request.POST)
+    form = LineForm(request.POST, currency=registration.currency)
     line = form.line() if form.is_valid() else None
     if not line:
-        messages.error(request, _("Choose a product line, a quantity and a value."))
+        messages.error(request, _problems(form, _("Choose a product line, a quantity and a value.")))
         return redirect("deals:detail", pk=registration.pk)
     try:
         conflicts = registration_add_lines(
@@ -347,9 +371,9 @@ def _require_may_close(request: PortalRequest) -> None:
 def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_may_close(request)
-    form = WonForm(request.POST)
+    form = WonForm(request.POST, currency=registration.currency)
     if not form.is_valid():
-        messages.error(request, _("Enter the closed value and date."))
+        messages.error(request, _problems(form, _("Enter the closed value and date.")))
         return redirect("deals:detail", pk=registration.pk)
     try:
         registration_mark_won(registration=registration, acting_membership=request.membership,

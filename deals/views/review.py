@@ -20,6 +20,7 @@ from deals.selectors import (
     filter_pipeline,
     get_extension_for_membership_or_404,
     get_registration_for_membership_or_404,
+    pipeline_chart,
     pipeline_dashboard,
     product_lines,
     registrations_for_membership,
@@ -153,14 +154,11 @@ def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
 @require_GET
 def dashboard(request: PortalRequest) -> HttpResponse:
     qs = filter_pipeline(registrations_for_membership(request.membership), request.GET)
-    figures = pipeline_dashboard(qs)
-    chart = {
-        "stages": {"labels": [s["label"] for s in figures["stages"]], "counts": [s["n"] for s in figures["stages"]],
-                   "values": [s["total"] for s in figures["stages"]]},
-        "partners": {"labels": [p["code"] for p in figures["by_partner"]], "values": [p["total"] for p in figures["by_partner"]]},
-        "aging": {"labels": [a["label"] for a in figures["aging"]], "counts": [a["n"] for a in figures["aging"]]},
-        "labels": {"count": str(_("Registrations")), "value": str(_("Value")), "open": str(_("Open registrations"))},
-    }  # fmt: skip
+    figures = pipeline_dashboard(qs, request.tenant.base_currency)
+    chart = pipeline_chart(figures, {
+        "count": str(_("Registrations")), "value": str(_("Value (%(currency)s)") % {"currency": figures["currency"]}),
+        "open": str(_("Open registrations")),
+    })  # fmt: skip
     return render(request, "deals/dashboard.html", {
         "figures": figures, "chart": chart, "filters": request.GET, "statuses": DealRegistration.Status.choices,
         "product_lines": product_lines(), "partners": partners_for_membership(request.membership).only("pk", "code", "name"),

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
 from prm.tenancy.models import TenantModel
 
 
@@ -87,7 +88,8 @@ class TierRequirement(TenantModel):
 
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
     kpi = models.CharField(max_length=32, choices=Kpi.choices)
-    threshold = models.DecimalField(max_digits=18, decimal_places=2)
+    # In the KPI's unit: revenue in the tenant's currency (its own minor unit), counts, percentages.
+    threshold = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)
 
     class Meta:
         ordering = ["tier", "kpi"]
@@ -96,6 +98,10 @@ class TierRequirement(TenantModel):
     def __str__(self) -> str:
         op = "<=" if self.kpi in LOWER_IS_BETTER else ">="
         return f"{self.tier}: {self.kpi} {op} {self.threshold}"
+
+    @property
+    def is_maximum(self) -> bool:
+        return self.kpi in LOWER_IS_BETTER
 
     def is_met(self, value: Decimal) -> bool:
         if self.kpi in LOWER_IS_BETTER:

@@ -22,7 +22,9 @@ from partners.models import (
 )
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.lib.money import check_minor_units
 from prm.roles import Perm, membership_has
+from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require
 
 # name, rank, discount %, MDF, rebates, lead priority, rules
@@ -151,6 +153,8 @@ def tier_update(
         for kpi, threshold in rules.items():
             if kpi not in Kpi.values:
                 raise DomainError(_("Unknown KPI %(kpi)s.") % {"kpi": kpi})
+            if threshold is not None and kpi == Kpi.REVENUE_12M:
+                check_minor_units(threshold, require_tenant().base_currency)
             if threshold is None:
                 TierRequirement.objects.filter(tier=locked, kpi=kpi).delete()
             else:

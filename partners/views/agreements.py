@@ -83,7 +83,7 @@ def tier_edit(request: PortalRequest, pk: int) -> HttpResponse:
         "lead_priority": tier.lead_priority,
         **{f"rule_{k}": v for k, v in rules.items()},
     }
-    form = TierForm(request.POST or None, initial=initial)
+    form = TierForm(request.POST or None, initial=initial, currency=request.tenant.base_currency)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         new_rules: dict[str, Decimal | None] = {kpi.value: data.get(f"rule_{kpi.value}") for kpi in Kpi}

@@ -6,7 +6,12 @@ from decimal import Decimal
 from import_export import fields, resources
 
 from prm.catalog.models import Product
-from prm.lib.import_widgets import StrictDecimalWidget, StrictIntegerWidget, raise_merged_errors
+from prm.lib.import_widgets import (
+    StrictDecimalWidget,
+    StrictIntegerWidget,
+    check_amount_fits,
+    raise_merged_errors,
+)
 
 
 class ProductResource(resources.ModelResource):
@@ -49,6 +54,7 @@ class ProductResource(resources.ModelResource):
         errors = dict(import_validation_errors or {})
         if instance.list_price is not None and instance.list_price < Decimal("0"):
             errors.setdefault("list_price", []).append("The list price cannot be negative.")
+        check_amount_fits(errors, "list_price", instance.list_price, instance.currency)
         if instance.units_per_case is not None and instance.units_per_case < 1:
             errors.setdefault("units_per_case", []).append("Units per case must be at least 1.")
         if instance.gtin and not re.fullmatch(r"\d{8}|\d{12,14}", instance.gtin):

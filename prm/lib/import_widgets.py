@@ -32,6 +32,37 @@ class StrictIntegerWidget(widgets.IntegerWidget):
         return int(number)
 
 
+class StrictDateWidget(widgets.DateWidget):
+    """ISO dates only (YYYY-MM-DD; a time part is ignored), with a message naming the value."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        from datetime import date, datetime
+
+        if isinstance(value, datetime):  # XLSX date cells
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip()[:10])
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD).") from exc
+
+
+def check_amount_fits(errors: dict[str, list[str]], column: str, amount, currency: str) -> None:
+    """Add a message to ``errors[column]`` when ``amount`` has more decimals than ``currency``
+    takes (JPY none, KWD three): an imported amount is never rounded silently."""
+    from prm.lib.money import MinorUnitsError, check_minor_units
+
+    if amount is None or not currency or column in errors:
+        return
+    try:
+        check_minor_units(amount, currency)
+    except MinorUnitsError as exc:
+        errors.setdefault(column, []).append(str(exc))
+
+
 def raise_merged_errors(errors: dict[str, list[str]], instance) -> None:
     """Run the model's own validation and raise every problem of the row at once (the widget and
     resource checks in ``errors`` plus ``full_clean``), keyed by column."""

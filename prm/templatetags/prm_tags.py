@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
+from babel import Locale
+from babel.numbers import format_decimal
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
+
+from prm.lib.money import Money, minor_units, quantize_money
 
 register = template.Library()
 
@@ -14,14 +21,34 @@ def _locale() -> str:
 
 
 @register.filter
-def money(amount: Decimal | None, currency: str = "") -> str:
-    """Amount with its currency, localised, to the currency's minor unit: 'US$1,234.50' / '1.234,50 €'."""
-    if amount is None:
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    """Amount with its currency, localised, to the currency's minor unit: 'US$1,234.50' / '1.234,50 €'.
+
+    The amount is rounded by ``quantize_money`` (half-up, like the JSON and the exports) and Babel
+    only lays out the digits: left to itself it would round half-even and could differ by a cent.
+    """
+    if amount is None or amount == "":
         return "—"
     if not currency:
-        return format_decimal(amount, locale=_locale())
-    # Babel rounds to the currency's ISO minor unit (JPY 0, USD 2, KWD 3).
-    return format_currency(amount, currency, locale=_locale())
+        return format_decimal(Decimal(amount), locale=_locale())
+    locale = Locale.parse(_locale())
+    digits = minor_units(currency)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(
+        quantize_money(Decimal(amount), currency), locale, currency=currency, currency_digits=False
+    )
+
+
+@register.filter
+def moneys(totals: Iterable[Money] | None) -> SafeString | str:
+    """Several totals, one per currency (amounts that must not be added up): '€1.00 · $2.00'."""
+    items = list(totals or [])
+    if not items:
+        return "—"
+    return format_html_join(
+        " · ", '<span class="text-nowrap">{}</span>', ((money(m.amount, m.currency),) for m in items)
+    )
 
 
 @register.filter
@@ -29,6 +56,14 @@ def number(value) -> str:
     if value is None:
         return "—"
     return format_decimal(value, locale=_locale())
+
+
+@register.filter
+def rate(value) -> str:
+    """An exchange rate with every stored decimal that matters (up to 12): '0.002051234567', '150'."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format="#,##0.############", locale=_locale())
 
 
 @register.filter

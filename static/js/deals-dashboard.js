@@ -15,7 +15,7 @@
       { label: d.labels.count, data: d.stages.counts, backgroundColor: "#0d6efd" }
     ], { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
     chart("deals-partner-chart", "bar", d.partners.labels, [
-      { label: d.labels.value, data: d.partners.values.map(Number), backgroundColor: "#198754" }
+      { label: d.partners.label, data: d.partners.values.map(Number), backgroundColor: "#198754" }
     ], { indexAxis: "y", scales: { x: { beginAtZero: true } } });
     chart("deals-aging-chart", "bar", d.aging.labels, [
       { label: d.labels.open, data: d.aging.counts, backgroundColor: "#fd7e14" }

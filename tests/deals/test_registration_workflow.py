@@ -180,8 +180,12 @@ def test_won_and_lost_after_approval(cast):
         manager = cast.a.memberships["manager"]
         won = register(cast, name="Won Co")
         registration_approve(registration=won, acting_membership=manager)
+        # A typed value is never rounded silently: USD takes two decimals.
+        with pytest.raises(DomainError, match="USD amounts take at most 2 decimals"):
+            registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
+                                  closed_value=Decimal("1234.567"), closed_on=timezone.localdate())  # fmt: skip
         registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
-                              closed_value=Decimal("1234.567"), closed_on=timezone.localdate())  # fmt: skip
+                              closed_value=Decimal("1234.57"), closed_on=timezone.localdate())  # fmt: skip
         assert won.status == S.WON
         assert won.closed_value == Decimal("1234.57")
         lost = register(cast, name="Lost Co", domain="lost.test")

@@ -216,3 +216,18 @@ def test_on_demand_recalculation_runs_as_a_job(cast, django_capture_on_commit_ca
         job = Job.objects.get(kind="partners:scorecards")
         assert job.status == "succeeded" and job.result["partners"] == 1
         assert Scorecard.objects.filter(partner=cast.a.partners["p1"]).exists()
+
+
+def test_a_provider_returning_an_unknown_kpi_code_is_refused(cast):
+    import datetime
+
+    kpis.register_kpi_provider(
+        "test.misspelt", lambda ids, start, end: {pid: {"revenue_12months": Decimal("1")} for pid in ids}
+    )
+    try:
+        with cast.a.context(), pytest.raises(kpis.UnknownKpi, match="revenue_12months"):
+            kpis.kpi_values(
+                [cast.a.partners["p1"].pk], datetime.date(2026, 1, 1), datetime.date(2026, 12, 31)
+            )
+    finally:
+        kpis._PROVIDERS.pop("test.misspelt", None)

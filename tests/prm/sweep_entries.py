@@ -44,6 +44,20 @@ def _p1_member(cast):
     return {"pk": cast.a.memberships["p1_user"].pk}
 
 
+def _payable(cast):
+    import datetime
+    from decimal import Decimal
+
+    from prm.finance.models import Payable
+
+    # Directly in the table: the sweep needs a row of partner P1, not a registered source app.
+    payable = Payable.objects.create(
+        source_type="sweep_source", source_id="1", partner=cast.a.partners["p1"], amount=Decimal("10.00"),
+        currency="USD", due_date=datetime.date(2026, 12, 31),
+    )  # fmt: skip
+    return {"pk": payable.pk}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -71,6 +85,11 @@ ENTRIES = {
     "products": Entry(),
     "product_detail": Entry(kwargs=_product),
     "imports": Entry(methods=("GET", "POST")),
+    "finance:rates": Entry(methods=("GET", "POST")),
+    "finance:convert": Entry(),
+    "finance:payables": Entry(),
+    "finance:payable_detail": Entry(kwargs=_payable, partner_owned=True),
+    "finance:payable_cancel": Entry(kwargs=_payable, methods=("POST",), partner_owned=True),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
     # Platform (bare base domain)

@@ -127,6 +127,9 @@ def test_kinds_offered_follow_the_role(cast):
     manager_kinds = dict(cast.a.client("manager").get("/imports/").context["form"].fields["kind"].choices)
     assert {"partners", "products"} <= set(admin_kinds)
     assert "partners" in manager_kinds and "products" not in manager_kinds
+    assert "fx_rates" in admin_kinds and "fx_rates" not in manager_kinds
+    finance_kinds = dict(cast.a.client("finance").get("/imports/").context["form"].fields["kind"].choices)
+    assert set(finance_kinds) == {"fx_rates"}
 
 
 def test_manager_cannot_import_products_by_forging_the_kind(cast):
@@ -138,7 +141,15 @@ def test_manager_cannot_import_products_by_forging_the_kind(cast):
         assert not Job.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["finance", "marketing", "p1_admin", "p1_user"])
+def test_finance_cannot_import_partners_by_forging_the_kind(cast):
+    response = _upload(cast.a.client("finance"), GOOD)
+    assert response.status_code == 200
+    assert "kind" in response.context["form"].errors
+    with cast.a.context():
+        assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["marketing", "p1_admin", "p1_user"])
 def test_roles_without_import_rights_get_403(cast, who):
     response = _upload(cast.a.client(who), GOOD)
     assert response.status_code == 403

@@ -52,7 +52,7 @@ def test_page_is_open_exactly_to_the_roles_the_matrix_allows(cast, who, name):
         ("p1_user", "/imports/"),
         ("p1_user", "/people/"),
         ("p1_user", "/people/invite/"),
-        ("finance", "/imports/"),
+        ("finance", "/audit/"),
         ("marketing", "/imports/"),
         ("manager", "/audit/"),
         ("p1_admin", "/audit/"),
@@ -78,7 +78,9 @@ def test_navigation_shows_only_what_the_role_may_open(cast):
     }
     assert {"Audit log", "Imports", "People"} <= labels["admin"]
     assert not {"Audit log", "Imports", "People"} & labels["p1_user"]
-    assert "Imports" not in labels["finance"]
+    # Finance imports exchange rates (and nothing else) on the imports page.
+    assert {"Imports", "Exchange rates", "Payables"} <= labels["finance"]
+    assert not {"Exchange rates", "Payables"} & labels["p1_user"]
     assert "My company" in labels["p1_user"] and "Partners" not in labels["p1_user"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,6 +14,7 @@ from django.db import connection
 
 from partners.models import Partner
 from prm.accounts.models import Membership, User
+from prm.finance.rates import convert
 from prm.tenancy import rls
 from prm.tenancy.context import tenant_context
 from prm.tenancy.models import Domain, Tenant
@@ -72,6 +75,11 @@ def test_seed_creates_the_demo_tenants_and_people():
         assert names["D200"] == "Contoso Supply"
     with tenant_context(tenants["globex"]):
         assert Membership.objects.get(user__email="partner@initech.test").partner is not None
+    # Demo exchange rates from each tenant's currency, so that demo amounts in others convert.
+    for slug, (source, target) in {"acme": ("EUR", "USD"), "globex": ("JPY", "EUR")}.items():
+        with tenant_context(tenants[slug]):
+            conversion = convert(Decimal("1000"), from_currency=source, to_currency=target, day=date.today())
+            assert conversion.rate is not None and conversion.rate.source == "demo", slug
     for email in ("admin@acme.test", "rep@northwind.test", "partner@initech.test"):
         assert authenticate(email=email, password="demo-pass-2026") is not None, email
     for email in ("admin@acme.test", "finance@acme.test", "admin@globex.test"):

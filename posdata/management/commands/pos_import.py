@@ -51,7 +51,13 @@ class Command(TenantCommand):
             [
                 f"{result['status']}: {result['rows_read']} read, {result['rows_loaded']} loaded, "
                 f"{result['rows_rejected']} rejected, {result['rows_duplicate']} duplicate; "
-                f"quantity {result['quantity_total']}, amount {result['amount_total']}",
+                f"quantity {result['quantity_total']}, amount {result['amount_total']}"
+                + (f" {upload.currency}" if upload is not None and upload.currency else "")
+                + (
+                    " (" + ", ".join(f"{a} {c}" for c, a in result["amount_totals"].items()) + ")"
+                    if result.get("amount_totals")
+                    else ""
+                ),
                 *(f"  line {e['line']}, {e['column']}: {e['code']} {e['message']}" for e in result["errors"]),
             ]
         )

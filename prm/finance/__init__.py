@@ -1,0 +1,1 @@
+"""Finance in the core: exchange rates and conversion, payables and the registry of their sources."""

@@ -1,0 +1,72 @@
+"""Where payables come from. Claims, rebates and funds register their source kinds from their
+``AppConfig.ready()``; the core imports none of them and links a payable back to its source
+through the label and URL registered here::
+
+    register_payable_source("claim_line", label=_("Ship-and-debit claim line"),
+                            url=lambda source_id: reverse("claims:line", args=[source_id]))
+
+``url`` is called once per payable shown, so it must build the address from the id alone
+(no queries), or return None when the source has no page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from prm.workflow import DomainError
+
+
+@dataclass(frozen=True)
+class PayableSource:
+    kind: str
+    label: str | Promise
+    url: Callable[[str], str | None] | None = None
+
+
+_SOURCES: dict[str, PayableSource] = {}
+
+
+class UnknownPayableSource(DomainError):
+    def __init__(self, kind: str) -> None:
+        super().__init__(_("No app registered the payable source %(kind)r.") % {"kind": kind})
+
+
+def register_payable_source(
+    kind: str, *, label: str | Promise, url: Callable[[str], str | None] | None = None
+) -> None:
+    if not kind or len(kind) > 40:
+        raise ValueError("A payable source kind is 1 to 40 characters.")
+    _SOURCES[kind] = PayableSource(kind=kind, label=label, url=url)
+
+
+def unregister_payable_source(kind: str) -> None:
+    """For tests that register a source of their own."""
+    _SOURCES.pop(kind, None)
+
+
+def payable_source(kind: str) -> PayableSource:
+    try:
+        return _SOURCES[kind]
+    except KeyError:
+        raise UnknownPayableSource(kind) from None
+
+
+def payable_source_kinds() -> list[PayableSource]:
+    return sorted(_SOURCES.values(), key=lambda s: str(s.label))
+
+
+def source_label(kind: str) -> str:
+    """The source's name for people; the raw kind when its app is gone (old rows stay readable)."""
+    source = _SOURCES.get(kind)
+    return str(source.label) if source is not None else kind
+
+
+def source_url(kind: str, source_id: str) -> str | None:
+    source = _SOURCES.get(kind)
+    if source is None or source.url is None:
+        return None
+    return source.url(source_id)

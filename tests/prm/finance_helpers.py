@@ -1,0 +1,37 @@
+"""Helpers of the finance tests: a payable source kind registered by the test itself (as claims,
+rebates and funds will from their apps), and a way to create payables for it."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from prm.finance.registry import register_payable_source, unregister_payable_source
+from prm.finance.services import payable_create
+
+SOURCE = "test_claim_line"
+
+
+@pytest.fixture
+def fake_source():
+    register_payable_source(
+        SOURCE, label="Test claim line", url=lambda source_id: f"/test-claims/lines/{source_id}/"
+    )
+    yield SOURCE
+    unregister_payable_source(SOURCE)
+
+
+def make_payable(side, partner_key="p1", source_id="1", amount="100.00", currency="USD", **kwargs):
+    """Create a payable for ``side``'s partner inside its tenant context; (payable, created)."""
+    with side.context():
+        return payable_create(
+            source_type=SOURCE,
+            source_id=source_id,
+            partner=side.partners[partner_key],
+            amount=Decimal(amount),
+            currency=currency,
+            due_date=kwargs.pop("due_date", datetime.date(2026, 12, 31)),
+            **kwargs,
+        )
