@@ -192,7 +192,7 @@ def test_cancelling_twice_or_a_paid_payable_is_refused_and_writes_nothing(cast, 
         Payable.objects.filter(pk=payables["jpy"].pk).update(status=Payable.Status.PAID)
     client = cast.a.client("admin")
     response = client.post(f"/finance/payables/{payables['jpy'].pk}/cancel/", {"reason": "oops"}, follow=True)
-    assert "cannot move from paid to cancelled" in response.content.decode()
+    assert "cannot move from Paid to Cancelled" in response.content.decode()
     response = client.post(f"/finance/payables/{payables['usd'].pk}/cancel/", {"reason": ""}, follow=True)
     assert "Say why" in response.content.decode()
     with cast.a.context():
