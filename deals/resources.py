@@ -9,13 +9,13 @@ from decimal import Decimal
 from import_export import fields, resources, widgets
 
 from deals.models import DirectOpportunity, Lead
-from deals.normalise import normalise_domain, normalise_name
 from prm.lib.import_widgets import (
     StrictDateWidget,
     StrictDecimalWidget,
     check_amount_fits,
     raise_merged_errors,
 )
+from prm.lib.names import normalise_domain, normalise_name
 from prm.tenancy.context import require_tenant
 
 OPPORTUNITY_COLUMNS = ("reference", "customer_name", "customer_domain", "country", "product_lines", "value",

@@ -23,8 +23,8 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
-from deals.normalise import normalise_domain, normalise_name
 from prm.accounts.models import Membership
+from prm.lib.names import normalise_domain, normalise_name
 
 S = DealRegistration.Status
 STEMS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne", "Soylent",

@@ -74,7 +74,7 @@ def customers_for_membership(membership: Membership, query: str = "") -> QuerySe
         return Customer.objects.none()
     qs = Customer.objects.filter(partner_id=membership.partner_id)
     if query:
-        from deals.normalise import fold
+        from prm.lib.names import fold
 
         qs = qs.filter(
             Q(legal_name__icontains=query)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from posdata.models import Kind
+from prm.reader import normalise_header
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,6 @@ def required_groups(kind: str) -> list[tuple[str, ...]]:
         ("quantity",),
         ("unit_price", "extended_amount"),
     ]
-
-
-def normalise_header(text: str) -> str:
-    value = text.strip().lower().replace("\ufeff", "")
-    value = value.replace("#", " no ").replace("n°", " no ").replace("nº", " no ")
-    value = re.sub(r"[^0-9a-zäöüß]+", " ", value)
-    words = ["no" if w in {"number", "num", "nbr", "nr", "numero"} else w for w in value.split()]
-    return " ".join(words)
 
 
 _SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {

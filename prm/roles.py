@@ -80,6 +80,13 @@ class Perm(StrEnum):
     FX_RATE_MANAGE = "fx.manage"  # see, enter, correct and import exchange rates
     PAYABLE_VIEW = "payable.view"  # payables (partner admins: their partner's; partner users: their own)
     PAYABLE_MANAGE = "payable.manage"  # cancel an open payable
+    # ship-and-debit: special pricing agreements and claims
+    SPA_VIEW = "spa.view"  # special pricing agreements (partner roles: their own partner's)
+    SPA_MANAGE = "spa.manage"  # create, amend, cancel and import special pricing agreements
+    CLAIM_VIEW = "claim.view"  # claims and their verdicts (partner roles: their own partner's)
+    CLAIM_SUBMIT = "claim.submit"  # submit claims and resubmit rejected lines for one's partner
+    CLAIM_REVIEW = "claim.review"  # override line verdicts and approve claims
+    CLAIM_REPORTS = "claim.reports"  # claims aging, rejection reasons, leakage, agreement utilisation
 
 
 _ALL = frozenset(Role)
@@ -136,6 +143,16 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.FX_RATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.PAYABLE_VIEW: _ALL,
     Perm.PAYABLE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.SPA_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.SPA_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.CLAIM_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.CLAIM_SUBMIT: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.CLAIM_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.CLAIM_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -178,6 +195,12 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.FX_RATE_MANAGE: "See, enter, correct (as a new rate with its own source) and import exchange rates; convert amounts",
     Perm.PAYABLE_VIEW: "See payables with totals per currency (partner admins: their partner's; partner users: those payable to them)",
     Perm.PAYABLE_MANAGE: "Cancel an open payable, with a reason",
+    Perm.SPA_VIEW: "See special pricing agreements with consumed and remaining quantities (partner roles: their own partner's)",
+    Perm.SPA_MANAGE: "Create, amend (as a new version), cancel and import special pricing agreements",
+    Perm.CLAIM_VIEW: "See ship-and-debit claims and their line verdicts (partner roles: their own partner's)",
+    Perm.CLAIM_SUBMIT: "Submit ship-and-debit claims for one's partner (file or portal) and resubmit rejected lines",
+    Perm.CLAIM_REVIEW: "Review claims: filter lines by code, override a line with a reason, approve (creates the payable)",
+    Perm.CLAIM_REPORTS: "Claims aging, rejection reasons, leakage prevented and agreement utilisation, with exports",
 }
 
 
@@ -193,6 +216,8 @@ READ_ONLY_PERMS = frozenset(
         Perm.DEAL_VIEW,
         Perm.LEAD_VIEW,
         Perm.PAYOUT_DETAILS_VIEW,
+        Perm.SPA_VIEW,
+        Perm.CLAIM_VIEW,
     }
 )
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "partners.apps.PartnersConfig",
     "deals.apps.DealsConfig",
     "posdata.apps.PosdataConfig",
+    "claims.apps.ClaimsConfig",
 ]
 
 MIDDLEWARE = [

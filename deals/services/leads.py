@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment, RoutingRule
-from deals.normalise import normalise_domain
 from partners.models import Partner
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units, quantize_money
+from prm.lib.names import normalise_domain
 from prm.notifications.services import notify
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from deals.models import DealSettings, DirectOpportunity
-from deals.normalise import normalise_domain, normalise_name
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units, quantize_money
+from prm.lib.names import normalise_domain, normalise_name
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require

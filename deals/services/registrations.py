@@ -30,12 +30,12 @@ from deals.models import (
     DealRegistration,
     DealSettings,
 )
-from deals.normalise import normalise_domain, normalise_name
 from deals.policy import protection_days_for, registration_discount_for
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units, quantize_money
+from prm.lib.names import normalise_domain, normalise_name
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant

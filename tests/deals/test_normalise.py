@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deals.normalise import is_parent_or_subsidiary, normalise_domain, normalise_name
+from prm.lib.names import is_parent_or_subsidiary, normalise_domain, normalise_name
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Normalising end-customer names and web domains (DOMAIN.md, "Same opportunity").
+"""Normalising end-customer names and web domains (DOMAIN.md, "Same opportunity"; the end
+customer check of ship-and-debit claims).
 
 A name is folded to lower case without accents, punctuation is dropped, trailing legal suffixes
 (inc, ltd, gmbh, ...) are removed and spaces collapsed, so that "ACME, Inc." and "Acmé Inc" are

@@ -1,0 +1,45 @@
+"""Ship-and-debit: special pricing agreements, claims validated in the background, review and
+payables."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClaimsConfig(AppConfig):
+    name = "claims"
+    verbose_name = _("Ship-and-debit claims")
+
+    def ready(self) -> None:
+        from django.urls import reverse
+        from django.utils.translation import gettext_noop
+
+        import claims.tasks  # noqa: F401  (registers the tasks with Celery)
+        from claims.panels import claims_panel
+        from claims.resources import AGREEMENT_COLUMNS, AGREEMENT_REQUIRED, AgreementResource
+        from claims.seed import seed_claims
+        from prm.dashboard import register_panel
+        from prm.finance.registry import register_payable_source
+        from prm.imports import ImportKind, register_import_kind
+        from prm.navigation import NavItem, register_nav
+        from prm.roles import Perm
+        from prm.seed import register_seed_step
+
+        register_import_kind(
+            "agreements",
+            ImportKind(
+                label=gettext_noop("Special pricing agreements"),
+                resource=AgreementResource,
+                columns=AGREEMENT_COLUMNS,
+                required=AGREEMENT_REQUIRED,
+                perm=Perm.SPA_MANAGE,
+            ),
+        )
+        register_payable_source(
+            "claim",
+            label=_("Ship-and-debit claim"),
+            url=lambda source_id: reverse("claims:detail", args=[int(source_id)]),
+        )
+        register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30))
+        register_nav(NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31))
+        register_panel(claims_panel)
+        register_seed_step(seed_claims)

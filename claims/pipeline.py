@@ -1,0 +1,443 @@
+"""Claim validation as set-based SQL: the file (or the lines entered in the portal) is COPYed as
+text into a scratch table, parsed in one statement, and every line is checked against every rule
+of DOMAIN.md and written with its codes, accepted quantity and amount in one INSERT ... SELECT.
+Quantity is consumed under a row lock on the agreement lines, in line order within the claim.
+
+Everything runs on Django's connection inside the tenant context (row-level security applies to
+the tables the rows land in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+from psycopg import sql as pgsql
+
+from claims.codes import ADJUSTING
+from claims.fields import FIELD_NAMES, REQUIRED
+from prm.lib.money import minor_units
+from prm.lib.names import normalise_name
+from prm.reader import FileLayout, iter_rows
+
+COPY_CHUNK_ROWS = 250_000
+QUANTITY_LIMIT = 2_000_000_000
+EACH_UNITS = (
+    "EA",
+    "EACH",
+    "PC",
+    "PCS",
+    "PCE",
+    "PIECE",
+    "PIECES",
+    "UNIT",
+    "UNITS",
+    "UN",
+    "U",
+    "ST",
+    "STK",
+    "ITEM",
+)
+CASE_UNITS = ("CS", "CASE", "CASES", "CA", "CTN", "CARTON", "CARTONS", "BX", "BOX")
+DOZEN_UNITS = ("DZ", "DOZ", "DOZEN")
+STAGE_COLUMNS = ("tenant_id", "claim_id", "line", "source_line", "resubmission_of_id", *FIELD_NAMES)
+
+
+def raw_connection():
+    connection.ensure_connection()
+    return connection.connection
+
+
+def ident(name: str) -> str:
+    return pgsql.Identifier(*name.split(".")).as_string(raw_connection())
+
+
+def lit(value: Any) -> str:
+    return pgsql.Literal(value).as_string(raw_connection())
+
+
+def execute(statement: str) -> Any:
+    with raw_connection().cursor() as cursor:
+        cursor.execute(statement.encode())
+        return cursor.fetchall() if cursor.description else cursor.rowcount
+
+
+# --- Scratch tables ---------------------------------------------------------------------------------
+
+
+def scratch_names(claim_id: int) -> tuple[str, str]:
+    """The two scratch tables of one validation (raw text, parsed values)."""
+    return f"claims_stage_{int(claim_id)}", f"claims_norm_{int(claim_id)}"
+
+
+def create_stage_table(table: str) -> None:
+    """A fresh UNLOGGED table for one claim's raw rows, dropped after the validation. COPY is
+    refused into a table under row-level security, so it has none: it carries the tenant id and
+    only the job that created it reads it; rows leave it through INSERT ... SELECT into tables
+    whose policies check the tenant."""
+    text_columns = ", ".join(f"{name} text" for name in FIELD_NAMES)
+    execute(f"DROP TABLE IF EXISTS {ident(table)}")
+    execute(
+        f"CREATE UNLOGGED TABLE {ident(table)} (tenant_id int NOT NULL, claim_id int NOT NULL, line int NOT NULL,"
+        f" source_line int NOT NULL, resubmission_of_id bigint, {text_columns})"
+    )
+
+
+def drop_table(table: str) -> None:
+    execute(f"DROP TABLE IF EXISTS {ident(table)}")
+
+
+# --- Staging ------------------------------------------------------------------------------------------
+
+
+def _data_rows(path: Path, layout: FileLayout) -> Iterator[tuple[int, list[str]]]:
+    for number, cells in iter_rows(path, layout):
+        if number > layout.header_row and any(cells):
+            yield number, cells
+
+
+def stage_file(
+    *,
+    table: str,
+    tenant_id: int,
+    claim_id: int,
+    path: Path,
+    layout: FileLayout,
+    mapping: dict[str, str],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """COPY the mapped columns of every data row (as text); return the rows read."""
+    position = {header: index for index, header in enumerate(layout.headers)}
+    indexes = [position.get(mapping.get(name, ""), -1) for name in FIELD_NAMES]
+    width = max(indexes) + 1
+    columns = ", ".join(STAGE_COLUMNS)
+    statement = f"COPY {ident(table)} ({columns}) FROM STDIN".encode()
+    rows = _data_rows(path, layout)
+    count = 0
+    done = False
+    # One COPY per chunk: the connection is busy during a COPY, and progress is written between.
+    while not done:
+        done = True
+        with raw_connection().cursor() as cursor, cursor.copy(statement) as copy:
+            write = copy.write_row
+            for source_line, cells in rows:
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
+                count += 1
+                write(
+                    (
+                        tenant_id,
+                        claim_id,
+                        count,
+                        source_line,
+                        None,
+                        *[cells[i] if i >= 0 else None for i in indexes],
+                    )
+                )
+                if count % COPY_CHUNK_ROWS == 0:
+                    done = False
+                    break
+        if progress is not None:
+            progress(count)
+    return count
+
+
+def stage_entered(*, table: str, tenant_id: int, claim_id: int, lines: Iterable[dict[str, Any]]) -> int:
+    """COPY lines entered in the portal (field -> text, plus ``resubmission_of``)."""
+    statement = f"COPY {ident(table)} ({', '.join(STAGE_COLUMNS)}) FROM STDIN".encode()
+    count = 0
+    with raw_connection().cursor() as cursor, cursor.copy(statement) as copy:
+        for data in lines:
+            count += 1
+            values = [None if data.get(name) in (None, "") else str(data[name]) for name in FIELD_NAMES]
+            copy.write_row((tenant_id, claim_id, count, count, data.get("resubmission_of"), *values))
+    return count
+
+
+# --- Parsing --------------------------------------------------------------------------------------------
+
+_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
+
+
+def _number_sql(column: str, decimal_comma: bool) -> str:
+    """Text -> numeric (NULL when unreadable): currency symbols and codes and spaces dropped;
+    thousands separators recognised; a lone comma is the decimal mark when ``decimal_comma``."""
+    s = f"regexp_replace(coalesce({column}, ''), '[[:space:]$€£¥]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+    thousands_comma = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
+    thousands_dot = r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$"
+    lone_comma = r"^[+-]?[0-9]*,[0-9]+$"
+    comma_first = (
+        f"WHEN t ~ '{thousands_dot}' THEN replace(replace(t, '.', ''), ',', '.')"
+        f" WHEN t ~ '{lone_comma}' THEN replace(t, ',', '.')"
+    )
+    point_first = f"WHEN t ~ '{thousands_comma}' THEN replace(t, ',', '')"
+    branches = f"{comma_first} {point_first}" if decimal_comma else f"{point_first} {comma_first}"
+    cleaned = f"(SELECT CASE WHEN t ~ '^{_NUMBER}$' THEN t {branches} END FROM (SELECT {s} AS t) x)"
+    return f"(SELECT CASE WHEN c ~ '^{_NUMBER}$' THEN c::numeric END FROM (SELECT {cleaned} AS c) y)"
+
+
+def _problem(column: str, condition: str, message: str) -> str:
+    return (
+        f"CASE WHEN {condition} THEN jsonb_build_object('column', {lit(column)}, 'value', "
+        f"coalesce(r_{column}, ''), 'message', {lit(message)}) END"
+    )
+
+
+def _problems_sql() -> str:
+    """jsonb array of {column, value, message}: every value of the line that cannot be used."""
+    checks = [_problem(name, f"r_{name} IS NULL", "A value is required.") for name in REQUIRED]
+    checks += [
+        _problem("invoice_line", "r_invoice_line IS NOT NULL AND v_invoice_line IS NULL", "Not a whole number of 1 or more."),
+        _problem("ship_date", "r_ship_date IS NOT NULL AND v_ship_date IS NULL", "Not a date (use YYYY-MM-DD)."),
+        _problem("quantity", "r_quantity IS NOT NULL AND v_quantity IS NULL", "Not a number."),
+        _problem("quantity", "v_quantity <= 0", "The quantity must be positive."),
+        _problem("claimed_unit_debit", "r_claimed_unit_debit IS NOT NULL AND v_debit IS NULL", "Not a number."),
+        _problem("claimed_unit_debit", "v_debit < 0", "The debit cannot be negative."),
+        _problem("resale_price", "r_resale_price IS NOT NULL AND v_resale IS NULL", "Not a number."),
+        _problem("agreement_number", "length(r_agreement_number) > 64", "Too long (at most 64 characters)."),
+        _problem("invoice_number", "length(r_invoice_number) > 64", "Too long (at most 64 characters)."),
+        _problem("sku", "length(r_sku) > 64", "Too long (at most 64 characters)."),
+    ]  # fmt: skip
+    return (
+        "coalesce((SELECT jsonb_agg(x) FROM unnest(ARRAY["
+        + ", ".join(checks)
+        + "]) x WHERE x IS NOT NULL), '[]'::jsonb)"
+    )
+
+
+def normalise(*, stage: str, norm: str, decimal_comma: bool) -> None:
+    """Parse the staged text into typed values and list each line's unusable values."""
+    trimmed = ", ".join(f"nullif(btrim(s.{name}), '') AS r_{name}" for name in FIELD_NAMES)
+    big = 10**13
+    drop_table(norm)
+    execute(
+        f"""
+        CREATE UNLOGGED TABLE {ident(norm)} AS
+        WITH raw AS (
+          SELECT s.tenant_id, s.claim_id, s.line, s.source_line, s.resubmission_of_id, {trimmed}
+          FROM {ident(stage)} s
+        ),
+        dates AS (SELECT v, claims_date(v) AS d FROM (SELECT DISTINCT r_ship_date AS v FROM raw) x),
+        n AS (
+          SELECT raw.*,
+            {_number_sql("r_quantity", decimal_comma)} AS n_quantity,
+            {_number_sql("r_claimed_unit_debit", decimal_comma)} AS n_debit,
+            {_number_sql("r_resale_price", decimal_comma)} AS n_resale,
+            dt.d AS v_ship_date,
+            CASE WHEN r_invoice_line ~ '^[0-9]{{1,9}}$' AND r_invoice_line::bigint BETWEEN 1 AND {QUANTITY_LIMIT}
+                 THEN r_invoice_line::int END AS v_invoice_line
+          FROM raw LEFT JOIN dates dt ON dt.v = raw.r_ship_date
+        ),
+        v AS (
+          SELECT n.*,
+            CASE WHEN abs(n_quantity) < {QUANTITY_LIMIT} THEN n_quantity END AS v_quantity,
+            CASE WHEN abs(n_debit) < {big} THEN n_debit END AS v_debit,
+            CASE WHEN abs(n_resale) < {big} THEN n_resale END AS v_resale
+          FROM n
+        )
+        SELECT tenant_id, claim_id, line, source_line, resubmission_of_id,
+          left(coalesce(r_agreement_number, ''), 64) AS agreement_number,
+          left(coalesce(r_invoice_number, ''), 64) AS invoice_number,
+          v_invoice_line AS invoice_line, v_ship_date AS ship_date, left(coalesce(r_sku, ''), 64) AS sku,
+          v_quantity AS quantity, upper(left(coalesce(r_unit_of_measure, ''), 16)) AS unit_of_measure,
+          left(coalesce(r_end_customer, ''), 200) AS end_customer, ''::text AS end_customer_normalised,
+          v_debit AS claimed_unit_debit, v_resale AS resale_price, {_problems_sql()} AS problems
+        FROM v
+        """
+    )
+    _normalise_customers(norm)
+
+
+def _normalise_customers(norm: str) -> None:
+    """The normalised end customer of each distinct name, by the one normaliser deal
+    registration uses too (few distinct names per file: one pass in Python, then one UPDATE)."""
+    names = [
+        row[0] for row in execute(f"SELECT DISTINCT end_customer FROM {ident(norm)} WHERE end_customer <> ''")
+    ]
+    if not names:
+        return
+    table = f"{norm}_names"
+    drop_table(table)
+    execute(f"CREATE UNLOGGED TABLE {ident(table)} (name text PRIMARY KEY, norm text NOT NULL)")
+    try:
+        with (
+            raw_connection().cursor() as cursor,
+            cursor.copy(f"COPY {ident(table)} (name, norm) FROM STDIN".encode()) as copy,
+        ):
+            for name in names:
+                copy.write_row((name, normalise_name(name)[:200]))
+        execute(
+            f"UPDATE {ident(norm)} n SET end_customer_normalised = c.norm FROM {ident(table)} c WHERE c.name = n.end_customer"
+        )
+    finally:
+        drop_table(table)
+
+
+# --- Validation ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    tenant_id: int
+    claim_id: int
+    partner_id: int
+    claim_date: str  # ISO
+    window_days: int
+    currency: str
+    norm: str
+
+
+def _text_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def _factor_sql() -> str:
+    """Units of the claimed quantity per each of the product (NULL: not convertible)."""
+    each = _text_list(EACH_UNITS)
+    return (
+        f"(CASE WHEN n.unit_of_measure = '' OR n.unit_of_measure = upper(pr.unit_of_measure) THEN 1 "
+        f"WHEN n.unit_of_measure IN {each} AND upper(pr.unit_of_measure) IN {each} THEN 1 "
+        f"WHEN n.unit_of_measure IN {_text_list(CASE_UNITS)} THEN pr.units_per_case "
+        f"WHEN n.unit_of_measure IN {_text_list(DOZEN_UNITS)} AND upper(pr.unit_of_measure) IN {each} THEN 12 END)"
+    )
+
+
+def _resolved_sql(run: Run) -> str:
+    """Each staged line with its agreement, product and agreement line (where they exist)."""
+    return f"""
+      SELECT n.*, a.id AS a_id, a.partner_id AS a_partner, a.status AS a_status, a.start_date AS a_start,
+             a.end_date AS a_end, a.end_customer_normalised AS a_customer,
+             al.id AS al_id, al.book_cost - al.approved_cost AS allowed, al.max_resale_price AS max_resale,
+             al.authorized_quantity AS authorized, al.consumed_quantity AS consumed, {_factor_sql()} AS factor
+      FROM {ident(run.norm)} n
+      LEFT JOIN claims_pricingagreement a
+        ON a.tenant_id = {run.tenant_id} AND upper(a.number) = upper(n.agreement_number)
+      LEFT JOIN prm_product pr ON pr.tenant_id = {run.tenant_id} AND upper(pr.sku) = upper(n.sku)
+      LEFT JOIN claims_agreementline al
+        ON al.tenant_id = {run.tenant_id} AND al.agreement_id = a.id AND al.product_id = pr.id"""
+
+
+def lock_agreement_lines(run: Run) -> list[int]:
+    """Lock the agreement lines this claim names (in id order, so concurrent validations never
+    deadlock): the consumption read below is then the one this claim adds to."""
+    rows = execute(
+        f"""SELECT al.id FROM claims_agreementline al
+            WHERE al.tenant_id = {run.tenant_id} AND al.id IN (SELECT al_id FROM ({_resolved_sql(run)}) r)
+            ORDER BY al.id FOR UPDATE"""
+    )
+    return [row[0] for row in rows]
+
+
+def validate_and_insert(run: Run) -> int:
+    """Insert the claim's lines with their verdicts (one statement); return the lines written."""
+    claim_date = f"{lit(run.claim_date)}::date"
+    rejecting_but_quantity = "cardinality(pre) > 0 OR is_dup"
+    minor = minor_units(run.currency)
+    adjusting = _text_list(ADJUSTING)
+    return execute(
+        f"""
+        WITH r AS ({_resolved_sql(run)}),
+        b AS (
+          SELECT r.*,
+            (a_id IS NOT NULL AND a_partner = {run.partner_id}) AS ok,
+            CASE WHEN quantity IS NOT NULL AND factor IS NOT NULL THEN quantity * factor END AS qb_raw
+          FROM r
+        ),
+        c AS (
+          SELECT b.*,
+            CASE WHEN qb_raw = trunc(qb_raw) AND qb_raw > 0 AND qb_raw < {QUANTITY_LIMIT} THEN qb_raw::bigint END AS qb,
+            array_remove(ARRAY[
+              CASE WHEN jsonb_array_length(problems) > 0 OR (qb_raw IS NOT NULL AND qb_raw <> trunc(qb_raw))
+                   THEN 'INVALID_DATA' END,
+              CASE WHEN agreement_number <> '' AND a_id IS NULL THEN 'UNKNOWN_AGREEMENT' END,
+              CASE WHEN a_id IS NOT NULL AND a_partner <> {run.partner_id} THEN 'AGREEMENT_NOT_FOR_DISTRIBUTOR' END,
+              CASE WHEN ok AND a_status = 'cancelled' THEN 'AGREEMENT_CANCELLED' END,
+              CASE WHEN ship_date > {claim_date} THEN 'SHIP_DATE_IN_FUTURE' END,
+              CASE WHEN ok AND ship_date < a_start THEN 'SHIP_DATE_BEFORE_START' END,
+              CASE WHEN ok AND ship_date > a_end THEN 'AGREEMENT_EXPIRED' END,
+              CASE WHEN ok AND sku <> '' AND al_id IS NULL THEN 'SKU_NOT_ON_AGREEMENT' END,
+              CASE WHEN ok AND al_id IS NOT NULL AND quantity IS NOT NULL AND factor IS NULL
+                   THEN 'UOM_NOT_CONVERTIBLE' END,
+              CASE WHEN ok AND end_customer_normalised <> '' AND end_customer_normalised <> a_customer
+                   THEN 'END_CUSTOMER_MISMATCH' END
+            ], NULL) AS pre1,
+            array_remove(ARRAY[
+              CASE WHEN {claim_date} - ship_date > {int(run.window_days)} THEN 'CLAIM_PAST_WINDOW' END,
+              CASE WHEN ok AND al_id IS NOT NULL AND max_resale IS NOT NULL AND resale_price > max_resale
+                   THEN 'RESALE_ABOVE_MAXIMUM' END
+            ], NULL) AS pre2
+          FROM b
+        ),
+        d AS (
+          SELECT c.*, pre1 || pre2 AS pre,
+            -- Duplicate: the same invoice line accepted in another claim (a resubmission ignores
+            -- the rejected line it corrects), or a clean line earlier in this claim.
+            (invoice_number <> '' AND invoice_line IS NOT NULL AND (
+               EXISTS (SELECT 1 FROM claims_claimline o
+                       WHERE o.tenant_id = {run.tenant_id} AND o.partner_id = {run.partner_id}
+                         AND o.invoice_number = c.invoice_number AND o.invoice_line = c.invoice_line
+                         AND o.claim_id <> {run.claim_id} AND o.status IN ('accepted', 'adjusted')
+                         AND o.id IS DISTINCT FROM c.resubmission_of_id)
+               OR min(line) FILTER (WHERE cardinality(pre1 || pre2) = 0)
+                    OVER (PARTITION BY invoice_number, invoice_line) < line)) AS is_dup
+          FROM c
+        ),
+        e AS (
+          SELECT d.*, NOT ({rejecting_but_quantity}) AND al_id IS NOT NULL AND qb IS NOT NULL AS consumes
+          FROM d
+        ),
+        f AS (
+          SELECT e.*,
+            greatest(authorized - consumed - coalesce(sum(qb) FILTER (WHERE consumes) OVER (
+              PARTITION BY al_id ORDER BY line ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0) AS remaining
+          FROM e
+        ),
+        g AS (
+          SELECT f.*,
+            CASE WHEN consumes THEN least(qb, remaining) ELSE 0 END AS accepted,
+            pre || array_remove(ARRAY[
+              CASE WHEN is_dup THEN 'DUPLICATE_LINE' END,
+              CASE WHEN consumes AND remaining = 0 THEN 'NO_QUANTITY_LEFT' END,
+              CASE WHEN consumes AND remaining > 0 AND remaining < qb THEN 'QUANTITY_EXCEEDED' END,
+              CASE WHEN ok AND al_id IS NOT NULL AND claimed_unit_debit > allowed THEN 'DEBIT_EXCEEDS_ALLOWED' END
+            ], NULL) AS all_codes
+          FROM f
+        ),
+        h AS (
+          SELECT g.*,
+            CASE WHEN EXISTS (SELECT 1 FROM unnest(all_codes) x WHERE x NOT IN {adjusting}) THEN 'rejected'
+                 WHEN cardinality(all_codes) > 0 THEN 'adjusted' ELSE 'accepted' END AS verdict
+          FROM g
+        )
+        INSERT INTO claims_claimline (
+          tenant_id, claim_id, partner_id, line, source_line, agreement_number, invoice_number, invoice_line,
+          ship_date, sku, quantity, unit_of_measure, end_customer, end_customer_normalised, claimed_unit_debit,
+          resale_price, problems, resubmission_of_id, agreement_id, agreement_line_id, quantity_base, codes, status,
+          accepted_quantity, allowed_unit_debit, claimed_amount, amount, override_reason)
+        SELECT tenant_id, claim_id, {run.partner_id}, line, source_line, agreement_number, invoice_number, invoice_line,
+          ship_date, sku, quantity, unit_of_measure, end_customer, end_customer_normalised, claimed_unit_debit,
+          resale_price, problems, resubmission_of_id, a_id, CASE WHEN ok THEN al_id END, qb, to_jsonb(all_codes), verdict,
+          CASE WHEN verdict = 'rejected' THEN 0 ELSE accepted END,
+          CASE WHEN ok THEN allowed END,
+          coalesce(round(claimed_unit_debit * qb, {minor}), 0),
+          CASE WHEN verdict = 'rejected' THEN 0
+               ELSE round(least(claimed_unit_debit, allowed) * accepted, {minor}) END,
+          ''
+        FROM h
+        ON CONFLICT (tenant_id, claim_id, line) DO NOTHING
+        """
+    )
+
+
+def consume(run: Run) -> None:
+    """Add what the claim's lines accepted to their agreement lines (still under the lock)."""
+    execute(
+        f"""UPDATE claims_agreementline al SET consumed_quantity = al.consumed_quantity + s.q
+            FROM (SELECT agreement_line_id, sum(accepted_quantity) AS q FROM claims_claimline
+                  WHERE tenant_id = {run.tenant_id} AND claim_id = {run.claim_id}
+                    AND status IN ('accepted', 'adjusted') AND agreement_line_id IS NOT NULL
+                  GROUP BY agreement_line_id) s
+            WHERE al.tenant_id = {run.tenant_id} AND al.id = s.agreement_line_id"""
+    )

@@ -1,0 +1,140 @@
+"""Demo ship-and-debit data: agreements for the demo distributors and claims in every status
+(approved with its payable, in review with rejected, adjusted and one overridden line, submitted
+and waiting, failed), all made through the services."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+from claims.models import Claim, ClaimLine, PricingAgreement
+from claims.services.agreements import AgreementTerms, LineTerms, agreement_cancel, agreement_create
+from claims.services.claims import claim_approve, claim_line_override, claim_submit, claim_validate_run
+from prm.accounts.models import Membership
+from prm.roles import Role
+
+# (number, partner code, end customer, months valid, [(sku, book, approved, quantity, max resale)])
+AGREEMENTS = [
+    ("SPA-1001", "D100", "Globex Water Utility Inc.", 12,
+     [("PMP-100", "900.00", "780.00", 40, "1150.00"), ("VLV-010", "120.00", "100.00", 200, None)]),
+    ("SPA-1002", "D100", "Initrode Municipal Works", 6, [("PMP-200", "2100.00", "1850.00", 10, None)]),
+    ("SPA-2001", "D200", "Umbrella Facilities LLC", 12, [("CTL-500", "520.00", "450.00", 25, "700.00")]),
+    ("SPA-2002", "D200", "Hooli Campus Services", 12, [("SNS-050", "60.00", "48.00", 100, None)]),
+]  # fmt: skip
+
+
+def _line(agreement: str, invoice: str, invoice_line: int, ship: datetime.date, sku: str, quantity: str,
+          customer: str, debit: str, resale: str = "", uom: str = "EA") -> dict[str, str]:  # fmt: skip
+    return {
+        "agreement_number": agreement, "invoice_number": invoice, "invoice_line": str(invoice_line),
+        "ship_date": ship.isoformat(), "sku": sku, "quantity": quantity, "unit_of_measure": uom,
+        "end_customer": customer, "claimed_unit_debit": debit, "resale_price": resale,
+    }  # fmt: skip
+
+
+def seed_claims(tenant, stdout=None) -> None:
+    from partners.models import Partner
+    from prm.catalog.models import Product
+
+    if PricingAgreement.objects.exists():
+        return
+    partners = {p.code: p for p in Partner.objects.filter(code__in=["D100", "D200"])}
+    products = {p.sku: p for p in Product.objects.all()}
+    manager = (
+        Membership.objects.select_related("user").filter(role=Role.CHANNEL_MANAGER, is_active=True).first()
+    )
+    if (
+        len(partners) < 2
+        or manager is None
+        or not all(sku in products for a in AGREEMENTS for sku, *_r in a[4])
+    ):
+        return
+    today = datetime.date.today()
+    start = today - datetime.timedelta(days=120)
+    for number, code, customer, months, lines in AGREEMENTS:
+        agreement_create(
+            number=number,
+            partner=partners[code],
+            terms=AgreementTerms(
+                end_customer=customer,
+                start_date=start,
+                end_date=start + datetime.timedelta(days=30 * months),
+                lines=[
+                    LineTerms(
+                        products[sku], Decimal(book), Decimal(approved), qty, Decimal(mx) if mx else None
+                    )
+                    for sku, book, approved, qty, mx in lines
+                ],
+            ),
+            acting_membership=manager,
+        )
+    agreement_create(
+        number="SPA-0999",
+        partner=partners["D100"],
+        terms=AgreementTerms("Globex Water Utility", start, start + datetime.timedelta(days=60),
+                             [LineTerms(products["PMP-300"], Decimal("3000"), Decimal("2700"), 5)]),
+        acting_membership=manager,
+    )  # fmt: skip
+    agreement_cancel(
+        agreement=PricingAgreement.objects.get(number="SPA-0999"),
+        acting_membership=manager,
+        reason="Customer project stopped",
+    )
+    shipped = today - datetime.timedelta(days=20)
+    d100, d200 = partners["D100"], partners["D200"]
+    approved = _validated(d100, "DM-D100-0001", today - datetime.timedelta(days=10), [
+        _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "10", "Globex Water Utility, Inc.", "120.00", "1100.00"),
+        _line("SPA-1001", "INV-5001", 2, shipped, "VLV-010", "5", "Globex Water Utility", "25.00", "150.00"),
+    ])  # fmt: skip
+    claim_approve(claim=approved, acting_membership=manager)
+    in_review = _validated(d100, "DM-D100-0002", today - datetime.timedelta(days=2), [
+        _line("SPA-1001", "INV-5002", 1, shipped, "PMP-100", "40", "Globex Water Utility", "120.00", "1100.00"),
+        _line("SPA-1002", "INV-5002", 2, shipped, "PMP-200", "2", "Initrode Municipal Works", "250.00"),
+        _line("SPA-1002", "INV-5002", 3, shipped, "PMP-200", "1", "Someone Else Ltd", "250.00"),
+        _line("SPA-0999", "INV-5002", 4, shipped, "PMP-300", "1", "Globex Water Utility", "300.00"),
+        _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "1", "Globex Water Utility", "120.00"),
+        _line("SPA-2001", "INV-5002", 5, shipped, "CTL-500", "1", "Umbrella Facilities", "70.00"),
+    ])  # fmt: skip
+    mismatch = ClaimLine.objects.get(claim=in_review, line=3)
+    claim_line_override(
+        line=mismatch,
+        acting_membership=manager,
+        accept=True,
+        reason="End customer is a subsidiary of Initrode (checked with the account team)",
+    )
+    _validated(d200, "DM-D200-0001", today - datetime.timedelta(days=1), [
+        _line("SPA-2001", "C-88", 1, shipped, "CTL-500", "2", "Umbrella Facilities LLC", "70.00", "690.00"),
+        _line("SPA-2002", "C-88", 2, today + datetime.timedelta(days=3), "SNS-050", "10", "Hooli Campus", "12.00"),
+        _line("SPA-2002", "C-88", 3, shipped, "SNS-050", "1", "Hooli Campus", "15.00", uom="CS"),
+    ])  # fmt: skip
+    claim_submit(
+        partner=d200,
+        number="DM-D200-0002",
+        claim_date=today,
+        lines=[_line("SPA-2002", "C-91", 1, shipped, "SNS-050", "4", "Hooli Campus Services", "12.00")],
+        enqueue=False,
+    )
+    failed = claim_submit(
+        partner=d200,
+        number="DM-D200-0003",
+        claim_date=today,
+        file=io.BytesIO(b"Invoice,Qty\nC-92,3\n"),
+        original_name="wrong-columns.csv",
+        enqueue=False,
+    )
+    assert failed.job is not None  # claim_submit always creates the job
+    claim_validate_run(failed.job)
+    if stdout is not None:
+        count = Claim.objects.count()
+        stdout.write(
+            f"  claims: {PricingAgreement.objects.count()} agreements, {count} claims ({failed.number} failed)"
+        )
+
+
+def _validated(partner, number: str, claim_date: datetime.date, lines: list[dict[str, str]]) -> Claim:
+    claim = claim_submit(partner=partner, number=number, claim_date=claim_date, lines=lines, enqueue=False)
+    assert claim.job is not None  # claim_submit always creates the job
+    claim_validate_run(claim.job)
+    claim.refresh_from_db()
+    return claim

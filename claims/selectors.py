@@ -1,0 +1,55 @@
+"""Reads of agreements and claims, scoped to what a member may see (partner roles: their own
+partner's; managers restricted to assigned partners: those partners')."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from claims.models import AgreementLine, Claim, ClaimLine, ClaimSettings, PricingAgreement
+from partners.selectors import partners_for_membership
+from prm.accounts.models import Membership
+
+
+def agreements_for_membership(membership: Membership) -> QuerySet[PricingAgreement]:
+    return PricingAgreement.objects.filter(partner__in=partners_for_membership(membership)).select_related(
+        "partner"
+    )
+
+
+def get_agreement_for_membership_or_404(membership: Membership, pk: int) -> PricingAgreement:
+    return get_object_or_404(agreements_for_membership(membership), pk=pk)
+
+
+def agreement_lines(agreement: PricingAgreement) -> QuerySet[AgreementLine]:
+    return agreement.lines.select_related("product").order_by("product__sku")
+
+
+def claims_for_membership(membership: Membership) -> QuerySet[Claim]:
+    return Claim.objects.filter(partner__in=partners_for_membership(membership)).select_related(
+        "partner", "job", "payable"
+    )
+
+
+def get_claim_for_membership_or_404(membership: Membership, pk: int) -> Claim:
+    return get_object_or_404(claims_for_membership(membership), pk=pk)
+
+
+def claim_lines(claim: Claim) -> QuerySet[ClaimLine]:
+    return claim.lines.select_related("agreement", "agreement_line__product", "resubmission_of").order_by(
+        "line"
+    )
+
+
+def get_claim_line_for_membership_or_404(membership: Membership, pk: int) -> ClaimLine:
+    lines = ClaimLine.objects.filter(claim__in=claims_for_membership(membership)).select_related(
+        "claim", "claim__partner", "agreement_line__product"
+    )
+    return get_object_or_404(lines, pk=pk)
+
+
+def claim_window_days() -> int:
+    from claims.models import DEFAULT_CLAIM_WINDOW_DAYS
+
+    settings = ClaimSettings.objects.first()
+    return settings.claim_window_days if settings is not None else DEFAULT_CLAIM_WINDOW_DAYS

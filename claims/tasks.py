@@ -1,0 +1,25 @@
+"""Background jobs of claims: thin wrappers that load by id and call the services. Transient
+database errors are retried with backoff; on the last attempt the service fails the claim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prm.celery import tenant_task
+from prm.jobs.models import Job
+from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
+
+
+@tenant_task(
+    name="claims.validate_claim",
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def validate_claim(self, *, job_id: int) -> dict[str, Any]:
+    from claims.services.claims import claim_validate_run
+
+    return claim_validate_run(
+        Job.objects.get(pk=job_id), retry_transient=self.request.retries < self.max_retries
+    )
