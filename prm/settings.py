@@ -123,6 +123,9 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL: PostgreSQL is the only database.")
+# Django's PostgreSQL backend, whose schema editor keys tenant tables by (tenant_id, id) so that
+# they can be distributed by tenant (prm/tenancy/distribution.py, docs/scale-out.md).
+DATABASES["default"]["ENGINE"] = "prm.tenancy.backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_prm")

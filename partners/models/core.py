@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -54,7 +55,7 @@ class Program(TenantModel):
 class Tier(TenantModel):
     """A level of a program (Registered < Silver < Gold < Platinum) with its benefits."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
+    program = TenantForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
     name = models.CharField(max_length=32)
     rank = models.PositiveSmallIntegerField(help_text=_("0 is the entry tier; higher is better."))
     registration_discount_pct = models.DecimalField(
@@ -73,8 +74,8 @@ class Tier(TenantModel):
     class Meta:
         ordering = ["program", "rank"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "rank"], name="tier_rank_unique"),
-            models.UniqueConstraint(fields=["program", "name"], name="tier_name_unique"),
+            models.UniqueConstraint(fields=["tenant", "program", "rank"], name="tier_rank_unique"),
+            models.UniqueConstraint(fields=["tenant", "program", "name"], name="tier_name_unique"),
         ]
 
     def __str__(self) -> str:
@@ -85,13 +86,15 @@ class TierRequirement(TenantModel):
     """A tier rule: the KPI value a partner needs to hold the tier (e.g. Gold: revenue >= 500,000).
     For KPIs where less is better (overdue onboarding items) the threshold is a maximum."""
 
-    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
+    tier = TenantForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
     kpi = models.CharField(max_length=32, choices=Kpi.choices)
     threshold = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
         ordering = ["tier", "kpi"]
-        constraints = [models.UniqueConstraint(fields=["tier", "kpi"], name="tier_requirement_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "tier", "kpi"], name="tier_requirement_unique")
+        ]
 
     def __str__(self) -> str:
         op = "<=" if self.kpi in LOWER_IS_BETTER else ">="
@@ -127,10 +130,10 @@ class Partner(TenantModel):
     tier = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     email = models.EmailField(blank=True)
-    program = models.ForeignKey(
+    program = TenantForeignKey(
         Program, on_delete=models.PROTECT, null=True, blank=True, related_name="partners"
     )
-    current_tier = models.ForeignKey(
+    current_tier = TenantForeignKey(
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="partners"
     )
     website = models.URLField(blank=True)
@@ -164,10 +167,17 @@ class PartnerUserObjectPermission(UserObjectPermissionBase, TenantModel):
     """Per-object grants on partners (django-guardian direct foreign key), e.g. a channel manager
     assigned to specific partners."""
 
-    content_object = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    content_object = TenantForeignKey(Partner, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
         default_manager_name = "objects"
+        unique_together = ()  # guardian's (user, permission, object), replaced by the per-tenant one
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "permission", "content_object"],
+                name="partner_object_permission_unique",
+            )
+        ]
 
 
 class RevenueBand(models.TextChoices):
