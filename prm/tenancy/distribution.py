@@ -315,6 +315,9 @@ def convert(connection: Any) -> list[str]:
         statements = conversion_sql(
             catalogue, lambda table, columns, suffix: editor._create_index_name(table, columns, suffix=suffix)
         )
+        if statements:
+            # Checks deferred by earlier writes in this transaction would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for statement in statements:
             cursor.execute(statement)
     return statements

@@ -85,9 +85,11 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
             # An existing table becomes a tenant table (e.g. an app's first migration creates its
             # tables, a later one adds the tenant): its keys are converted when the migration ends.
             self._tenant_column_added = True
-        if not is_tenant_relation(model, field):
+        target = field.remote_field.model if field.remote_field else None
+        if not (is_tenant_relation(model, field) or (target is not None and is_distributed(target))):
             return super().add_field(model, field)
-        # PostgreSQL's inline column constraint has one column: add the composite key after it.
+        # PostgreSQL's inline column constraint has one column: add the composite key after it
+        # (from deferred_sql, when the table may have become a tenant table in this migration).
         self.sql_create_column_inline_fk = None
         try:
             super().add_field(model, field)
