@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -171,7 +172,9 @@ class PartnerUserObjectPermission(UserObjectPermissionBase, TenantModel):
 
     class Meta(UserObjectPermissionBase.Meta):
         default_manager_name = "objects"
-        unique_together = ()  # guardian's (user, permission, object), replaced by the per-tenant one
+        unique_together: list[
+            Sequence[str]
+        ] = []  # guardian's (user, permission, object), replaced by the per-tenant one
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "user", "permission", "content_object"],

@@ -25,7 +25,7 @@ def _tenant_models() -> list[type[models.Model]]:
 
 
 def _unique_field_warnings(model: type[models.Model]) -> list[checks.CheckMessage]:
-    found = []
+    found: list[checks.CheckMessage] = []
     for field in model._meta.local_concrete_fields:
         if field.unique and not field.primary_key:
             hint = (
@@ -50,7 +50,7 @@ def _unique_constraint_warnings(model: type[models.Model]) -> list[checks.CheckM
         (c.name, c.fields) for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)
     ]
     groups += [("unique_together", fields) for fields in model._meta.unique_together]
-    return [
+    found: list[checks.CheckMessage] = [
         checks.Warning(
             f"{model._meta.label}: unique constraint {name} {tuple(fields)} does not include the tenant.",
             hint="Put 'tenant' first in its fields (unique per tenant).",
@@ -60,6 +60,7 @@ def _unique_constraint_warnings(model: type[models.Model]) -> list[checks.CheckM
         for name, fields in groups
         if "tenant" not in fields
     ]
+    return found
 
 
 def _relation_messages(model: type[models.Model]) -> list[checks.CheckMessage]:
@@ -83,7 +84,8 @@ def _relation_messages(model: type[models.Model]) -> list[checks.CheckMessage]:
                 )
             )
     for field in model._meta.local_many_to_many:
-        if field.remote_field.through._meta.auto_created:
+        through: Any = field.remote_field.through
+        if through._meta.auto_created:
             found.append(
                 checks.Warning(
                     f"{model._meta.label}.{field.name}: the table Django creates for a many-to-many "
@@ -102,7 +104,7 @@ def _global_reference_errors() -> list[checks.CheckMessage]:
         if is_distributed(model) or not model._meta.managed:
             continue
         for field in model._meta.local_fields:
-            related = field.related_model if field.is_relation else None
+            related: Any = field.related_model if field.is_relation else None
             if related is None or isinstance(related, str) or not getattr(field, "db_constraint", False):
                 continue
             if is_distributed(related):

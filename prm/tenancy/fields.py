@@ -27,8 +27,8 @@ class TenantForeignKey(models.ForeignKey):
         # no alias for one side: the restriction cannot name both tables there, so none is added.
         if alias is None or related_alias is None or not self._joins_tenants():
             return None
-        own = self.model._meta.get_field("tenant")
-        other = self.related_model._meta.get_field("tenant")
+        own: Any = self.model._meta.get_field("tenant")
+        other: Any = self.related_model._meta.get_field("tenant")
         return Exact(own.get_col(related_alias), other.get_col(alias))
 
     def get_extra_descriptor_filter(self, instance: models.Model) -> dict[str, Any]:

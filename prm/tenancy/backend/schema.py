@@ -90,7 +90,7 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
             return super().add_field(model, field)
         # PostgreSQL's inline column constraint has one column: add the composite key after it
         # (from deferred_sql, when the table may have become a tenant table in this migration).
-        self.sql_create_column_inline_fk = None
+        self.sql_create_column_inline_fk = None  # type: ignore[assignment]
         try:
             super().add_field(model, field)
         finally:
@@ -128,7 +128,7 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
 
     def _tenant_on_delete_sql(self, model, field) -> str:
         # SET NULL / SET DEFAULT must leave the tenant column alone: name the column.
-        sql = self._create_on_delete_sql(model, field)
+        sql = self._create_on_delete_sql(model, field)  # type: ignore[attr-defined]  # Django 6.1, not in the stubs
         if sql.endswith(("SET NULL", "SET DEFAULT")):
             sql += f" ({self.quote_name(field.column)})"
         return sql
