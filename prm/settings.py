@@ -162,6 +162,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# One queue per workload (docs/scale-out.md). A worker started without -Q consumes every queue
+# declared here (make run, docker-compose); a larger deployment runs one pool per queue.
+from kombu import Queue  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+WORKLOAD_QUEUES = ("ingest", "validation", "calculation", "exports", "email")
+CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, *WORKLOAD_QUEUES)]
+# Patterns match task names in this order: the first one wins.
+CELERY_TASK_ROUTES = {
+    "*export*": {"queue": "exports"},
+    "*statement*": {"queue": "exports"},
+    "posdata.*": {"queue": "ingest"},
+    "prm.imports.*": {"queue": "ingest"},
+    "claims.*validate*": {"queue": "validation"},
+    "partners.scorecards_*": {"queue": "calculation"},
+    "rebates.*calculat*": {"queue": "calculation"},
+    "prm.notifications.send_emails": {"queue": "email"},
+    "prm.accounts.send_invitation_email": {"queue": "email"},
+}
 # django-celery-beat does not support Django 6.1: the schedule lives here. Each entry is a
 # dispatcher task that fans out one tenant-scoped task per active tenant.
 from celery.schedules import crontab  # noqa: E402

@@ -376,3 +376,39 @@ def unclassified_tables(catalogue: Catalogue) -> list[str]:
     """Global tables that are neither declared reference tables nor local ones."""
     known = set(REFERENCE_TABLES) | set(LOCAL_TABLES) | set(REFERENCE_TABLES_WITH_TENANT)
     return sorted(t for t in catalogue.columns if t not in catalogue.tenant_tables and t not in known)
+
+
+# --- the Citus script ---------------------------------------------------------------------------
+
+
+def _parents_first(tables: set[str], foreign_keys: list[Constraint]) -> list[str]:
+    """The tables ordered so that each comes after the tables it references (ties by name)."""
+    parents = {
+        t: {fk.to_table for fk in foreign_keys if fk.table == t and fk.to_table in tables} - {t}
+        for t in tables
+    }
+    ordered: list[str] = []
+    while parents:
+        ready = sorted(t for t, needs in parents.items() if not needs - set(ordered))
+        if not ready:  # a cycle: Citus accepts it once every table of the cycle is distributed
+            ready = sorted(parents)[:1]
+        ordered += ready
+        for table in ready:
+            del parents[table]
+    return ordered
+
+
+def citus_script(catalogue: Catalogue) -> list[str]:
+    """The statements that distribute this schema on a Citus coordinator: reference tables, then
+    the tenant tables, parents first, all colocated with the first one."""
+    foreign_keys = catalogue.foreign_keys()
+    reference = set(REFERENCE_TABLES) | set(REFERENCE_TABLES_WITH_TENANT)
+    statements = [
+        f"SELECT create_reference_table('{table}');"
+        for table in _parents_first(reference & set(catalogue.columns), foreign_keys)
+    ]
+    distributed = _parents_first(catalogue.tenant_tables, foreign_keys)
+    for table in distributed:
+        colocation = "" if table == distributed[0] else f", colocate_with => '{distributed[0]}'"
+        statements.append(f"SELECT create_distributed_table('{table}', '{TENANT_COLUMN}'{colocation});")
+    return statements

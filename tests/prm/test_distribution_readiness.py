@@ -6,8 +6,12 @@ over the schema the migrations built (pytest-django migrates the test database).
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from posdata.models import SkuXref
@@ -146,3 +150,25 @@ def test_a_row_cannot_reference_another_tenants_row(cast):
             "UPDATE posdata_skuxref SET product_id = %s WHERE id = %s",
             [cast.b.partners["product"].pk, xref.pk],
         )
+
+
+def test_the_citus_script_creates_reference_tables_then_tenant_tables_parents_first():
+    out = io.StringIO()
+    call_command("distribution_plan", "--json", stdout=out)
+    statements = json.loads(out.getvalue())["statements"]
+    reference = [s for s in statements if "create_reference_table" in s]
+    distributed = [s.split("'")[1] for s in statements if "create_distributed_table" in s]
+    assert statements[: len(reference)] == reference
+    assert "SELECT create_reference_table('prm_tenant');" in reference
+    assert set(distributed) == _catalogue().tenant_tables
+    assert all("colocate_with" in s for s in statements[len(reference) + 1 :])
+    for fk in _catalogue().foreign_keys():
+        if fk.table in distributed and fk.to_table in distributed and fk.table != fk.to_table:
+            assert distributed.index(fk.to_table) < distributed.index(fk.table), fk
+
+
+def test_the_citus_script_is_refused_while_a_table_is_not_distributable():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE probe_tenant (tenant_id bigint, id bigint PRIMARY KEY)")
+    with pytest.raises(CommandError, match="probe_tenant: primary key"):
+        call_command("distribution_plan")
