@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 TENANT_COLUMN = "tenant_id"
-TENANT_TABLE = "prm_tenant"
 
 # Global tables that carry a tenant_id and stay global (Citus reference tables), with the reason.
 REFERENCE_TABLES_WITH_TENANT = {
