@@ -51,9 +51,7 @@ def test_create_tenant_before_migrate_prints_one_line_naming_migrate(empty_datab
 def test_missing_database_is_one_line_too(empty_database_url):
     url = urlsplit(empty_database_url)
     missing = urlunsplit(url._replace(path="/prm_no_such_database"))
-    result = run_manage(
-        "create_tenant", "--slug", "x", "--name", "X", "--currency", "EUR", database_url=missing
-    )
+    result = run_manage("create_tenant", "--slug", "x", "--name", "X", "--currency", "EUR", database_url=missing)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "does not exist" in result.stderr

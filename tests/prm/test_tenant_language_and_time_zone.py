@@ -31,9 +31,7 @@ def test_new_visitor_sees_the_globex_sign_in_page_in_german(cast):
 
 
 def test_browser_language_does_not_override_the_tenant_default(cast):
-    response = Client(HTTP_HOST="globex.localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get(
-        "/accounts/login/"
-    )
+    response = Client(HTTP_HOST="globex.localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get("/accounts/login/")
     assert response.headers["Content-Language"] == "de"
 
 
