@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
 from prm.tenancy.context import require_tenant
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
 
 
@@ -78,7 +79,7 @@ class DealSettings(TenantModel):
 class Customer(TenantModel):
     """An end customer, as a partner knows it (``partner`` set) or as the vendor knows it."""
 
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="deal_customers"
     )
     legal_name = models.CharField(max_length=200)
@@ -152,13 +153,13 @@ class DealRegistration(TenantModel):
     EDITABLE = (Status.DRAFT, Status.INFO_REQUESTED)
     OPEN_FOR_REVIEW = (Status.SUBMITTED, Status.UNDER_REVIEW)
 
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.PROTECT, related_name="deal_registrations"
     )
-    customer = models.ForeignKey(
+    customer = TenantForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
     )
-    lead = models.ForeignKey(
+    lead = TenantForeignKey(
         "Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
     )
     created_by = models.ForeignKey(
@@ -251,7 +252,7 @@ class DealRegistration(TenantModel):
 class DealLine(TenantModel):
     """A product line of a registration: quantity and value (in the registration's currency)."""
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="lines")
+    registration = TenantForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="lines")
     product_line = models.CharField(_("product line"), max_length=100)
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     value = models.DecimalField(
@@ -270,7 +271,7 @@ class DealLine(TenantModel):
 class DealAttachment(TenantModel):
     """A file a partner attached to a registration (stored under the tenant's folder)."""
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="attachments")
+    registration = TenantForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="attachments")
     filename = models.CharField(max_length=200)
     path = models.CharField(max_length=500)
     content_type = models.CharField(max_length=120)
@@ -294,7 +295,7 @@ class DealExtension(TenantModel):
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="extensions")
+    registration = TenantForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="extensions")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     days = models.PositiveIntegerField()
@@ -372,11 +373,11 @@ class Conflict(TenantModel):
 
     EXACT_RULES = (Rule.NAME, Rule.DOMAIN, Rule.NAME_AND_DOMAIN)
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="conflicts")
-    other_registration = models.ForeignKey(
+    registration = TenantForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="conflicts")
+    other_registration = TenantForeignKey(
         DealRegistration, on_delete=models.CASCADE, null=True, blank=True, related_name="conflicted_by"
     )
-    direct_opportunity = models.ForeignKey(
+    direct_opportunity = TenantForeignKey(
         DirectOpportunity, on_delete=models.CASCADE, null=True, blank=True, related_name="conflicts"
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -425,7 +426,7 @@ class Lead(TenantModel):
     source = models.CharField(max_length=100, blank=True)
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads",
         help_text=_("The partner currently offered or owning the lead."),
     )  # fmt: skip
@@ -501,9 +502,9 @@ class LeadAssignment(TenantModel):
         TIMED_OUT = "timed_out", _("Timed out")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="lead_assignments")
-    rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="lead_assignments")
+    rule = TenantForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=300)
     offered_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
@@ -519,7 +520,9 @@ class LeadAssignment(TenantModel):
         indexes = [models.Index(fields=["tenant", "partner", "outcome"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["lead"], condition=models.Q(outcome="pending"), name="lead_one_pending_offer"
+                fields=["tenant", "lead"],
+                condition=models.Q(outcome="pending"),
+                name="lead_one_pending_offer",
             )
         ]
 

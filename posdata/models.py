@@ -9,6 +9,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
+from prm.tenancy.fields import TenantForeignKey, TenantOneToOneField
 from prm.tenancy.models import TenantModel
 
 
@@ -20,9 +21,9 @@ class Kind(models.TextChoices):
 class SkuXref(TenantModel):
     """A partner's own code for one of the vendor's products (the partner SKU cross-reference)."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="sku_xrefs")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="sku_xrefs")
     partner_sku = models.CharField(_("partner SKU"), max_length=64)
-    product = models.ForeignKey("prm.Product", on_delete=models.CASCADE, related_name="partner_skus")
+    product = TenantForeignKey("prm.Product", on_delete=models.CASCADE, related_name="partner_skus")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -42,7 +43,7 @@ class ColumnMapping(TenantModel):
     """The file columns a partner's files use for each canonical field, saved when a mapping is
     confirmed and reused for the partner's next file."""
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="column_mappings")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="column_mappings")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     mapping = models.JSONField(default=dict)  # canonical field -> file header
     updated_by = models.ForeignKey(
@@ -81,7 +82,7 @@ class Upload(TenantModel):
     # A file in one of these states counts for the "same file" refusal.
     ACTIVE = (Status.QUEUED, Status.PROCESSING, Status.LOADED)
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="pos_uploads")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="pos_uploads")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.POS)
     # A received file is read (header row, columns, preview) by the worker, never in the request.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
@@ -115,7 +116,7 @@ class Upload(TenantModel):
     amount_totals = models.JSONField(default=dict, blank=True)
     fx_rates = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
-    job = models.OneToOneField(
+    job = TenantOneToOneField(
         "prm.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="pos_upload"
     )
     created_by = models.ForeignKey(
@@ -132,7 +133,8 @@ class Upload(TenantModel):
                 fields=["tenant", "partner", "kind", "checksum"],
                 condition=models.Q(status__in=["queued", "processing", "loaded"]),
                 name="pos_upload_same_file_once",
-            )
+            ),
+            models.UniqueConstraint(fields=["tenant", "job"], name="pos_upload_one_per_job"),
         ]
 
     def __str__(self) -> str:
@@ -160,14 +162,12 @@ class PosLine(TenantModel):
         DROP_SHIP = "drop_ship", _("Drop ship")
         SHIP_AND_DEBIT = "ship_and_debit", _("Ship-and-debit sale")
 
-    partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+"
-    )
-    upload = models.ForeignKey(Upload, on_delete=models.PROTECT, db_index=False, related_name="+")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
+    upload = TenantForeignKey(Upload, on_delete=models.PROTECT, db_index=False, related_name="+")
     invoice_number = models.CharField(max_length=64)
     invoice_line = models.IntegerField()
     invoice_date = models.DateField()
-    product = models.ForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
+    product = TenantForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
     partner_sku = models.CharField(max_length=64, blank=True)
     quantity = models.IntegerField(help_text=_("Base units; negative for returns"))
     unit_of_measure = models.CharField(max_length=16, blank=True)  # as the file gave it
@@ -205,12 +205,10 @@ class InventorySnapshot(TenantModel):
     """A partner's stock of one product on one date (EDI 852: on hand, on order, in transit, and
     optionally received, sold, returned), in base units."""
 
-    partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+"
-    )
-    upload = models.ForeignKey(Upload, on_delete=models.PROTECT, db_index=False, related_name="+")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
+    upload = TenantForeignKey(Upload, on_delete=models.PROTECT, db_index=False, related_name="+")
     snapshot_date = models.DateField()
-    product = models.ForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
+    product = TenantForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
     on_hand = models.IntegerField()
     on_order = models.IntegerField(default=0)
     in_transit = models.IntegerField(default=0)
@@ -242,10 +240,8 @@ class RejectedRow(TenantModel):
         LOADED = "loaded", _("Loaded after re-processing")
         DUPLICATE = "duplicate", _("Duplicate after re-processing")
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="rejected_rows")
-    partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+"
-    )
+    upload = TenantForeignKey(Upload, on_delete=models.CASCADE, related_name="rejected_rows")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
     line = models.IntegerField()
     code = models.CharField(max_length=32)  # the first problem's code
     errors = models.JSONField(default=list)  # [{"column", "code", "message"}]

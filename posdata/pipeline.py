@@ -509,7 +509,7 @@ def _normalise_pos_sql(run: Run) -> str:
                       THEN n_invoice_line::int END, {position}) AS inv_line,
         {_currency_sql("b.r_currency", run.currency)} AS cur,
         {_transaction_type_sql("b.r_transaction_type")} AS ttype
-      FROM b LEFT JOIN prm_product p ON p.id = b.product_id
+      FROM b LEFT JOIN prm_product p ON p.tenant_id = {run.tenant_id} AND p.id = b.product_id
       OFFSET 0
     ),
     d AS (
@@ -593,7 +593,7 @@ def _normalise_inventory_sql(run: Run) -> str:
     c AS (
       SELECT b.*, p.unit_of_measure AS base_uom,
         {_factor_sql("b.u_uom", "p.unit_of_measure", "p.units_per_case")} AS factor
-      FROM b LEFT JOIN prm_product p ON p.id = b.product_id
+      FROM b LEFT JOIN prm_product p ON p.tenant_id = {run.tenant_id} AND p.id = b.product_id
       OFFSET 0
     ),
     d AS (SELECT c.*, {base} FROM c OFFSET 0)
@@ -689,7 +689,7 @@ def update_rejected(run: Run) -> None:
                      EXISTS (SELECT 1 FROM unnest(errs) e WHERE e LIKE 'UNKNOWN_PRODUCT%') AS unknown
               FROM {ident(run.norm)} n
               WHERE cardinality(n.errs) > 0 AND n.ref IS NOT NULL) x
-        WHERE r.id = x.ref
+        WHERE r.tenant_id = {run.tenant_id} AND r.id = x.ref
         """
     )
 
@@ -794,7 +794,8 @@ def move_good_rows(run: Run) -> Moved:
             upd AS (
               UPDATE posdata_rejectedrow r SET resolution = 'loaded', resolved_at = now()
               FROM ins, {ident(run.norm)} n
-              WHERE n.upload_id = ins.upload_id AND n.line = ins.source_line AND r.id = n.ref
+              WHERE n.upload_id = ins.upload_id AND n.line = ins.source_line
+                AND r.tenant_id = {run.tenant_id} AND r.id = n.ref
               RETURNING r.id)
             SELECT count(*), coalesce(sum(quantity), 0) FROM ins
             """
@@ -802,7 +803,8 @@ def move_good_rows(run: Run) -> Moved:
         _execute(
             f"""UPDATE posdata_rejectedrow r SET resolution = 'duplicate', resolved_at = now()
                 FROM {ident(run.norm)} n
-                WHERE r.id = n.ref AND cardinality(n.errs) = 0 AND r.resolution = ''"""
+                WHERE r.tenant_id = {run.tenant_id} AND r.id = n.ref AND cardinality(n.errs) = 0
+                  AND r.resolution = ''"""
         )
         if inventory:
             return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})

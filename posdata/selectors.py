@@ -161,23 +161,24 @@ def inventory_positions(
         cursor.execute(
             """
             WITH latest AS (
-              SELECT DISTINCT ON (s.partner_id, s.product_id) s.partner_id, s.product_id, s.snapshot_date,
-                     s.on_hand, s.on_order, s.in_transit
+              SELECT DISTINCT ON (s.partner_id, s.product_id) s.tenant_id, s.partner_id, s.product_id,
+                     s.snapshot_date, s.on_hand, s.on_order, s.in_transit
               FROM posdata_inventorysnapshot s
-              WHERE s.partner_id = ANY(%s)
+              WHERE s.tenant_id = %s AND s.partner_id = ANY(%s)
               ORDER BY s.partner_id, s.product_id, s.snapshot_date DESC
             )
             SELECT l.partner_id, pa.code, pa.name, l.product_id, p.sku, p.name, l.snapshot_date, l.on_hand,
                    l.on_order, l.in_transit,
                    (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
-                     WHERE pl.partner_id = l.partner_id AND pl.product_id = l.product_id
+                     WHERE pl.tenant_id = l.tenant_id AND pl.partner_id = l.partner_id
+                       AND pl.product_id = l.product_id
                        AND pl.invoice_date > l.snapshot_date - %s AND pl.invoice_date <= l.snapshot_date) AS sold
             FROM latest l
-            JOIN partners_partner pa ON pa.id = l.partner_id
-            JOIN prm_product p ON p.id = l.product_id
+            JOIN partners_partner pa ON pa.tenant_id = l.tenant_id AND pa.id = l.partner_id
+            JOIN prm_product p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
             ORDER BY pa.code, p.sku
             """,
-            [ids, TRAILING_WEEKS * 7],
+            [membership.tenant_id, ids, TRAILING_WEEKS * 7],
         )
         rows = cursor.fetchall()
     result = []
@@ -229,11 +230,11 @@ def inventory_history(membership: Membership, product_id: int, partner_id: int |
                 """
                 SELECT d.day, coalesce(sum(pl.quantity), 0)
                 FROM unnest(%s::date[]) d(day)
-                LEFT JOIN posdata_posline pl ON pl.partner_id = ANY(%s) AND pl.product_id = %s
-                     AND pl.invoice_date > d.day - 7 AND pl.invoice_date <= d.day
+                LEFT JOIN posdata_posline pl ON pl.tenant_id = %s AND pl.partner_id = ANY(%s)
+                     AND pl.product_id = %s AND pl.invoice_date > d.day - 7 AND pl.invoice_date <= d.day
                 GROUP BY d.day
                 """,
-                [[s["snapshot_date"] for s in snapshots], ids, product_id],
+                [[s["snapshot_date"] for s in snapshots], membership.tenant_id, ids, product_id],
             )
             sold = dict(cursor.fetchall())
     for s in snapshots:

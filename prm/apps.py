@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.core import checks
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_noop
 
 
@@ -19,9 +20,17 @@ class PrmConfig(AppConfig):
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.seed import register_seed_step
-        from prm.tenancy import rls
+        from prm.tenancy import distribution, rls
+        from prm.tenancy.checks import check_distributable_models
 
+        # Tenant tables keyed by (tenant_id, id) before migrations run (so that they can add
+        # composite foreign keys) and after (whatever a migration left single-column).
+        pre_migrate.connect(distribution.make_distributable_around_migrate, dispatch_uid="prm_distribute_pre")
+        post_migrate.connect(
+            distribution.make_distributable_around_migrate, dispatch_uid="prm_distribute_post"
+        )
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
+        checks.register(check_distributable_models, checks.Tags.models)
         register_import_kind(
             "products",
             ImportKind(

@@ -125,6 +125,9 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL: PostgreSQL is the only database.")
+# Django's PostgreSQL backend, whose schema editor keys tenant tables by (tenant_id, id) so that
+# they can be distributed by tenant (prm/tenancy/distribution.py, docs/scale-out.md).
+DATABASES["default"]["ENGINE"] = "prm.tenancy.backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_prm")
@@ -161,6 +164,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# One queue per workload (docs/scale-out.md). A worker started without -Q consumes every queue
+# declared here (make run, docker-compose); a larger deployment runs one pool per queue.
+from kombu import Queue  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+WORKLOAD_QUEUES = ("ingest", "validation", "calculation", "exports", "email")
+CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, *WORKLOAD_QUEUES)]
+# Patterns match task names in this order: the first one wins.
+CELERY_TASK_ROUTES = {
+    "*export*": {"queue": "exports"},
+    "*statement*": {"queue": "exports"},
+    "posdata.*": {"queue": "ingest"},
+    "prm.imports.*": {"queue": "ingest"},
+    "claims.*validate*": {"queue": "validation"},
+    "partners.scorecards_*": {"queue": "calculation"},
+    "rebates.*calculat*": {"queue": "calculation"},
+    "prm.notifications.send_emails": {"queue": "email"},
+    "prm.accounts.send_invitation_email": {"queue": "email"},
+}
 # django-celery-beat does not support Django 6.1: the schedule lives here. Each entry is a
 # dispatcher task that fans out one tenant-scoped task per active tenant.
 from celery.schedules import crontab  # noqa: E402

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models.core import Partner, Program
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -18,7 +19,7 @@ class AgreementTemplate(TenantModel):
         PUBLISHED = "published", _("Published")
         RETIRED = "retired", _("Retired")
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="agreement_templates")
+    program = TenantForeignKey(Program, on_delete=models.CASCADE, related_name="agreement_templates")
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField(
@@ -39,7 +40,7 @@ class AgreementTemplate(TenantModel):
     class Meta:
         ordering = ["program", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "version"], name="agreement_version_unique")
+            models.UniqueConstraint(fields=["tenant", "program", "version"], name="agreement_version_unique")
         ]
 
     def __str__(self) -> str:
@@ -54,8 +55,8 @@ class Agreement(TenantModel):
         PENDING = "pending", _("Awaiting signature")
         SIGNED = "signed", _("Signed")
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="agreements")
-    template = models.ForeignKey(AgreementTemplate, on_delete=models.PROTECT, related_name="agreements")
+    partner = TenantForeignKey(Partner, on_delete=models.PROTECT, related_name="agreements")
+    template = TenantForeignKey(AgreementTemplate, on_delete=models.PROTECT, related_name="agreements")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     document_path = models.CharField(max_length=500)
     document_sha256 = models.CharField(max_length=64)
@@ -74,7 +75,9 @@ class Agreement(TenantModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["partner", "template"], name="agreement_partner_template_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "template"], name="agreement_partner_template_unique"
+            )
         ]
 
     def __str__(self) -> str:

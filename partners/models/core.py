@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -55,7 +57,7 @@ class Program(TenantModel):
 class Tier(TenantModel):
     """A level of a program (Registered < Silver < Gold < Platinum) with its benefits."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
+    program = TenantForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
     name = models.CharField(max_length=32)
     rank = models.PositiveSmallIntegerField(help_text=_("0 is the entry tier; higher is better."))
     registration_discount_pct = models.DecimalField(
@@ -74,8 +76,8 @@ class Tier(TenantModel):
     class Meta:
         ordering = ["program", "rank"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "rank"], name="tier_rank_unique"),
-            models.UniqueConstraint(fields=["program", "name"], name="tier_name_unique"),
+            models.UniqueConstraint(fields=["tenant", "program", "rank"], name="tier_rank_unique"),
+            models.UniqueConstraint(fields=["tenant", "program", "name"], name="tier_name_unique"),
         ]
 
     def __str__(self) -> str:
@@ -86,14 +88,16 @@ class TierRequirement(TenantModel):
     """A tier rule: the KPI value a partner needs to hold the tier (e.g. Gold: revenue >= 500,000).
     For KPIs where less is better (overdue onboarding items) the threshold is a maximum."""
 
-    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
+    tier = TenantForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
     kpi = models.CharField(max_length=32, choices=Kpi.choices)
     # In the KPI's unit: revenue in the tenant's currency (its own minor unit), counts, percentages.
     threshold = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)
 
     class Meta:
         ordering = ["tier", "kpi"]
-        constraints = [models.UniqueConstraint(fields=["tier", "kpi"], name="tier_requirement_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "tier", "kpi"], name="tier_requirement_unique")
+        ]
 
     def __str__(self) -> str:
         op = "<=" if self.kpi in LOWER_IS_BETTER else ">="
@@ -145,10 +149,10 @@ class Partner(TenantModel):
     tier = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     email = models.EmailField(blank=True)
-    program = models.ForeignKey(
+    program = TenantForeignKey(
         Program, on_delete=models.PROTECT, null=True, blank=True, related_name="partners"
     )
-    current_tier = models.ForeignKey(
+    current_tier = TenantForeignKey(
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="partners"
     )
     website = models.URLField(blank=True)
@@ -186,10 +190,19 @@ class PartnerUserObjectPermission(UserObjectPermissionBase, TenantModel):
     """Per-object grants on partners (django-guardian direct foreign key), e.g. a channel manager
     assigned to specific partners."""
 
-    content_object = models.ForeignKey(Partner, on_delete=models.CASCADE)
+    content_object = TenantForeignKey(Partner, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
         default_manager_name = "objects"
+        unique_together: list[
+            Sequence[str]
+        ] = []  # guardian's (user, permission, object), replaced by the per-tenant one
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "permission", "content_object"],
+                name="partner_object_permission_unique",
+            )
+        ]
 
 
 class RevenueBand(models.TextChoices):

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models.core import Partner, Program
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -22,7 +23,7 @@ class Resource(TenantModel):
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOCUMENT)
     category = models.CharField(max_length=100)
-    program = models.ForeignKey(
+    program = TenantForeignKey(
         Program,
         on_delete=models.CASCADE,
         null=True,
@@ -47,7 +48,7 @@ class Resource(TenantModel):
 class ResourceVersion(TenantModel):
     """One uploaded file of a resource; the newest version is the one partners download."""
 
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
+    resource = TenantForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     path = models.CharField(max_length=500)
     filename = models.CharField(max_length=200)
@@ -60,7 +61,9 @@ class ResourceVersion(TenantModel):
 
     class Meta:
         ordering = ["resource", "-number"]
-        constraints = [models.UniqueConstraint(fields=["resource", "number"], name="resource_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "resource", "number"], name="resource_version_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource} v{self.number}"
@@ -69,10 +72,10 @@ class ResourceVersion(TenantModel):
 class ResourceDownload(TenantModel):
     """One download of a resource version (the download count is the number of rows)."""
 
-    version = models.ForeignKey(ResourceVersion, on_delete=models.CASCADE, related_name="downloads")
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="downloads")
+    version = TenantForeignKey(ResourceVersion, on_delete=models.CASCADE, related_name="downloads")
+    resource = TenantForeignKey(Resource, on_delete=models.CASCADE, related_name="downloads")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -84,7 +87,7 @@ class Course(TenantModel):
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    program = TenantForeignKey(Program, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     certification_name = models.CharField(max_length=200)
     pass_mark = models.PositiveSmallIntegerField(default=80, help_text=_("Percent of correct answers"))
     validity_months = models.PositiveSmallIntegerField(default=24)
@@ -107,7 +110,7 @@ class Course(TenantModel):
 
 
 class Lesson(TenantModel):
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    course = TenantForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField(max_length=200)
     body = models.TextField(help_text=_("Text; blank lines separate paragraphs."))
@@ -123,7 +126,7 @@ class Lesson(TenantModel):
 
 
 class QuizQuestion(TenantModel):
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
+    course = TenantForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(max_length=500)
 
@@ -135,7 +138,7 @@ class QuizQuestion(TenantModel):
 
 
 class QuizChoice(TenantModel):
-    question = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
+    question = TenantForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(max_length=300)
     is_correct = models.BooleanField(default=False)
 
@@ -147,9 +150,9 @@ class QuizChoice(TenantModel):
 
 
 class QuizAttempt(TenantModel):
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
+    course = TenantForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     answers = models.JSONField(default=dict)
     score = models.PositiveSmallIntegerField()
     passed = models.BooleanField()
@@ -174,8 +177,8 @@ class Certification(TenantModel):
         EXPIRED = "expired", _("Expired")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="certifications")
-    course = models.ForeignKey(Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, related_name="certifications")
+    course = TenantForeignKey(Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     name = models.CharField(max_length=200)
     source = models.CharField(max_length=16, choices=Source.choices)
     status = models.CharField(max_length=16, choices=Status.choices)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.fields import EncryptedTextField, mask
 from partners.models.core import Partner, Program
+from prm.tenancy.fields import TenantForeignKey, TenantOneToOneField
 from prm.tenancy.models import TenantModel
 
 
@@ -21,7 +22,7 @@ class OnboardingStep(TenantModel):
         INVITE_COLLEAGUES = "invite_colleagues", _("Invite colleagues")
         CERTIFICATION = "certification", _("Complete a certification")
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="onboarding_steps")
+    program = TenantForeignKey(Program, on_delete=models.CASCADE, related_name="onboarding_steps")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
@@ -29,7 +30,9 @@ class OnboardingStep(TenantModel):
 
     class Meta:
         ordering = ["program", "order", "id"]
-        constraints = [models.UniqueConstraint(fields=["program", "kind"], name="onboarding_step_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "program", "kind"], name="onboarding_step_unique")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -38,15 +41,17 @@ class OnboardingStep(TenantModel):
 class OnboardingItem(TenantModel):
     """A partner's progress on one checklist step; completion is detected from the data."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="onboarding_items")
-    step = models.ForeignKey(OnboardingStep, on_delete=models.CASCADE, related_name="items")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, related_name="onboarding_items")
+    step = TenantForeignKey(OnboardingStep, on_delete=models.CASCADE, related_name="items")
     due_date = models.DateField()
     completed_at = models.DateTimeField(null=True, blank=True)
     last_reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["step__order", "id"]
-        constraints = [models.UniqueConstraint(fields=["partner", "step"], name="onboarding_item_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "partner", "step"], name="onboarding_item_unique")
+        ]
         indexes = [models.Index(fields=["tenant", "completed_at", "due_date"])]
 
     def __str__(self) -> str:
@@ -60,13 +65,18 @@ class OnboardingItem(TenantModel):
 class PayoutDetails(TenantModel):
     """Where and how the vendor pays the partner. Encrypted at rest; shown masked."""
 
-    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="payout_details")
+    partner = TenantOneToOneField(Partner, on_delete=models.CASCADE, related_name="payout_details")
     account_holder = EncryptedTextField()
     account_number = EncryptedTextField(help_text=_("IBAN or account number"))
     bank_code = EncryptedTextField(blank=True, help_text=_("BIC / SWIFT or routing number"))
     tax_id = EncryptedTextField()
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "partner"], name="payout_details_one_per_partner")
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner.code} payout details"

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models.core import Partner, Program, RevenueBand
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -32,15 +33,16 @@ class PartnerApplication(TenantModel):
     contact_email = models.EmailField()
     contact_phone = models.CharField(max_length=40, blank=True)
     message = models.TextField(blank=True)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    program = TenantForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # Another application or partner with the same website domain exists.
     is_duplicate = models.BooleanField(default=False)
     duplicate_note = models.CharField(max_length=300, blank=True)
     info_request = models.TextField(blank=True)
     rejection_reason = models.TextField(blank=True)
     # Single-use link for the applicant to amend after an information request.
-    amend_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # NULL, not "", when there is none: NULLs do not collide in the per-tenant unique constraint.
+    amend_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    partner = TenantForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -52,6 +54,9 @@ class PartnerApplication(TenantModel):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["tenant", "domain"])]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "amend_token"], name="application_amend_token_unique")
+        ]
 
     def __str__(self) -> str:
         return self.company

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models.core import Partner, Tier
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -14,12 +15,12 @@ class Scorecard(TenantModel):
     """A partner's KPI values as of one day, with the previous period's values for the trend.
     Values are decimal strings keyed by ``Kpi`` codes."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="scorecards")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, related_name="scorecards")
     as_of = models.DateField()
     values = models.JSONField(default=dict)
     previous = models.JSONField(default=dict)
-    tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    qualified_tier = models.ForeignKey(
+    tier = TenantForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    qualified_tier = TenantForeignKey(
         Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     computed_at = models.DateTimeField(auto_now=True)
@@ -27,7 +28,9 @@ class Scorecard(TenantModel):
     class Meta:
         ordering = ["partner", "-as_of"]
         constraints = [
-            models.UniqueConstraint(fields=["partner", "as_of"], name="scorecard_partner_day_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "as_of"], name="scorecard_partner_day_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -47,12 +50,12 @@ class TierProposal(TenantModel):
         PROMOTION = "promotion", _("Promotion")
         DEMOTION = "demotion", _("Demotion")
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tier_proposals")
-    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    partner = TenantForeignKey(Partner, on_delete=models.CASCADE, related_name="tier_proposals")
+    from_tier = TenantForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_tier = TenantForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(max_length=16, choices=Direction.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    scorecard = models.ForeignKey(
+    scorecard = TenantForeignKey(
         Scorecard, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reason = models.CharField(max_length=500, blank=True)
@@ -67,7 +70,9 @@ class TierProposal(TenantModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["partner"], condition=models.Q(status="pending"), name="tier_proposal_one_pending"
+                fields=["tenant", "partner"],
+                condition=models.Q(status="pending"),
+                name="tier_proposal_one_pending",
             )
         ]
 

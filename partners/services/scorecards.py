@@ -104,7 +104,7 @@ def scorecards_calculate(
             Scorecard.objects.bulk_create(
                 rows,
                 update_conflicts=True,
-                unique_fields=["partner", "as_of"],
+                unique_fields=["tenant", "partner", "as_of"],
                 update_fields=["values", "previous", "tier", "qualified_tier", "computed_at"],
             )
             if propose:

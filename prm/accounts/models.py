@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prm.roles import PARTNER_ROLES, Role
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -74,7 +75,7 @@ class Membership(TenantModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )
     # A channel manager restricted to partners assigned to them (django-guardian object grants).
@@ -140,10 +141,10 @@ class Invitation(TenantModel):
 
     email = models.EmailField()
     role = models.CharField(max_length=32, choices=Role.choices)
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
     )
-    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    token = models.CharField(max_length=64, default=_invitation_token, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField(default=_default_expiry)
@@ -154,6 +155,7 @@ class Invitation(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["tenant", "status"])]
+        constraints = [models.UniqueConstraint(fields=["tenant", "token"], name="invitation_token_unique")]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_role_display()})"

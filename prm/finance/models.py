@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS, RATE_DECIMALS, RATE_DIGITS
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
 
 
@@ -77,7 +78,7 @@ class Payable(TenantModel):
 
     source_type = models.CharField(_("source type"), max_length=40)
     source_id = models.CharField(_("source"), max_length=64)
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="payables")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="payables")
     payee_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

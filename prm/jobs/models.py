@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel
 
 
@@ -28,7 +29,7 @@ class Job(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
     )
     created_at = models.DateTimeField(auto_now_add=True)

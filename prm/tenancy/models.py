@@ -72,10 +72,14 @@ class TenantManager(models.Manager):
 
 
 class TenantModel(models.Model):
-    """Base of every tenant-owned model: a non-null, indexed tenant, set from the context on save.
+    """Base of every tenant-owned model: a non-null tenant, set from the context on save.
 
     Row-level security policies for every subclass are created after each migrate
-    (``prm.tenancy.rls``).
+    (``prm.tenancy.rls``). Its table is distributable by tenant (Citus): primary key
+    ``(tenant_id, id)``, foreign keys to other tenant tables on ``(tenant_id, x_id)``, made by the
+    database backend and checked by a test (``prm.tenancy.distribution``). Declare unique
+    constraints with ``tenant`` first, relations to tenant models with ``TenantForeignKey`` /
+    ``TenantOneToOneField`` (``prm.tenancy.fields``); ``prm.tenancy.checks`` warns otherwise.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, editable=False, related_name="+")
@@ -92,3 +96,16 @@ class TenantModel(models.Model):
         elif self.tenant_id != tenant.pk:
             raise ValueError(f"{type(self).__name__} belongs to another tenant than the current context.")
         super().save(*args, **kwargs)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, returning_fields):
+        # The row's database key is (tenant_id, id): name both, so that the UPDATE uses the key
+        # and a distributed planner sends it to the tenant's shard.
+        return super()._do_update(
+            base_qs.filter(tenant_id=self.tenant_id),
+            using,
+            pk_val,
+            values,
+            update_fields,
+            forced_update,
+            returning_fields,
+        )

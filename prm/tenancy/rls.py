@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connections
 
+from prm.tenancy.distribution import REFERENCE_TABLES_WITH_TENANT
 from prm.tenancy.models import TenantModel
 
 POLICY = "tenant_isolation"
@@ -31,10 +32,8 @@ EXTRA_POLICIES: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-# Tables that carry a tenant_id but are global by design (no policy), with the reason.
-GLOBAL_TABLES_WITH_TENANT = {
-    "prm_domain": "host -> tenant routing, read before any tenant is known",
-}
+# Tables that carry a tenant_id but are global by design (no policy; Citus reference tables).
+GLOBAL_TABLES_WITH_TENANT = REFERENCE_TABLES_WITH_TENANT
 
 
 def tenant_tables() -> list[str]:

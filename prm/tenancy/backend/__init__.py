@@ -1,0 +1,1 @@
+"""PostgreSQL with tenant-distributable keys: ``ENGINE = "prm.tenancy.backend"`` (see ``prm.tenancy.distribution``)."""
