@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
+from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
 
 DEFAULT_CLAIM_WINDOW_DAYS = 90
@@ -45,7 +46,7 @@ class PricingAgreement(TenantModel):
     TRANSITIONS = {Status.ACTIVE: {Status.CANCELLED}, Status.CANCELLED: set()}
 
     number = models.CharField(_("agreement number"), max_length=64)
-    partner = models.ForeignKey(
+    partner = TenantForeignKey(
         "partners.Partner", on_delete=models.PROTECT, related_name="pricing_agreements"
     )
     end_customer = models.CharField(_("end customer"), max_length=200)
@@ -79,8 +80,8 @@ class AgreementLine(TenantModel):
     ``consumed_quantity`` is what validated and approved claim lines have used of the authorised
     quantity; it changes only under a row lock (claim validation, line overrides)."""
 
-    agreement = models.ForeignKey(PricingAgreement, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("prm.Product", on_delete=models.PROTECT, related_name="+")
+    agreement = TenantForeignKey(PricingAgreement, on_delete=models.CASCADE, related_name="lines")
+    product = TenantForeignKey("prm.Product", on_delete=models.PROTECT, related_name="+")
     book_cost = models.DecimalField(_("book cost"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)
     approved_cost = models.DecimalField(
         _("approved cost"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS
@@ -120,7 +121,7 @@ class AgreementVersion(TenantModel):
     """The terms of an agreement as they were before an amendment (header and lines), so that
     the history of what was authorised stays readable."""
 
-    agreement = models.ForeignKey(PricingAgreement, on_delete=models.CASCADE, related_name="versions")
+    agreement = TenantForeignKey(PricingAgreement, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     terms = models.JSONField()
     note = models.TextField(blank=True)
@@ -165,7 +166,7 @@ class Claim(TenantModel):
         PORTAL = "portal", _("Entered in the portal")
         COMMAND = "command", _("Command line")
 
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="claims")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="claims")
     number = models.CharField(_("debit memo number"), max_length=64)
     claim_date = models.DateField(_("claim date"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
@@ -180,8 +181,8 @@ class Claim(TenantModel):
     format = models.CharField(max_length=8, blank=True)
     entered_lines = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
-    job = models.ForeignKey("prm.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    payable = models.ForeignKey(
+    job = TenantForeignKey("prm.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    payable = TenantForeignKey(
         "prm.Payable", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_by = models.ForeignKey(
@@ -228,8 +229,8 @@ class ClaimLine(TenantModel):
         ADJUSTED = "adjusted", _("Adjusted")
         REJECTED = "rejected", _("Rejected")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    claim = TenantForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
     line = models.PositiveIntegerField()  # position in the claim, 1 = first data row
     source_line = models.PositiveIntegerField(default=0)  # physical line (CSV) or sheet row (XLSX)
     agreement_number = models.CharField(max_length=64, blank=True)
@@ -251,14 +252,14 @@ class ClaimLine(TenantModel):
     )
     # Values that could not be used as they were: {column, value, message} for INVALID_DATA.
     problems = models.JSONField(default=list, blank=True)
-    resubmission_of = models.ForeignKey(
+    resubmission_of = TenantForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resubmissions"
     )
     # The verdict.
-    agreement = models.ForeignKey(
+    agreement = TenantForeignKey(
         PricingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    agreement_line = models.ForeignKey(
+    agreement_line = TenantForeignKey(
         AgreementLine, on_delete=models.PROTECT, null=True, blank=True, related_name="claim_lines"
     )
     quantity_base = models.BigIntegerField(null=True, blank=True)  # claimed quantity in eaches

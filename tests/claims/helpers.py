@@ -102,7 +102,11 @@ def submit(
 
 
 def verdicts(claim: Claim) -> list[tuple[str, list[str], int, str]]:
-    return [
-        (row.status, row.codes, row.accepted_quantity, str(row.amount))
-        for row in claim.lines.order_by("line")
-    ]
+    from claims.models import ClaimLine
+    from prm.tenancy.context import tenant_context
+
+    with tenant_context(claim.tenant):
+        return [
+            (row.status, row.codes, row.accepted_quantity, str(row.amount))
+            for row in ClaimLine.objects.filter(claim_id=claim.pk).order_by("line")
+        ]
