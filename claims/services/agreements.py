@@ -189,7 +189,11 @@ def agreement_amend(
 ) -> PricingAgreement:
     """New terms as a new version; the previous terms are kept in the version history."""
     with transaction.atomic():
-        locked = PricingAgreement.objects.select_for_update().select_related("partner").get(pk=agreement.pk)
+        locked = (
+            PricingAgreement.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .get(pk=agreement.pk)
+        )
         _require_manage(acting_membership, locked.partner)
         if locked.status != A.ACTIVE:
             raise DomainError(_("A cancelled agreement cannot be amended."))
@@ -239,7 +243,11 @@ def agreement_cancel(
     if not reason:
         raise DomainError(_("Say why the agreement is cancelled."))
     with transaction.atomic():
-        locked = PricingAgreement.objects.select_for_update().select_related("partner").get(pk=agreement.pk)
+        locked = (
+            PricingAgreement.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .get(pk=agreement.pk)
+        )
         _require_manage(acting_membership, locked.partner)
         check_transition(PricingAgreement.TRANSITIONS, locked.status, A.CANCELLED, what=_("The agreement"))
         locked.status = A.CANCELLED

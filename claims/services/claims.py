@@ -244,7 +244,7 @@ def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
     """Check every staged line against every rule and store the verdicts, consuming quantity
     under a lock on the agreement lines (in line order), in one transaction."""
     with transaction.atomic():
-        locked = Claim.objects.select_for_update().select_related("partner").get(pk=claim.pk)
+        locked = Claim.objects.select_for_update(of=("self",)).select_related("partner").get(pk=claim.pk)
         if locked.status != C.VALIDATING:  # a redelivered job: already done
             return job_summary(locked, claim_totals(locked))
         run = pipeline.Run(
@@ -362,7 +362,7 @@ def claim_line_override(
     if not reason:
         raise DomainError(_("Give a reason for the override."))
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("partner").get(pk=line.claim_id)
+        claim = Claim.objects.select_for_update(of=("self",)).select_related("partner").get(pk=line.claim_id)
         _require_review(acting_membership, claim)
         if claim.status != C.IN_REVIEW:
             raise DomainError(_("Only lines of a claim in review can be overridden."))
@@ -443,7 +443,7 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
     """Approve a reviewed claim: one payable (a credit to the distributor) for the sum of the
     accepted and adjusted amounts. A second approval is refused (the payable exists once)."""
     with transaction.atomic():
-        locked = Claim.objects.select_for_update().select_related("partner").get(pk=claim.pk)
+        locked = Claim.objects.select_for_update(of=("self",)).select_related("partner").get(pk=claim.pk)
         _require_review(acting_membership, locked)
         check_transition(Claim.TRANSITIONS, locked.status, C.APPROVED, what=_("The claim"))
         totals = _store_totals(locked)
