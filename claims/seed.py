@@ -15,7 +15,8 @@ from prm.accounts.models import Membership
 from prm.roles import Role
 
 # (number, partner code, end customer, months valid, [(sku, book, approved, quantity, max resale)])
-AGREEMENTS = [
+AgreementSpec = tuple[str, str, str, int, list[tuple[str, str, str, int, str | None]]]
+AGREEMENTS: list[AgreementSpec] = [
     ("SPA-1001", "D100", "Globex Water Utility Inc.", 12,
      [("PMP-100", "900.00", "780.00", 40, "1150.00"), ("VLV-010", "120.00", "100.00", 200, None)]),
     ("SPA-1002", "D100", "Initrode Municipal Works", 6, [("PMP-200", "2100.00", "1850.00", 10, None)]),

@@ -3,6 +3,8 @@ file or lines, progress, verdicts, override, approve, response file)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
@@ -32,6 +34,7 @@ from claims.services.agreements import (
     agreement_create,
 )
 from claims.services.claims import claim_approve, claim_line_override, claim_submit
+from partners.models import Partner
 from partners.selectors import partners_for_membership, signed_agreement_required
 from prm.access import portal_view
 from prm.exports import export_response
@@ -222,7 +225,7 @@ def claim_new(request: PortalRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             claim = claim_submit(
-                partner=request.membership.partner,
+                partner=cast(Partner, request.membership.partner),
                 number=data["number"],
                 claim_date=data["claim_date"],
                 file=data["file"],
@@ -247,7 +250,7 @@ def claim_enter(request: PortalRequest) -> HttpResponse:
         if header.is_valid() and lines.is_valid():
             try:
                 claim = claim_submit(
-                    partner=request.membership.partner,
+                    partner=cast(Partner, request.membership.partner),
                     number=header.cleaned_data["number"],
                     claim_date=header.cleaned_data["claim_date"],
                     lines=[form.line() for form in lines.forms],

@@ -124,8 +124,8 @@ def _write_lines(agreement: PricingAgreement, lines: list[LineTerms]) -> None:
             )
         line.delete()
     for terms in lines:
-        line = existing.get(terms.product.pk)
-        if line is None:
+        current = existing.get(terms.product.pk)
+        if current is None:
             AgreementLine.objects.create(
                 agreement=agreement,
                 product=terms.product,
@@ -135,16 +135,16 @@ def _write_lines(agreement: PricingAgreement, lines: list[LineTerms]) -> None:
                 max_resale_price=terms.max_resale_price,
             )
             continue
-        if terms.authorized_quantity < line.consumed_quantity:
+        if terms.authorized_quantity < current.consumed_quantity:
             raise DomainError(
                 _("%(sku)s: %(consumed)d were already claimed; the authorised quantity cannot be lower.")
-                % {"sku": terms.product.sku, "consumed": line.consumed_quantity}
+                % {"sku": terms.product.sku, "consumed": current.consumed_quantity}
             )
-        line.book_cost = terms.book_cost
-        line.approved_cost = terms.approved_cost
-        line.authorized_quantity = terms.authorized_quantity
-        line.max_resale_price = terms.max_resale_price
-        line.save(update_fields=["book_cost", "approved_cost", "authorized_quantity", "max_resale_price"])
+        current.book_cost = terms.book_cost
+        current.approved_cost = terms.approved_cost
+        current.authorized_quantity = terms.authorized_quantity
+        current.max_resale_price = terms.max_resale_price
+        current.save(update_fields=["book_cost", "approved_cost", "authorized_quantity", "max_resale_price"])
 
 
 def agreement_create(

@@ -64,7 +64,7 @@ def test_the_same_debit_memo_number_twice_is_refused(cast):
     with cast.a.context():
         agreement(cast)
         submit(cast, [line()], number="DM-7")
-        with pytest.raises(DomainError, match="(?i)DM-7"):
+        with pytest.raises(DomainError, match=r"(?i)DM-7"):
             submit(cast, [line(invoice_number="INV-9")], number="dm-7")
         assert Claim.objects.count() == 1
 
