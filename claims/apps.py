@@ -41,5 +41,8 @@ class ClaimsConfig(AppConfig):
         )
         register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30))
         register_nav(NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31))
+        register_nav(
+            NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
+        )
         register_panel(claims_panel)
         register_seed_step(seed_claims)

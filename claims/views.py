@@ -367,3 +367,23 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
                 yield [*base, code, known.x12 if known else "", explain(code)]
 
     return export_response(f"claim-{claim.pk}-response.{fmt}", RESPONSE_HEADERS, rows())
+
+
+# --- Reports ---------------------------------------------------------------------------------------------
+
+
+@portal_view(Perm.CLAIM_REPORTS)
+def reports(request: PortalRequest) -> HttpResponseBase:
+    from claims.reports import REPORTS, rejection_chart
+
+    name = request.GET.get("export", "")
+    if name in REPORTS:
+        report = REPORTS[name](request.membership)
+        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        return export_response(f"claims-{report.name}.{fmt}", report.headers, report.rows)
+    built = {key: build(request.membership) for key, build in REPORTS.items()}
+    return render(
+        request,
+        "claims/reports.html",
+        {"reports": list(built.values()), "chart": rejection_chart(built["rejections"])},
+    )

@@ -37,3 +37,4 @@ ENTRIES = {
     "claims:agreement_amend": Entry(kwargs=_agreement, methods=("GET", "POST"), partner_owned=True),
     "claims:agreement_cancel": Entry(kwargs=_agreement, methods=("POST",), partner_owned=True),
 }
+ENTRIES["claims:reports"] = Entry()
