@@ -38,6 +38,7 @@ from partners.models import Partner
 from partners.selectors import partners_for_membership, signed_agreement_required
 from prm.access import portal_view
 from prm.exports import export_response
+from prm.finance.selectors import payables_for_membership
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.views import paginate
@@ -303,6 +304,8 @@ def claim_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "can_review": can_review,
             "can_resubmit": membership_has(request.membership, Perm.CLAIM_SUBMIT),
             "override_form": OverrideForm(),
+            "payable_visible": claim.payable_id is not None
+            and payables_for_membership(request.membership).filter(pk=claim.payable_id).exists(),
         },
     )
 
