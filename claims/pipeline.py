@@ -162,20 +162,28 @@ _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 
 
 def _number_sql(column: str, decimal_comma: bool) -> str:
-    """Text -> numeric (NULL when unreadable): currency symbols and codes and spaces dropped;
-    thousands separators recognised; a lone comma is the decimal mark when ``decimal_comma``."""
-    s = f"regexp_replace(coalesce({column}, ''), '[[:space:]$€£¥]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
+    """Text -> numeric (NULL when unreadable). Plain numbers take the fast path; otherwise
+    currency symbols and codes and spaces are dropped, thousands separators recognised, and a
+    lone comma is the decimal mark when ``decimal_comma``."""
+    t = f"regexp_replace({column}, '[[:space:]$€£¥]|^[A-Za-z]{{3}}|[A-Za-z]{{3}}$', '', 'g')"
     thousands_comma = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
     thousands_dot = r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$"
     lone_comma = r"^[+-]?[0-9]*,[0-9]+$"
-    comma_first = (
-        f"WHEN t ~ '{thousands_dot}' THEN replace(replace(t, '.', ''), ',', '.')"
-        f" WHEN t ~ '{lone_comma}' THEN replace(t, ',', '.')"
-    )
-    point_first = f"WHEN t ~ '{thousands_comma}' THEN replace(t, ',', '')"
-    branches = f"{comma_first} {point_first}" if decimal_comma else f"{point_first} {comma_first}"
-    cleaned = f"(SELECT CASE WHEN t ~ '^{_NUMBER}$' THEN t {branches} END FROM (SELECT {s} AS t) x)"
-    return f"(SELECT CASE WHEN c ~ '^{_NUMBER}$' THEN c::numeric END FROM (SELECT {cleaned} AS c) y)"
+    plain = f"^{_NUMBER}$"
+    rules = {
+        "plain": (plain, f"{t}::numeric"),
+        "thousands_comma": (thousands_comma, f"replace({t}, ',', '')::numeric"),
+        "thousands_dot": (thousands_dot, f"replace(replace({t}, '.', ''), ',', '.')::numeric"),
+        "lone_comma": (lone_comma, f"replace({t}, ',', '.')::numeric"),
+    }
+    if decimal_comma:
+        order = ("thousands_dot", "plain", "lone_comma", "thousands_comma")
+        fast = f"WHEN {column} ~ '^[0-9]{{1,15}}(,[0-9]{{1,10}})?$' THEN replace({column}, ',', '.')::numeric"
+    else:
+        order = ("plain", "thousands_comma", "lone_comma", "thousands_dot")
+        fast = f"WHEN {column} ~ '^[0-9]{{1,15}}(\\.[0-9]{{1,10}})?$' THEN {column}::numeric"
+    slow = " ".join(f"WHEN {t} ~ '{rules[name][0]}' THEN {rules[name][1]}" for name in order)
+    return f"(CASE {fast} {slow} END)"
 
 
 def _problem(column: str, condition: str, message: str) -> str:
@@ -248,6 +256,7 @@ def normalise(*, stage: str, norm: str, decimal_comma: bool) -> None:
         """
     )
     _normalise_customers(norm)
+    execute(f"ANALYZE {ident(norm)}")
 
 
 def _normalise_customers(norm: str) -> None:
@@ -324,7 +333,13 @@ def lock_agreement_lines(run: Run) -> list[int]:
     deadlock): the consumption read below is then the one this claim adds to."""
     rows = execute(
         f"""SELECT al.id FROM claims_agreementline al
-            WHERE al.tenant_id = {run.tenant_id} AND al.id IN (SELECT al_id FROM ({_resolved_sql(run)}) r)
+            WHERE al.tenant_id = {run.tenant_id} AND al.id IN (
+              SELECT l.id FROM (SELECT DISTINCT upper(agreement_number) AS number, upper(sku) AS sku
+                                FROM {ident(run.norm)}) n
+              JOIN claims_pricingagreement a ON a.tenant_id = {run.tenant_id} AND upper(a.number) = n.number
+              JOIN prm_product pr ON pr.tenant_id = {run.tenant_id} AND upper(pr.sku) = n.sku
+              JOIN claims_agreementline l
+                ON l.tenant_id = {run.tenant_id} AND l.agreement_id = a.id AND l.product_id = pr.id)
             ORDER BY al.id FOR UPDATE"""
     )
     return [row[0] for row in rows]
