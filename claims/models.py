@@ -229,8 +229,8 @@ class ClaimLine(TenantModel):
         ADJUSTED = "adjusted", _("Adjusted")
         REJECTED = "rejected", _("Rejected")
 
-    claim = TenantForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
-    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    claim = TenantForeignKey(Claim, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+", db_index=False)
     line = models.PositiveIntegerField()  # position in the claim, 1 = first data row
     source_line = models.PositiveIntegerField(default=0)  # physical line (CSV) or sheet row (XLSX)
     agreement_number = models.CharField(max_length=64, blank=True)
@@ -253,14 +253,14 @@ class ClaimLine(TenantModel):
     # Values that could not be used as they were: {column, value, message} for INVALID_DATA.
     problems = models.JSONField(default=list, blank=True)
     resubmission_of = TenantForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resubmissions"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resubmissions", db_index=False
     )
     # The verdict.
     agreement = TenantForeignKey(
-        PricingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PricingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     agreement_line = TenantForeignKey(
-        AgreementLine, on_delete=models.PROTECT, null=True, blank=True, related_name="claim_lines"
+        AgreementLine, on_delete=models.PROTECT, null=True, blank=True, related_name="claim_lines", db_index=False
     )
     quantity_base = models.BigIntegerField(null=True, blank=True)  # claimed quantity in eaches
     codes = models.JSONField(default=list, blank=True)  # the DOMAIN.md codes that applied, in table order
@@ -274,7 +274,7 @@ class ClaimLine(TenantModel):
     # A reviewer's override (the computed verdict stays in ``codes``).
     override_reason = models.TextField(blank=True)
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
 
