@@ -11,6 +11,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from prm.lib.crypto import DEVELOPMENT_KEY as DEVELOPMENT_ENCRYPTION_KEY
+from prm.lib.crypto import EncryptionKeyInvalid, parse_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -31,9 +34,34 @@ def _required_in_production(name: str, dev_default: str) -> str:
     return dev_default
 
 
-SECRET_KEY = _required_in_production(
-    "DJANGO_SECRET_KEY", "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
+# Secret keys that were ever published with the project (development default, the old compose
+# default, the image build's placeholder): anything signed with them can be forged.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        "change-me-to-a-long-random-secret-key-of-fifty-characters-or-more",
+        "build-only",
+    }
 )
+
+
+def _production_secret_key_problem(key: str) -> str | None:
+    """Why ``key`` must not sign anything in production (None: it may)."""
+    if key in KNOWN_SECRET_KEYS:
+        return "is a published key"
+    # Django's own bar for a strong key (security.W009), enforced here instead of warned about.
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        return "is too weak (at least 50 characters, 5 distinct, not django-insecure-)"
+    return None
+
+
+SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (problem := _production_secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY {problem}: generate one with `make env` or "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
+    )
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION and not TESTING)
 
 # Tenants are reached at <slug>.<PRM_BASE_DOMAIN>; the bare base domain serves the platform operator.
@@ -46,10 +74,14 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and "testserver" in ALLOWED_HOSTS:
     ALLOWED_HOSTS.remove("testserver")
 
-# Payout details and other secrets at rest are encrypted with this key (Fernet, urlsafe base64, 32 bytes).
-PRM_FIELD_ENCRYPTION_KEY = _required_in_production(
-    "PRM_FIELD_ENCRYPTION_KEY", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmchIQ=="
-)
+# Payout details and TOTP secrets at rest are encrypted with these Fernet keys (newest first; the
+# others still decrypt until `manage.py rotate_field_encryption` has re-encrypted everything).
+try:
+    PRM_FIELD_ENCRYPTION_KEYS = parse_keys(
+        _required_in_production("PRM_FIELD_ENCRYPTION_KEY", DEVELOPMENT_ENCRYPTION_KEY), production=PRODUCTION
+    )
+except EncryptionKeyInvalid as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -122,6 +154,8 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL: PostgreSQL is the only database.")
+# prm.db is Django's PostgreSQL backend that binds the tenant context to every transaction.
+DATABASES["default"]["ENGINE"] = "prm.db"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_prm")
@@ -236,6 +270,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_SESSION_REMEMBER = None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "prm.accounts.adapter.MFAAdapter"
 MFA_TOTP_ISSUER = "PRM"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
