@@ -34,7 +34,7 @@ def _required_in_production(name: str, dev_default: str) -> str:
     return dev_default
 
 
-DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"  # noqa: S105 - development only, refused in production
 # Secret keys that were ever published with the project (development default, the old compose
 # default, the image build's placeholder): anything signed with them can be forged.
 KNOWN_SECRET_KEYS = frozenset(

@@ -39,10 +39,10 @@ def rotate_table(model: type[models.Model], columns: list[str]) -> int:
     assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
     rows = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pk}, {names} FROM {table} ORDER BY {pk} FOR UPDATE")  # noqa: S608
+        cursor.execute(f"SELECT {pk}, {names} FROM {table} ORDER BY {pk} FOR UPDATE")
         for key, *values in cursor.fetchall():
             rotated = [rotate_token(v) if v else v for v in values]
-            cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*rotated, key])  # noqa: S608
+            cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*rotated, key])
             rows += 1
     return rows
 
