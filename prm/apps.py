@@ -13,6 +13,9 @@ class PrmConfig(AppConfig):
         from prm.tenancy import rls
 
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
+        from prm.db.roles import grant_after_migrate
+
+        post_migrate.connect(grant_after_migrate, dispatch_uid="prm_runtime_grants")
         register_import_kind(
             "products",
             ImportKind(

@@ -159,6 +159,22 @@ DATABASES["default"]["ENGINE"] = "prm.db"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_prm")
+# Two roles (README, "Production"): DATABASE_URL is the runtime role with DML only; the tables
+# belong to the owner role of DATABASE_OWNER_URL, which `migrate` (and the test set-up) use. Give
+# DATABASE_OWNER_URL only to the migration step. Unset: one role does both (not for production).
+CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+PRM_DATABASE_RUNTIME = {key: DATABASES["default"][key] for key in CREDENTIALS}
+PRM_DATABASE_OWNER: dict[str, object] | None = None
+if env.str("DATABASE_OWNER_URL", default=""):
+    _owner = env.db_url("DATABASE_OWNER_URL")
+    if _owner["NAME"] != DATABASES["default"]["NAME"] or not (
+        _owner["USER"] and DATABASES["default"]["USER"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL, and both must name their role."
+        )
+    if _owner["USER"] != DATABASES["default"]["USER"]:
+        PRM_DATABASE_OWNER = {key: _owner[key] for key in CREDENTIALS}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (rate limits, MFA replay protection), Celery broker -------------------------
@@ -201,6 +217,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "prm.tasks.for_each_tenant",
         "schedule": 3600.0,
         "args": ("prm.tasks.expire_invitations",),
+    },
+    "sweep-staging-tables": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": 1800.0,
+        "args": ("prm.tasks.sweep_staging_tables",),
     },
     "partners-scorecards-nightly": {
         "task": "prm.tasks.for_each_tenant",

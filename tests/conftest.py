@@ -24,6 +24,26 @@ from tests.factories import MembershipFactory, PartnerFactory, ProductFactory, U
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role, like production's."""
+    from prm.db.roles import use_owner
+
+    use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """...and the tests run as the runtime role (DML only), like the app. The owner drops it."""
+    from prm.db.roles import use_owner, use_runtime
+
+    with django_db_blocker.unblock():
+        use_runtime()
+    yield
+    with django_db_blocker.unblock():
+        use_owner()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
