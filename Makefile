@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 STACK := $(RUN) python -m prm.stack --
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint bench test-deps browser-deps format
+.PHONY: help install run test lint bench test-deps browser-deps format env
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ lint: install ## ruff, mypy and the migrations check
 format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+env: ## Write .env with fresh secrets for docker compose (keeps an existing one)
+	@$(PYTHON) deploy/write_env.py .env
 
 bench: install ## Run the benchmarks (BENCH_SCALE=0.01 for a quick run); writes bench/results.json
 	@$(STACK) python -m bench
