@@ -69,7 +69,10 @@ def main() -> int:
         django.setup()
         with tempfile.TemporaryDirectory(prefix="prm-bench-") as folder:
             ctx = Context(
-                scale=scale, database_url=scratch_url, owner_database_url=scratch_owner_url, workdir=Path(folder)
+                scale=scale,
+                database_url=scratch_url,
+                owner_database_url=scratch_owner_url,
+                workdir=Path(folder),
             )
             for suite in importlib.import_module("bench").SUITES:
                 results.extend(importlib.import_module(suite).run(ctx))

@@ -73,7 +73,9 @@ def test_the_pos_loader_stages_in_the_staging_schema_and_cleans_up(cast, tmp_pat
     created: list[str] = []
     original = pipeline.create_table_like_staging
     monkeypatch.setattr(pipeline, "create_table_like_staging", lambda t: (created.append(t), original(t)))
-    path = write(tmp_path, "invoice_date,sku,quantity,unit_price,invoice_number\n2026-01-05,PMP-100,3,9.50,INV-1\n")
+    path = write(
+        tmp_path, "invoice_date,sku,quantity,unit_price,invoice_number\n2026-01-05,PMP-100,3,9.50,INV-1\n"
+    )
     _upload, result = load(cast.a, "p1", path)
     assert result["rows_loaded"] == 1, result
     assert created and all(name.startswith(f"staging.t{cast.a.tenant.pk}_j") for name in created)
