@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from prm.accounts.models import Membership, User
-from prm.roles import Role
+from prm.roles import MFA_REQUIRED_ROLES, Role
 from prm.tenancy.context import tenant_context
 from prm.tenancy.models import Tenant
 from prm.tenancy.services import tenant_create
@@ -97,7 +97,7 @@ def _member(side: TenantSide, key: str, role: Role, partner=None) -> None:
     user = UserFactory(email=f"{key}@{side.tenant.slug}.test", full_name=key.replace("_", " ").title())
     side.users[key] = user
     side.memberships[key] = MembershipFactory(user=user, role=role, partner=partner)
-    if role in {Role.VENDOR_ADMIN, Role.FINANCE}:
+    if role in MFA_REQUIRED_ROLES:
         enrol_totp(user)
 
 
