@@ -16,6 +16,9 @@ class PrmConfig(AppConfig):
         from prm.db.roles import grant_after_migrate
 
         post_migrate.connect(grant_after_migrate, dispatch_uid="prm_runtime_grants")
+        from prm.accounts import security_audit
+
+        security_audit.connect()
         register_import_kind(
             "products",
             ImportKind(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from prm.audit.services import acting_for
 from prm.jobs.models import Job
 from prm.tenancy.context import require_tenant
 
@@ -52,3 +55,14 @@ def job_fail(job: Job, error: str, result: dict[str, Any] | None = None) -> None
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.FAILED, error=error[:4000], result=result or {}, finished_at=timezone.now()
     )
+
+
+@contextmanager
+def acting_for_job(job_id: Any) -> Iterator[None]:
+    """Inside, audit events without an actor name the user who started job ``job_id``."""
+    job = Job.objects.select_related("created_by").filter(pk=job_id).first() if job_id else None
+    token = acting_for.set(job.created_by if job is not None else None)
+    try:
+        yield
+    finally:
+        acting_for.reset(token)

@@ -27,6 +27,11 @@ def current_tenant() -> Tenant | None:
     return _current_tenant.get()
 
 
+def current_user_id() -> int | None:
+    """The signed-in user of the current request (set with user_context), if any."""
+    return _current_user_id.get()
+
+
 def require_tenant() -> Tenant:
     tenant = _current_tenant.get()
     if tenant is None:
