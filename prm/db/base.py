@@ -26,6 +26,7 @@ from weakref import WeakKeyDictionary
 
 import psycopg
 from django.db.backends.postgresql import base as postgresql
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg import pq
 from psycopg import sql as pgsql
 
@@ -134,12 +135,12 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
     def create_cursor(self, name: str | None = None) -> Any:
         if name and self.settings_dict["OPTIONS"].get("server_side_binding") is not True:
             # Django's own branch, with the binding cursor class (see postgresql.create_cursor).
-            cursor = ServerSideCursor(
+            cursor = ServerSideCursor(  # type: ignore[call-arg]
                 self.connection, name=name, scrollable=False, withhold=self.connection.autocommit
             )
-            tzloader = self.connection.adapters.get_loader(postgresql.TIMESTAMPTZ_OID, postgresql.Format.TEXT)
+            tzloader = self.connection.adapters.get_loader(postgresql.TIMESTAMPTZ_OID, pq.Format.TEXT)
             if self.timezone != tzloader.timezone:
-                postgresql.register_tzloader(self.timezone, cursor)
+                register_tzloader(self.timezone, cursor)
             return cursor
         return super().create_cursor(name)
 

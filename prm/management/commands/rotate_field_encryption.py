@@ -25,7 +25,7 @@ MFA_SECRET_KEYS = {"totp": "secret", "recovery_codes": "seed"}
 def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
     found = []
     for model in apps.get_models():
-        columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        columns = [str(f.column) for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
         if columns and model._meta.managed and not model._meta.proxy:
             found.append((model, columns))
     return found
@@ -34,7 +34,7 @@ def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
 def rotate_table(model: type[models.Model], columns: list[str]) -> int:
     """Rewrite the encrypted columns of every row this connection may see; return the rows."""
     table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
+    pk = connection.ops.quote_name(str(model._meta.pk.column))
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
     rows = 0
