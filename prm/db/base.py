@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import psycopg
 from django.db.backends.postgresql import base as postgresql
@@ -36,8 +35,8 @@ UNBOUND: Binding = ("", "")
 UNKNOWN: Binding = ("?", "?")
 BIND = "SELECT set_config('app.tenant_id', {}, true), set_config('app.user_id', {}, true)"
 
-# What the open transaction of each connection was bound to.
-_applied: WeakKeyDictionary[psycopg.Connection, Binding] = WeakKeyDictionary()
+# Attribute of a psycopg connection: what its open transaction was bound to.
+APPLIED = "_prm_bound_to"
 
 
 def _wanted() -> Binding:
@@ -59,7 +58,7 @@ def _bind_sql(binding: Binding) -> str:
 def forget_binding(conn: psycopg.Connection | None) -> None:
     """The transaction's setting may have changed behind our back (rollback to a savepoint)."""
     if conn is not None:
-        _applied[conn] = UNKNOWN
+        setattr(conn, APPLIED, UNKNOWN)
 
 
 @contextmanager
@@ -70,7 +69,7 @@ def bound(conn: psycopg.Connection) -> Iterator[None]:
     if status == pq.TransactionStatus.IDLE:
         applied = UNBOUND  # a new transaction starts with the settings unset
     elif status == pq.TransactionStatus.INTRANS:
-        applied = _applied.get(conn, UNKNOWN)
+        applied = getattr(conn, APPLIED, UNKNOWN)
     else:  # a failed transaction refuses the statement anyway; ACTIVE cannot happen here
         yield
         return
@@ -79,7 +78,7 @@ def bound(conn: psycopg.Connection) -> Iterator[None]:
         return
     if status == pq.TransactionStatus.IDLE and conn.autocommit:
         _run(conn, "BEGIN; " + _bind_sql(wanted))
-        _applied[conn] = wanted
+        setattr(conn, APPLIED, wanted)
         try:
             yield
         except BaseException:
@@ -90,7 +89,7 @@ def bound(conn: psycopg.Connection) -> Iterator[None]:
         return
     # In a transaction (or about to start one: psycopg begins it implicitly).
     _run(conn, _bind_sql(wanted))
-    _applied[conn] = wanted
+    setattr(conn, APPLIED, wanted)
     yield
 
 

@@ -146,3 +146,28 @@ def test_tables_created_by_later_migrations_are_granted_to_the_runtime_role(db):
             [runtime, runtime, runtime],
         ).fetchone()
     assert granted == (True, False, True)
+
+
+class _Boom(Exception):
+    pass
+
+
+def test_a_rollback_to_a_savepoint_cannot_leave_the_previous_tenants_binding_in_force(cast):
+    # The test runs in a transaction: both tenants' bindings are transaction-local settings of it.
+    with tenant_context(cast.a.tenant):
+        assert _count("partners_partner") == 2
+    with tenant_context(cast.b.tenant):
+        with pytest.raises(_Boom), transaction.atomic():
+            assert _count("partners_partner") == 1
+            raise _Boom  # rolls the savepoint back, and with it tenant b's setting
+        assert list(Partner.objects.values_list("code", flat=True)) == ["R100"]
+        assert _count("partners_partner") == 1
+
+
+def test_leaving_the_context_unbinds_the_rest_of_the_transaction(cast):
+    with tenant_context(cast.a.tenant), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] == str(cast.a.tenant.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cursor.fetchone()[0] in ("", None)
