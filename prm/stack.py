@@ -40,6 +40,9 @@ def _ensure_roles(conn) -> None:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
             conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}")
         conn.execute(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS {extra}")
+    # The bench and the test set-up drop scratch databases WITH (FORCE), ending the runtime
+    # role's sessions there (development only: production's owner needs no such right).
+    conn.execute(f"GRANT pg_signal_backend TO {OWNER_ROLE}")
     if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [APP_DB]).fetchone():
         conn.execute(f"CREATE DATABASE {APP_DB} OWNER {OWNER_ROLE}")
 
