@@ -10,8 +10,10 @@ Every statement passes through ``bound()`` at the psycopg cursor level, which co
 
 * inside a transaction, the binding is (re)applied when the transaction has not got the current
   context's values yet (first statement, context changed, or a rollback to a savepoint undid it);
-* in autocommit, a statement under a context runs in its own ``BEGIN; set_config; stmt; COMMIT``;
-  without a context it runs as is, and sees no tenant rows.
+* in autocommit, a statement under a context is sent as ``SELECT set_config(...); stmt`` in one
+  message, which PostgreSQL runs as one implicit transaction (COPY, executemany and server-side
+  cursors get an explicit ``BEGIN; set_config`` ... ``COMMIT`` instead); without a context it runs
+  as is, and sees no tenant rows.
 
 Long jobs that commit progress in several transactions inside one ``tenant_context`` therefore
 keep committing them one by one, each bound.
@@ -113,7 +115,24 @@ class TenantBindingMixin:
 
 
 class Cursor(TenantBindingMixin, postgresql.Cursor):
-    pass
+    """Django's default cursor (client-side binding, simple query protocol)."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        conn = self.connection
+        wanted = _wanted()
+        if (
+            wanted != UNBOUND
+            and conn.autocommit
+            and conn.info.transaction_status == pq.TransactionStatus.IDLE
+        ):
+            # One Query message: PostgreSQL runs its statements as one implicit transaction, so the
+            # transaction-local binding covers the statement and ends with it, and costs no extra
+            # round trip. The cursor then moves on to the statement's own result.
+            statement = self.mogrify(query, params)
+            super(TenantBindingMixin, self).execute(f"{_bind_sql(wanted)};\n{statement}", None, **kwargs)
+            self.nextset()
+            return self
+        return super().execute(query, params, **kwargs)
 
 
 class ServerBindingCursor(TenantBindingMixin, postgresql.ServerBindingCursor):

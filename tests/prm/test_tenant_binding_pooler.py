@@ -139,3 +139,17 @@ def test_entering_a_context_runs_no_query_so_it_cannot_fail_half_way(cast):
     ):
         assert current_tenant() == cast.a.tenant
     assert current_tenant() is None
+
+
+def test_bound_statements_in_autocommit_report_their_own_results_and_errors(cast):
+    from django.db import DatabaseError
+    from psycopg import pq
+
+    with tenant_context(cast.a.tenant), connection.cursor() as cursor:
+        cursor.execute("UPDATE partners_partner SET region = %s WHERE code LIKE %s", ["north", "D%"])
+        assert cursor.rowcount == 2
+        with pytest.raises(DatabaseError, match="division by zero"):
+            cursor.execute("SELECT 1 / 0")
+        cursor.execute("SELECT code, region FROM partners_partner ORDER BY code")
+        assert cursor.fetchall() == [("D100", "north"), ("D200", "north")]
+        assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
