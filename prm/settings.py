@@ -165,10 +165,12 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAM
 # belong to the owner role of DATABASE_OWNER_URL, which `migrate` (and the test set-up) use. Give
 # DATABASE_OWNER_URL only to the migration step. Unset: one role does both (not for production).
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+DATABASES["default"].setdefault("OPTIONS", {})
 PRM_DATABASE_RUNTIME = {key: DATABASES["default"][key] for key in CREDENTIALS}
 PRM_DATABASE_OWNER: dict[str, object] | None = None
 if env.str("DATABASE_OWNER_URL", default=""):
     _owner = env.db_url("DATABASE_OWNER_URL")
+    _owner.setdefault("OPTIONS", {})
     if _owner["NAME"] != DATABASES["default"]["NAME"] or not (
         _owner["USER"] and DATABASES["default"]["USER"]
     ):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from django.db.backends.postgresql import base as postgresql
@@ -128,9 +128,10 @@ class Cursor(TenantBindingMixin, postgresql.Cursor):
             # One Query message: PostgreSQL runs its statements as one implicit transaction, so the
             # transaction-local binding covers the statement and ends with it, and costs no extra
             # round trip. The cursor then moves on to the statement's own result.
-            statement = self.mogrify(query, params)
+            client = cast(psycopg.ClientCursor, self)
+            statement = client.mogrify(query, params)
             super(TenantBindingMixin, self).execute(f"{_bind_sql(wanted)};\n{statement}", None, **kwargs)
-            self.nextset()
+            client.nextset()
             return self
         return super().execute(query, params, **kwargs)
 
