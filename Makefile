@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 STACK := $(RUN) python -m prm.stack --
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint bench browser-deps format messages
+.PHONY: help install run test lint bench test-deps browser-deps format env messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,12 +24,18 @@ install: ## Install uv (if missing) and the locked dependencies into .venv
 run: install ## Migrate, seed the demo, serve the portal on :8000 with a Celery worker and beat
 	@$(STACK) bash -c 'set -e; python manage.py migrate --noinput -v 0; python manage.py seed_demo --if-empty --quiet; exec honcho start -f Procfile'
 
-browser-deps: ## Install Debian's chromium for the browser tests (when missing and possible)
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
-	  echo "chromium not installed: browser tests will be skipped"
+test-deps: ## Install Debian's chromium and pgbouncer for the browser and pooler tests (when missing and possible)
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  { command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; } || missing="$$missing pgbouncer"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	        echo "could not install$$missing: those tests will be skipped"; \
+	    else echo "not installed:$$missing (needs root and apt-get): those tests will be skipped"; fi; fi
 
-test: install browser-deps ## Run the whole test suite
+browser-deps: test-deps ## Same as test-deps (older name)
+
+test: install test-deps ## Run the whole test suite
 	@PRM_ENV=test $(STACK) python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy and the migrations check
@@ -41,6 +47,9 @@ lint: install ## ruff, mypy and the migrations check
 format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+env: ## Write .env with fresh secrets for docker compose (keeps an existing one)
+	@$(PYTHON) deploy/write_env.py .env
 
 bench: install ## Run the benchmarks (BENCH_SCALE=0.01 for a quick run); writes bench/results.json
 	@$(STACK) python -m bench

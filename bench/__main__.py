@@ -39,26 +39,41 @@ def main() -> int:
         )
         return 2
     scale = float(os.environ.get("BENCH_SCALE", "1") or 1)
+    # The owner role creates, migrates and drops the scratch database; the bench runs as the app's.
+    owner_url = os.environ.get("DATABASE_OWNER_URL") or source_url
     scratch = f"prm_bench_{os.getpid()}"
     scratch_url = _with_db(source_url, scratch)
-    _admin_execute(source_url, f'CREATE DATABASE "{scratch}"')
+    scratch_owner_url = _with_db(owner_url, scratch)
+    _admin_execute(owner_url, f'CREATE DATABASE "{scratch}"')
     print(f"[bench] scratch database {scratch}, BENCH_SCALE={scale}", flush=True)
     results: list[Result] = []
     try:
-        env = {**os.environ, "DATABASE_URL": scratch_url, "PRM_ENV": os.environ.get("PRM_ENV", "test")}
+        env = {
+            **os.environ,
+            "DATABASE_URL": scratch_url,
+            "DATABASE_OWNER_URL": scratch_owner_url,
+            "PRM_ENV": os.environ.get("PRM_ENV", "test"),
+        }
         started = time.monotonic()
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
         )
         print(f"[bench] migrated in {time.monotonic() - started:.1f}s", flush=True)
-        os.environ.update({"DATABASE_URL": scratch_url, "PRM_ENV": env["PRM_ENV"]})
+        os.environ.update(
+            {"DATABASE_URL": scratch_url, "DATABASE_OWNER_URL": scratch_owner_url, "PRM_ENV": env["PRM_ENV"]}
+        )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
         sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
         with tempfile.TemporaryDirectory(prefix="prm-bench-") as folder:
-            ctx = Context(scale=scale, database_url=scratch_url, workdir=Path(folder))
+            ctx = Context(
+                scale=scale,
+                database_url=scratch_url,
+                owner_database_url=scratch_owner_url,
+                workdir=Path(folder),
+            )
             for suite in importlib.import_module("bench").SUITES:
                 results.extend(importlib.import_module(suite).run(ctx))
     finally:
@@ -68,7 +83,7 @@ def main() -> int:
             connections.close_all()
         except Exception:  # Django may not be set up if migrate failed
             pass
-        _admin_execute(source_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        _admin_execute(owner_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         print(f"[bench] dropped {scratch}", flush=True)
     _print(results)
     entries = [{k: v for k, v in asdict(r).items() if k != "notes"} for r in results]

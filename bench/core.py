@@ -26,7 +26,8 @@ class Result:
 @dataclass
 class Context:
     scale: float
-    database_url: str  # the scratch database
+    database_url: str  # the scratch database, as the app's runtime role
+    owner_database_url: str  # the same, as the owner role (schema changes, TRUNCATE, baselines)
     workdir: Path
     notes: list[str] = field(default_factory=list)
 

@@ -121,11 +121,12 @@ def ingest(tenant, partner, path: Path) -> tuple[float, dict]:
         return time.perf_counter() - started, result
 
 
-def _sql(statement: str) -> None:
-    from django.db import connection
+def _owner_sql(ctx: Context, statement: str) -> None:
+    """Table maintenance the app's runtime role may not do (TRUNCATE, ALTER), as the owner."""
+    import psycopg
 
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
+    with psycopg.connect(ctx.owner_database_url, autocommit=True) as conn:
+        conn.execute(statement.encode())
 
 
 def export_normalised(tenant, partner, path: Path) -> None:
@@ -145,11 +146,11 @@ def export_normalised(tenant, partner, path: Path) -> None:
 
 def baseline_copy(ctx: Context, tenant, path: Path) -> tuple[float, str]:
     """``psql \\copy`` of the normalised file into posdata_posline. COPY FROM is refused on a
-    table under row-level security, so the table owner lifts FORCE for the baseline only."""
+    table under row-level security, so the table owner lifts FORCE and copies, for the baseline only."""
     from django.db import connection
 
-    _sql("TRUNCATE posdata_posline")
-    _sql("ALTER TABLE posdata_posline NO FORCE ROW LEVEL SECURITY")
+    _owner_sql(ctx, "TRUNCATE posdata_posline")
+    _owner_sql(ctx, "ALTER TABLE posdata_posline NO FORCE ROW LEVEL SECURITY")
     connection.close()
     try:
         psql = shutil.which("psql")
@@ -157,7 +158,7 @@ def baseline_copy(ctx: Context, tenant, path: Path) -> tuple[float, str]:
         if psql:
             started = time.perf_counter()
             subprocess.run(
-                [psql, ctx.database_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement], check=True
+                [psql, ctx.owner_database_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement], check=True
             )
             return time.perf_counter() - started, "psql \\copy"
         import psycopg
@@ -165,7 +166,7 @@ def baseline_copy(ctx: Context, tenant, path: Path) -> tuple[float, str]:
         started = time.perf_counter()
         statement = f"COPY posdata_posline ({POS_COLUMNS}) FROM STDIN WITH (FORMAT csv)"
         with (
-            psycopg.connect(ctx.database_url) as conn,
+            psycopg.connect(ctx.owner_database_url) as conn,
             conn.cursor() as cursor,
             cursor.copy(statement) as copy,
             path.open("rb") as handle,
@@ -174,7 +175,7 @@ def baseline_copy(ctx: Context, tenant, path: Path) -> tuple[float, str]:
                 copy.write(chunk)
         return time.perf_counter() - started, "psql not found: psycopg COPY FROM STDIN of the file"
     finally:
-        _sql("ALTER TABLE posdata_posline FORCE ROW LEVEL SECURITY")
+        _owner_sql(ctx, "ALTER TABLE posdata_posline FORCE ROW LEVEL SECURITY")
 
 
 def baseline_import_export(tenant, partner, normalised: Path, upload_id: int) -> float:
@@ -345,11 +346,11 @@ def _memory(ctx: Context) -> Result:
     print(f"[bench] pos_memory_10m_vs_1m: {large} vs {small} rows", flush=True)
     small_file, large_file = ctx.workdir / "mem-small.csv", ctx.workdir / "mem-large.csv"
     generate_messy(small_file, small, prefix="C", seed=3)
-    _sql("TRUNCATE posdata_posline")
+    _owner_sql(ctx, "TRUNCATE posdata_posline")
     mb_small = memory_child(ctx, small_file, "B3")
     small_file.unlink()
     generate_messy(large_file, large, prefix="D", seed=5)
-    _sql("TRUNCATE posdata_posline")
+    _owner_sql(ctx, "TRUNCATE posdata_posline")
     mb_large = memory_child(ctx, large_file, "B4")
     large_file.unlink()
     return Result("pos_memory_10m_vs_1m", large, round(mb_large, 1), round(mb_small, 1), "MB")

@@ -16,6 +16,7 @@ from prm.jobs.services import (
     job_start,
     job_succeed,
 )
+from prm.lib.mail import subject_line
 from prm.tenancy.context import require_tenant
 
 
@@ -34,7 +35,7 @@ def mail_applicant(*, application_id: int, event: str) -> bool:
             return False
         context["amend_url"] = tenant.portal_url(f"/partners/apply/amend/{application.amend_token}/")
     send_mail(
-        render_to_string("partners/email/application_subject.txt", context).strip(),
+        subject_line(render_to_string("partners/email/application_subject.txt", context)),
         render_to_string("partners/email/application_body.txt", context),
         None,
         [application.contact_email],

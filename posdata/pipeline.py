@@ -4,7 +4,8 @@ set-based statement, keep the bad rows with line, column, code and message, and 
 ones into their table with one INSERT ... ON CONFLICT DO NOTHING.
 
 Everything here runs on Django's own connection (psycopg 3), inside the tenant context, so
-row-level security applies to the staging tables as to every other tenant table.
+row-level security applies to the staging tables as to every other tenant table. The staging
+tables live in the staging schema (prm/jobs/staging.py names and sweeps them).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import sql as pgsql
 
 from posdata.fields import PRODUCT_IDENTIFIERS, field_names
@@ -64,7 +65,8 @@ def lit(value: Any) -> str:
 
 
 def ident(name: str) -> str:
-    return pgsql.Identifier(name).as_string(raw_connection())
+    """A quoted identifier; ``schema.table`` names (the staging tables) are quoted part by part."""
+    return pgsql.Identifier(*name.split(".")).as_string(raw_connection())
 
 
 def raw_connection():
@@ -436,13 +438,13 @@ def normalise(run: Run) -> None:
             )[0][0]
         statement = _normalise_pos_sql(run)
     drop_table(run.norm)
-    _execute("SET work_mem = '256MB'")
-    try:
+    with transaction.atomic():
+        # Transaction-local: behind a transaction pooler a session setting would stay with the
+        # server connection and follow another client.
+        _execute("SET LOCAL work_mem = '256MB'")
         _execute(statement)
-    finally:
-        _execute("RESET work_mem")
-    for policy in policy_sql(run.norm):
-        _execute(policy)
+        for policy in policy_sql(run.norm):
+            _execute(policy)
 
 
 def _raw_columns(kind: str, mapped) -> str:

@@ -36,6 +36,7 @@ from prm.jobs.services import (
     job_succeed,
     unexpected_failure_message,
 )
+from prm.jobs.staging import staging_tables
 from prm.lib.money import format_amount_str
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
@@ -391,7 +392,7 @@ def upload_process(job: Job, *, retry_transient: bool = False) -> dict[str, Any]
         job_succeed(job, result)
         return result
     Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROCESSING)
-    stage, norm = f"posdata_stage_{upload.pk}", f"posdata_norm_{upload.pk}"
+    stage, norm = staging_tables(job, "stage", "norm")
     try:
         result = _load(upload, job, stage, norm)
     except DomainError as exc:
@@ -640,7 +641,7 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
     totals = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "rows_duplicate": 0, "quantity_total": 0}
     amounts: dict[str, Decimal] = {}
     upload_ids = list(queue.order_by().values_list("upload_id", flat=True).distinct())
-    stage, norm = f"posdata_stage_r{job.pk}", f"posdata_norm_r{job.pk}"
+    stage, norm = staging_tables(job, "stage", "norm")
     try:
         for index, upload_id in enumerate(upload_ids):
             upload = Upload.objects.get(pk=upload_id)

@@ -31,6 +31,12 @@ class PrmConfig(AppConfig):
         )
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="prm_rls_policies")
         checks.register(check_distributable_models, checks.Tags.models)
+        from prm.db.roles import grant_after_migrate
+
+        post_migrate.connect(grant_after_migrate, dispatch_uid="prm_runtime_grants")
+        from prm.accounts import security_audit
+
+        security_audit.connect()
         register_import_kind(
             "products",
             ImportKind(

@@ -1,6 +1,7 @@
 """Celery wiring. Every task that touches tenant data is a ``TenantTask``: it takes the tenant id
 as the keyword argument ``tenant_id``, refuses to run without it, and runs inside the tenant
-context (which also sets the RLS session setting)."""
+context (which the database backend binds to every transaction). A task that runs a job
+(``job_id=...``) acts for the user who started it: audit events without an actor name them."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class TenantTask(Task):
     typing = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from prm.jobs.services import acting_for_job
         from prm.tenancy.context import tenant_context
         from prm.tenancy.models import Tenant
 
@@ -38,7 +40,7 @@ class TenantTask(Task):
         tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
         if tenant is None:
             raise TenantRequired(f"Task {self.name}: tenant {tenant_id} does not exist or is inactive.")
-        with tenant_context(tenant):
+        with tenant_context(tenant), acting_for_job(kwargs.get("job_id")):
             return super().__call__(*args, **kwargs)
 
 

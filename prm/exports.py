@@ -60,8 +60,26 @@ def _in_current_tenant(chunks: Iterator[str]) -> Iterator[str]:
     return stream()
 
 
+def audit_export(filename: str, headers: Sequence[str]) -> None:
+    """Every export holds personal data (contacts, customers, partner rows): record who took which
+    file. The actor is the signed-in user of the request (the membership middleware's context)."""
+    from prm.accounts.models import User
+    from prm.audit.services import audit
+    from prm.tenancy.context import current_tenant, current_user_id
+
+    tenant = current_tenant()
+    if tenant is None:
+        return
+    user_id = current_user_id()
+    actor = User.objects.filter(pk=user_id).first() if user_id else None
+    audit(
+        actor=actor, action="export.download", obj=tenant, after={"file": filename, "columns": list(headers)}
+    )
+
+
 def export_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponseBase:
-    """A download of ``rows``: CSV streams; XLSX is written with openpyxl's write-only mode."""
+    """A download of ``rows``: CSV streams; XLSX is written with openpyxl's write-only mode. Audited."""
+    audit_export(filename, headers)
     if filename.endswith(".xlsx"):
         return _xlsx_response(filename, headers, rows)
     response = StreamingHttpResponse(

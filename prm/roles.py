@@ -28,7 +28,8 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.FINANCE})
 PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER})
-MFA_REQUIRED_ROLES = frozenset({Role.VENDOR_ADMIN, Role.FINANCE})
+# Channel managers approve deals and import data: their accounts need a second factor too.
+MFA_REQUIRED_ROLES = frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE})
 
 # Partner statuses (values of partners.Partner.Status; the core imports no app, a test keeps them
 # in step) that take access away from the partner's people: a suspended partner's people keep the
@@ -256,7 +257,7 @@ def is_staff_role(role: str | None) -> bool:
 
 
 def mfa_required(user, membership: Membership | None) -> bool:
-    """Vendor admins and finance must use MFA; so must platform operators."""
+    """Vendor admins, channel managers and finance must use MFA; so must platform operators."""
     if user.is_superuser:
         return True
     return membership is not None and membership.role in MFA_REQUIRED_ROLES

@@ -11,13 +11,13 @@ from django.db import transaction
 
 from prm.accounts.models import Membership, User
 from prm.catalog.models import Product
-from prm.roles import Role
+from prm.roles import MFA_REQUIRED_ROLES, Role
 from prm.tenancy.context import tenant_context
 from prm.tenancy.hosts import absolute_url, default_tenant_host
 from prm.tenancy.models import Tenant
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - development demo only; seed_demo refuses production
-# Shared TOTP secret of the demo accounts that must use MFA (vendor admins, finance, operator),
+# Shared TOTP secret of the demo accounts that must use MFA (vendor admins, channel managers, finance, operator),
 # so that a demo can be signed into with any authenticator app or `oathtool --totp -b SECRET`.
 DEMO_TOTP_SECRET = "PRMDEMOTOTPKEYXYPRMDEMOTOTPKEYXY"  # noqa: S105
 
@@ -127,7 +127,7 @@ def seed_all(stdout=None) -> None:
                     user=user,
                     defaults={"role": role, "partner": partners.get(partner_code) if partner_code else None},
                 )
-                if role in {Role.VENDOR_ADMIN, Role.FINANCE}:
+                if role in MFA_REQUIRED_ROLES:
                     _enrol_totp(user)
             for sku, name, category, per_case, price, gtin in PRODUCTS[tenant.slug]:
                 Product.objects.get_or_create(
@@ -152,7 +152,7 @@ def demo_logins() -> str:
     lines.append(f"  {'operator@prm.test':<26} platform operator   (MFA)")
     for slug, users in USERS.items():
         for email, _name, role, partner_code in users:
-            mfa = "  (MFA)" if role in {Role.VENDOR_ADMIN, Role.FINANCE} else ""
+            mfa = "  (MFA)" if role in MFA_REQUIRED_ROLES else ""
             where = f"{slug}{'/' + partner_code if partner_code else ''}"
             lines.append(f"  {email:<26} {role.value:<18} {where}{mfa}")
     lines.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from prm.lib.crypto import DEVELOPMENT_KEY as DEVELOPMENT_ENCRYPTION_KEY
+from prm.lib.crypto import EncryptionKeyInvalid, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,9 +35,34 @@ def _required_in_production(name: str, dev_default: str) -> str:
     return dev_default
 
 
-SECRET_KEY = _required_in_production(
-    "DJANGO_SECRET_KEY", "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"  # noqa: S105 - development only, refused in production
+# Secret keys that were ever published with the project (development default, the old compose
+# default, the image build's placeholder): anything signed with them can be forged.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        "change-me-to-a-long-random-secret-key-of-fifty-characters-or-more",
+        "build-only",
+    }
 )
+
+
+def _production_secret_key_problem(key: str) -> str | None:
+    """Why ``key`` must not sign anything in production (None: it may)."""
+    if key in KNOWN_SECRET_KEYS:
+        return "is a published key"
+    # Django's own bar for a strong key (security.W009), enforced here instead of warned about.
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        return "is too weak (at least 50 characters, 5 distinct, not django-insecure-)"
+    return None
+
+
+SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (problem := _production_secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY {problem}: generate one with `make env` or "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`."
+    )
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION and not TESTING)
 
 # Tenants are reached at <slug>.<PRM_BASE_DOMAIN>; the bare base domain serves the platform operator.
@@ -46,10 +75,14 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and "testserver" in ALLOWED_HOSTS:
     ALLOWED_HOSTS.remove("testserver")
 
-# Payout details and other secrets at rest are encrypted with this key (Fernet, urlsafe base64, 32 bytes).
-PRM_FIELD_ENCRYPTION_KEY = _required_in_production(
-    "PRM_FIELD_ENCRYPTION_KEY", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmchIQ=="
-)
+# Payout details and TOTP secrets at rest are encrypted with these Fernet keys (newest first; the
+# others still decrypt until `manage.py rotate_field_encryption` has re-encrypted everything).
+try:
+    PRM_FIELD_ENCRYPTION_KEYS = parse_keys(
+        _required_in_production("PRM_FIELD_ENCRYPTION_KEY", DEVELOPMENT_ENCRYPTION_KEY), production=PRODUCTION
+    )
+except EncryptionKeyInvalid as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +107,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "prm.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "prm.tenancy.middleware.TenantMiddleware",
@@ -125,12 +159,31 @@ if "DATABASE_URL" not in os.environ:
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL: PostgreSQL is the only database.")
-# Django's PostgreSQL backend, whose schema editor keys tenant tables by (tenant_id, id) so that
-# they can be distributed by tenant (prm/tenancy/distribution.py, docs/scale-out.md).
-DATABASES["default"]["ENGINE"] = "prm.tenancy.backend"
+# prm.db is Django's PostgreSQL backend that binds the tenant context to every transaction
+# (row-level security behind a transaction pooler) and whose schema editor keys tenant tables by
+# (tenant_id, id) so that they can be distributed by tenant (prm/tenancy/distribution.py).
+DATABASES["default"]["ENGINE"] = "prm.db"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_prm")
+# Two roles (README, "Production"): DATABASE_URL is the runtime role with DML only; the tables
+# belong to the owner role of DATABASE_OWNER_URL, which `migrate` (and the test set-up) use. Give
+# DATABASE_OWNER_URL only to the migration step. Unset: one role does both (not for production).
+CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+DATABASES["default"].setdefault("OPTIONS", {})
+PRM_DATABASE_RUNTIME = {key: DATABASES["default"][key] for key in CREDENTIALS}
+PRM_DATABASE_OWNER: dict[str, object] | None = None
+if env.str("DATABASE_OWNER_URL", default=""):
+    _owner = env.db_url("DATABASE_OWNER_URL")
+    _owner.setdefault("OPTIONS", {})
+    if _owner["NAME"] != DATABASES["default"]["NAME"] or not (
+        _owner["USER"] and DATABASES["default"]["USER"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL, and both must name their role."
+        )
+    if _owner["USER"] != DATABASES["default"]["USER"]:
+        PRM_DATABASE_OWNER = {key: _owner[key] for key in CREDENTIALS}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (rate limits, MFA replay protection), Celery broker -------------------------
@@ -192,6 +245,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "prm.tasks.for_each_tenant",
         "schedule": 3600.0,
         "args": ("prm.tasks.expire_invitations",),
+    },
+    "sweep-staging-tables": {
+        "task": "prm.tasks.for_each_tenant",
+        "schedule": 1800.0,
+        "args": ("prm.tasks.sweep_staging_tables",),
     },
     "partners-scorecards-nightly": {
         "task": "prm.tasks.for_each_tenant",
@@ -261,6 +319,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_SESSION_REMEMBER = None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "prm.accounts.adapter.MFAAdapter"
 MFA_TOTP_ISSUER = "PRM"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -340,22 +399,30 @@ SECURE_CSP = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Addresses (or networks) of the reverse proxies that terminate TLS in front of the app server.
+PRM_TRUSTED_PROXIES = env.list("PRM_TRUSTED_PROXIES", default=[])
+for _proxy in PRM_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"PRM_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_DOMAIN = env.str("SESSION_COOKIE_DOMAIN", default="") or None
 CSRF_COOKIE_HTTPONLY = False
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Believed only when it comes from one of PRM_TRUSTED_PROXIES (prm/proxy.py strips it otherwise).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRM_TRUSTED_PROXIES else None
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://*.{PRM_BASE_DOMAIN}"])
-else:
-    CSRF_TRUSTED_ORIGINS = env.list(
-        "CSRF_TRUSTED_ORIGINS", default=[f"http://*.{PRM_BASE_DOMAIN}:{PRM_PORTAL_PORT}"]
-    )
+# Forms post to their own host, which Django's CSRF check accepts without a list; a wildcard over
+# the tenant subdomains would let every tenant's pages post into every other tenant's portal.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True

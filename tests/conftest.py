@@ -15,13 +15,33 @@ import pytest
 from django.test import Client
 
 from prm.accounts.models import Membership, User
-from prm.roles import Role
+from prm.roles import MFA_REQUIRED_ROLES, Role
 from prm.tenancy.context import tenant_context
 from prm.tenancy.models import Tenant
 from prm.tenancy.services import tenant_create
 from tests.factories import MembershipFactory, PartnerFactory, ProductFactory, UserFactory
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role, like production's."""
+    from prm.db.roles import use_owner
+
+    use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """...and the tests run as the runtime role (DML only), like the app. The owner drops it."""
+    from prm.db.roles import use_owner, use_runtime
+
+    with django_db_blocker.unblock():
+        use_runtime()
+    yield
+    with django_db_blocker.unblock():
+        use_owner()
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +97,7 @@ def _member(side: TenantSide, key: str, role: Role, partner=None) -> None:
     user = UserFactory(email=f"{key}@{side.tenant.slug}.test", full_name=key.replace("_", " ").title())
     side.users[key] = user
     side.memberships[key] = MembershipFactory(user=user, role=role, partner=partner)
-    if role in {Role.VENDOR_ADMIN, Role.FINANCE}:
+    if role in MFA_REQUIRED_ROLES:
         enrol_totp(user)
 
 

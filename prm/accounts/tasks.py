@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 
 from prm.accounts.models import Invitation
 from prm.celery import tenant_task
+from prm.lib.mail import subject_line
 from prm.tenancy.context import require_tenant
 
 
@@ -20,7 +21,7 @@ def send_invitation_email(*, invitation_id: int) -> bool:
         "accept_url": tenant.portal_url(f"/invitations/{invitation.token}/"),
     }
     send_mail(
-        render_to_string("prm/email/invitation_subject.txt", context).strip(),
+        subject_line(render_to_string("prm/email/invitation_subject.txt", context)),
         render_to_string("prm/email/invitation_body.txt", context),
         None,
         [invitation.email],

@@ -11,6 +11,9 @@ from prm.audit.models import AuditEvent
 
 # The client IP of the current request, set by the request middleware, read when auditing.
 current_ip: ContextVar[str | None] = ContextVar("prm_current_ip", default=None)
+# The user on whose behalf background work runs (who started the job), set by TenantTask: events
+# that the work records without an actor of their own are theirs.
+acting_for: ContextVar[Any] = ContextVar("prm_acting_for", default=None)
 
 
 def audit(
@@ -21,7 +24,10 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record that ``actor`` did ``action`` to ``obj``. Call inside the service's transaction."""
+    """Record that ``actor`` did ``action`` to ``obj``. Call inside the service's transaction.
+    Without an actor, a background job's events name the user who started the job."""
+    if actor is None:
+        actor = acting_for.get()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

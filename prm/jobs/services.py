@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from prm.audit.services import acting_for
 from prm.jobs.models import Job
 from prm.tenancy.context import require_tenant
 
@@ -80,3 +83,14 @@ def job_fail_unexpected(job: Job, exc: BaseException, *, what: str = "") -> str:
     message = unexpected_failure_message(exc, what=what or str(job))
     job_fail(job, message)
     return message
+
+
+@contextmanager
+def acting_for_job(job_id: Any) -> Iterator[None]:
+    """Inside, audit events without an actor name the user who started job ``job_id``."""
+    job = Job.objects.select_related("created_by").filter(pk=job_id).first() if job_id else None
+    token = acting_for.set(job.created_by if job is not None else None)
+    try:
+        yield
+    finally:
+        acting_for.reset(token)

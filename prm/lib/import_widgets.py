@@ -3,19 +3,52 @@ instead of raw decimal exceptions, so import reports can name the column."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from import_export import widgets
+
+_GROUPED_BY_COMMAS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
+_GROUPED_BY_POINTS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}")
+
+
+def parse_decimal(value) -> Decimal:
+    """A number as partners and ERPs write it: ``1234.56``, ``1,234.56``, ``1.234,56``,
+    ``0,9213`` or ``1 234,56``. The separator that comes last is the decimal one. A lone comma
+    before exactly three digits (``1,234``) could be either, so it is refused, not guessed."""
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, float):  # XLSX numeric cells
+        return Decimal(repr(value))
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if "," in text and "." in text:
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        text = text.replace(thousands, "").replace(decimal_mark, ".")
+    elif "," in text:
+        if _GROUPED_BY_COMMAS.fullmatch(text):
+            raise ValueError(
+                f"{value!r} is ambiguous: write 1234.5 (or 1234,5) without thousands separators."
+            )
+        if text.count(",") > 1:
+            raise ValueError(f"{value!r} is not a number.")
+        text = text.replace(",", ".")
+    elif _GROUPED_BY_POINTS.fullmatch(text):
+        text = text.replace(".", "")  # 1.234.567: points group thousands
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not a number.") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a number.")
+    return number
 
 
 class StrictDecimalWidget(widgets.DecimalWidget):
     def clean(self, value, row=None, **kwargs):
         if value is None or str(value).strip() == "":
             return None
-        try:
-            return Decimal(str(value).strip())
-        except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a number.") from exc
+        return parse_decimal(value)
 
 
 class StrictIntegerWidget(widgets.IntegerWidget):

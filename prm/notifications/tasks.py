@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.mail import send_mail
 
 from prm.celery import tenant_task
+from prm.lib.mail import subject_line
 from prm.notifications.models import Notification
 from prm.tenancy.context import require_tenant
 from prm.tenancy.hosts import absolute_url
@@ -16,6 +17,7 @@ def send_notification_emails(*, notification_ids: list[int]) -> int:
     for note in Notification.objects.select_related("recipient").filter(pk__in=notification_ids):
         link = absolute_url(host, note.url) if note.url else ""
         body = f"{note.message}\n\n{link}".strip()
-        send_mail(f"[{tenant.brand_name}] {note.message[:80]}", body, None, [note.recipient.email])
+        subject = subject_line(f"[{tenant.brand_name}] {subject_line(note.message, 80)}")
+        send_mail(subject, body, None, [note.recipient.email])
         sent += 1
     return sent

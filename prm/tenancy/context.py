@@ -1,5 +1,5 @@
-"""The current tenant: one context variable, mirrored into the PostgreSQL session setting that
-row-level security policies read (``app.tenant_id``).
+"""The current tenant: one context variable, bound into every database transaction as the
+setting that row-level security policies read (``app.tenant_id``, transaction-local).
 
 Every web request, Celery task and management command that touches tenant data runs inside
 ``tenant_context(tenant)``. Outside of one, tenant-scoped managers raise and RLS returns no rows.
@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
-
-from django.db import connection
 
 if TYPE_CHECKING:
     from prm.models import Tenant
@@ -29,6 +27,11 @@ def current_tenant() -> Tenant | None:
     return _current_tenant.get()
 
 
+def current_user_id() -> int | None:
+    """The signed-in user of the current request (set with user_context), if any."""
+    return _current_user_id.get()
+
+
 def require_tenant() -> Tenant:
     tenant = _current_tenant.get()
     if tenant is None:
@@ -38,42 +41,36 @@ def require_tenant() -> Tenant:
     return tenant
 
 
-def _apply_db_settings() -> None:
-    """Write the context into the connection's session settings (read by RLS policies).
+def db_binding() -> tuple[str, str]:
+    """The values of ``app.tenant_id`` and ``app.user_id`` that the current context asks for.
 
-    Session-level (not transaction-local) because Django runs in autocommit mode: each query
-    outside ``atomic`` is its own transaction. The context manager always restores the previous
-    value, and a new connection starts empty, so nothing carries over between requests.
+    The database backend (prm/db/base.py) sets them transaction-locally in front of every
+    transaction that runs under the context, so this module never touches a connection: entering
+    or leaving a context cannot fail half-way, and no setting outlives its transaction.
     """
     tenant = _current_tenant.get()
     user_id = _current_user_id.get()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.tenant_id', %s, false), set_config('app.user_id', %s, false)",
-            [str(tenant.pk) if tenant else "", str(user_id) if user_id else ""],
-        )
+    return (str(tenant.pk) if tenant else "", str(user_id) if user_id else "")
 
 
 @contextmanager
 def tenant_context(tenant: Tenant | None, *, user_id: int | None = None) -> Iterator[None]:
     tenant_token = _current_tenant.set(tenant)
-    user_token = _current_user_id.set(user_id)
-    _apply_db_settings()
     try:
-        yield
+        user_token = _current_user_id.set(user_id)
+        try:
+            yield
+        finally:
+            _current_user_id.reset(user_token)
     finally:
         _current_tenant.reset(tenant_token)
-        _current_user_id.reset(user_token)
-        _apply_db_settings()
 
 
 @contextmanager
 def user_context(user_id: int | None) -> Iterator[None]:
     """Let the RLS policy on memberships show this user's memberships in every tenant (switcher)."""
     token = _current_user_id.set(user_id)
-    _apply_db_settings()
     try:
         yield
     finally:
         _current_user_id.reset(token)
-        _apply_db_settings()

@@ -15,7 +15,7 @@ except the few global tables listed in ``REFERENCE_TABLES_WITH_TENANT``):
 Two mechanisms keep the schema that way, both keyed on the table's structure (a ``tenant_id``
 column), never on a list of models, so a new ``TenantModel`` subclass complies with no extra code:
 
-1. the database backend ``prm.tenancy.backend`` builds the keys in that shape whenever a
+1. the database backend ``prm.db`` builds the keys in that shape whenever a
    migration creates a table, adds or alters a foreign key;
 2. ``make_distributable`` converts what an older schema still has (single-column keys created
    before this backend), before and after every ``migrate``; on a schema already in shape it

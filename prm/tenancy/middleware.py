@@ -68,7 +68,7 @@ class TenantMiddleware:
 
 class MembershipMiddleware:
     """Sets ``request.membership`` (the signed-in user's role in this tenant, or None) and sends
-    vendor admins and finance to MFA enrolment until they have an authenticator."""
+    vendor admins, channel managers and finance to MFA enrolment until they have an authenticator."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -3,7 +3,8 @@
 After every ``migrate`` each concrete ``TenantModel`` table gets ENABLE + FORCE ROW LEVEL SECURITY
 and a ``tenant_isolation`` policy comparing ``tenant_id`` with the session setting
 ``app.tenant_id``. A connection without the setting sees no rows and can write none. The
-application role owns the tables but is not superuser/BYPASSRLS, so FORCE makes the policy bind.
+application's runtime role is neither superuser/BYPASSRLS nor owner (prm/db/roles.py), and FORCE
+makes the policy bind the owner role as well.
 """
 
 from __future__ import annotations
@@ -45,15 +46,16 @@ def tenant_tables() -> list[str]:
 
 
 def policy_sql(table: str) -> list[str]:
+    quoted = ".".join(f'"{part}"' for part in table.split("."))  # staging tables are schema.table
     statements = [
-        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
-        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
-        f'DROP POLICY IF EXISTS {POLICY} ON "{table}"',
-        f'CREATE POLICY {POLICY} ON "{table}" USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})',
+        f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {POLICY} ON {quoted}",
+        f"CREATE POLICY {POLICY} ON {quoted} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})",
     ]
     for name, command, predicate in EXTRA_POLICIES.get(table, []):
-        statements.append(f'DROP POLICY IF EXISTS {name} ON "{table}"')
-        statements.append(f'CREATE POLICY {name} ON "{table}" FOR {command} USING ({predicate})')
+        statements.append(f"DROP POLICY IF EXISTS {name} ON {quoted}")
+        statements.append(f"CREATE POLICY {name} ON {quoted} FOR {command} USING ({predicate})")
     return statements
 
 

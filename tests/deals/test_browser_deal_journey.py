@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser import login, portal_url
+from tests.conftest import TOTP_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,7 @@ def test_conflicting_registrations_are_reviewed_and_the_first_is_protected(
     assert "Northwind" not in page.content()
     _sign_out(page)
 
-    login(page, live_server, "acme", cast.a.users["manager"].email)
+    login(page, live_server, "acme", cast.a.users["manager"].email, totp_secret=TOTP_SECRET)
     page.goto(portal_url(live_server, "acme", "/deals/review/"))
     rows = page.locator("[data-testid=review-queue] tbody tr")
     assert rows.count() == 2

@@ -10,6 +10,7 @@ import pytest
 from partners.models import Agreement, Certification, Partner
 from prm.accounts.models import Invitation
 from tests.browser import login, portal_url
+from tests.conftest import TOTP_SECRET
 from tests.factories import PASSWORD
 from tests.partners import helpers
 
@@ -39,7 +40,7 @@ def test_apply_approve_accept_sign_and_complete_onboarding(cast, chromium_path, 
     page.wait_for_selector("[data-testid=apply-thanks]")
 
     # 2. The channel manager approves it.
-    login(page, live_server, "acme", cast.a.users["manager"].email)
+    login(page, live_server, "acme", cast.a.users["manager"].email, totp_secret=TOTP_SECRET)
     page.goto(portal_url(live_server, "acme", "/partners/applications/"))
     page.click("text=Orbit Controls")
     page.fill("input[name=code]", "R777")

@@ -31,7 +31,9 @@ def worker():
     from prm.celery import app
 
     app.conf.task_always_eager = False
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "PRM_ENV": "test"}
+    # Like production's workers: the runtime role only, no owner URL.
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+    env.update({"DATABASE_URL": _test_database_url(), "PRM_ENV": "test"})
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from prm.exports import escape_cell, export_response
 from prm.roles import Role
 from prm.tenancy.context import tenant_context
+from tests.conftest import enrol_totp
 from tests.factories import MembershipFactory, PartnerFactory, UserFactory
 
 HOSTILE = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
@@ -83,6 +84,7 @@ def test_partner_export_of_a_restricted_manager_holds_only_assigned_partners(cas
     with tenant_context(cast.a.tenant):
         MembershipFactory(user=user, role=Role.CHANNEL_MANAGER, assigned_partners_only=True)
         assign_perm("partners.manage_partner", user, cast.a.partners["p2"])
+    enrol_totp(user)  # channel managers must use MFA
     client = cast.a.client()
     client.force_login(user)
     rows = _csv(client.get("/partners/", {"export": "csv"}))

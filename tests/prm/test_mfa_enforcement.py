@@ -1,4 +1,5 @@
-"""Vendor admins and finance must enrol an authenticator (TOTP) before using the portal; others may."""
+"""Vendor admins, channel managers (they approve deals and import data) and finance must enrol an
+authenticator (TOTP) before using the portal; others may."""
 
 from __future__ import annotations
 
@@ -26,16 +27,16 @@ def _member_without_totp(cast, role):
     return user, client
 
 
-@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.FINANCE])
+@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE])
 @pytest.mark.parametrize("path", ["/", "/jobs/", "/products/", "/notifications/"])
-def test_vendor_admin_and_finance_without_totp_are_sent_to_enrolment(cast, role, path):
+def test_vendor_admin_channel_manager_and_finance_without_totp_are_sent_to_enrolment(cast, role, path):
     _user, client = _member_without_totp(cast, role)
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"] == ACTIVATE
 
 
-@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.FINANCE])
+@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE])
 def test_signed_in_user_can_enrol_and_then_use_the_portal(cast, role):
     cache.clear()
     user, _client = _member_without_totp(cast, role)
@@ -53,7 +54,7 @@ def test_signed_in_user_can_enrol_and_then_use_the_portal(cast, role):
     assert client.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.FINANCE])
+@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE])
 def test_sign_out_stays_reachable_before_enrolment(cast, role):
     _user, client = _member_without_totp(cast, role)
     response = client.post("/accounts/logout/")
@@ -62,7 +63,7 @@ def test_sign_out_stays_reachable_before_enrolment(cast, role):
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.FINANCE])
+@pytest.mark.parametrize("role", [Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE])
 def test_with_an_authenticator_they_use_the_portal(cast, role):
     user, client = _member_without_totp(cast, role)
     enrol_totp(user)
@@ -70,7 +71,7 @@ def test_with_an_authenticator_they_use_the_portal(cast, role):
     assert client.get("/jobs/").status_code == 200
 
 
-@pytest.mark.parametrize("who", ["manager", "marketing", "p1_admin", "p1_user"])
+@pytest.mark.parametrize("who", ["marketing", "p1_admin", "p1_user"])
 def test_other_roles_are_not_forced_to_enrol(cast, who):
     response = cast.a.client(who).get("/")
     assert response.status_code == 200

@@ -121,3 +121,21 @@ def test_another_tenants_notification_answers_404(cast):
     # On acme's host the globex member has no access at all; the id of a globex row means nothing.
     assert client.post(f"/notifications/{pk}/open/").status_code in (403, 404)
     assert cast.a.client("p1_user").post(f"/notifications/{pk}/open/").status_code == 404
+
+
+def test_a_line_break_in_user_text_does_not_lose_the_email(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    # A company name typed with a line break ends up in the subject; the e-mail must still go out.
+    with django_capture_on_commit_callbacks(execute=True), cast.a.context():
+        notify(
+            recipients=[cast.a.users["p1_user"]],
+            verb="deal.approved",
+            message="Registration for Contoso\r\nBadHeader Ltd.\nwas approved",
+            url="/jobs/",
+        )
+    assert len(mailoutbox) == 1
+    subject = mailoutbox[0].subject
+    assert "\n" not in subject and "\r" not in subject
+    assert subject == "[Acme Industrial] Registration for Contoso BadHeader Ltd. was approved"
+    assert "BadHeader Ltd." in mailoutbox[0].body

@@ -1,1 +1,2 @@
-"""PostgreSQL with tenant-distributable keys: ``ENGINE = "prm.tenancy.backend"`` (see ``prm.tenancy.distribution``)."""
+"""Schema editor and features of tenant-distributable tables, used by the ``prm.db`` backend
+(see ``prm.tenancy.distribution``)."""
