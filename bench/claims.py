@@ -231,7 +231,7 @@ def orm_loop(tenant, partner, path: Path, sample: int) -> float:
 
 
 REFERENCE = """
-CREATE UNLOGGED TABLE claims_bench_reference AS
+CREATE UNLOGGED TABLE {reference} AS
 SELECT n.line,
   array_remove(ARRAY[
     CASE WHEN jsonb_array_length(n.problems) > 0 THEN 'INVALID_DATA' END,
@@ -281,14 +281,19 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
             partner=partner, number="REF-STEP", claim_date=CLAIM_DATE, status="validating", currency="USD",
             submitted_at=timezone.now(),
         )  # fmt: skip
-        stage, norm = pipeline.scratch_names(claim.pk)
+        from prm.jobs.services import job_create
+
+        job = job_create(
+            kind="claims:bench", acting_user=None, params={"claim_id": claim.pk}, partner=partner
+        )
+        stage, norm, names = pipeline.scratch_names(job)
         layout = inspect_file(path, "csv", header_score)
         pipeline.create_stage_table(stage)
         pipeline.stage_file(
             table=stage, tenant_id=tenant.pk, claim_id=claim.pk, path=path, layout=layout,
             mapping=detect_mapping(layout.headers),
         )  # fmt: skip
-        pipeline.normalise(stage=stage, norm=norm, decimal_comma=False)
+        pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=False)
         run = pipeline.Run(
             tenant_id=tenant.pk, claim_id=claim.pk, partner_id=partner.pk, claim_date=CLAIM_DATE.isoformat(),
             window_days=90, currency="USD", norm=norm,

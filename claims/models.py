@@ -260,7 +260,12 @@ class ClaimLine(TenantModel):
         PricingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     agreement_line = TenantForeignKey(
-        AgreementLine, on_delete=models.PROTECT, null=True, blank=True, related_name="claim_lines", db_index=False
+        AgreementLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claim_lines",
+        db_index=False,
     )
     quantity_base = models.BigIntegerField(null=True, blank=True)  # claimed quantity in eaches
     codes = models.JSONField(default=list, blank=True)  # the DOMAIN.md codes that applied, in table order
@@ -274,7 +279,12 @@ class ClaimLine(TenantModel):
     # A reviewer's override (the computed verdict stays in ``codes``).
     override_reason = models.TextField(blank=True)
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
 

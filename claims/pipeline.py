@@ -67,9 +67,13 @@ def execute(statement: str) -> Any:
 # --- Scratch tables ---------------------------------------------------------------------------------
 
 
-def scratch_names(claim_id: int) -> tuple[str, str]:
-    """The two scratch tables of one validation (raw text, parsed values)."""
-    return f"claims_stage_{int(claim_id)}", f"claims_norm_{int(claim_id)}"
+def scratch_names(job) -> tuple[str, str, str]:
+    """The scratch tables of one validation run (raw text, parsed values, customer names), in
+    the staging schema and named after the job, so a sweep drops what a killed worker left."""
+    from prm.jobs.staging import staging_tables
+
+    stage, norm, names = staging_tables(job, "stage", "norm", "names")
+    return stage, norm, names
 
 
 def create_stage_table(table: str) -> None:
@@ -215,7 +219,7 @@ def _problems_sql() -> str:
     )
 
 
-def normalise(*, stage: str, norm: str, decimal_comma: bool) -> None:
+def normalise(*, stage: str, norm: str, names: str, decimal_comma: bool) -> None:
     """Parse the staged text into typed values and list each line's unusable values."""
     trimmed = ", ".join(f"nullif(btrim(s.{name}), '') AS r_{name}" for name in FIELD_NAMES)
     big = 10**13
@@ -255,19 +259,18 @@ def normalise(*, stage: str, norm: str, decimal_comma: bool) -> None:
         FROM v
         """
     )
-    _normalise_customers(norm)
+    _normalise_customers(norm, names)
     execute(f"ANALYZE {ident(norm)}")
 
 
-def _normalise_customers(norm: str) -> None:
+def _normalise_customers(norm: str, table: str) -> None:
     """The normalised end customer of each distinct name, by the one normaliser deal
     registration uses too (few distinct names per file: one pass in Python, then one UPDATE)."""
-    names = [
+    customers = [
         row[0] for row in execute(f"SELECT DISTINCT end_customer FROM {ident(norm)} WHERE end_customer <> ''")
     ]
-    if not names:
+    if not customers:
         return
-    table = f"{norm}_names"
     drop_table(table)
     execute(f"CREATE UNLOGGED TABLE {ident(table)} (name text PRIMARY KEY, norm text NOT NULL)")
     try:
@@ -275,7 +278,7 @@ def _normalise_customers(norm: str) -> None:
             raw_connection().cursor() as cursor,
             cursor.copy(f"COPY {ident(table)} (name, norm) FROM STDIN".encode()) as copy,
         ):
-            for name in names:
+            for name in customers:
                 copy.write_row((name, normalise_name(name)[:200]))
         execute(
             f"UPDATE {ident(norm)} n SET end_customer_normalised = c.norm FROM {ident(table)} c WHERE c.name = n.end_customer"

@@ -297,14 +297,14 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         result = job_summary(claim, claim_totals(claim))
         job_succeed(job, result)
         return result
-    stage, norm = pipeline.scratch_names(claim.pk)
+    stage, norm, names = pipeline.scratch_names(job)
     try:
         if claim.status == C.SUBMITTED:
             claim = _move(claim, C.VALIDATING)
         job_progress(job, 2)
         decimal_comma = _stage(claim, job, stage)
         job_progress(job, 65)
-        pipeline.normalise(stage=stage, norm=norm, decimal_comma=decimal_comma)
+        pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=decimal_comma)
         job_progress(job, 80)
         result = claim_validate(claim, norm=norm)
     except DomainError as exc:
@@ -320,9 +320,9 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         return job.result
     finally:
         try:
-            pipeline.drop_table(stage)
-            pipeline.drop_table(norm)
-        except Exception:  # the connection may be broken; the tables are unlogged scratch
+            for table in (stage, norm, names):
+                pipeline.drop_table(table)
+        except Exception:  # the connection may be broken; the staging sweep drops them later
             logger.warning("could not drop the scratch tables of claim %s", claim.pk)
     job_succeed(job, result)
     return result
