@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 from psycopg import sql as pgsql
 
-from claims.codes import ADJUSTING
+from claims.codes import REJECTING
 from claims.fields import FIELD_NAMES, REQUIRED
 from prm.lib.money import minor_units
 from prm.lib.names import normalise_name
@@ -349,11 +349,13 @@ def lock_agreement_lines(run: Run) -> list[int]:
 
 
 def validate_and_insert(run: Run) -> int:
-    """Insert the claim's lines with their verdicts (one statement); return the lines written."""
+    """Insert the claim's lines with their verdicts (one statement); return the lines written.
+    Runs once per claim: the caller holds the claim's row lock and moves it out of "validating"
+    in the same transaction (the unique (claim, line) constraint backs this up)."""
     claim_date = f"{lit(run.claim_date)}::date"
     rejecting_but_quantity = "cardinality(pre) > 0 OR is_dup"
     minor = minor_units(run.currency)
-    adjusting = _text_list(ADJUSTING)
+    rejecting = "ARRAY" + _text_list(REJECTING).replace("(", "[", 1)[:-1] + "]::text[]"
     return execute(
         f"""
         WITH r AS ({_resolved_sql(run)}),
@@ -379,17 +381,15 @@ def validate_and_insert(run: Run) -> int:
               CASE WHEN ok AND al_id IS NOT NULL AND quantity IS NOT NULL AND factor IS NULL
                    THEN 'UOM_NOT_CONVERTIBLE' END,
               CASE WHEN ok AND end_customer_normalised <> '' AND end_customer_normalised <> a_customer
-                   THEN 'END_CUSTOMER_MISMATCH' END
-            ], NULL) AS pre1,
-            array_remove(ARRAY[
+                   THEN 'END_CUSTOMER_MISMATCH' END,
               CASE WHEN {claim_date} - ship_date > {int(run.window_days)} THEN 'CLAIM_PAST_WINDOW' END,
               CASE WHEN ok AND al_id IS NOT NULL AND max_resale IS NOT NULL AND resale_price > max_resale
                    THEN 'RESALE_ABOVE_MAXIMUM' END
-            ], NULL) AS pre2
+            ], NULL) AS pre
           FROM b
         ),
         d AS (
-          SELECT c.*, pre1 || pre2 AS pre,
+          SELECT c.*,
             -- Duplicate: the same invoice line accepted in another claim (a resubmission ignores
             -- the rejected line it corrects), or a clean line earlier in this claim.
             (invoice_number <> '' AND invoice_line IS NOT NULL AND (
@@ -398,7 +398,7 @@ def validate_and_insert(run: Run) -> int:
                          AND o.invoice_number = c.invoice_number AND o.invoice_line = c.invoice_line
                          AND o.claim_id <> {run.claim_id} AND o.status IN ('accepted', 'adjusted')
                          AND o.id IS DISTINCT FROM c.resubmission_of_id)
-               OR min(line) FILTER (WHERE cardinality(pre1 || pre2) = 0)
+               OR min(line) FILTER (WHERE cardinality(pre) = 0)
                     OVER (PARTITION BY invoice_number, invoice_line) < line)) AS is_dup
           FROM c
         ),
@@ -425,7 +425,7 @@ def validate_and_insert(run: Run) -> int:
         ),
         h AS (
           SELECT g.*,
-            CASE WHEN EXISTS (SELECT 1 FROM unnest(all_codes) x WHERE x NOT IN {adjusting}) THEN 'rejected'
+            CASE WHEN all_codes && {rejecting} THEN 'rejected'
                  WHEN cardinality(all_codes) > 0 THEN 'adjusted' ELSE 'accepted' END AS verdict
           FROM g
         )
@@ -444,7 +444,6 @@ def validate_and_insert(run: Run) -> int:
                ELSE round(least(claimed_unit_debit, allowed) * accepted, {minor}) END,
           ''
         FROM h
-        ON CONFLICT (tenant_id, claim_id, line) DO NOTHING
         """
     )
 
