@@ -62,7 +62,8 @@ def _reassign_from_runtime_role(admin_uri: str) -> None:
             # rights it had as owner: commands run before `migrate` (make lint) still work.
             conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
             conn.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
-            if conn.execute("SELECT to_regclass('public.prm_auditevent')").fetchone()[0]:
+            audit_table = conn.execute("SELECT to_regclass('public.prm_auditevent')").fetchone()
+            if audit_table and audit_table[0]:
                 conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON prm_auditevent FROM {APP_ROLE}")
             _log(f"database {APP_DB} now belongs to {OWNER_ROLE}; {APP_ROLE} keeps DML only")
 

@@ -37,3 +37,29 @@ def owner_connection() -> Iterator[psycopg.Connection]:
             yield conn
         finally:
             conn.rollback()
+
+
+PROBE_TABLE_PREFIXES = ("prm_probe", "legacy_", "probe_")
+
+
+@pytest.fixture
+def schema_changes_as_owner(transactional_db, django_db_blocker):
+    """For tests that run DDL (schema-editor behaviour, hand-made legacy tables): the runtime role
+    may not create tables, so the test runs as the owner role with committed statements, and its
+    probe tables are dropped afterwards."""
+    from prm.db.roles import as_owner
+
+    require_owner_role()
+    with as_owner():
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND ("
+                    + " OR ".join("tablename LIKE %s" for _ in PROBE_TABLE_PREFIXES)
+                    + ")",
+                    [f"{prefix}%" for prefix in PROBE_TABLE_PREFIXES],
+                )
+                for (table,) in cursor.fetchall():
+                    cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')

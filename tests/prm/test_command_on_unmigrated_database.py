@@ -13,6 +13,8 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.dbroles import require_owner_role
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def empty_database_url(db):
     """A new, empty database on the test server, reachable with the test run's credentials."""
     name = f"prm_unmigrated_{uuid.uuid4().hex[:8]}"
-    params = connection.get_connection_params()
+    # The owner role may create databases; the runtime role may not.
+    owner = require_owner_role()
+    params = {**connection.get_connection_params(), "user": owner["USER"]}
+    if owner["PASSWORD"]:
+        params["password"] = owner["PASSWORD"]
     admin = psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     url = urlsplit(os.environ["DATABASE_URL"])
@@ -31,6 +37,7 @@ def empty_database_url(db):
 
 def run_manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "PRM_ENV": "test"}
+    env.pop("DATABASE_OWNER_URL", None)  # one role is enough for a command that reads
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

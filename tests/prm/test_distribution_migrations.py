@@ -12,8 +12,11 @@ from django.db import connection, migrations, models
 from django.db.migrations.state import ProjectState
 
 from prm.tenancy import distribution
+from tests.dbroles import schema_changes_as_owner  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# DDL needs the owner role (the runtime role cannot create tables); statements commit, and the
+# fixture drops the probe tables afterwards.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("schema_changes_as_owner")]
 
 APP = "prm"
 

@@ -19,6 +19,7 @@ from prm.tenancy import distribution, rls
 from prm.tenancy.checks import check_distributable_models
 from prm.tenancy.context import tenant_context
 from prm.tenancy.models import TenantModel
+from tests.dbroles import schema_changes_as_owner  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,8 @@ def test_every_global_table_is_declared_a_reference_or_local_table():
     assert declared <= set(catalogue.columns), "a declared table no longer exists"
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("schema_changes_as_owner")
 def test_the_readiness_check_names_a_key_a_unique_and_a_global_reference_without_the_tenant():
     with connection.cursor() as cursor:
         cursor.execute(
@@ -167,6 +170,8 @@ def test_the_citus_script_creates_reference_tables_then_tenant_tables_parents_fi
             assert distributed.index(fk.to_table) < distributed.index(fk.table), fk
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("schema_changes_as_owner")
 def test_the_citus_script_is_refused_while_a_table_is_not_distributable():
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE probe_tenant (tenant_id bigint, id bigint PRIMARY KEY)")
