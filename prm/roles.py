@@ -80,6 +80,13 @@ class Perm(StrEnum):
     FX_RATE_MANAGE = "fx.manage"  # see, enter, correct and import exchange rates
     PAYABLE_VIEW = "payable.view"  # payables (partner admins: their partner's; partner users: their own)
     PAYABLE_MANAGE = "payable.manage"  # cancel an open payable
+    PAYOUT_DETAILS_VERIFY = "payout.verify"  # confirm a partner's payout details before paying there
+    PAYOUT_BATCH_VIEW = "payout_batch.view"  # payout batches, their lines and exports (masked bank data)
+    PAYOUT_BATCH_MANAGE = "payout_batch.manage"  # build, export, mark paid and cancel payout batches
+    PAYOUT_BATCH_APPROVE = "payout_batch.approve"  # approve a batch someone else built (maker-checker)
+    PAYOUT_BANK_FULL = "payout.bank_full"  # full bank details in payout exports (with MFA, audited)
+    REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
+    FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
 
 
 _ALL = frozenset(Role)
@@ -136,6 +143,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.FX_RATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.PAYABLE_VIEW: _ALL,
     Perm.PAYABLE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.PAYOUT_DETAILS_VERIFY: frozenset({Role.FINANCE}),
+    Perm.PAYOUT_BATCH_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.PAYOUT_BATCH_MANAGE: frozenset({Role.FINANCE}),
+    Perm.PAYOUT_BATCH_APPROVE: frozenset({Role.FINANCE}),
+    Perm.PAYOUT_BANK_FULL: frozenset({Role.FINANCE}),
+    Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
+    Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -178,6 +192,13 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.FX_RATE_MANAGE: "See, enter, correct (as a new rate with its own source) and import exchange rates; convert amounts",
     Perm.PAYABLE_VIEW: "See payables with totals per currency (partner admins: their partner's; partner users: those payable to them)",
     Perm.PAYABLE_MANAGE: "Cancel an open payable, with a reason",
+    Perm.PAYOUT_DETAILS_VERIFY: "Verify a partner's payout details (only verified details receive payouts; a change clears it)",
+    Perm.PAYOUT_BATCH_VIEW: "See payout batches, their payments per partner and lines; export them with bank details masked",
+    Perm.PAYOUT_BATCH_MANAGE: "Build payout batches from open payables, export them, mark payments paid (also from a bank file), cancel them",
+    Perm.PAYOUT_BATCH_APPROVE: "Approve a payout batch built by someone else (maker-checker; the builder cannot approve)",
+    Perm.PAYOUT_BANK_FULL: "Export payouts with full bank details (requires MFA; every such export is audited)",
+    Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
+    Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
 }
 
 
@@ -193,6 +214,7 @@ READ_ONLY_PERMS = frozenset(
         Perm.DEAL_VIEW,
         Perm.LEAD_VIEW,
         Perm.PAYOUT_DETAILS_VIEW,
+        Perm.REMITTANCE_VIEW,
     }
 )
 

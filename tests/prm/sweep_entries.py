@@ -58,6 +58,32 @@ def _payable(cast):
     return {"pk": payable.pk}
 
 
+def _batch(cast):
+    """A draft batch paying partner P1 (rows made directly: the sweep needs rows, not a source app)."""
+    import datetime
+    from decimal import Decimal
+
+    from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
+
+    payable = Payable.objects.create(
+        source_type="sweep_source", source_id="batch-1", partner=cast.a.partners["p1"], amount=Decimal("10.00"),
+        currency="USD", due_date=datetime.date(2026, 12, 31), status="in_batch",
+    )  # fmt: skip
+    batch = PayoutBatch.objects.create(currency="USD", created_by=cast.a.users["finance"])
+    payment = PayoutPayment.objects.create(
+        batch=batch, partner=cast.a.partners["p1"], amount=Decimal("10.00"), currency="USD", line_count=1
+    )
+    PayoutBatchLine.objects.create(
+        batch=batch, payment=payment, payable=payable, partner=payable.partner, amount=payable.amount,
+        currency="USD", payment_amount=payable.amount, payment_currency="USD",
+    )  # fmt: skip
+    return {"pk": batch.pk, "payment_pk": payment.pk}
+
+
+def _batch_only(cast):
+    return {"pk": _batch(cast)["pk"]}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -90,6 +116,15 @@ ENTRIES = {
     "finance:payables": Entry(),
     "finance:payable_detail": Entry(kwargs=_payable, partner_owned=True),
     "finance:payable_cancel": Entry(kwargs=_payable, methods=("POST",), partner_owned=True),
+    "finance:batches": Entry(),
+    "finance:batch_create": Entry(methods=("GET", "POST")),
+    "finance:batch_detail": Entry(kwargs=_batch_only),
+    "finance:batch_payment": Entry(kwargs=_batch),
+    "finance:batch_approve": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_export": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_mark_paid": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_bank_file": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_cancel": Entry(kwargs=_batch_only, methods=("POST",)),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
     # Platform (bare base domain)
