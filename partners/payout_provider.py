@@ -17,13 +17,13 @@ def payout_details_statuses(partner_ids: Iterable[int]) -> dict[int, PayoutDetai
     }
 
 
-def payout_details_full(partner_id: int) -> Mapping[str, str] | None:
-    details = PayoutDetails.objects.filter(partner_id=partner_id).first()
-    if details is None:
-        return None
+def payout_details_full(partner_ids: Iterable[int]) -> dict[int, Mapping[str, str]]:
     return {
-        "account_holder": details.account_holder,
-        "account_number": details.account_number,
-        "bank_code": details.bank_code,
-        "tax_id": details.tax_id,
+        d.partner_id: {
+            "account_holder": d.account_holder,
+            "account_number": d.account_number,
+            "bank_code": d.bank_code,
+            "tax_id": d.tax_id,
+        }
+        for d in PayoutDetails.objects.filter(partner_id__in=list(partner_ids))
     }

@@ -5,13 +5,19 @@ from the bank's file) and cancel. Views parse input and call the services in ``b
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from prm.access import portal_view
+from prm.audit.services import audit
+from prm.exports import XLSX_CONTENT_TYPE, copy_csv_response, export_response
+from prm.files import file_download
 from prm.finance import batch_selectors as selectors
+from prm.finance import payout_export
 from prm.finance.batches import (
     BatchFilters,
     PaymentConfirmation,
@@ -25,7 +31,10 @@ from prm.finance.batches import (
 from prm.finance.forms import BankFileForm, BatchCancelForm, BatchCreateForm, MarkPaidForm
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_statuses
+from prm.finance.tasks import payout_export_xlsx
 from prm.http import PortalRequest
+from prm.jobs.selectors import get_job_for_membership_or_404
+from prm.jobs.services import job_create, job_enqueue
 from prm.roles import Perm, membership_has
 from prm.scoping import partners_in_scope
 from prm.views import paginate
@@ -234,3 +243,67 @@ def batch_bank_file(request: PortalRequest, pk: int) -> HttpResponse:
             upload=form.cleaned_data["file"],
         )
     return redirect("finance:batch_detail", pk=batch.pk)
+
+
+def session_used_mfa(request: PortalRequest) -> bool:
+    """Whether this session was signed in with a second factor (allauth records the methods)."""
+    records = request.session.get("account_authentication_methods") or []
+    return any(record.get("method") == "mfa" for record in records)
+
+
+def _bank_full(request: PortalRequest, batch: PayoutBatch) -> bool:
+    """Full bank details asked for: only finance with the capability, in an MFA session."""
+    if request.GET.get("bank") != "full":
+        return False
+    if not (membership_has(request.membership, Perm.PAYOUT_BANK_FULL) and session_used_mfa(request)):
+        raise PermissionDenied(_("Full bank details need the finance role and a sign-in with two factors."))
+    return True
+
+
+@portal_view(Perm.PAYOUT_BATCH_VIEW)
+@require_GET
+def batch_download(request: PortalRequest, pk: int) -> HttpResponseBase:
+    """The payout file (CSV streams; a large XLSX is written by a background job)."""
+    batch = selectors.get_batch_for_membership_or_404(request.membership, pk)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    if batch.status not in (B.EXPORTED, B.PAID):
+        messages.error(request, _("Export the approved batch first."))
+        return redirect("finance:batch_detail", pk=batch.pk)
+    full = _bank_full(request, batch)
+    audit(
+        actor=request.user,
+        action="payout_batch.download",
+        obj=batch,
+        after={"format": fmt, "bank_details": "full" if full else "masked"},
+    )
+    details = payout_export.bank_details(batch, full=full)
+    name = payout_export.filename(batch, fmt, full=full)
+    if fmt == "csv":
+        sql, params = payout_export.lines_sql(batch, details)
+        return copy_csv_response(name, sql, params, headers=payout_export.HEADERS)
+    if batch.lines.filter(live=True).count() <= payout_export.XLSX_INLINE_MAX_LINES:
+        return export_response(name, payout_export.HEADERS, payout_export.line_rows(batch, details))
+    job = job_create(
+        kind="export:payout_batch", acting_user=request.user, params={"batch": batch.pk, "full": full}
+    )
+    job_enqueue(job, payout_export_xlsx)
+    messages.info(request, _("The workbook is being written; download it here when it is ready."))
+    return redirect("job_detail", pk=job.pk)
+
+
+@portal_view(Perm.PAYOUT_BATCH_VIEW)
+@require_GET
+def batch_export_file(request: PortalRequest, pk: int, job_pk: int) -> HttpResponseBase:
+    """A workbook a background export wrote (full bank details: checked again, audited)."""
+    batch = selectors.get_batch_for_membership_or_404(request.membership, pk)
+    job = get_job_for_membership_or_404(request.membership, job_pk)
+    if job.kind != "export:payout_batch" or job.params.get("batch") != batch.pk or not job.result.get("file"):
+        raise Http404
+    if job.params.get("full"):
+        if not (membership_has(request.membership, Perm.PAYOUT_BANK_FULL) and session_used_mfa(request)):
+            raise PermissionDenied
+        audit(actor=request.user, action="payout_batch.download", obj=batch,
+              after={"format": "xlsx", "bank_details": "full", "job": job.pk})  # fmt: skip
+    return file_download(job.result["file"], filename=job.result["filename"], content_type=XLSX_CONTENT_TYPE)

@@ -5,8 +5,8 @@ The partners app registers a provider from its ``AppConfig.ready()``:
 
 * ``statuses(partner_ids)`` -> {partner_id: PayoutDetailsView} for many partners in one query
   (masked values only), and
-* ``full(partner_id)`` -> the clear values of one partner, read only by
-  ``payout_details_full`` below (finance with MFA, audited).
+* ``full(partner_ids)`` -> {partner_id: clear values}, read only through
+  ``payout_details_clear`` below (finance with MFA, audited by the caller).
 
 Without a provider the core fails closed: every partner counts as having no payout details.
 """
@@ -43,7 +43,7 @@ class PayoutDetailsView:
 
 
 StatusesProvider = Callable[[Iterable[int]], Mapping[int, PayoutDetailsView]]
-FullProvider = Callable[[int], Mapping[str, str] | None]
+FullProvider = Callable[[Iterable[int]], Mapping[int, Mapping[str, str]]]
 _providers: dict[str, Callable] = {}
 
 NONE = PayoutDetailsView(status=MISSING)
@@ -62,7 +62,8 @@ def payout_details_statuses(partner_ids: Iterable[int]) -> dict[int, PayoutDetai
     return {pk: found.get(pk, NONE) for pk in ids}
 
 
-def payout_details_clear(partner_id: int) -> Mapping[str, str] | None:
-    """The clear values of one partner. Callers check permission, MFA and audit first."""
+def payout_details_clear(partner_ids: Iterable[int]) -> dict[int, Mapping[str, str]]:
+    """The clear values of the partners that have details. Callers check permission and MFA, and
+    audit, first."""
     provider = _providers.get("full")
-    return provider(partner_id) if provider is not None else None
+    return dict(provider(list(partner_ids))) if provider is not None else {}

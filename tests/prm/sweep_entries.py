@@ -84,6 +84,15 @@ def _batch_only(cast):
     return {"pk": _batch(cast)["pk"]}
 
 
+def _batch_export_job(cast):
+    pk = _batch(cast)["pk"]
+    job = Job.objects.create(
+        kind="export:payout_batch", created_by=cast.a.users["finance"], params={"batch": pk, "full": False},
+        status="succeeded", result={"file": "tenants/none.xlsx", "filename": "x.xlsx"},
+    )  # fmt: skip
+    return {"pk": pk, "job_pk": job.pk}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -125,6 +134,8 @@ ENTRIES = {
     "finance:batch_mark_paid": Entry(kwargs=_batch_only, methods=("POST",)),
     "finance:batch_bank_file": Entry(kwargs=_batch_only, methods=("POST",)),
     "finance:batch_cancel": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_download": Entry(kwargs=_batch_only),
+    "finance:batch_export_file": Entry(kwargs=_batch_export_job),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
     # Platform (bare base domain)
