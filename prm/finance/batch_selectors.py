@@ -78,3 +78,20 @@ def batch_history(batch: PayoutBatch) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(object_type="prm.payoutbatch", object_id=str(batch.pk)).select_related(
         "actor"
     )
+
+
+def remittances_for_membership(membership: Membership) -> QuerySet[PayoutPayment]:
+    """Paid payments with their statements: partner admins their own partner's; finance and
+    vendor admins those of the partners they may see."""
+    from prm.scoping import partners_in_scope
+
+    if not membership_has(membership, Perm.REMITTANCE_VIEW):
+        return PayoutPayment.objects.none()
+    qs = PayoutPayment.objects.filter(status=PayoutPayment.Status.PAID).select_related("batch", "partner")
+    if membership.is_partner:
+        return qs.filter(partner_id=membership.partner_id)
+    return qs.filter(partner__in=partners_in_scope(membership))
+
+
+def get_remittance_for_membership_or_404(membership: Membership, pk: int) -> PayoutPayment:
+    return get_object_or_404(remittances_for_membership(membership), pk=pk)

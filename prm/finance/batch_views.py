@@ -307,3 +307,21 @@ def batch_export_file(request: PortalRequest, pk: int, job_pk: int) -> HttpRespo
         audit(actor=request.user, action="payout_batch.download", obj=batch,
               after={"format": "xlsx", "bank_details": "full", "job": job.pk})  # fmt: skip
     return file_download(job.result["file"], filename=job.result["filename"], content_type=XLSX_CONTENT_TYPE)
+
+
+@portal_view(Perm.REMITTANCE_VIEW)
+@require_GET
+def remittances(request: PortalRequest) -> HttpResponse:
+    qs = selectors.remittances_for_membership(request.membership).order_by("-paid_on", "-pk")
+    return render(request, "finance/remittances.html", {"page": paginate(request, qs)})
+
+
+@portal_view(Perm.REMITTANCE_VIEW)
+@require_GET
+def remittance_download(request: PortalRequest, pk: int) -> HttpResponseBase:
+    payment = selectors.get_remittance_for_membership_or_404(request.membership, pk)
+    if not payment.statement_path:
+        messages.info(request, _("The statement is being prepared; you will be notified when it is ready."))
+        return redirect("finance:remittances")
+    name = f"remittance-{payment.batch.reference}-{payment.partner.code}.pdf"
+    return file_download(payment.statement_path, filename=name, content_type="application/pdf")

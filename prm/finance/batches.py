@@ -558,7 +558,16 @@ def payout_batch_mark_paid(
                 after={"status": B.PAID},
             )
         _notify_paid(locked, [payments[c.partner_id] for c in confirmations])
+        _render_statements_on_commit([payments[c.partner_id].pk for c in confirmations])
     return locked
+
+
+def _render_statements_on_commit(payment_ids: list[int]) -> None:
+    """Statements render in the background: WeasyPrint takes seconds for a long statement."""
+    from prm.finance.tasks import remittance_statements
+
+    tenant_id = require_tenant().pk
+    transaction.on_commit(lambda: remittance_statements.delay(tenant_id=tenant_id, payment_ids=payment_ids))
 
 
 def _notify_paid(batch: PayoutBatch, payments: list[PayoutPayment]) -> None:
@@ -569,16 +578,14 @@ def _notify_paid(batch: PayoutBatch, payments: list[PayoutPayment]) -> None:
         notify(
             recipients=admins.get(payment.partner_id, []),
             verb="payout.paid",
-            message=_(
-                "We paid you %(amount)s %(currency)s (reference %(ref)s, %(day)s). Your remittance statement is ready."
-            )
+            message=_("We paid you %(amount)s %(currency)s (reference %(ref)s, %(day)s).")
             % {
                 "amount": format_amount_str(payment.amount, payment.currency),
                 "currency": payment.currency,
                 "ref": payment.payment_reference,
                 "day": payment.paid_on.isoformat() if payment.paid_on else "",
             },
-            url=reverse("finance:payables"),
+            url=reverse("finance:remittances"),
         )
 
 

@@ -38,3 +38,17 @@ def payout_export_xlsx(self, *, job_id: int) -> None:
         job_fail_unexpected(job, exc, what="payout export")
         return
     job_succeed(job, result)
+
+
+@tenant_task(
+    name="prm.finance.remittance_statements",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def remittance_statements(*, payment_ids: list[int]) -> int:
+    """Render the statements of newly paid payments (idempotent: rendered ones are skipped)."""
+    from prm.finance.remittance import remittance_statements_render
+
+    return remittance_statements_render(payment_ids)

@@ -19,6 +19,8 @@ urlpatterns = [
     path("batches/<int:pk>/paid/", batch_views.batch_mark_paid, name="batch_mark_paid"),
     path("batches/<int:pk>/bank-file/", batch_views.batch_bank_file, name="batch_bank_file"),
     path("batches/<int:pk>/cancel/", batch_views.batch_cancel, name="batch_cancel"),
+    path("remittances/", batch_views.remittances, name="remittances"),
+    path("remittances/<int:pk>/", batch_views.remittance_download, name="remittance_download"),
     path("batches/<int:pk>/download/", batch_views.batch_download, name="batch_download"),
     path("batches/<int:pk>/exports/<int:job_pk>/", batch_views.batch_export_file, name="batch_export_file"),
 ]

@@ -93,6 +93,18 @@ def _batch_export_job(cast):
     return {"pk": pk, "job_pk": job.pk}
 
 
+def _remittance(cast):
+    from prm.files import store_bytes
+    from prm.finance.models import PayoutPayment
+
+    batch = _batch(cast)
+    path, digest = store_bytes(b"%PDF-1.4 statement", area="remittances", suffix=".pdf")
+    PayoutPayment.objects.filter(pk=batch["payment_pk"]).update(
+        status="paid", payment_reference="BANK-1", statement_path=path, statement_sha256=digest
+    )
+    return {"pk": batch["payment_pk"]}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -136,6 +148,8 @@ ENTRIES = {
     "finance:batch_cancel": Entry(kwargs=_batch_only, methods=("POST",)),
     "finance:batch_download": Entry(kwargs=_batch_only),
     "finance:batch_export_file": Entry(kwargs=_batch_export_job),
+    "finance:remittances": Entry(),
+    "finance:remittance_download": Entry(kwargs=_remittance, partner_owned=True),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
     # Platform (bare base domain)
