@@ -325,3 +325,38 @@ def remittance_download(request: PortalRequest, pk: int) -> HttpResponseBase:
         return redirect("finance:remittances")
     name = f"remittance-{payment.batch.reference}-{payment.partner.code}.pdf"
     return file_download(payment.statement_path, filename=name, content_type="application/pdf")
+
+
+@portal_view(Perm.FINANCE_REPORTS)
+@require_GET
+def reports(request: PortalRequest) -> HttpResponse:
+    """Accrued vs approved vs paid by quarter, source and partner (chart + tables), and aging."""
+    from prm.finance.reports import STATE_LABELS, accrual_report, aging_report
+    from prm.finance.selectors import payables_for_membership
+
+    qs = payables_for_membership(request.membership)
+    partner = request.GET.get("partner", "")
+    if partner.isdigit():
+        qs = qs.filter(partner_id=int(partner))
+    target = request.tenant.base_currency
+    report = accrual_report(qs, target=target)
+    return render(
+        request,
+        "finance/reports.html",
+        {
+            "report": report,
+            "state_labels": STATE_LABELS,
+            "aging": aging_report(qs, target=target),
+            "chart": report.chart(),
+            "partners": partners_in_scope(request.membership).only("pk", "code", "name").order_by("code"),
+            "filters": request.GET,
+        },
+    )
+
+
+@portal_view(Perm.FINANCE_REPORTS)
+@require_GET
+def reconciliation(request: PortalRequest) -> HttpResponse:
+    from prm.finance.reports import reconciliation_report
+
+    return render(request, "finance/reconciliation.html", {"result": reconciliation_report()})

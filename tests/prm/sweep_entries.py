@@ -149,6 +149,8 @@ ENTRIES = {
     "finance:batch_download": Entry(kwargs=_batch_only),
     "finance:batch_export_file": Entry(kwargs=_batch_export_job),
     "finance:remittances": Entry(),
+    "finance:reports": Entry(),
+    "finance:reconciliation": Entry(),
     "finance:remittance_download": Entry(kwargs=_remittance, partner_owned=True),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
