@@ -44,6 +44,9 @@ def lines_sql(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> t
     ]
     e = sql_escaped
     sql = f"""
+        WITH bd AS MATERIALIZED (
+          SELECT * FROM jsonb_to_recordset(%s::jsonb)
+            AS x(partner_id int, account_holder text, account_number text, bank_code text))
         SELECT 'PB-' || lpad(l.batch_id::text, 6, '0'), {e("pt.code")}, {e("pt.name")},
           {e("coalesce(nullif(bd.account_holder, ''), pt.name)")}, {e("coalesce(bd.account_holder, '')")},
           {e("coalesce(bd.account_number, '')")}, {e("coalesce(bd.bank_code, '')")},
@@ -54,9 +57,7 @@ def lines_sql(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> t
         JOIN prm_payable p ON p.id = l.payable_id AND p.tenant_id = l.tenant_id
         JOIN prm_payoutpayment pp ON pp.id = l.payment_id AND pp.tenant_id = l.tenant_id
         JOIN partners_partner pt ON pt.id = l.partner_id AND pt.tenant_id = l.tenant_id
-        LEFT JOIN jsonb_to_recordset(%s::jsonb)
-          AS bd(partner_id int, account_holder text, account_number text, bank_code text)
-          ON bd.partner_id = l.partner_id
+        LEFT JOIN bd ON bd.partner_id = l.partner_id
         WHERE l.tenant_id = %s AND l.batch_id = %s AND l.live
         ORDER BY pt.code, p.source_type, p.id
     """
@@ -66,10 +67,18 @@ def lines_sql(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> t
 def line_rows(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> Iterator[tuple]:
     """The export's rows from a server-side cursor (constant memory for any batch size)."""
     sql, params = lines_sql(batch, details)
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(5000):
-            yield from rows
+    with connection.cursor() as setting:
+        # A server-side cursor is planned for its first rows (nested loops); the export reads them
+        # all, so plan for the whole result (hash joins), as for the COPY path.
+        setting.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(5000):
+                yield from rows
+    finally:
+        with connection.cursor() as setting:
+            setting.execute("RESET cursor_tuple_fraction")
 
 
 def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:
