@@ -11,10 +11,12 @@ class PartnersConfig(AppConfig):
 
         import partners.kpis  # noqa: F401  (registers the built-in KPI providers)
         from partners.panels import channel_panel, partner_status_panel
+        from partners.payout_provider import payout_details_full, payout_details_statuses
         from partners.resources import PartnerResource
         from partners.seed import seed_partners
         from partners.selectors import partners_for_membership
         from prm.dashboard import register_panel
+        from prm.finance.payout_details import register_payout_details
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
@@ -54,3 +56,4 @@ class PartnersConfig(AppConfig):
         register_panel(channel_panel)
         register_seed_step(seed_partners)
         register_partner_scope(partners_for_membership)
+        register_payout_details(statuses=payout_details_statuses, full=payout_details_full)

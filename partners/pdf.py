@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -11,8 +10,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, linebreaks
 
-# WeasyPrint reports each rendering step at INFO: too chatty for the application log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+from prm.pdf import render_pdf
+
+__all__ = ["agreement_pdf", "merge_values", "merged_body_html", "render_pdf", "unknown_merge_fields"]
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 MERGE_FIELDS = (
@@ -53,16 +53,6 @@ def merged_body_html(body: str, values: dict[str, str]) -> str:
     escaped = escape(body)
     merged = MERGE_FIELD.sub(lambda m: escape(values.get(m.group(1), m.group(0))), escaped)
     return linebreaks(merged, autoescape=False)
-
-
-def _no_urls(url: str, *args: Any, **kwargs: Any):
-    raise ValueError(f"External resources are not allowed in agreement PDFs: {url}")
-
-
-def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html, url_fetcher=_no_urls).write_pdf()
 
 
 def agreement_pdf(template, partner, *, signature: dict[str, Any] | None = None) -> bytes:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/tier/", lifecycle.partner_tier_change_view, name="tier_change"),
     path("<int:pk>/onboarding/", performance.onboarding, name="onboarding"),
     path("<int:pk>/payout/", performance.payout, name="payout"),
+    path("<int:pk>/payout/verify/", performance.payout_verify, name="payout_verify"),
     path("<int:pk>/scorecard/", performance.scorecard, name="scorecard"),
     path("<int:pk>/scorecard/recalculate/", performance.scorecard_recalculate, name="scorecard_recalculate"),
     path("scorecards/recalculate/", performance.scorecards_recalculate_all, name="scorecards_recalculate"),

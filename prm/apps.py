@@ -70,6 +70,15 @@ class PrmConfig(AppConfig):
             NavItem(_("Payables"), "finance:payables", Perm.PAYABLE_VIEW, audience="staff", order=70)
         )
         register_nav(
+            NavItem(
+                _("Payout batches"), "finance:batches", Perm.PAYOUT_BATCH_VIEW, audience="staff", order=71
+            )
+        )
+        register_nav(
+            NavItem(_("Finance reports"), "finance:reports", Perm.FINANCE_REPORTS, audience="staff", order=73)
+        )
+        register_nav(NavItem(_("Remittances"), "finance:remittances", Perm.REMITTANCE_VIEW, order=72))
+        register_nav(
             NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
         )
         register_panel(payables_panel)

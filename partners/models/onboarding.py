@@ -72,6 +72,12 @@ class PayoutDetails(TenantModel):
     tax_id = EncryptedTextField()
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # Finance checks new details (e.g. a call-back to the partner) before money goes there; any
+    # change clears the check.
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -80,6 +86,10 @@ class PayoutDetails(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.partner.code} payout details"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
     def masked(self) -> dict[str, str]:
         return {

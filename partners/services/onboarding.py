@@ -208,6 +208,7 @@ def payout_details_update(
         details.bank_code = bank_code
         details.tax_id = tax_id
         details.updated_by = acting_membership.user
+        details.verified_by, details.verified_at = None, None
         details.save()
         after = details.masked()
         audit(
@@ -229,6 +230,37 @@ def payout_details_update(
             url=f"/partners/{partner.pk}/",
         )
         onboarding_refresh(partner=partner)
+    return details
+
+
+def payout_details_verify(*, partner: Partner, acting_membership: Membership) -> PayoutDetails:
+    """Finance confirms the partner's current payout details (checked with the partner outside
+    the portal); only verified details receive payouts. A later change clears the check."""
+    require(
+        membership_has(acting_membership, Perm.PAYOUT_DETAILS_VERIFY) and acting_membership.is_staff_member
+    )
+    with transaction.atomic():
+        details = PayoutDetails.objects.select_for_update().filter(partner=partner).first()
+        if details is None:
+            raise DomainError(_("%(partner)s has no payout details to verify.") % {"partner": partner.name})
+        if details.is_verified:
+            raise DomainError(_("These payout details are verified already."))
+        details.verified_by = acting_membership.user
+        details.verified_at = timezone.now()
+        details.save(update_fields=["verified_by", "verified_at"])
+        audit(
+            actor=acting_membership.user,
+            action="payout_details.verify",
+            obj=details,
+            after={"account_number": mask(details.account_number), "verified": True},
+        )
+        notify(
+            recipients=partner_admins(partner),
+            verb="payout_details.verified",
+            message=_("Finance verified your payout details (account %(account)s).")
+            % {"account": mask(details.account_number)},
+            url=f"/partners/{partner.pk}/payout/",
+        )
     return details
 
 

@@ -21,7 +21,7 @@ from partners.selectors import (
     scorecard_history,
     tier_proposals_for_membership,
 )
-from partners.services.onboarding import onboarding_refresh, payout_details_update
+from partners.services.onboarding import onboarding_refresh, payout_details_update, payout_details_verify
 from partners.services.scorecards import (
     scorecard_recalculate_start,
     tier_gap,
@@ -70,8 +70,24 @@ def payout(request: PortalRequest, pk: int) -> HttpResponse:
             "masked": details.masked() if details else None,
             "details": details,
             "form": form,
+            "can_verify": details is not None
+            and not details.is_verified
+            and membership_has(membership, Perm.PAYOUT_DETAILS_VERIFY),
         },
     )
+
+
+@portal_view(Perm.PAYOUT_DETAILS_VIEW)  # the service checks the capability after the 404 for others' partners
+@require_POST
+def payout_verify(request: PortalRequest, pk: int) -> HttpResponse:
+    partner = get_partner_for_membership_or_404(request.membership, pk)
+    try:
+        payout_details_verify(partner=partner, acting_membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Payout details verified: payouts can go to this account."))
+    return redirect("partners:payout", pk=partner.pk)
 
 
 def _kpi_rows(partner, scorecard) -> list[dict]:

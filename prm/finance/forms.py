@@ -9,7 +9,7 @@ from babel.numbers import is_currency
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from prm.finance.models import Payable
+from prm.finance.models import Payable, PayoutBatch
 from prm.forms import AmountField
 from prm.lib.money import RATE_DECIMALS, RATE_DIGITS
 
@@ -80,3 +80,47 @@ class PayableCancelForm(forms.Form):
 
 
 PAYABLE_STATUS_CHOICES = [("", _("Any status")), ("unpaid", _("Not paid yet")), *Payable.Status.choices]
+
+
+class BatchCreateForm(forms.Form):
+    """Which open payables a new payout batch takes, and how it pays them."""
+
+    currency = CurrencyField(
+        label=_("Pay in"), help_text=_("Other currencies are converted at stored rates.")
+    )
+    rate_date_policy = forms.ChoiceField(
+        label=_("Exchange rates as of"), choices=PayoutBatch.RateDate.choices, initial="approval"
+    )
+    source_types = forms.MultipleChoiceField(label=_("Sources"), required=False, choices=[])
+    partners = forms.MultipleChoiceField(label=_("Partners"), required=False, choices=[])
+    payable_currency = CurrencyField(label=_("Only payables in"), required=False)
+    due_before = forms.DateField(label=_("Due before"), required=False, widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, partners=(), **kwargs) -> None:
+        from prm.finance.registry import payable_source_kinds
+
+        super().__init__(*args, **kwargs)
+        field = cast(forms.MultipleChoiceField, self.fields["source_types"])
+        field.choices = [(s.kind, s.label) for s in payable_source_kinds()]
+        field = cast(forms.MultipleChoiceField, self.fields["partners"])
+        field.choices = [(str(p.pk), f"{p.code} {p.name}") for p in partners]
+
+
+class BatchCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the batch cancelled?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MarkPaidForm(forms.Form):
+    """One partner's payment: the bank's reference and the day it left."""
+
+    partner = forms.IntegerField(widget=forms.HiddenInput())
+    reference = forms.CharField(label=_("Bank reference"), max_length=64)
+    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput())
+
+
+class BankFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("Bank confirmation (CSV)"),
+        help_text=_("Columns: partner_code, reference, paid_on (YYYY-MM-DD), amount, currency."),
+    )

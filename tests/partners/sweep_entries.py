@@ -97,6 +97,7 @@ ENTRIES = {
     "partners:tier_change": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
     "partners:onboarding": Entry(kwargs=_p1, partner_owned=True),
     "partners:payout": Entry(kwargs=_p1, methods=("GET", "POST"), partner_owned=True),
+    "partners:payout_verify": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
     "partners:scorecard": Entry(kwargs=_p1, partner_owned=True),
     "partners:scorecard_recalculate": Entry(kwargs=_p1, methods=("POST",), partner_owned=True),
     "partners:scorecards_recalculate": Entry(methods=("POST",)),

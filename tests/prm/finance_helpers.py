@@ -35,3 +35,33 @@ def make_payable(side, partner_key="p1", source_id="1", amount="100.00", currenc
             due_date=kwargs.pop("due_date", datetime.date(2026, 12, 31)),
             **kwargs,
         )
+
+
+def payout_details(side, partner_key="p1", *, verified=True):
+    """Payout details for ``side``'s partner, verified by finance unless ``verified`` is False."""
+    from django.utils import timezone
+
+    from partners.models import PayoutDetails
+
+    with side.context():
+        return PayoutDetails.objects.create(
+            partner=side.partners[partner_key],
+            account_holder=f"{side.partners[partner_key].name} Ltd",
+            account_number="DE89370400440532013000",
+            bank_code="COBADEFFXXX",
+            tax_id="DE123456789",
+            updated_by=side.users["admin"],
+            verified_by=side.users["finance"] if verified else None,
+            verified_at=timezone.now() if verified else None,
+        )
+
+
+def second_finance(side, key="finance2"):
+    """A second finance user (the checker of maker-checker), enrolled in MFA like the first."""
+    from prm.roles import Role
+    from tests.conftest import _member
+
+    if key not in side.users:
+        with side.context():
+            _member(side, key, Role.FINANCE)
+    return side.memberships[key]

@@ -58,6 +58,53 @@ def _payable(cast):
     return {"pk": payable.pk}
 
 
+def _batch(cast):
+    """A draft batch paying partner P1 (rows made directly: the sweep needs rows, not a source app)."""
+    import datetime
+    from decimal import Decimal
+
+    from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
+
+    payable = Payable.objects.create(
+        source_type="sweep_source", source_id="batch-1", partner=cast.a.partners["p1"], amount=Decimal("10.00"),
+        currency="USD", due_date=datetime.date(2026, 12, 31), status="in_batch",
+    )  # fmt: skip
+    batch = PayoutBatch.objects.create(currency="USD", created_by=cast.a.users["finance"])
+    payment = PayoutPayment.objects.create(
+        batch=batch, partner=cast.a.partners["p1"], amount=Decimal("10.00"), currency="USD", line_count=1
+    )
+    PayoutBatchLine.objects.create(
+        batch=batch, payment=payment, payable=payable, partner=payable.partner, amount=payable.amount,
+        currency="USD", payment_amount=payable.amount, payment_currency="USD",
+    )  # fmt: skip
+    return {"pk": batch.pk, "payment_pk": payment.pk}
+
+
+def _batch_only(cast):
+    return {"pk": _batch(cast)["pk"]}
+
+
+def _batch_export_job(cast):
+    pk = _batch(cast)["pk"]
+    job = Job.objects.create(
+        kind="export:payout_batch", created_by=cast.a.users["finance"], params={"batch": pk, "full": False},
+        status="succeeded", result={"file": "tenants/none.xlsx", "filename": "x.xlsx"},
+    )  # fmt: skip
+    return {"pk": pk, "job_pk": job.pk}
+
+
+def _remittance(cast):
+    from prm.files import store_bytes
+    from prm.finance.models import PayoutPayment
+
+    batch = _batch(cast)
+    path, digest = store_bytes(b"%PDF-1.4 statement", area="remittances", suffix=".pdf")
+    PayoutPayment.objects.filter(pk=batch["payment_pk"]).update(
+        status="paid", payment_reference="BANK-1", statement_path=path, statement_sha256=digest
+    )
+    return {"pk": batch["payment_pk"]}
+
+
 def _product(cast):
     return {"pk": cast.a.partners["product"].pk}
 
@@ -90,6 +137,21 @@ ENTRIES = {
     "finance:payables": Entry(),
     "finance:payable_detail": Entry(kwargs=_payable, partner_owned=True),
     "finance:payable_cancel": Entry(kwargs=_payable, methods=("POST",), partner_owned=True),
+    "finance:batches": Entry(),
+    "finance:batch_create": Entry(methods=("GET", "POST")),
+    "finance:batch_detail": Entry(kwargs=_batch_only),
+    "finance:batch_payment": Entry(kwargs=_batch),
+    "finance:batch_approve": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_export": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_mark_paid": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_bank_file": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_cancel": Entry(kwargs=_batch_only, methods=("POST",)),
+    "finance:batch_download": Entry(kwargs=_batch_only),
+    "finance:batch_export_file": Entry(kwargs=_batch_export_job),
+    "finance:remittances": Entry(),
+    "finance:reports": Entry(),
+    "finance:reconciliation": Entry(),
+    "finance:remittance_download": Entry(kwargs=_remittance, partner_owned=True),
     "brand_css": Entry(public=True),
     "brand_logo": Entry(public=True),
     # Platform (bare base domain)

@@ -55,8 +55,8 @@ def test_xlsx_export_escapes_hostile_cells_and_keeps_numbers_numeric():
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     rows = _xlsx(response)
     assert rows[0] == ["name", "amount"]
-    # (XML turns a stored carriage return into a line feed when read back.)
-    assert [r[0] for r in rows[1:]] == ["'" + v.replace("\r", "\n") for v in HOSTILE]
+    # (A carriage return is stored as the XML escape _x000D_, which Excel reads back as CR.)
+    assert [r[0].replace("_x000D_", "\r") for r in rows[1:]] == ["'" + v for v in HOSTILE]
     assert all(r[1] == -5 for r in rows[1:])
 
 

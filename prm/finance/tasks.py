@@ -1,0 +1,54 @@
+"""Background work of finance: large payout exports (XLSX). Thin: load by id, call, report."""
+
+from __future__ import annotations
+
+from prm.celery import tenant_task
+from prm.jobs.models import Job
+from prm.jobs.services import (
+    TRANSIENT_ERRORS,
+    TRANSIENT_RETRIES,
+    job_fail_unexpected,
+    job_start,
+    job_succeed,
+)
+
+
+@tenant_task(
+    name="prm.finance.payout_export_xlsx",
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def payout_export_xlsx(self, *, job_id: int) -> None:
+    from prm.finance.payout_export import write_payout_xlsx_file
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not job_start(job):
+        return  # a redelivered task for a finished job does nothing
+    try:
+        result = write_payout_xlsx_file(job)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries < self.max_retries:
+            raise
+        job_fail_unexpected(job, exc, what="payout export")
+        return
+    except Exception as exc:
+        job_fail_unexpected(job, exc, what="payout export")
+        return
+    job_succeed(job, result)
+
+
+@tenant_task(
+    name="prm.finance.remittance_statements",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def remittance_statements(*, payment_ids: list[int]) -> int:
+    """Render the statements of newly paid payments (idempotent: rendered ones are skipped)."""
+    from prm.finance.remittance import remittance_statements_render
+
+    return remittance_statements_render(payment_ids)
