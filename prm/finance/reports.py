@@ -251,7 +251,7 @@ _BATCH_CHECKS: dict[str, str] = {
         LEFT JOIN prm_payoutbatchline l ON l.payment_id = pp.id AND l.tenant_id = pp.tenant_id AND l.live
         JOIN prm_payoutbatch b ON b.id = pp.batch_id AND b.tenant_id = pp.tenant_id
         WHERE pp.tenant_id = %(t)s AND pp.status <> 'held' AND b.status <> 'cancelled'
-        GROUP BY pp.id, pt.code
+        GROUP BY pp.tenant_id, pp.id, pt.code
         HAVING pp.amount <> coalesce(sum(l.payment_amount), 0)
     """,
 }
