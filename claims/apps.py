@@ -39,6 +39,10 @@ class ClaimsConfig(AppConfig):
             label=_("Ship-and-debit claim"),
             url=lambda source_id: reverse("claims:detail", args=[int(source_id)]),
         )
+        from claims.selectors import approved_claims_ledger
+        from prm.finance.reports import register_reconciliation_source
+
+        register_reconciliation_source("claim", label=_("Approved claims"), sql=approved_claims_ledger)
         register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30))
         register_nav(NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31))
         register_nav(

@@ -3,6 +3,8 @@ partner's; managers restricted to assigned partners: those partners')."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -53,3 +55,15 @@ def claim_window_days() -> int:
 
     settings = ClaimSettings.objects.first()
     return settings.claim_window_days if settings is not None else DEFAULT_CLAIM_WINDOW_DAYS
+
+
+def approved_claims_ledger() -> tuple[str, list[Any]]:
+    """What finance's reconciliation compares with the payables of kind "claim": every approved
+    claim owes its approved total, in its currency (a claim approved at zero owes nothing)."""
+    from prm.tenancy.context import require_tenant
+
+    sql = (
+        "SELECT id::text, approved_total, currency FROM claims_claim"
+        " WHERE tenant_id = %s AND status = 'approved' AND approved_total <> 0"
+    )
+    return sql, [require_tenant().pk]

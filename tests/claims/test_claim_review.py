@@ -127,3 +127,17 @@ def test_a_claim_with_nothing_approved_is_approved_without_a_payable(cast):
         claim_approve(claim=claim, acting_membership=cast.a.memberships["manager"])
         claim.refresh_from_db()
         assert (claim.status, claim.payable_id, Payable.objects.count()) == ("approved", None, 0)
+
+
+def test_finance_reconciliation_checks_approved_claims_against_their_payables(cast):
+    from prm.finance.reports import reconciliation_report
+
+    with cast.a.context():
+        claim = _reviewed(cast)
+        claim_approve(claim=claim, acting_membership=cast.a.memberships["manager"])
+        assert [d for d in reconciliation_report().discrepancies if d.check == "ledger_vs_payable"] == []
+        # A ledger that no longer matches its payable (a broken row) is named.
+        Claim.objects.filter(pk=claim.pk).update(approved_total=Decimal("79.99"))
+        found = [d for d in reconciliation_report().discrepancies if d.check == "ledger_vs_payable"]
+    assert [d.reference for d in found] == [f"claim:{claim.pk}"]
+    assert "79.99" in found[0].message and "80.00" in found[0].message
