@@ -57,6 +57,18 @@ def claim_window_days() -> int:
     return settings.claim_window_days if settings is not None else DEFAULT_CLAIM_WINDOW_DAYS
 
 
+def rejected_lines_for_resubmission(membership: Membership, line_ids: list[int]) -> QuerySet[ClaimLine]:
+    """Rejected lines of claims the member may see, to pre-fill a resubmission (others are ignored)."""
+    return ClaimLine.objects.filter(
+        pk__in=line_ids, claim__in=claims_for_membership(membership), status=ClaimLine.Status.REJECTED
+    ).order_by("claim_id", "line")
+
+
+def lines_in_order(claim: Claim) -> QuerySet[ClaimLine]:
+    """The lines of a claim already fetched through its scoping selector, by line number."""
+    return ClaimLine.objects.filter(claim=claim).order_by("line")
+
+
 def approved_claims_ledger() -> tuple[str, list[Any]]:
     """What finance's reconciliation compares with the payables of kind "claim": every approved
     claim owes its approved total, in its currency (a claim approved at zero owes nothing)."""

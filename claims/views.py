@@ -263,11 +263,7 @@ def claim_enter(request: PortalRequest) -> HttpResponse:
                 return redirect("claims:detail", pk=claim.pk)
     else:
         ids = [int(v) for v in request.GET.getlist("resubmit") if v.isdigit()]
-        originals = ClaimLine.objects.filter(
-            pk__in=ids,
-            claim__in=selectors.claims_for_membership(request.membership),
-            status=ClaimLine.Status.REJECTED,
-        ).order_by("claim_id", "line")
+        originals = selectors.rejected_lines_for_resubmission(request.membership, ids)
         initial = [line_initial(line) for line in originals]
         lines = ClaimLineFormSet(prefix="lines", initial=initial)
     return render(request, "claims/enter.html", {"header": header, "lines": lines})
@@ -360,7 +356,7 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
 
     def rows():
-        for line in ClaimLine.objects.filter(claim=claim).order_by("line").iterator(chunk_size=5000):
+        for line in selectors.lines_in_order(claim).iterator(chunk_size=5000):
             base = [claim.number, line.line, line.agreement_number, line.invoice_number, line.invoice_line,
                     line.sku, line.status, line.accepted_quantity, line.amount, claim.currency]  # fmt: skip
             if not line.codes:
