@@ -95,6 +95,13 @@ class Perm(StrEnum):
     PAYOUT_BANK_FULL = "payout.bank_full"  # full bank details in payout exports (with MFA, audited)
     REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
+    # MDF and co-op funds
+    FUND_VIEW = "fund.view"  # fund balances, requests and claims (partner roles: their own partner's)
+    FUND_MANAGE = "fund.manage"  # funds, periods and budgets, allocations, accruals, reversals, levels
+    FUND_REQUEST = "fund.request"  # request funds and file claims with proof for one's partner
+    FUND_APPROVE = "fund.approve"  # decide fund requests at one's approval level; delegate it
+    FUND_CLAIM_REVIEW = "fund.claim_review"  # approve, partially approve, reject or return fund claims
+    FUND_REPORTS = "fund.reports"  # utilisation dashboard, expiring funds, return by activity, exports
 
 
 _ALL = frozenset(Role)
@@ -168,6 +175,14 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.PAYOUT_BANK_FULL: frozenset({Role.FINANCE}),
     Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.FUND_VIEW: _ALL,
+    Perm.FUND_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.MARKETING_MANAGER}),
+    Perm.FUND_REQUEST: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.FUND_APPROVE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.FUND_CLAIM_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.FUND_REPORTS: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.FINANCE}
+    ),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -223,6 +238,12 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.PAYOUT_BANK_FULL: "Export payouts with full bank details (requires MFA; every such export is audited)",
     Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
+    Perm.FUND_VIEW: "See MDF and co-op fund balances, what expires when, requests and claims (partner roles: their own partner's)",
+    Perm.FUND_MANAGE: "Define funds, periods and budgets; allocate (per partner or by tier), run co-op accruals, reverse entries; set approval levels",
+    Perm.FUND_REQUEST: "Request fund money for marketing activities and file claims with proof of performance for one's partner",
+    Perm.FUND_APPROVE: "Approve, reject, ask for changes or approve less on fund requests at one's level (or a delegator's); delegate while away",
+    Perm.FUND_CLAIM_REVIEW: "Review fund claims: approve (creates the payable), approve partially, reject or return for more proof",
+    Perm.FUND_REPORTS: "Fund utilisation dashboard, expiring funds and return by activity type, with CSV/XLSX exports",
 }
 
 
@@ -241,6 +262,7 @@ READ_ONLY_PERMS = frozenset(
         Perm.SPA_VIEW,
         Perm.CLAIM_VIEW,
         Perm.REMITTANCE_VIEW,
+        Perm.FUND_VIEW,
     }
 )
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "deals.apps.DealsConfig",
     "posdata.apps.PosdataConfig",
     "claims.apps.ClaimsConfig",
+    "funds.apps.FundsConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,143 @@
+"""Funds, periods, allocations and requests for the funds tests (made through the services;
+use inside tenant A's context)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from funds.models import Fund, FundPeriod, FundRequest
+from funds.selectors import account_balances
+from funds.services.allocations import allocation_create
+from funds.services.funds import FundTerms, fund_create, period_create
+from funds.services.ledger import account_for
+from funds.services.requests import RequestTerms, request_approve, request_create
+from partners.models import Partner, Tier
+from tests.partners.helpers import program_with_partners
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def days(n: int) -> datetime.date:
+    return today() + datetime.timedelta(days=n)
+
+
+def tiers(
+    cast, *, p1: str = "Gold", p2: str = "Silver", silver_mdf: bool = True, sign_both: bool = True
+) -> dict[str, Tier]:
+    """The standard program; P1 and P2 in the named tiers (Silver made MDF-eligible unless
+    ``silver_mdf`` is False); both signed the agreement."""
+    program = program_with_partners(cast, signed=True)
+    found = {t.name: t for t in Tier.objects.filter(program=program)}
+    Tier.objects.filter(pk=found["Silver"].pk).update(mdf_eligible=silver_mdf)
+    found["Silver"].refresh_from_db()
+    for key, name in (("p1", p1), ("p2", p2)):
+        Partner.objects.filter(pk=cast.a.partners[key].pk).update(current_tier=found[name], tier=name)
+        cast.a.partners[key].refresh_from_db()
+    if sign_both:
+        sign(cast, "p2")
+    return found
+
+
+def sign(cast, key: str) -> None:
+    from partners.services.agreements import agreement_prepare, agreement_sign
+
+    membership = cast.a.memberships[f"{key}_admin"]
+    agreement = agreement_prepare(partner=cast.a.partners[key], acting_membership=membership)
+    agreement_sign(
+        agreement=agreement,
+        acting_membership=membership,
+        signer_name="Signer",
+        consent=True,
+        document_sha256=agreement.document_sha256,
+        ip="127.0.0.1",
+        user_agent="pytest",
+    )
+
+
+def fund(
+    cast,
+    code: str = "MDF-26",
+    *,
+    kind: str = Fund.Kind.MDF,
+    tier_names=("Gold", "Silver", "Platinum"),
+    **terms: Any,
+) -> Fund:
+    chosen = list(Tier.objects.filter(name__in=tier_names, mdf_eligible=True))
+    return fund_create(
+        terms=FundTerms(
+            code=code,
+            name=f"Fund {code}",
+            currency=terms.pop("currency", "USD"),
+            kind=kind,
+            tiers=chosen,
+            **terms,
+        ),
+        acting_membership=cast.a.memberships["admin"],
+    )
+
+
+def period(
+    cast, f: Fund, *, budget: str = "100000.00", start=None, end=None, expires_on=None, name: str = "P"
+) -> FundPeriod:
+    start = start or days(-30)
+    end = end or days(60)
+    return period_create(
+        fund=f,
+        name=name,
+        start=start,
+        end=end,
+        budget=Decimal(budget),
+        expires_on=expires_on,
+        acting_membership=cast.a.memberships["admin"],
+    )
+
+
+def allocate(cast, p: FundPeriod, amount: str, partner: str = "p1", expires_on=None):
+    return allocation_create(
+        period=p,
+        partner=cast.a.partners[partner],
+        amount=Decimal(amount),
+        expires_on=expires_on,
+        acting_membership=cast.a.memberships["admin"],
+    )
+
+
+def terms(**overrides: Any) -> RequestTerms:
+    values: dict[str, Any] = {
+        "activity_type": "event",
+        "title": "Pump roadshow",
+        "start_date": days(20),
+        "end_date": days(21),
+        "estimated_cost": Decimal("4000.00"),
+        "requested_amount": Decimal("2000.00"),
+        "description": "Two-day roadshow",
+        "audience": "Utilities",
+        "expected_leads": 20,
+    }
+    values.update(overrides)
+    return RequestTerms(**values)
+
+
+def request(cast, f: Fund, partner: str = "p1", *, submit: bool = True, **overrides: Any) -> FundRequest:
+    return request_create(
+        fund=f,
+        partner=cast.a.partners[partner],
+        terms=terms(**overrides),
+        acting_membership=cast.a.memberships[f"{partner}_admin"],
+        submit=submit,
+    )
+
+
+def approved(cast, f: Fund, partner: str = "p1", **overrides: Any) -> FundRequest:
+    r = request(cast, f, partner, **overrides)
+    return request_approve(request=r, acting_membership=cast.a.memberships["admin"])
+
+
+def balances(cast, f: Fund, partner: str = "p1"):
+    return account_balances(account_for(f, cast.a.partners[partner]))
