@@ -83,7 +83,7 @@ def _check_terms(fund: Fund, terms: RequestTerms) -> None:
         raise DomainError(
             _("At most %(pct)s%% of the estimated cost can be requested: %(max)s %(c)s.")
             % {
-                "pct": fund.participation_pct.normalize(),
+                "pct": format(fund.participation_pct.normalize(), "f"),
                 "max": format_amount_str(ceiling, fund.currency),
                 "c": fund.currency,
             }

@@ -141,3 +141,40 @@ def approved(cast, f: Fund, partner: str = "p1", **overrides: Any) -> FundReques
 
 def balances(cast, f: Fund, partner: str = "p1"):
     return account_balances(account_for(f, cast.a.partners[partner]))
+
+
+def travel(monkeypatch, day: datetime.date) -> None:
+    """Make ``timezone.localdate()`` answer ``day`` (the services read the date there)."""
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: day)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+CSV = b"name,company\nAda,Acme\nBob,Bolt\n"
+
+
+def upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def proof(cast, claim, requirement: str, name: str, content: bytes, who: str = "p1_admin", captured_on=None):
+    from funds.services.claims import proof_upload
+
+    return proof_upload(
+        claim=claim,
+        requirement=requirement,
+        upload=upload(name, content),
+        original_name=name,
+        captured_on=captured_on,
+        acting_membership=cast.a.memberships[who],
+    )
+
+
+def full_proof(cast, claim) -> None:
+    """The proof an event needs: invoice, photos, attendee list."""
+    proof(cast, claim, "invoice", "invoice.pdf", PDF)
+    proof(cast, claim, "photo", "booth.jpg", JPEG)
+    proof(cast, claim, "attendees", "attendees.csv", CSV)
