@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -83,6 +84,13 @@ from prm.workflow import DomainError
 
 R = FundRequest.Status
 C = FundClaim.Status
+
+
+def _require_request_perm(request: PortalRequest) -> None:
+    """Object pages of partners' own actions: the object is looked up first (another tenant's or
+    partner's is a 404 whatever the role), then the capability is required (403)."""
+    if not membership_has(request.membership, Perm.FUND_REQUEST):
+        raise PermissionDenied
 
 
 # --- Partner and staff home ----------------------------------------------------------------------------
@@ -246,7 +254,7 @@ def fund_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "tiers": [t.tier for t in fund.eligible_tiers.select_related("tier")],
             "periods": [{"period": p, "granted": granted.get(p.pk, selectors.ZERO)} for p in periods],
             "page": page,
-            "balances": {a.pk: balances.get(a.pk, selectors.Balances()) for a in page},
+            "rows": [(a, balances.get(a.pk, selectors.Balances())) for a in page],
             "can_manage": membership_has(request.membership, Perm.FUND_MANAGE),
             "period_form": PeriodForm(),
         },
@@ -543,10 +551,11 @@ def request_new(request: PortalRequest) -> HttpResponse:
     return render(request, "funds/request_form.html", {"form": form, "fund_request": None})
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @require_http_methods(["GET", "POST"])
 def request_edit(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     funds_qs = selectors.Fund.objects.filter(pk=fund_request.fund_id)
     initial = {name: getattr(fund_request, name) for name in (
         "activity_type", "title", "description", "start_date", "end_date", "audience", "estimated_cost",
@@ -614,10 +623,11 @@ def request_detail(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @require_POST
 def request_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     try:
         request_submit(request=fund_request, acting_membership=request.membership)
     except DomainError as exc:
@@ -627,10 +637,11 @@ def request_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
     return redirect("funds:request_detail", pk=fund_request.pk)
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @require_POST
 def request_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     try:
         request_cancel(
             request=fund_request,
@@ -778,11 +789,12 @@ def claim_list(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @signed_agreement_required
 @require_http_methods(["GET", "POST"])
 def claim_new(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -859,10 +871,11 @@ def claim_detail(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @require_POST
 def proof_upload_view(request: PortalRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     form = ProofForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose what the file proves and the file."))
@@ -893,10 +906,11 @@ def proof_download(request: PortalRequest, pk: int) -> HttpResponseBase:
     return file_download(proof.path, filename=f"{stem or 'proof'}{suffix}", content_type=proof.content_type)
 
 
-@portal_view(Perm.FUND_REQUEST)
+@portal_view(Perm.FUND_VIEW)
 @require_POST
 def claim_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_membership_or_404(request.membership, pk)
+    _require_request_perm(request)
     try:
         claim_submit(claim=claim, acting_membership=request.membership)
     except DomainError as exc:

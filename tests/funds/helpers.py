@@ -178,3 +178,51 @@ def full_proof(cast, claim) -> None:
     proof(cast, claim, "invoice", "invoice.pdf", PDF)
     proof(cast, claim, "photo", "booth.jpg", JPEG)
     proof(cast, claim, "attendees", "attendees.csv", CSV)
+
+
+def scene(cast) -> dict[str, Any]:
+    """A fund with a period, P1's account with an allocation, an approved request of P1 with a
+    submitted claim and one proof file, and a delegation (for the URL sweep and view tests). The
+    claim is written directly: the services would need the activity to be over."""
+    from funds.models import Delegation, FundAccount, FundClaim, LedgerEntry, ProofFile
+    from prm.files import store_bytes
+
+    tiers(cast)
+    f = fund(cast, "SWEEP")
+    p = period(cast, f)
+    entry = allocate(cast, p, "5000.00")
+    r = approved(cast, f)
+    claim = FundClaim.objects.create(
+        request=r,
+        partner=cast.a.partners["p1"],
+        status="submitted",
+        actual_cost=Decimal("3000.00"),
+        currency="USD",
+    )
+    path, sha = store_bytes(PDF, area="funds/proof", suffix=".pdf")
+    stored = ProofFile.objects.create(
+        claim=claim,
+        requirement="invoice",
+        original_name="invoice.pdf",
+        path=path,
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=sha,
+    )
+    delegation = Delegation.objects.create(
+        delegator=cast.a.memberships["marketing"],
+        delegate=cast.a.memberships["manager"],
+        starts_on=days(0),
+        ends_on=days(5),
+    )
+    return {
+        "fund": f,
+        "period": p,
+        "entry": entry,
+        "account": FundAccount.objects.get(fund=f, partner=cast.a.partners["p1"]),
+        "request": r,
+        "claim": claim,
+        "proof": stored,
+        "delegation": delegation,
+        "committed": LedgerEntry.objects.get(kind="committed"),
+    }
