@@ -23,14 +23,15 @@ from prm.notifications.services import notify
 from prm.roles import Role
 from prm.tenancy.context import require_tenant
 
-# What of each account's available balance belongs to allocations expired by the day: the
+# Money of an allocation is usable through its expiry date. What of each account's available
+# balance belongs to allocations whose date is before the day: the
 # balance minus what later-expiring allocations can still hold (money is spent in expiry order).
 EXPIRE_SQL = f"""
 WITH e AS ({ENTRIES_SQL.replace("{where}", "")}), b AS ({AVAILABLE_SQL}),
 due AS (
   SELECT e.account_id,
-    coalesce(sum(e.a) FILTER (WHERE e.k IN ('allocated', 'accrued') AND e.exp > %(day)s), 0) AS later,
-    bool_or(e.k IN ('allocated', 'accrued') AND e.exp <= %(day)s) AS has_due
+    coalesce(sum(e.a) FILTER (WHERE e.k IN ('allocated', 'accrued') AND e.exp >= %(day)s), 0) AS later,
+    bool_or(e.k IN ('allocated', 'accrued') AND e.exp < %(day)s) AS has_due
   FROM e GROUP BY e.account_id
 )
 INSERT INTO funds_ledgerentry (tenant_id, account_id, fund_id, partner_id, period_id, kind, amount, currency,
@@ -49,7 +50,7 @@ RETURNING account_id, amount
 
 
 def expiries_post(*, day: datetime.date | None = None) -> dict[str, Any]:
-    """Post "expired" for every account's unused money whose allocations expired by ``day``,
+    """Post "expired" for every account's unused money whose allocations' dates are before ``day``,
     under the locks of those accounts (concurrent approvals wait, then see the lower balance)."""
     day = day or timezone.localdate()
     tenant_id = require_tenant().pk
@@ -57,7 +58,7 @@ def expiries_post(*, day: datetime.date | None = None) -> dict[str, Any]:
         cursor.execute(
             "SELECT a.id FROM funds_fundaccount a WHERE a.tenant_id = %s AND EXISTS ("
             " SELECT 1 FROM funds_ledgerentry le WHERE le.tenant_id = a.tenant_id AND le.account_id = a.id"
-            " AND le.kind IN ('allocated', 'accrued') AND le.expires_on <= %s) ORDER BY a.id FOR UPDATE",
+            " AND le.kind IN ('allocated', 'accrued') AND le.expires_on < %s) ORDER BY a.id FOR UPDATE",
             [tenant_id, day],
         )
         locked = [row[0] for row in cursor.fetchall()]
