@@ -206,11 +206,17 @@ def fund_new(request: PortalRequest) -> HttpResponse:
 def fund_edit(request: PortalRequest, pk: int) -> HttpResponse:
     fund = selectors.get_fund_or_404(pk)
     initial = {
-        "code": fund.code, "name": fund.name, "kind": fund.kind, "currency": fund.currency,
-        "participation_pct": fund.participation_pct, "accrual_pct": fund.accrual_pct, "lead_days": fund.lead_days,
-        "claim_deadline_days": fund.claim_deadline_days, "activity_types": fund.activity_types,
+        "code": fund.code,
+        "name": fund.name,
+        "kind": fund.kind,
+        "currency": fund.currency,
+        "participation_pct": fund.participation_pct,
+        "accrual_pct": fund.accrual_pct,
+        "lead_days": fund.lead_days,
+        "claim_deadline_days": fund.claim_deadline_days,
+        "activity_types": fund.activity_types,
         "tiers": [t.tier_id for t in fund.eligible_tiers.all()],
-    }  # fmt: skip
+    }
     form = FundForm(request.POST or None, initial=initial, edit=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -557,10 +563,20 @@ def request_edit(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
     _require_request_perm(request)
     funds_qs = selectors.Fund.objects.filter(pk=fund_request.fund_id)
-    initial = {name: getattr(fund_request, name) for name in (
-        "activity_type", "title", "description", "start_date", "end_date", "audience", "estimated_cost",
-        "requested_amount", "expected_leads",
-    )}  # fmt: skip
+    initial = {
+        name: getattr(fund_request, name)
+        for name in (
+            "activity_type",
+            "title",
+            "description",
+            "start_date",
+            "end_date",
+            "audience",
+            "estimated_cost",
+            "requested_amount",
+            "expected_leads",
+        )
+    }
     initial["fund"] = fund_request.fund_id
     form = RequestForm(request.POST or None, funds_qs=funds_qs, initial=initial, edit=True)
     if request.method == "POST" and form.is_valid():

@@ -156,8 +156,11 @@ def test_approval_posts_claimed_releases_the_rest_and_creates_one_payable(cast, 
         assert claimed.detail["formula"] == "1500.00"
         payable = Payable.objects.get()
         assert (payable.source_type, payable.source_id, payable.amount, payable.partner_id) == (
-            "fund_claim", str(claim.pk), D("1500.00"), cast.a.partners["p1"].pk,
-        )  # fmt: skip
+            "fund_claim",
+            str(claim.pk),
+            D("1500.00"),
+            cast.a.partners["p1"].pk,
+        )
         assert claim.payable_id == payable.pk
         assert FundRequest.objects.get(pk=activity.pk).status == FundRequest.Status.COMPLETED
         b = balances(cast, activity.fund)

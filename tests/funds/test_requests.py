@@ -159,8 +159,13 @@ def test_changes_requested_then_edited_and_resubmitted_starts_at_the_first_level
             request=r, acting_membership=cast.a.memberships["marketing"], reason="Add the agenda"
         )
         assert r.status == R.CHANGES_REQUESTED
-        request_update(request=r, terms=terms(description="With agenda", estimated_cost=D("8000.00"), requested_amount=D("4000.00")),
-                       acting_membership=cast.a.memberships["p1_user"])  # fmt: skip
+        request_update(
+            request=r,
+            terms=terms(
+                description="With agenda", estimated_cost=D("8000.00"), requested_amount=D("4000.00")
+            ),
+            acting_membership=cast.a.memberships["p1_user"],
+        )
         r = request_submit(request=r, acting_membership=cast.a.memberships["p1_user"])
         assert (r.status, r.level, r.approved_amount) == (R.PENDING, 1, None)
         assert _approve(cast, r, "manager").status == R.APPROVED

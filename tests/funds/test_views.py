@@ -44,8 +44,13 @@ def test_home_shows_partners_their_balances_and_staff_the_funds(cast, s):
 def test_pages_by_role(cast, s):
     assert _codes(cast, reverse("funds:home")) == dict.fromkeys(ROLES, 200)
     assert _codes(cast, reverse("funds:fund_new")) == {
-        "admin": 200, "manager": 403, "marketing": 200, "finance": 403, "p1_admin": 403, "p1_user": 403,
-    }  # fmt: skip
+        "admin": 200,
+        "manager": 403,
+        "marketing": 200,
+        "finance": 403,
+        "p1_admin": 403,
+        "p1_user": 403,
+    }
     staff_reports = {
         "admin": 200,
         "manager": 200,
@@ -61,14 +66,29 @@ def test_pages_by_role(cast, s):
     assert _codes(cast, reverse("funds:claim_detail", args=[s["claim"].pk])) == dict.fromkeys(ROLES, 200)
     assert _codes(cast, reverse("funds:account_detail", args=[s["account"].pk])) == dict.fromkeys(ROLES, 200)
     assert _codes(cast, reverse("funds:request_new")) == {
-        "admin": 403, "manager": 403, "marketing": 403, "finance": 403, "p1_admin": 200, "p1_user": 200,
-    }  # fmt: skip
+        "admin": 403,
+        "manager": 403,
+        "marketing": 403,
+        "finance": 403,
+        "p1_admin": 200,
+        "p1_user": 200,
+    }
     assert _codes(cast, reverse("funds:delegations")) == {
-        "admin": 200, "manager": 200, "marketing": 200, "finance": 403, "p1_admin": 403, "p1_user": 403,
-    }  # fmt: skip
+        "admin": 200,
+        "manager": 200,
+        "marketing": 200,
+        "finance": 403,
+        "p1_admin": 403,
+        "p1_user": 403,
+    }
     assert _codes(cast, reverse("funds:settings")) == {
-        "admin": 200, "manager": 403, "marketing": 200, "finance": 403, "p1_admin": 403, "p1_user": 403,
-    }  # fmt: skip
+        "admin": 200,
+        "manager": 403,
+        "marketing": 200,
+        "finance": 403,
+        "p1_admin": 403,
+        "p1_user": 403,
+    }
 
 
 def test_other_partner_and_other_tenant_get_404_and_anonymous_goes_to_login(cast, s):
@@ -135,10 +155,16 @@ def test_a_partner_requests_funds_through_the_form(cast):
         f = fund(cast)
         allocate(cast, period(cast, f), "5000.00")
     data = {
-        "fund": f.pk, "activity_type": "webinar", "title": "Pump sizing webinar", "start_date": days(15).isoformat(),
-        "end_date": days(15).isoformat(), "estimated_cost": "1000.00", "requested_amount": "500.00", "expected_leads": "30",
+        "fund": f.pk,
+        "activity_type": "webinar",
+        "title": "Pump sizing webinar",
+        "start_date": days(15).isoformat(),
+        "end_date": days(15).isoformat(),
+        "estimated_cost": "1000.00",
+        "requested_amount": "500.00",
+        "expected_leads": "30",
         "submit": "1",
-    }  # fmt: skip
+    }
     response = cast.a.client("p1_user").post(reverse("funds:request_new"), data)
     assert response.status_code == 302
     with cast.a.context():
