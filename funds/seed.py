@@ -189,7 +189,7 @@ def _coop(tenant, currency: str, eligible: list[Tier], admin: Membership) -> Non
         name=str(today.year),
         start=start,
         end=start.replace(month=12, day=31),
-        budget=D("10000000"),
+        budget=D("50000000"),
         expires_on=start.replace(year=start.year + 1, month=3, day=31),
         acting_membership=admin,
     )
