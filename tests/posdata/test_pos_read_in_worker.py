@@ -152,9 +152,12 @@ def test_a_transient_database_error_is_left_to_the_task_retry_not_failed(cast, c
     monkeypatch.setattr(loading, "_load", flaky)
     with cast.a.context():
         upload = services.upload_receive(
-            partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(CONTENT.encode()), original_name="s.csv",
+            partner=cast.a.partners["p1"],
+            kind="pos",
+            file=io.BytesIO(CONTENT.encode()),
+            original_name="s.csv",
             read_now=True,
-        )  # fmt: skip
+        )
         job = services.upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
         with pytest.raises(OperationalError):
             services.upload_process(job, retry_transient=True)  # attempt 1: Celery will retry
@@ -173,9 +176,12 @@ def test_the_last_attempt_of_a_transient_error_fails_with_a_reference(cast, cata
     monkeypatch.setattr(loading, "_load", down)
     with cast.a.context():
         upload = services.upload_receive(
-            partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(CONTENT.encode()), original_name="s.csv",
+            partner=cast.a.partners["p1"],
+            kind="pos",
+            file=io.BytesIO(CONTENT.encode()),
+            original_name="s.csv",
             read_now=True,
-        )  # fmt: skip
+        )
         job = services.upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
         services.upload_process(job, retry_transient=False)
         job.refresh_from_db()
