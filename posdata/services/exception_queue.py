@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from partners.models import Partner
 from posdata import pipeline
@@ -20,7 +19,6 @@ from prm.jobs.services import (
     TRANSIENT_ERRORS,
     job_create,
     job_enqueue,
-    job_fail,
     job_fail_unexpected,
     job_progress,
     job_start,
@@ -112,13 +110,11 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
             for code, amount in moved.amounts.items():
                 amounts[code] = amounts.get(code, Decimal("0")) + amount
             job_progress(job, int(100 * (index + 1) / max(len(upload_ids), 1)))
-    except TRANSIENT_ERRORS:
-        if retry_transient:
-            raise
-        job_fail(job, _("Re-processing was interrupted by a database error; start it again."))
-        return {}
     except Exception as exc:
-        # Anything else is our fault, not the data's: the user sees a reference, the log the detail.
+        if retry_transient and isinstance(exc, TRANSIENT_ERRORS):
+            raise  # Celery retries the task
+        # The last attempt of a transient error, or anything else (our fault, not the data's):
+        # the user sees a reference, the log the detail.
         job_fail_unexpected(job, exc, what=f"re-processing POS exceptions (job {job.pk})")
         return {}
     finally:

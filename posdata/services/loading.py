@@ -169,7 +169,7 @@ def _fail(upload: Upload, job: Job, message: str) -> None:
         if locked.status == Upload.Status.LOADED:
             job.refresh_from_db()
             return
-        if Upload.Status.FAILED in Upload.TRANSITIONS[locked.status]:
+        if Upload.Status.FAILED in Upload.TRANSITIONS.get(Upload.Status(locked.status), ()):
             upload_set_status(locked, Upload.Status.FAILED, error=message[:4000])
         job_fail(job, message)
     job.refresh_from_db()

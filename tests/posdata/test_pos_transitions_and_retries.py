@@ -13,8 +13,8 @@ from posdata import pipeline
 from posdata.models import PosLine, RejectedRow, Upload
 from posdata.pipeline import stage
 from posdata.pipeline.load import _moving_into
-from posdata.services import loading, uploads
-from posdata.tasks import process_upload
+from posdata.services import exceptions_reprocess_start, loading, sku_xref_create, uploads
+from posdata.tasks import process_upload, reprocess_exceptions
 from prm.jobs.models import Job
 from prm.reader import FileLayout
 from prm.workflow import DomainError, InvalidTransition
@@ -178,3 +178,36 @@ def test_staging_reports_progress_from_the_bytes_read(cast, catalog, tmp_path, m
     assert count == 7
     assert len(seen) == 3  # after each chunk of 3 rows (3, 6, 7)
     assert all(0 < f <= 1 for f in seen) and seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_reprocessing_the_exception_queue_retries_a_transient_error(
+    cast, catalog, tmp_path, monkeypatch, worker_retries
+):
+    content = "Invoice,Date,Partner SKU,Qty,Price\nA,2026-01-01,NW-VALVE,2,10\nB,2026-01-02,NW-VALVE,1,10\n"
+    _upload, result = load(cast.a, "p1", write(tmp_path, content))
+    assert result["rows_rejected"] == 2
+    real_normalise = pipeline.normalise
+    calls = {"n": 0}
+
+    def flaky(run):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_normalise(run)
+
+    monkeypatch.setattr(pipeline, "normalise", flaky)
+    manager = cast.a.memberships["manager"]
+    with cast.a.context():
+        partner = cast.a.partners["p1"]
+        sku_xref_create(
+            partner=partner, partner_sku="NW-VALVE", product=catalog["valve"], acting_membership=manager
+        )
+        job = exceptions_reprocess_start(
+            partner=partner, acting_membership=manager
+        )  # runs on commit: not here
+    reprocess_exceptions.apply(kwargs={"tenant_id": cast.a.tenant.pk, "job_id": job.pk})
+    assert calls["n"] == 2
+    with cast.a.context():
+        job.refresh_from_db()
+        assert job.status == Job.Status.SUCCEEDED and job.result["rows_loaded"] == 2, job.error
+        assert set(RejectedRow.objects.values_list("resolution", flat=True)) == {"loaded"}
