@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from prm.accounts.models import Invitation, Membership, User
 from prm.accounts import services
+from prm.accounts.models import Invitation, Membership, User
 from prm.accounts.services import invitation_accept, invitation_create
 from prm.audit.models import AuditEvent
 from prm.notifications.models import Notification
