@@ -27,10 +27,28 @@ from prm.tenancy.context import require_tenant
 XLSX_INLINE_MAX_LINES = 20_000
 
 HEADERS = [
-    "batch", "partner_code", "partner", "payee", "account_holder", "account_number", "bank_code",
-    "payable", "source_type", "source_id", "description", "amount", "currency", "payment_amount",
-    "payment_currency", "rate", "rate_date", "rate_source", "payment_total", "payment_reference", "paid_on",
-]  # fmt: skip
+    "batch",
+    "partner_code",
+    "partner",
+    "payee",
+    "account_holder",
+    "account_number",
+    "bank_code",
+    "payable",
+    "source_type",
+    "source_id",
+    "description",
+    "amount",
+    "currency",
+    "payment_amount",
+    "payment_currency",
+    "rate",
+    "rate_date",
+    "rate_source",
+    "payment_total",
+    "payment_reference",
+    "paid_on",
+]
 
 
 def bank_details(batch: PayoutBatch, *, full: bool) -> dict[int, Mapping[str, str]]:
