@@ -40,5 +40,4 @@ class PosdataConfig(AppConfig):
         register_nav(NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
         register_panel(sales_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
-        # After the partners' and the catalogue's demo data (INSTALLED_APPS order for now).
-        register_seed_step(seed_pos_data)
+        register_seed_step(seed_pos_data, name="posdata", after=("partners",))

@@ -23,6 +23,7 @@ def check_partner(acting_membership, partner: Partner) -> None:
 
 def task(name: str) -> Any:
     """The Celery task registered under ``name`` (by posdata.tasks, which PosdataConfig.ready
-    imports). Services start tasks by name: tasks import services, services never import tasks.
-    Looked up when the work is enqueued, so a missing task fails the request, not the commit."""
+    imports), for work that is not a job (a job's task is named to ``job_enqueue``). Services
+    start tasks by name: tasks import services, services never import tasks. Looked up when the
+    work is enqueued, so a missing task fails the request, not the commit."""
     return celery_app.tasks[name]

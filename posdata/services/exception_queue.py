@@ -11,7 +11,7 @@ from django.db import transaction
 from partners.models import Partner
 from posdata import pipeline
 from posdata.models import RejectedRow, Upload
-from posdata.services.common import check_partner, task
+from posdata.services.common import check_partner
 from posdata.services.xrefs import sku_xref_create
 from prm.catalog.models import Product
 from prm.jobs.models import Job
@@ -42,7 +42,7 @@ def exceptions_reprocess_start(*, partner: Partner, acting_membership, product_k
             params={"partner_id": partner.pk, "product_key": product_key},
             partner=partner,
         )
-        job_enqueue(job, task("posdata.reprocess_exceptions"))
+        job_enqueue(job, "posdata.reprocess_exceptions")
     return job
 
 

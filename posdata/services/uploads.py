@@ -279,6 +279,6 @@ def upload_confirm(
                 after={"start": locked.replace_start.isoformat(), "end": locked.replace_end.isoformat()},
             )
         if enqueue:
-            job_enqueue(job, task("posdata.process_upload"))
+            job_enqueue(job, "posdata.process_upload")
     upload.refresh_from_db()
     return job
