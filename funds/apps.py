@@ -4,17 +4,13 @@ with multi-level approval, claims with proof of performance that become payables
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-# BEAT: funds-nightly, funds.nightly, crontab(hour=1, minute=10)
-# BEAT: funds-accrue-open-periods, funds.accrue_open_periods, crontab(hour=3, minute=40)
-# BEAT: funds-mark-paid, funds.mark_paid, crontab(minute=25)
-
 
 class FundsConfig(AppConfig):
     name = "funds"
     verbose_name = _("MDF and co-op funds")
 
     def ready(self) -> None:
-        # Imported here: the registries and the app's modules need the app registry loaded.
+        from celery.schedules import crontab
         from django.urls import reverse
 
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
@@ -28,6 +24,7 @@ class FundsConfig(AppConfig):
         from prm.finance.reports import register_reconciliation_source
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
 
         register_payable_source(
@@ -43,4 +40,10 @@ class FundsConfig(AppConfig):
             NavItem(_("Fund reports"), "funds:dashboard", Perm.FUND_REPORTS, audience="staff", order=37)
         )
         register_panel(funds_panel)
-        register_seed_step(seed_funds)
+        register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
+        # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.
+        register_beat_entry("funds-nightly", "funds.nightly", crontab(hour=1, minute=10))
+        register_beat_entry(
+            "funds-accrue-open-periods", "funds.accrue_open_periods", crontab(hour=3, minute=40)
+        )
+        register_beat_entry("funds-mark-paid", "funds.mark_paid", crontab(minute=25))

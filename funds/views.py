@@ -68,7 +68,6 @@ from funds.services.requests import (
     request_submit,
     request_update,
 )
-from funds.tasks import accrue_coop
 from partners.models import Partner
 from partners.selectors import signed_agreement_required
 from prm.access import portal_view
@@ -396,7 +395,7 @@ def accrue(request: PortalRequest, pk: int) -> HttpResponse:
         messages.error(request, _("%(f)s is not a co-op fund.") % {"f": period.fund.name})
         return redirect("funds:period_detail", pk=period.pk)
     job = job_create(kind="funds:accrue", acting_user=request.user, params={"period_id": period.pk})
-    job_enqueue(job, accrue_coop)
+    job_enqueue(job, "funds.accrue_coop")
     messages.info(request, _("The accrual runs in the background."))
     return redirect("job_detail", pk=job.pk)
 
