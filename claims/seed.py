@@ -16,6 +16,7 @@ from prm.roles import Role
 
 # (number, partner code, end customer, months valid, [(sku, book, approved, quantity, max resale)])
 AgreementSpec = tuple[str, str, str, int, list[tuple[str, str, str, int, str | None]]]
+# Formatter off for this table: one agreement a row reads better than one value a line.
 AGREEMENTS: list[AgreementSpec] = [
     ("SPA-1001", "D100", "Globex Water Utility Inc.", 12,
      [("PMP-100", "900.00", "780.00", 40, "1150.00"), ("VLV-010", "120.00", "100.00", 200, None)]),
@@ -25,13 +26,30 @@ AGREEMENTS: list[AgreementSpec] = [
 ]  # fmt: skip
 
 
-def _line(agreement: str, invoice: str, invoice_line: int, ship: datetime.date, sku: str, quantity: str,
-          customer: str, debit: str, resale: str = "", uom: str = "EA") -> dict[str, str]:  # fmt: skip
+def _line(
+    agreement: str,
+    invoice: str,
+    invoice_line: int,
+    ship: datetime.date,
+    sku: str,
+    quantity: str,
+    customer: str,
+    debit: str,
+    resale: str = "",
+    uom: str = "EA",
+) -> dict[str, str]:
     return {
-        "agreement_number": agreement, "invoice_number": invoice, "invoice_line": str(invoice_line),
-        "ship_date": ship.isoformat(), "sku": sku, "quantity": quantity, "unit_of_measure": uom,
-        "end_customer": customer, "claimed_unit_debit": debit, "resale_price": resale,
-    }  # fmt: skip
+        "agreement_number": agreement,
+        "invoice_number": invoice,
+        "invoice_line": str(invoice_line),
+        "ship_date": ship.isoformat(),
+        "sku": sku,
+        "quantity": quantity,
+        "unit_of_measure": uom,
+        "end_customer": customer,
+        "claimed_unit_debit": debit,
+        "resale_price": resale,
+    }
 
 
 def seed_claims(tenant, stdout=None) -> None:
@@ -73,10 +91,14 @@ def seed_claims(tenant, stdout=None) -> None:
     agreement_create(
         number="SPA-0999",
         partner=partners["D100"],
-        terms=AgreementTerms("Globex Water Utility", start, start + datetime.timedelta(days=60),
-                             [LineTerms(products["PMP-300"], Decimal("3000"), Decimal("2700"), 5)]),
+        terms=AgreementTerms(
+            "Globex Water Utility",
+            start,
+            start + datetime.timedelta(days=60),
+            [LineTerms(products["PMP-300"], Decimal("3000"), Decimal("2700"), 5)],
+        ),
         acting_membership=manager,
-    )  # fmt: skip
+    )
     agreement_cancel(
         agreement=PricingAgreement.objects.get(number="SPA-0999"),
         acting_membership=manager,
@@ -84,11 +106,13 @@ def seed_claims(tenant, stdout=None) -> None:
     )
     shipped = today - datetime.timedelta(days=20)
     d100, d200 = partners["D100"], partners["D200"]
+    # Formatter off for this table: one claim line a row reads better than one value a line.
     approved = _validated(d100, "DM-D100-0001", today - datetime.timedelta(days=10), [
         _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "10", "Globex Water Utility, Inc.", "120.00", "1100.00"),
         _line("SPA-1001", "INV-5001", 2, shipped, "VLV-010", "5", "Globex Water Utility", "25.00", "150.00"),
     ])  # fmt: skip
     claim_approve(claim=approved, acting_membership=manager)
+    # Formatter off for this table: one claim line a row reads better than one value a line.
     in_review = _validated(d100, "DM-D100-0002", today - datetime.timedelta(days=2), [
         _line("SPA-1001", "INV-5002", 1, shipped, "PMP-100", "40", "Globex Water Utility", "120.00", "1100.00"),
         _line("SPA-1002", "INV-5002", 2, shipped, "PMP-200", "2", "Initrode Municipal Works", "250.00"),
@@ -104,6 +128,7 @@ def seed_claims(tenant, stdout=None) -> None:
         accept=True,
         reason="End customer is a subsidiary of Initrode (checked with the account team)",
     )
+    # Formatter off for this table: one claim line a row reads better than one value a line.
     _validated(d200, "DM-D200-0001", today - datetime.timedelta(days=1), [
         _line("SPA-2001", "C-88", 1, shipped, "CTL-500", "2", "Umbrella Facilities LLC", "70.00", "690.00"),
         _line("SPA-2002", "C-88", 2, today + datetime.timedelta(days=3), "SNS-050", "10", "Hooli Campus", "12.00"),

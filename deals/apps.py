@@ -23,14 +23,26 @@ class DealsConfig(AppConfig):
         from prm.roles import Perm
         from prm.seed import register_seed_step
 
-        register_import_kind("direct_opportunities", ImportKind(
-            label=gettext_noop("Direct opportunities"), resource=DirectOpportunityResource, columns=OPPORTUNITY_COLUMNS,
-            required=("reference", "customer_name", "country", "product_lines"), perm=Perm.OPPORTUNITY_MANAGE,
-        ))  # fmt: skip
-        register_import_kind("leads", ImportKind(
-            label=gettext_noop("Leads"), resource=LeadResource, columns=LEAD_COLUMNS,
-            required=("reference", "company", "country", "product_interest"), perm=Perm.LEAD_MANAGE,
-        ))  # fmt: skip
+        register_import_kind(
+            "direct_opportunities",
+            ImportKind(
+                label=gettext_noop("Direct opportunities"),
+                resource=DirectOpportunityResource,
+                columns=OPPORTUNITY_COLUMNS,
+                required=("reference", "customer_name", "country", "product_lines"),
+                perm=Perm.OPPORTUNITY_MANAGE,
+            ),
+        )
+        register_import_kind(
+            "leads",
+            ImportKind(
+                label=gettext_noop("Leads"),
+                resource=LeadResource,
+                columns=LEAD_COLUMNS,
+                required=("reference", "company", "country", "product_interest"),
+                perm=Perm.LEAD_MANAGE,
+            ),
+        )
         register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20))
         register_nav(
             NavItem(_("Review queue"), "deals:review_queue", Perm.DEAL_REVIEW, audience="staff", order=21)

@@ -49,9 +49,11 @@ class DealSettings(TenantModel):
         max_length=16, choices=Distribution.choices, default=Distribution.ROUND_ROBIN
     )
     tier_order = models.CharField(
-        _("tier order (lowest first)"), max_length=200, default="Registered,Silver,Gold,Platinum",
+        _("tier order (lowest first)"),
+        max_length=200,
+        default="Registered,Silver,Gold,Platinum",
         help_text=_("Comma-separated tier names, used for minimum tiers and weighting."),
-    )  # fmt: skip
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="deal_settings_one_per_tenant")]
@@ -427,9 +429,13 @@ class Lead(TenantModel):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     partner = TenantForeignKey(
-        "partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads",
+        "partners.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
         help_text=_("The partner currently offered or owning the lead."),
-    )  # fmt: skip
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -144,9 +144,15 @@ def review_queue(membership: Membership) -> QuerySet[DealRegistration]:
 
 
 PIPELINE_SORTS = {
-    "created": "created_at", "submitted": "submitted_at", "value": "value", "customer": "customer_name",
-    "partner": "partner__code", "status": "status", "close": "expected_close_date", "protection": "protection_until",
-}  # fmt: skip
+    "created": "created_at",
+    "submitted": "submitted_at",
+    "value": "value",
+    "customer": "customer_name",
+    "partner": "partner__code",
+    "status": "status",
+    "close": "expected_close_date",
+    "protection": "protection_until",
+}
 
 
 def _parse_date(value: str) -> date | None:
@@ -229,10 +235,25 @@ def pipeline_export_rows(qs: QuerySet[DealRegistration]):
 
 
 PIPELINE_EXPORT_HEADERS = [
-    "reference", "partner_code", "partner", "status", "customer", "domain", "country", "product_lines", "value",
-    "currency", "expected_close_date", "deal_type", "conflict", "submitted_at", "protection_until", "discount_pct",
-    "closed_value", "closed_on",
-]  # fmt: skip
+    "reference",
+    "partner_code",
+    "partner",
+    "status",
+    "customer",
+    "domain",
+    "country",
+    "product_lines",
+    "value",
+    "currency",
+    "expected_close_date",
+    "deal_type",
+    "conflict",
+    "submitted_at",
+    "protection_until",
+    "discount_pct",
+    "closed_value",
+    "closed_on",
+]
 
 
 def registration_day() -> Coalesce:
@@ -263,10 +284,14 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
     by_status = pipeline_values(qs, currency, keys={"status": "status"})
     converted = by_status.complete
     stages = [
-        {"status": s.value, "label": str(s.label), "n": counts.get(s.value, 0),
-         "totals": by_status.totals((s.value,)) if s.value in counts else [Money(Decimal("0"), currency)]}
+        {
+            "status": s.value,
+            "label": str(s.label),
+            "n": counts.get(s.value, 0),
+            "totals": by_status.totals((s.value,)) if s.value in counts else [Money(Decimal("0"), currency)],
+        }
         for s in S
-    ]  # fmt: skip
+    ]
     partner_counts = {
         row["partner_id"]: row
         for row in qs.order_by()
@@ -278,14 +303,26 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
     for pid, row in partner_counts.items():
         totals = by_partner_values.totals((pid,))
         rank = totals[0].amount if converted else Decimal(row["n"])
-        partners.append({"code": row["partner__code"], "name": row["partner__name"], "n": row["n"], "won": row["won"],
-                         "totals": totals, "rank": rank})  # fmt: skip
+        partners.append(
+            {
+                "code": row["partner__code"],
+                "name": row["partner__name"],
+                "n": row["n"],
+                "won": row["won"],
+                "totals": totals,
+                "rank": rank,
+            }
+        )
     partners.sort(key=lambda p: (-p["rank"], p["code"]))
     won = counts.get(S.WON, 0)
     lost = counts.get(S.LOST, 0)
-    approval = qs.filter(decided_at__isnull=False, first_submitted_at__isnull=False, status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED]).aggregate(
+    approval = qs.filter(
+        decided_at__isnull=False,
+        first_submitted_at__isnull=False,
+        status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED],
+    ).aggregate(
         avg=Avg(ExpressionWrapper(F("decided_at") - F("first_submitted_at"), output_field=DurationField()))
-    )["avg"]  # fmt: skip
+    )["avg"]
     now = timezone.now()
     open_qs = qs.filter(
         status__in=[S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED], submitted_at__isnull=False
@@ -314,9 +351,11 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
         # What the converted figure is made of, when registrations come in several currencies.
         "open_by_currency": [
             Money(quantize_money(amount, code), code) for code, amount in open_values.by_currency().items()
-        ] if open_values.currencies() not in ([], [currency]) else [],
+        ]
+        if open_values.currencies() not in ([], [currency])
+        else [],
         "waiting": sum(aged.values()),
-    }  # fmt: skip
+    }
 
 
 def pipeline_chart(figures: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
@@ -325,22 +364,37 @@ def pipeline_chart(figures: dict[str, Any], labels: dict[str, str]) -> dict[str,
     drawn on one axis)."""
     converted = figures["converted"]
     return {
-        "stages": {"labels": [s["label"] for s in figures["stages"]], "counts": [s["n"] for s in figures["stages"]],
-                   "values": [_values_json(s["totals"]) for s in figures["stages"]]},
-        "partners": {"labels": [p["code"] for p in figures["by_partner"]],
-                     "values": [format_amount_str(p["totals"][0].amount, figures["currency"]) if converted else p["n"]
-                                for p in figures["by_partner"]],
-                     "label": labels["value"] if converted else labels["count"]},
-        "aging": {"labels": [a["label"] for a in figures["aging"]], "counts": [a["n"] for a in figures["aging"]]},
+        "stages": {
+            "labels": [s["label"] for s in figures["stages"]],
+            "counts": [s["n"] for s in figures["stages"]],
+            "values": [_values_json(s["totals"]) for s in figures["stages"]],
+        },
+        "partners": {
+            "labels": [p["code"] for p in figures["by_partner"]],
+            "values": [
+                format_amount_str(p["totals"][0].amount, figures["currency"]) if converted else p["n"]
+                for p in figures["by_partner"]
+            ],
+            "label": labels["value"] if converted else labels["count"],
+        },
+        "aging": {
+            "labels": [a["label"] for a in figures["aging"]],
+            "counts": [a["n"] for a in figures["aging"]],
+        },
         "labels": labels,
-    }  # fmt: skip
+    }
 
 
 # --- for other apps: incentives (SPIF per won deal) and scorecards ---------------------------------
 
 
-def won_deals(*, start: date | None = None, end: date | None = None, partner_ids: Sequence[int] | None = None,
-              min_value: Decimal | None = None) -> QuerySet[DealRegistration]:  # fmt: skip
+def won_deals(
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    partner_ids: Sequence[int] | None = None,
+    min_value: Decimal | None = None,
+) -> QuerySet[DealRegistration]:
     """Won registrations, closed between ``start`` and ``end`` inclusive, with partner, currency,
     closed value and product lines: what the incentive engine and the scorecards read."""
     qs = DealRegistration.objects.filter(status=S.WON).select_related("partner")
@@ -361,17 +415,28 @@ def deal_kpis(partner_ids: Sequence[int], start: date, end: date) -> dict[int, d
         DealRegistration.objects.filter(partner_id__in=list(partner_ids))
         .values("partner_id")
         .annotate(
-            submitted=Count("id", filter=Q(first_submitted_at__date__gte=start, first_submitted_at__date__lte=end)),
-            approved=Count("id", filter=Q(decided_at__date__gte=start, decided_at__date__lte=end,
-                                          status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED])),
+            submitted=Count(
+                "id", filter=Q(first_submitted_at__date__gte=start, first_submitted_at__date__lte=end)
+            ),
+            approved=Count(
+                "id",
+                filter=Q(
+                    decided_at__date__gte=start,
+                    decided_at__date__lte=end,
+                    status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED],
+                ),
+            ),
             won=Count("id", filter=Q(status=S.WON, closed_on__gte=start, closed_on__lte=end)),
         )
-    )  # fmt: skip
+    )
     return {
-        row["partner_id"]: {Kpi.DEALS_SUBMITTED: Decimal(row["submitted"]), Kpi.DEALS_APPROVED: Decimal(row["approved"]),
-                            Kpi.DEALS_WON: Decimal(row["won"])}
+        row["partner_id"]: {
+            Kpi.DEALS_SUBMITTED: Decimal(row["submitted"]),
+            Kpi.DEALS_APPROVED: Decimal(row["approved"]),
+            Kpi.DEALS_WON: Decimal(row["won"]),
+        }
         for row in rows
-    }  # fmt: skip
+    }
 
 
 # --- direct opportunities and leads ------------------------------------------------------------------

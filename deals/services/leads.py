@@ -29,8 +29,20 @@ from prm.workflow import DomainError, require
 
 L = Lead.Status
 Outcome = LeadAssignment.Outcome
-LEAD_FIELDS = ("company", "contact_name", "contact_email", "contact_phone", "domain", "country", "region",
-               "product_interest", "value", "currency", "source", "notes")  # fmt: skip
+LEAD_FIELDS = (
+    "company",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "domain",
+    "country",
+    "region",
+    "product_interest",
+    "value",
+    "currency",
+    "source",
+    "notes",
+)
 
 
 @dataclass
@@ -61,9 +73,12 @@ class RoutingDecision:
 
 def _default_rule(settings: DealSettings) -> RoutingRule:
     return RoutingRule(
-        name=str(_("Default routing")), match_territory=True, require_expertise=True,
-        max_open_leads=settings.max_open_leads, distribution=settings.distribution,
-    )  # fmt: skip
+        name=str(_("Default routing")),
+        match_territory=True,
+        require_expertise=True,
+        max_open_leads=settings.max_open_leads,
+        distribution=settings.distribution,
+    )
 
 
 def _rule_applies(rule: RoutingRule, lead: Lead) -> bool:
@@ -82,12 +97,18 @@ def open_lead_counts(partner_ids: list[int]) -> dict[int, int]:
     still a draft (the capacity measure)."""
     pending = dict(
         LeadAssignment.objects.filter(partner_id__in=partner_ids, outcome=Outcome.PENDING)
-        .values("partner_id").annotate(n=Count("id")).values_list("partner_id", "n")
-    )  # fmt: skip
+        .values("partner_id")
+        .annotate(n=Count("id"))
+        .values_list("partner_id", "n")
+    )
     accepted = dict(
-        Lead.objects.filter(partner_id__in=partner_ids, status=L.ACCEPTED, registrations__status=DealRegistration.Status.DRAFT)
-        .values("partner_id").annotate(n=Count("id", distinct=True)).values_list("partner_id", "n")
-    )  # fmt: skip
+        Lead.objects.filter(
+            partner_id__in=partner_ids, status=L.ACCEPTED, registrations__status=DealRegistration.Status.DRAFT
+        )
+        .values("partner_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("partner_id", "n")
+    )
     return {pid: pending.get(pid, 0) + accepted.get(pid, 0) for pid in partner_ids}
 
 
@@ -98,24 +119,36 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     rule = next((r for r in rules if _rule_applies(r, lead)), None)
     used = rule or _default_rule(settings)
     decision = RoutingDecision(rule=rule, rule_label=used.name)
-    excluded = set(
-        LeadAssignment.objects.filter(lead=lead, outcome__in=[Outcome.DECLINED, Outcome.TIMED_OUT]).values_list("partner_id", flat=True)
-    ) if lead.pk else set()  # fmt: skip
+    excluded = (
+        set(
+            LeadAssignment.objects.filter(
+                lead=lead, outcome__in=[Outcome.DECLINED, Outcome.TIMED_OUT]
+            ).values_list("partner_id", flat=True)
+        )
+        if lead.pk
+        else set()
+    )
     partners = list(Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("code"))
     ids = [p.pk for p in partners]
     counts = open_lead_counts(ids)
     history: dict[int, dict[str, Any]] = {
         row["partner_id"]: row
-        for row in LeadAssignment.objects.filter(partner_id__in=ids).values("partner_id").annotate(
-            n=Count("id"), last=Max("offered_at"))
-    }  # fmt: skip
+        for row in LeadAssignment.objects.filter(partner_id__in=ids)
+        .values("partner_id")
+        .annotate(n=Count("id"), last=Max("offered_at"))
+    }
     capacity = used.max_open_leads if used.max_open_leads is not None else settings.max_open_leads
     min_rank = settings.tier_rank(used.min_tier) if used.min_tier else None
     product = lead.product_interest.casefold()
     for partner in partners:
         rank = settings.tier_rank(partner.tier)
-        check = Check(partner=partner, eligible=False, open_leads=counts.get(partner.pk, 0),
-                      offers=history.get(partner.pk, {}).get("n", 0), weight=max(rank, 0) + 1)  # fmt: skip
+        check = Check(
+            partner=partner,
+            eligible=False,
+            open_leads=counts.get(partner.pk, 0),
+            offers=history.get(partner.pk, {}).get("n", 0),
+            weight=max(rank, 0) + 1,
+        )
         expertise = {str(e).casefold() for e in (partner.expertise or [])}
         in_territory = partner.country.upper() == lead.country.upper() or (
             bool(lead.region) and (partner.region or "").casefold() == lead.region.casefold()
@@ -177,8 +210,12 @@ def _partner_people(partner_id: int) -> list:
 
 
 def _lead_staff() -> list:
-    return [m.user for m in Membership.objects.select_related("user").filter(
-        role__in=["vendor_admin", "channel_manager", "marketing_manager"], is_active=True)]  # fmt: skip
+    return [
+        m.user
+        for m in Membership.objects.select_related("user").filter(
+            role__in=["vendor_admin", "channel_manager", "marketing_manager"], is_active=True
+        )
+    ]
 
 
 def _lead_url(lead: Lead) -> str:
@@ -207,24 +244,42 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
             after=snapshot(locked, ["status", "partner"]),
         )
         if tried:
-            notify(recipients=_lead_staff(), verb="lead.returned",
-                   message=_("Lead %(lead)s is back in the vendor queue: %(why)s") % {"lead": locked.company, "why": locked.routing_note},
-                   url=_lead_url(locked))  # fmt: skip
+            notify(
+                recipients=_lead_staff(),
+                verb="lead.returned",
+                message=_("Lead %(lead)s is back in the vendor queue: %(why)s")
+                % {"lead": locked.company, "why": locked.routing_note},
+                url=_lead_url(locked),
+            )
         return locked
     due = now + timedelta(hours=DealSettings.current().lead_sla_hours)
-    LeadAssignment.objects.create(lead=locked, partner=decision.partner, rule=decision.rule,
-                                  reason=f"{decision.rule_label}: {decision.reason}"[:300], offered_at=now, due_at=due)  # fmt: skip
+    LeadAssignment.objects.create(
+        lead=locked,
+        partner=decision.partner,
+        rule=decision.rule,
+        reason=f"{decision.rule_label}: {decision.reason}"[:300],
+        offered_at=now,
+        due_at=due,
+    )
     locked.status = L.OFFERED
     locked.partner = decision.partner
     locked.offer_due_at = due
     locked.routing_note = decision.reason[:300]
     locked.save(update_fields=["status", "partner", "offer_due_at", "routing_note"])
-    audit(actor=actor, action="lead.offer", obj=locked, before=before,
-          after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label})  # fmt: skip
-    notify(recipients=_partner_people(decision.partner.pk), verb="lead.offered",
-           message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.") % {
-               "company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
-           url=_lead_url(locked))  # fmt: skip
+    audit(
+        actor=actor,
+        action="lead.offer",
+        obj=locked,
+        before=before,
+        after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label},
+    )
+    notify(
+        recipients=_partner_people(decision.partner.pk),
+        verb="lead.offered",
+        message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.")
+        % {"company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
+        url=_lead_url(locked),
+    )
     return locked
 
 
@@ -314,21 +369,38 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
         before = snapshot(locked, ["status", "partner", "owner"])
         locked.status, locked.owner, locked.offer_due_at = L.ACCEPTED, owner, None
         locked.save(update_fields=["status", "owner", "offer_due_at"])
-        audit(actor=acting_membership.user, action="lead.accept", obj=locked, before=before,
-              after=snapshot(locked, ["status", "partner", "owner"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="lead.accept",
+            obj=locked,
+            before=before,
+            after=snapshot(locked, ["status", "partner", "owner"]),
+        )
         registration = registration_create(
-            acting_membership=acting_membership, lead=locked,
-            data={"customer_name": locked.company, "customer_domain": locked.domain, "country": locked.country,
-                  "contact_name": locked.contact_name, "contact_email": locked.contact_email,
-                  "contact_phone": locked.contact_phone, "currency": locked.currency,
-                  "notes": _("From lead: %(source)s. %(notes)s") % {"source": locked.source or "—", "notes": locked.notes}},
+            acting_membership=acting_membership,
+            lead=locked,
+            data={
+                "customer_name": locked.company,
+                "customer_domain": locked.domain,
+                "country": locked.country,
+                "contact_name": locked.contact_name,
+                "contact_email": locked.contact_email,
+                "contact_phone": locked.contact_phone,
+                "currency": locked.currency,
+                "notes": _("From lead: %(source)s. %(notes)s")
+                % {"source": locked.source or "—", "notes": locked.notes},
+            },
             lines=[{"product_line": locked.product_interest, "quantity": 1, "value": locked.value}],
-        )  # fmt: skip
+        )
         if owner != acting_membership.user:
             DealRegistration.objects.filter(pk=registration.pk).update(owner=owner)
-        notify(recipients=_lead_staff(), verb="lead.accepted",
-               message=_("%(partner)s accepted lead %(company)s.") % {"partner": offer.partner.name, "company": locked.company},
-               url=_lead_url(locked))  # fmt: skip
+        notify(
+            recipients=_lead_staff(),
+            verb="lead.accepted",
+            message=_("%(partner)s accepted lead %(company)s.")
+            % {"partner": offer.partner.name, "company": locked.company},
+            url=_lead_url(locked),
+        )
     registration.refresh_from_db()
     return registration
 
@@ -368,9 +440,14 @@ def lead_time_out(*, lead: Lead) -> bool:
         offer.outcome, offer.decided_at = Outcome.TIMED_OUT, timezone.now()
         offer.save(update_fields=["outcome", "decided_at"])
         audit(actor=None, action="lead.time_out", obj=locked, after={"partner": offer.partner_id})
-        notify(recipients=_partner_people(offer.partner_id), verb="lead.timed_out",
-               message=_("The lead %(company)s was not answered in time and went to another partner.") % {"company": locked.company},
-               url="", email=True)  # fmt: skip
+        notify(
+            recipients=_partner_people(offer.partner_id),
+            verb="lead.timed_out",
+            message=_("The lead %(company)s was not answered in time and went to another partner.")
+            % {"company": locked.company},
+            url="",
+            email=True,
+        )
         _route_locked(locked, actor=None)
     return True
 
@@ -382,8 +459,9 @@ def lead_close(*, lead: Lead, acting_membership: Membership) -> Lead:
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         if locked.status in (L.ACCEPTED, L.CLOSED):
             raise DomainError(_("This lead was already accepted or closed."))
-        locked.assignments.filter(outcome=Outcome.PENDING).update(outcome=Outcome.WITHDRAWN, decided_at=timezone.now(),
-                                                            decided_by=acting_membership.user)  # fmt: skip
+        locked.assignments.filter(outcome=Outcome.PENDING).update(
+            outcome=Outcome.WITHDRAWN, decided_at=timezone.now(), decided_by=acting_membership.user
+        )
         before = snapshot(locked, ["status", "partner"])
         locked.status, locked.partner, locked.offer_due_at = L.CLOSED, None, None
         locked.save(update_fields=["status", "partner", "offer_due_at"])
@@ -406,9 +484,27 @@ def routing_rule_save(*, acting_membership: Membership, rule: RoutingRule) -> Ro
     rule.product_lines = sorted({p.strip() for p in rule.product_lines if p.strip()})
     with transaction.atomic():
         rule.save()
-        audit(actor=acting_membership.user, action="routing_rule.create" if created else "routing_rule.update", obj=rule,
-              after=snapshot(rule, ["position", "name", "is_active", "countries", "regions", "product_lines",
-                                    "match_territory", "require_expertise", "min_tier", "max_open_leads", "distribution"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="routing_rule.create" if created else "routing_rule.update",
+            obj=rule,
+            after=snapshot(
+                rule,
+                [
+                    "position",
+                    "name",
+                    "is_active",
+                    "countries",
+                    "regions",
+                    "product_lines",
+                    "match_territory",
+                    "require_expertise",
+                    "min_tier",
+                    "max_open_leads",
+                    "distribution",
+                ],
+            ),
+        )
     return rule
 
 

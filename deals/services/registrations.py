@@ -43,9 +43,19 @@ from prm.workflow import DomainError, check_transition, require
 
 S = DealRegistration.Status
 DRAFT_FIELDS = (
-    "customer_name", "customer_domain", "country", "address", "contact_name", "contact_email", "contact_phone",
-    "currency", "expected_close_date", "deal_type", "competitors", "notes",
-)  # fmt: skip
+    "customer_name",
+    "customer_domain",
+    "country",
+    "address",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "currency",
+    "expected_close_date",
+    "deal_type",
+    "competitors",
+    "notes",
+)
 AUDIT_FIELDS = ["status", "conflict_flag", "protection_until", "discount_pct", "value"]
 
 
@@ -104,8 +114,12 @@ def _notify_partner(registration: DealRegistration, verb: str, message: str) -> 
 
 
 def _notify_reviewers(registration: DealRegistration, verb: str, message: str) -> None:
-    notify(recipients=reviewers_for(registration.partner_id), verb=verb, message=message,
-           url=reverse("deals:review", kwargs={"pk": registration.pk}))  # fmt: skip
+    notify(
+        recipients=reviewers_for(registration.partner_id),
+        verb=verb,
+        message=message,
+        url=reverse("deals:review", kwargs={"pk": registration.pk}),
+    )
 
 
 def _locked(registration: DealRegistration) -> DealRegistration:
@@ -195,22 +209,32 @@ def registration_create(
     data = {"currency": require_tenant().base_currency, **data}
     with transaction.atomic():
         registration = DealRegistration(
-            partner_id=acting_membership.partner_id, created_by=acting_membership.user,
-            owner=acting_membership.user, status=S.DRAFT, lead=lead,
-        )  # fmt: skip
+            partner_id=acting_membership.partner_id,
+            created_by=acting_membership.user,
+            owner=acting_membership.user,
+            status=S.DRAFT,
+            lead=lead,
+        )
         _apply_fields(registration, data)
         registration.save()
         _replace_lines(registration, _clean_lines(lines, registration.currency))
         registration.save(update_fields=["value", "product_lines", "updated_at"])
-        audit(actor=acting_membership.user, action="deal.create", obj=registration,
-              after=snapshot(registration, ["status", "customer_name", "country", "value"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="deal.create",
+            obj=registration,
+            after=snapshot(registration, ["status", "customer_name", "country", "value"]),
+        )
     return registration
 
 
 def registration_update_draft(
-    *, registration: DealRegistration, acting_membership: Membership, data: dict[str, Any],
+    *,
+    registration: DealRegistration,
+    acting_membership: Membership,
+    data: dict[str, Any],
     lines: Sequence[dict[str, Any]] | None = None,
-) -> DealRegistration:  # fmt: skip
+) -> DealRegistration:
     """Save a draft (or a registration sent back for information): fields and, if given, lines."""
     with transaction.atomic():
         locked = _locked(registration)
@@ -231,8 +255,13 @@ def registration_update_draft(
                 changed += ["value", "product_lines"]
         if changed:
             locked.save(update_fields=[*set(changed), "customer_name_normalised", "updated_at"])
-            audit(actor=acting_membership.user, action="deal.update", obj=locked, before=before,
-                  after=snapshot(locked, [*list(DRAFT_FIELDS), "value"]))  # fmt: skip
+            audit(
+                actor=acting_membership.user,
+                action="deal.update",
+                obj=locked,
+                before=before,
+                after=snapshot(locked, [*list(DRAFT_FIELDS), "value"]),
+            )
     return _refresh(registration, locked)
 
 
@@ -282,8 +311,11 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
             raise DomainError(_("The expected close date is in the past."))
         require_signed_agreement(current.partner)
         # Lock the customer's identity before reading anything the decision depends on.
-        lock_customer(country=current.country, name_normalised=current.customer_name_normalised,
-                      domain=current.customer_domain)  # fmt: skip
+        lock_customer(
+            country=current.country,
+            name_normalised=current.customer_name_normalised,
+            domain=current.customer_domain,
+        )
         locked = _locked(current)
         check_transition(DealRegistration.TRANSITIONS, locked.status, S.SUBMITTED, what=_("The registration"))
         before = snapshot(locked, AUDIT_FIELDS)
@@ -303,10 +335,26 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
         locked.reminded_at = locked.escalated_at = None
         locked.conflict_flag = flag_for(matches)
         locked.customer = _customer_for(locked)
-        locked.save(update_fields=["status", "submitted_at", "first_submitted_at", "review_due_at", "reminded_at",
-                                   "escalated_at", "conflict_flag", "customer", "updated_at"])  # fmt: skip
-        audit(actor=acting_membership.user, action="deal.resubmit" if resubmission else "deal.submit", obj=locked,
-              before=before, after={**snapshot(locked, AUDIT_FIELDS), "conflicts": len(matches)})  # fmt: skip
+        locked.save(
+            update_fields=[
+                "status",
+                "submitted_at",
+                "first_submitted_at",
+                "review_due_at",
+                "reminded_at",
+                "escalated_at",
+                "conflict_flag",
+                "customer",
+                "updated_at",
+            ]
+        )
+        audit(
+            actor=acting_membership.user,
+            action="deal.resubmit" if resubmission else "deal.submit",
+            obj=locked,
+            before=before,
+            after={**snapshot(locked, AUDIT_FIELDS), "conflicts": len(matches)},
+        )
         exact = locked.conflict_flag == DealRegistration.ConflictFlag.EXACT
         partner_message = (
             _(
@@ -316,10 +364,18 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
             else _("%(ref)s was submitted for review.")
         ) % {"ref": locked.reference}
         _notify_partner(locked, "deal.submitted", partner_message)
-        _notify_reviewers(locked, "deal.review_needed", _("%(ref)s (%(customer)s) awaits review%(conflict)s.") % {
-            "ref": locked.reference, "customer": locked.customer_name,
-            "conflict": _(" — conflict detected") if locked.conflict_flag != DealRegistration.ConflictFlag.NONE else "",
-        })  # fmt: skip
+        _notify_reviewers(
+            locked,
+            "deal.review_needed",
+            _("%(ref)s (%(customer)s) awaits review%(conflict)s.")
+            % {
+                "ref": locked.reference,
+                "customer": locked.customer_name,
+                "conflict": _(" — conflict detected")
+                if locked.conflict_flag != DealRegistration.ConflictFlag.NONE
+                else "",
+            },
+        )
     return _refresh(registration, locked)
 
 
@@ -327,16 +383,27 @@ def _customer_for(registration: DealRegistration) -> Customer:
     """The partner's record of this end customer (created on first submission, then reused by
     the customer look-up)."""
     customer, created = Customer.objects.get_or_create(
-        partner_id=registration.partner_id, country=registration.country,
+        partner_id=registration.partner_id,
+        country=registration.country,
         name_normalised=registration.customer_name_normalised,
-        defaults={"legal_name": registration.customer_name, "domain": registration.customer_domain,
-                  "address": registration.address, "contact_name": registration.contact_name,
-                  "contact_email": registration.contact_email, "contact_phone": registration.contact_phone},
-    )  # fmt: skip
+        defaults={
+            "legal_name": registration.customer_name,
+            "domain": registration.customer_domain,
+            "address": registration.address,
+            "contact_name": registration.contact_name,
+            "contact_email": registration.contact_email,
+            "contact_phone": registration.contact_phone,
+        },
+    )
     if not created:
-        updates = {"legal_name": registration.customer_name, "address": registration.address,
-                   "contact_name": registration.contact_name, "contact_email": registration.contact_email,
-                   "contact_phone": registration.contact_phone, "domain": registration.customer_domain or customer.domain}  # fmt: skip
+        updates = {
+            "legal_name": registration.customer_name,
+            "address": registration.address,
+            "contact_name": registration.contact_name,
+            "contact_email": registration.contact_email,
+            "contact_phone": registration.contact_phone,
+            "domain": registration.customer_domain or customer.domain,
+        }
         for key, value in updates.items():
             setattr(customer, key, value)
         customer.save(update_fields=list(updates))
@@ -346,8 +413,15 @@ def _customer_for(registration: DealRegistration) -> Customer:
 # --- review -----------------------------------------------------------------------------------------
 
 
-def _move(locked: DealRegistration, target: str, *, actor, action: str, extra: dict[str, Any] | None = None,
-          fields: Sequence[str] = ()) -> None:  # fmt: skip
+def _move(
+    locked: DealRegistration,
+    target: str,
+    *,
+    actor,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    fields: Sequence[str] = (),
+) -> None:
     check_transition(DealRegistration.TRANSITIONS, locked.status, target, what=_("The registration"))
     before = snapshot(locked, AUDIT_FIELDS)
     locked.status = target
@@ -360,8 +434,13 @@ def _move(locked: DealRegistration, target: str, *, actor, action: str, extra: d
 def _ensure_under_review(locked: DealRegistration, acting_membership: Membership) -> None:
     """A reviewer acting on a submitted registration takes it into review first (its own step)."""
     if locked.status == S.SUBMITTED:
-        _move(locked, S.UNDER_REVIEW, actor=acting_membership.user, action="deal.start_review",
-              extra={"reviewer": acting_membership.user})  # fmt: skip
+        _move(
+            locked,
+            S.UNDER_REVIEW,
+            actor=acting_membership.user,
+            action="deal.start_review",
+            extra={"reviewer": acting_membership.user},
+        )
 
 
 def registration_start_review(
@@ -371,8 +450,13 @@ def registration_start_review(
     with transaction.atomic():
         locked = _locked(registration)
         require_reviewer(acting_membership, locked)
-        _move(locked, S.UNDER_REVIEW, actor=acting_membership.user, action="deal.start_review",
-              extra={"reviewer": acting_membership.user})  # fmt: skip
+        _move(
+            locked,
+            S.UNDER_REVIEW,
+            actor=acting_membership.user,
+            action="deal.start_review",
+            extra={"reviewer": acting_membership.user},
+        )
         _notify_partner(
             locked, "deal.under_review", _("%(ref)s is now under review.") % {"ref": locked.reference}
         )
@@ -380,9 +464,13 @@ def registration_start_review(
 
 
 def registration_approve(
-    *, registration: DealRegistration, acting_membership: Membership, protection_days: int | None = None,
-    discount_pct: Decimal | None = None, note: str = "",
-) -> DealRegistration:  # fmt: skip
+    *,
+    registration: DealRegistration,
+    acting_membership: Membership,
+    protection_days: int | None = None,
+    discount_pct: Decimal | None = None,
+    note: str = "",
+) -> DealRegistration:
     """Approve: the partner is protected for the period (default from policy) and gets the
     registration discount (default from its tier). Refused while an earlier exact match is in force."""
     with transaction.atomic():
@@ -392,8 +480,12 @@ def registration_approve(
         _ensure_under_review(locked, acting_membership)
         check_transition(DealRegistration.TRANSITIONS, locked.status, S.APPROVED, what=_("The registration"))
         if blocking_conflicts(locked):
-            raise DomainError(_("Another registration or a direct opportunity for this customer came first and is "
-                                "still active: reject this one, or decide the earlier one first."))  # fmt: skip
+            raise DomainError(
+                _(
+                    "Another registration or a direct opportunity for this customer came first and is "
+                    "still active: reject this one, or decide the earlier one first."
+                )
+            )
         days = protection_days if protection_days is not None else protection_days_for(locked.partner)
         if days < 1 or days > 3650:
             raise DomainError(_("The protection period must be between 1 and 3650 days."))
@@ -401,13 +493,26 @@ def registration_approve(
         if discount < 0 or discount > 100:
             raise DomainError(_("The discount must be between 0 and 100%."))
         now = timezone.now()
-        _move(locked, S.APPROVED, actor=acting_membership.user, action="deal.approve", extra={
-            "protection_days": days, "protection_until": timezone.localdate() + timedelta(days=days),
-            "discount_pct": discount, "decided_at": now, "reviewer": acting_membership.user,
-            "info_request": note or locked.info_request,
-        })  # fmt: skip
-        _notify_partner(locked, "deal.approved", _("%(ref)s was approved: protected until %(until)s.") % {
-            "ref": locked.reference, "until": str(locked.protection_until)})  # fmt: skip
+        _move(
+            locked,
+            S.APPROVED,
+            actor=acting_membership.user,
+            action="deal.approve",
+            extra={
+                "protection_days": days,
+                "protection_until": timezone.localdate() + timedelta(days=days),
+                "discount_pct": discount,
+                "decided_at": now,
+                "reviewer": acting_membership.user,
+                "info_request": note or locked.info_request,
+            },
+        )
+        _notify_partner(
+            locked,
+            "deal.approved",
+            _("%(ref)s was approved: protected until %(until)s.")
+            % {"ref": locked.reference, "until": str(locked.protection_until)},
+        )
     return _refresh(registration, locked)
 
 
@@ -423,12 +528,24 @@ def registration_reject(
         locked = _locked(registration)
         require_reviewer(acting_membership, locked)
         _ensure_under_review(locked, acting_membership)
-        _move(locked, S.REJECTED, actor=acting_membership.user, action="deal.reject", extra={
-            "rejection_code": code, "rejection_reason": reason.strip(), "decided_at": timezone.now(),
-            "reviewer": acting_membership.user,
-        })  # fmt: skip
-        _notify_partner(locked, "deal.rejected", _("%(ref)s was rejected: %(reason)s") % {
-            "ref": locked.reference, "reason": locked.get_rejection_code_display()})  # fmt: skip
+        _move(
+            locked,
+            S.REJECTED,
+            actor=acting_membership.user,
+            action="deal.reject",
+            extra={
+                "rejection_code": code,
+                "rejection_reason": reason.strip(),
+                "decided_at": timezone.now(),
+                "reviewer": acting_membership.user,
+            },
+        )
+        _notify_partner(
+            locked,
+            "deal.rejected",
+            _("%(ref)s was rejected: %(reason)s")
+            % {"ref": locked.reference, "reason": locked.get_rejection_code_display()},
+        )
     return _refresh(registration, locked)
 
 
@@ -442,10 +559,19 @@ def registration_request_info(
         locked = _locked(registration)
         require_reviewer(acting_membership, locked)
         _ensure_under_review(locked, acting_membership)
-        _move(locked, S.INFO_REQUESTED, actor=acting_membership.user, action="deal.request_info",
-              extra={"info_request": message.strip(), "reviewer": acting_membership.user})  # fmt: skip
-        _notify_partner(locked, "deal.info_requested", _("%(ref)s: more information is needed: %(msg)s") % {
-            "ref": locked.reference, "msg": locked.info_request})  # fmt: skip
+        _move(
+            locked,
+            S.INFO_REQUESTED,
+            actor=acting_membership.user,
+            action="deal.request_info",
+            extra={"info_request": message.strip(), "reviewer": acting_membership.user},
+        )
+        _notify_partner(
+            locked,
+            "deal.info_requested",
+            _("%(ref)s: more information is needed: %(msg)s")
+            % {"ref": locked.reference, "msg": locked.info_request},
+        )
     return _refresh(registration, locked)
 
 
@@ -475,8 +601,16 @@ def registration_mark_won(
     with transaction.atomic():
         locked = _locked(registration)
         _require_owner_or_reviewer(acting_membership, locked)
-        _move(locked, S.WON, actor=acting_membership.user, action="deal.won", extra={
-            "closed_value": quantize_money(Decimal(closed_value), locked.currency), "closed_on": closed_on})  # fmt: skip
+        _move(
+            locked,
+            S.WON,
+            actor=acting_membership.user,
+            action="deal.won",
+            extra={
+                "closed_value": quantize_money(Decimal(closed_value), locked.currency),
+                "closed_on": closed_on,
+            },
+        )
         message = _("%(ref)s was won.") % {"ref": locked.reference}
         _notify_partner(locked, "deal.won", message)
         _notify_reviewers(locked, "deal.won", message)
@@ -491,8 +625,13 @@ def registration_mark_lost(
     with transaction.atomic():
         locked = _locked(registration)
         _require_owner_or_reviewer(acting_membership, locked)
-        _move(locked, S.LOST, actor=acting_membership.user, action="deal.lost",
-              extra={"lost_reason": reason.strip(), "closed_on": timezone.localdate()})  # fmt: skip
+        _move(
+            locked,
+            S.LOST,
+            actor=acting_membership.user,
+            action="deal.lost",
+            extra={"lost_reason": reason.strip(), "closed_on": timezone.localdate()},
+        )
         message = _("%(ref)s was lost.") % {"ref": locked.reference}
         _notify_partner(locked, "deal.lost", message)
         _notify_reviewers(locked, "deal.lost", message)
@@ -529,14 +668,18 @@ def registration_add_lines(
         cleaned = _clean_lines(lines, current.currency)
         if not cleaned:
             raise DomainError(_("Add at least one product line."))
-        lock_customer(country=current.country, name_normalised=current.customer_name_normalised,
-                      domain=current.customer_domain)  # fmt: skip
+        lock_customer(
+            country=current.country,
+            name_normalised=current.customer_name_normalised,
+            domain=current.customer_domain,
+        )
         locked = _locked(current)
         before = snapshot(locked, [*AUDIT_FIELDS, "product_lines"])
         new_product_lines = sorted({x["product_line"] for x in cleaned} - set(locked.product_lines))
         tenant = require_tenant()
-        DealLine.objects.bulk_create([DealLine(tenant=tenant, registration=locked, added_after_approval=True, **x)
-                                      for x in cleaned])  # fmt: skip
+        DealLine.objects.bulk_create(
+            [DealLine(tenant=tenant, registration=locked, added_after_approval=True, **x) for x in cleaned]
+        )
         _sync_totals(locked, [{"product_line": x.product_line, "value": x.value} for x in locked.lines.all()])
         matches = find_matches(registration=locked, lines=new_product_lines) if new_product_lines else []
         # Only matches on the added lines that this registration does not already know about.
@@ -545,11 +688,20 @@ def registration_add_lines(
         conflicts = record_matches(locked, matches)
         locked.conflict_flag = flag_for(matches, locked.conflict_flag)
         locked.save(update_fields=["value", "product_lines", "conflict_flag", "updated_at"])
-        audit(actor=acting_membership.user, action="deal.add_lines", obj=locked, before=before,
-              after={**snapshot(locked, [*AUDIT_FIELDS, "product_lines"]), "conflicts": len(matches)})  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="deal.add_lines",
+            obj=locked,
+            before=before,
+            after={**snapshot(locked, [*AUDIT_FIELDS, "product_lines"]), "conflicts": len(matches)},
+        )
         if any(m.kind == Conflict.Kind.EXACT for m in matches):
-            _notify_reviewers(locked, "deal.conflict", _("Lines added to %(ref)s conflict with an earlier registration.")
-                              % {"ref": locked.reference})  # fmt: skip
+            _notify_reviewers(
+                locked,
+                "deal.conflict",
+                _("Lines added to %(ref)s conflict with an earlier registration.")
+                % {"ref": locked.reference},
+            )
     registration.refresh_from_db()
     return conflicts
 
@@ -576,13 +728,23 @@ def extension_request(
                 % {"n": settings.max_extensions}
             )
         extension = DealExtension.objects.create(
-            registration=locked, requested_by=acting_membership.user, reason=reason.strip(),
+            registration=locked,
+            requested_by=acting_membership.user,
+            reason=reason.strip(),
             days=days or settings.extension_days,
-        )  # fmt: skip
-        audit(actor=acting_membership.user, action="deal.extension_request", obj=extension,
-              after=snapshot(extension, ["status", "days"]))  # fmt: skip
-        _notify_reviewers(locked, "deal.extension_requested", _("%(ref)s: extension of %(days)d days requested.") % {
-            "ref": locked.reference, "days": extension.days})  # fmt: skip
+        )
+        audit(
+            actor=acting_membership.user,
+            action="deal.extension_request",
+            obj=extension,
+            after=snapshot(extension, ["status", "days"]),
+        )
+        _notify_reviewers(
+            locked,
+            "deal.extension_requested",
+            _("%(ref)s: extension of %(days)d days requested.")
+            % {"ref": locked.reference, "days": extension.days},
+        )
     return extension
 
 
@@ -602,8 +764,12 @@ def _decide_extension(
         locked_ext.decided_at = timezone.now()
         locked_ext.note = note.strip()
         locked_ext.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        audit(actor=acting_membership.user, action="deal.extension_approve" if approve else "deal.extension_refuse",
-              obj=locked_ext, after=snapshot(locked_ext, ["status", "days"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="deal.extension_approve" if approve else "deal.extension_refuse",
+            obj=locked_ext,
+            after=snapshot(locked_ext, ["status", "days"]),
+        )
         if approve:
             before = snapshot(registration, AUDIT_FIELDS)
             base = registration.protection_until or timezone.localdate()
@@ -613,8 +779,13 @@ def _decide_extension(
             registration.save(
                 update_fields=["protection_until", "extension_count", "expiry_warned_at", "updated_at"]
             )
-            audit(actor=acting_membership.user, action="deal.extend", obj=registration, before=before,
-                  after=snapshot(registration, AUDIT_FIELDS))  # fmt: skip
+            audit(
+                actor=acting_membership.user,
+                action="deal.extend",
+                obj=registration,
+                before=before,
+                after=snapshot(registration, AUDIT_FIELDS),
+            )
             message = _("%(ref)s: extension approved, protected until %(until)s.") % {
                 "ref": registration.reference,
                 "until": str(registration.protection_until),
@@ -657,10 +828,18 @@ def attachment_add(
     stored = store_document(upload, area="deals", max_bytes=20 * 1024 * 1024)
     with transaction.atomic():
         attachment = DealAttachment.objects.create(
-            registration=registration, filename=(getattr(upload, "name", "") or "file")[-200:],
-            path=str(stored["path"]), content_type=str(stored["content_type"]), size=int(stored["size"]),
-            sha256=str(stored["sha256"]), uploaded_by=acting_membership.user,
-        )  # fmt: skip
-        audit(actor=acting_membership.user, action="deal.attach", obj=attachment,
-              after={"registration": registration.pk, "sha256": attachment.sha256})  # fmt: skip
+            registration=registration,
+            filename=(getattr(upload, "name", "") or "file")[-200:],
+            path=str(stored["path"]),
+            content_type=str(stored["content_type"]),
+            size=int(stored["size"]),
+            sha256=str(stored["sha256"]),
+            uploaded_by=acting_membership.user,
+        )
+        audit(
+            actor=acting_membership.user,
+            action="deal.attach",
+            obj=attachment,
+            after={"registration": registration.pk, "sha256": attachment.sha256},
+        )
     return attachment

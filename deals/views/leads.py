@@ -58,10 +58,16 @@ def lead_list(request: PortalRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(company__icontains=q)
-    return render(request, "deals/leads.html", {
-        "page": paginate(request, qs.order_by("-created_at", "-pk")), "statuses": Lead.Status.choices,
-        "filters": request.GET, "can_manage": membership_has(request.membership, Perm.LEAD_MANAGE),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/leads.html",
+        {
+            "page": paginate(request, qs.order_by("-created_at", "-pk")),
+            "statuses": Lead.Status.choices,
+            "filters": request.GET,
+            "can_manage": membership_has(request.membership, Perm.LEAD_MANAGE),
+        },
+    )
 
 
 @portal_view(Perm.LEAD_MANAGE)
@@ -70,8 +76,11 @@ def lead_new(request: PortalRequest) -> HttpResponse:
     form = LeadForm(request.POST or None, initial={"currency": request.tenant.base_currency})
     if request.method == "POST" and form.is_valid():
         try:
-            lead = lead_create(acting_membership=request.membership, data=form.cleaned_data,
-                               route=request.POST.get("action") != "queue")  # fmt: skip
+            lead = lead_create(
+                acting_membership=request.membership,
+                data=form.cleaned_data,
+                route=request.POST.get("action") != "queue",
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -95,9 +104,15 @@ def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
     lead = get_lead_for_membership_or_404(membership, pk)
     if lead_passed_on(lead, membership):
         # The lead moved on: the partner keeps its own offer record, nothing of the lead since.
-        return render(request, "deals/lead_passed_on.html", {
-            "lead_id": lead.pk, "company": lead.company, "assignments": lead_assignments_for(lead, membership),
-        })  # fmt: skip
+        return render(
+            request,
+            "deals/lead_passed_on.html",
+            {
+                "lead_id": lead.pk,
+                "company": lead.company,
+                "assignments": lead_assignments_for(lead, membership),
+            },
+        )
     is_offered_to_me = (
         membership.is_partner
         and lead.status == Lead.Status.OFFERED
@@ -109,11 +124,17 @@ def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "assignments": lead_assignments_for(lead, membership),
         "can_manage": can_manage,
         "can_respond": is_offered_to_me and membership_has(membership, Perm.LEAD_RESPOND),
-        "accept_form": LeadAcceptForm(colleagues=_colleagues(request), initial={"owner": membership.user}) if is_offered_to_me else None,
+        "accept_form": LeadAcceptForm(colleagues=_colleagues(request), initial={"owner": membership.user})
+        if is_offered_to_me
+        else None,
         "decline_form": LeadDeclineForm(),
-        "preview": routing_preview(lead) if can_manage and lead.status in (Lead.Status.NEW, Lead.Status.RETURNED, Lead.Status.OFFERED) else None,
-        "registration": lead.registrations.filter(partner_id=membership.partner_id).first() if membership.is_partner else lead.registrations.first(),
-    }  # fmt: skip
+        "preview": routing_preview(lead)
+        if can_manage and lead.status in (Lead.Status.NEW, Lead.Status.RETURNED, Lead.Status.OFFERED)
+        else None,
+        "registration": lead.registrations.filter(partner_id=membership.partner_id).first()
+        if membership.is_partner
+        else lead.registrations.first(),
+    }
     return render(request, "deals/lead_detail.html", context)
 
 
@@ -221,10 +242,16 @@ def opportunity_list(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(request, _("Direct opportunity recorded."))
             return redirect("deals:opportunities")
-    return render(request, "deals/opportunities.html", {
-        "page": paginate(request, direct_opportunities(request.GET)), "form": form, "filters": request.GET,
-        "statuses": DirectOpportunity.Status.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/opportunities.html",
+        {
+            "page": paginate(request, direct_opportunities(request.GET)),
+            "form": form,
+            "filters": request.GET,
+            "statuses": DirectOpportunity.Status.choices,
+        },
+    )
 
 
 @portal_view(Perm.OPPORTUNITY_MANAGE)
@@ -232,8 +259,11 @@ def opportunity_list(request: PortalRequest) -> HttpResponse:
 def opportunity_status(request: PortalRequest, pk: int) -> HttpResponse:
     opportunity = get_direct_opportunity_or_404(pk)
     try:
-        direct_opportunity_set_status(opportunity=opportunity, acting_membership=request.membership,
-                                      status=request.POST.get("status", ""))  # fmt: skip
+        direct_opportunity_set_status(
+            opportunity=opportunity,
+            acting_membership=request.membership,
+            status=request.POST.get("status", ""),
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("deals:opportunities")

@@ -74,8 +74,18 @@ def _formset(request: PortalRequest, registration: DealRegistration | None):
     currency = _lines_currency(request, registration)
     if request.method == "POST":
         return LineFormSet(request.POST, prefix="lines", form_kwargs={"currency": currency})
-    initial = [{"product_line": x.product_line, "quantity": x.quantity, "value": quantize_money(x.value, currency)}
-               for x in registration.lines.all()] if registration else []  # fmt: skip
+    initial = (
+        [
+            {
+                "product_line": x.product_line,
+                "quantity": x.quantity,
+                "value": quantize_money(x.value, currency),
+            }
+            for x in registration.lines.all()
+        ]
+        if registration
+        else []
+    )
     initial += [{"quantity": 1}] * (1 if initial else 2)
     return LineFormSet(initial=initial, prefix="lines", form_kwargs={"currency": currency})
 
@@ -132,8 +142,9 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
     formset = _formset(request, None)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            registration = registration_create(acting_membership=request.membership, data=form.cleaned_data,
-                                               lines=_lines_of(formset) or [])  # fmt: skip
+            registration = registration_create(
+                acting_membership=request.membership, data=form.cleaned_data, lines=_lines_of(formset) or []
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -151,8 +162,13 @@ def _submit_and_redirect(request: PortalRequest, registration: DealRegistration)
         messages.error(request, str(exc))
         return redirect("deals:edit", pk=registration.pk)
     if registration.conflict_flag == DealRegistration.ConflictFlag.EXACT:
-        messages.warning(request, _("Submitted. Another registration for this customer and product line came first: "
-                                    "a reviewer will decide."))  # fmt: skip
+        messages.warning(
+            request,
+            _(
+                "Submitted. Another registration for this customer and product line came first: "
+                "a reviewer will decide."
+            ),
+        )
     else:
         messages.success(request, _("Submitted for review."))
     return redirect("deals:detail", pk=registration.pk)
@@ -170,8 +186,12 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
     formset = _formset(request, registration)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            registration_update_draft(registration=registration, acting_membership=request.membership,
-                                      data=form.cleaned_data, lines=_lines_of(formset))  # fmt: skip
+            registration_update_draft(
+                registration=registration,
+                acting_membership=request.membership,
+                data=form.cleaned_data,
+                lines=_lines_of(formset),
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -179,9 +199,16 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
                 return _submit_and_redirect(request, registration)
             messages.success(request, _("Draft saved."))
             return redirect("deals:edit", pk=registration.pk)
-    return render(request, "deals/form.html", {
-        "form": form, "formset": formset, "registration": registration, "missing": missing_for_submit(registration),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "registration": registration,
+            "missing": missing_for_submit(registration),
+        },
+    )
 
 
 def _initial(registration: DealRegistration) -> dict:
@@ -201,13 +228,23 @@ def registration_autosave(request: PortalRequest, pk: int) -> HttpResponse:
     form.is_valid()
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     try:
-        registration_update_draft(registration=registration, acting_membership=request.membership, data=data,
-                                  lines=_lines_of(formset) if formset.is_valid() else None)  # fmt: skip
+        registration_update_draft(
+            registration=registration,
+            acting_membership=request.membership,
+            data=data,
+            lines=_lines_of(formset) if formset.is_valid() else None,
+        )
     except DomainError as exc:
         return render(request, "deals/_autosave.html", {"error": str(exc)})
-    return render(request, "deals/_autosave.html", {
-        "saved_at": timezone.localtime(), "errors": form.errors, "missing": missing_for_submit(registration),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/_autosave.html",
+        {
+            "saved_at": timezone.localtime(),
+            "errors": form.errors,
+            "missing": missing_for_submit(registration),
+        },
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -224,11 +261,17 @@ def customer_lookup(request: PortalRequest) -> HttpResponse:
 def customer_fill(request: PortalRequest, pk: int) -> HttpResponse:
     """htmx: the customer fields of the form, filled from one of the partner's customers."""
     customer = get_object_or_404(customers_for_membership(request.membership), pk=pk)
-    form = RegistrationForm(initial={
-        "customer_name": customer.legal_name, "customer_domain": customer.domain, "country": customer.country,
-        "address": customer.address, "contact_name": customer.contact_name, "contact_email": customer.contact_email,
-        "contact_phone": customer.contact_phone,
-    })  # fmt: skip
+    form = RegistrationForm(
+        initial={
+            "customer_name": customer.legal_name,
+            "customer_domain": customer.domain,
+            "country": customer.country,
+            "address": customer.address,
+            "contact_name": customer.contact_name,
+            "contact_email": customer.contact_email,
+            "contact_phone": customer.contact_phone,
+        }
+    )
     return render(request, "deals/_customer_fields.html", {"form": form, "oob": True})
 
 
@@ -376,8 +419,12 @@ def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
         messages.error(request, _problems(form, _("Enter the closed value and date.")))
         return redirect("deals:detail", pk=registration.pk)
     try:
-        registration_mark_won(registration=registration, acting_membership=request.membership,
-                              closed_value=form.cleaned_data["closed_value"], closed_on=form.cleaned_data["closed_on"])  # fmt: skip
+        registration_mark_won(
+            registration=registration,
+            acting_membership=request.membership,
+            closed_value=form.cleaned_data["closed_value"],
+            closed_on=form.cleaned_data["closed_on"],
+        )
     except DomainError as exc:
         messages.error(request, str(exc))
     else:

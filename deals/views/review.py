@@ -50,10 +50,16 @@ def review_queue_view(request: PortalRequest) -> HttpResponse:
     pending_extensions = extensions_for_membership(request.membership).filter(
         status=DealExtension.Status.PENDING
     )
-    return render(request, "deals/review_queue.html", {
-        "page": paginate(request, qs), "now": timezone.now(), "extensions": list(pending_extensions[:50]),
-        "decision_form": ExtensionDecisionForm(),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/review_queue.html",
+        {
+            "page": paginate(request, qs),
+            "now": timezone.now(),
+            "extensions": list(pending_extensions[:50]),
+            "decision_form": ExtensionDecisionForm(),
+        },
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
@@ -62,21 +68,27 @@ def review(request: PortalRequest, pk: int) -> HttpResponse:
     """Both sides of every match next to each other, with the rule and score, and the decisions."""
     registration = get_registration_for_membership_or_404(request.membership, pk)
     conflicts = conflicts_for_review(registration, request.membership)
-    return render(request, "deals/review.html", {
-        "r": registration,
-        "lines": list(registration.lines.all()),
-        "conflicts": conflicts,
-        "conflicted_by": conflicted_by_for_review(registration, request.membership),
-        "approve_form": ApproveForm(initial={
-            "protection_days": protection_days_for(registration.partner),
-            "discount_pct": registration_discount_for(registration.partner),
-        }),
-        "reject_form": RejectForm(),
-        "info_form": InfoRequestForm(),
-        "extensions": list(registration.extensions.select_related("requested_by")),
-        "decision_form": ExtensionDecisionForm(),
-        "now": timezone.now(),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/review.html",
+        {
+            "r": registration,
+            "lines": list(registration.lines.all()),
+            "conflicts": conflicts,
+            "conflicted_by": conflicted_by_for_review(registration, request.membership),
+            "approve_form": ApproveForm(
+                initial={
+                    "protection_days": protection_days_for(registration.partner),
+                    "discount_pct": registration_discount_for(registration.partner),
+                }
+            ),
+            "reject_form": RejectForm(),
+            "info_form": InfoRequestForm(),
+            "extensions": list(registration.extensions.select_related("requested_by")),
+            "decision_form": ExtensionDecisionForm(),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse:
@@ -155,15 +167,27 @@ def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
 def dashboard(request: PortalRequest) -> HttpResponse:
     qs = filter_pipeline(registrations_for_membership(request.membership), request.GET)
     figures = pipeline_dashboard(qs, request.tenant.base_currency)
-    chart = pipeline_chart(figures, {
-        "count": str(_("Registrations")), "value": str(_("Value (%(currency)s)") % {"currency": figures["currency"]}),
-        "open": str(_("Open registrations")),
-    })  # fmt: skip
-    return render(request, "deals/dashboard.html", {
-        "figures": figures, "chart": chart, "filters": request.GET, "statuses": DealRegistration.Status.choices,
-        "product_lines": product_lines(), "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
-        "currency": request.tenant.base_currency,
-    })  # fmt: skip
+    chart = pipeline_chart(
+        figures,
+        {
+            "count": str(_("Registrations")),
+            "value": str(_("Value (%(currency)s)") % {"currency": figures["currency"]}),
+            "open": str(_("Open registrations")),
+        },
+    )
+    return render(
+        request,
+        "deals/dashboard.html",
+        {
+            "figures": figures,
+            "chart": chart,
+            "filters": request.GET,
+            "statuses": DealRegistration.Status.choices,
+            "product_lines": product_lines(),
+            "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
+            "currency": request.tenant.base_currency,
+        },
+    )
 
 
 @portal_view(Perm.DEAL_SETTINGS)

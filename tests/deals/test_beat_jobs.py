@@ -32,8 +32,12 @@ def test_approved_registration_expires_after_protection_unless_won(cast):
         registration_approve(registration=expiring, acting_membership=manager, protection_days=10)
         won = register(cast, name="Won", domain="w.test")
         registration_approve(registration=won, acting_membership=manager, protection_days=10)
-        registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
-                              closed_value="100", closed_on=timezone.localdate())  # fmt: skip
+        registration_mark_won(
+            registration=won,
+            acting_membership=cast.a.memberships["p1_user"],
+            closed_value="100",
+            closed_on=timezone.localdate(),
+        )
     with time_machine.travel(timezone.now() + timedelta(days=10), tick=False):
         assert _run(expire_registrations, cast) == 0  # the last protected day
     with time_machine.travel(timezone.now() + timedelta(days=11), tick=False):
@@ -96,8 +100,10 @@ def test_lead_offer_times_out_and_is_rerouted(cast):
             Partner.objects.filter(pk=cast.a.partners[key].pk).update(
                 country="US", region="West", expertise=["pumps"], status="active"
             )
-        lead = lead_create(acting_membership=cast.a.memberships["manager"],
-                           data={"company": "Slow Co", "country": "US", "product_interest": "pumps"})  # fmt: skip
+        lead = lead_create(
+            acting_membership=cast.a.memberships["manager"],
+            data={"company": "Slow Co", "country": "US", "product_interest": "pumps"},
+        )
         first = lead.partner_id
     with time_machine.travel(timezone.now() + timedelta(hours=47), tick=False):
         assert _run(lead_timeouts, cast) == 0
