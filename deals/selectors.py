@@ -4,7 +4,7 @@ other apps read (won deals for incentives and scorecards)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deals.models import (
     Conflict,
@@ -28,8 +29,12 @@ from deals.models import (
 from partners.models import Kpi
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.finance.rates import ConvertedSums, converted_sums
 from prm.lib.money import Money, format_amount_str, quantize_money
+from prm.lib.names import fold
+from prm.notifications.recipients import partner_members, staff_members
+from prm.roles import Role
 
 S = DealRegistration.Status
 
@@ -68,14 +73,49 @@ def get_extension_for_membership_or_404(membership: Membership, pk: int) -> Deal
     return get_object_or_404(extensions_for_membership(membership), pk=pk)
 
 
+def missing_for_submit(registration: DealRegistration) -> list[str]:
+    """What a complete submission still lacks (labels of the missing parts)."""
+    missing = []
+    for name in (
+        "customer_name",
+        "country",
+        "address",
+        "contact_name",
+        "contact_email",
+        "currency",
+        "expected_close_date",
+    ):
+        if not getattr(registration, name):
+            missing.append(str(getattr(DealRegistration._meta.get_field(name), "verbose_name", name)))
+    if not registration.lines.exists():
+        missing.append(_("at least one product line"))
+    elif not any(line.value > 0 for line in registration.lines.all()):
+        missing.append(_("a product line with a value"))
+    return missing
+
+
+# --- who hears about a registration -----------------------------------------------------------------
+
+
+def partner_people(registration: DealRegistration) -> list:
+    """The registration's creator and owner, and the partner's admins."""
+    admins = partner_members(registration.partner_id, roles=[Role.PARTNER_ADMIN])
+    return [u for u in [registration.created_by, registration.owner, *admins] if u is not None]
+
+
+def reviewers_for(
+    partner_id: int, *, roles: Iterable[str] = (Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER)
+) -> list:
+    """Vendor staff who review this partner's registrations (restricted managers: if assigned)."""
+    return staff_members(roles, partner_id=partner_id)
+
+
 def customers_for_membership(membership: Membership, query: str = "") -> QuerySet[Customer]:
     """A partner's own end customers for the look-up (vendor staff: none; they do not register)."""
     if not membership.is_partner:
         return Customer.objects.none()
     qs = Customer.objects.filter(partner_id=membership.partner_id)
     if query:
-        from prm.lib.names import fold
-
         qs = qs.filter(
             Q(legal_name__icontains=query)
             | Q(name_normalised__contains=fold(query))
@@ -499,6 +539,4 @@ def get_routing_rule_or_404(pk: int) -> RoutingRule:
 
 def product_lines() -> list[str]:
     """The catalog's product categories: the product lines a registration may name."""
-    from prm.catalog.models import Product
-
     return sorted(set(Product.objects.filter(is_active=True).values_list("category", flat=True)))

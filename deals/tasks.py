@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment
+from deals.selectors import partner_people, reviewers_for
 from deals.services.leads import lead_time_out
-from deals.services.registrations import partner_people, registration_expire, reviewers_for
+from deals.services.outcome import registration_expire
 from prm.celery import tenant_task
 from prm.notifications.services import notify
 from prm.roles import Role

@@ -16,19 +16,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment, RoutingRule
+from deals.services.drafts import registration_create
 from partners.models import Partner
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units, quantize_money
 from prm.lib.names import normalise_domain
+from prm.notifications.recipients import partner_members, staff_members
 from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
-from prm.workflow import DomainError, require
+from prm.workflow import DomainError, Notice, decide, require
 
 L = Lead.Status
 Outcome = LeadAssignment.Outcome
+OFFER_TRANSITIONS = {
+    Outcome.PENDING: frozenset({Outcome.ACCEPTED, Outcome.DECLINED, Outcome.TIMED_OUT, Outcome.WITHDRAWN})
+}
+LEAD_STAFF_ROLES = (Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER)
 LEAD_FIELDS = (
     "company",
     "contact_name",
@@ -202,20 +208,34 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     return decision
 
 
-def _partner_people(partner_id: int) -> list:
-    return [
-        m.user
-        for m in Membership.objects.select_related("user").filter(partner_id=partner_id, is_active=True)
-    ]
-
-
 def _lead_staff() -> list:
-    return [
-        m.user
-        for m in Membership.objects.select_related("user").filter(
-            role__in=["vendor_admin", "channel_manager", "marketing_manager"], is_active=True
-        )
-    ]
+    return staff_members(LEAD_STAFF_ROLES)
+
+
+def _decide_offer(
+    offer: LeadAssignment,
+    outcome: str,
+    *,
+    lead: Lead,
+    actor,
+    action: str,
+    decided_by: str | None = "decided_by",
+    **kwargs: Any,
+) -> None:
+    """Record the partner's answer to an offer (or its time-out). The offer is locked with its
+    lead (the caller holds the lead's row lock); the audit event belongs to the lead's history."""
+    decide(
+        offer,
+        outcome,
+        transitions=OFFER_TRANSITIONS,
+        what=_("The lead offer"),
+        actor=actor,
+        action=action,
+        status_field="outcome",
+        decided_by=decided_by,
+        audit_obj=lead,
+        **kwargs,
+    )
 
 
 def _lead_url(lead: Lead) -> str:
@@ -274,7 +294,7 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
         after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label},
     )
     notify(
-        recipients=_partner_people(decision.partner.pk),
+        recipients=partner_members(decision.partner.pk),
         verb="lead.offered",
         message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.")
         % {"company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
@@ -352,8 +372,6 @@ def _pending_offer(locked: Lead, membership: Membership) -> LeadAssignment:
 
 def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> DealRegistration:
     """The partner takes the lead, names its owner, and gets a draft registration pre-filled."""
-    from deals.services.registrations import registration_create
-
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         offer = _pending_offer(locked, acting_membership)
@@ -363,18 +381,17 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
             user=owner, partner_id=acting_membership.partner_id, is_active=True
         ).exists():
             raise DomainError(_("The owner must be a colleague at your company."))
-        now = timezone.now()
-        offer.outcome, offer.decided_at, offer.decided_by = Outcome.ACCEPTED, now, acting_membership.user
-        offer.save(update_fields=["outcome", "decided_at", "decided_by"])
         before = snapshot(locked, ["status", "partner", "owner"])
         locked.status, locked.owner, locked.offer_due_at = L.ACCEPTED, owner, None
         locked.save(update_fields=["status", "owner", "offer_due_at"])
-        audit(
+        _decide_offer(
+            offer,
+            Outcome.ACCEPTED,
+            lead=locked,
             actor=acting_membership.user,
             action="lead.accept",
-            obj=locked,
-            before=before,
-            after=snapshot(locked, ["status", "partner", "owner"]),
+            detail_before=before,
+            detail=snapshot(locked, ["status", "partner", "owner"]),
         )
         registration = registration_create(
             acting_membership=acting_membership,
@@ -412,18 +429,14 @@ def lead_decline(*, lead: Lead, acting_membership: Membership, reason: str) -> L
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         offer = _pending_offer(locked, acting_membership)
-        offer.outcome, offer.decided_at, offer.decided_by = (
+        _decide_offer(
+            offer,
             Outcome.DECLINED,
-            timezone.now(),
-            acting_membership.user,
-        )
-        offer.decline_reason = reason.strip()
-        offer.save(update_fields=["outcome", "decided_at", "decided_by", "decline_reason"])
-        audit(
+            lead=locked,
             actor=acting_membership.user,
             action="lead.decline",
-            obj=locked,
-            after={"partner": offer.partner_id, "reason": offer.decline_reason},
+            changes={"decline_reason": reason.strip()},
+            detail={"partner": offer.partner_id, "reason": reason.strip()},
         )
         _route_locked(locked, actor=acting_membership.user)
     lead.refresh_from_db()
@@ -437,16 +450,22 @@ def lead_time_out(*, lead: Lead) -> bool:
         offer = locked.assignments.filter(outcome=Outcome.PENDING, due_at__lte=timezone.now()).first()
         if offer is None or locked.status != L.OFFERED:
             return False
-        offer.outcome, offer.decided_at = Outcome.TIMED_OUT, timezone.now()
-        offer.save(update_fields=["outcome", "decided_at"])
-        audit(actor=None, action="lead.time_out", obj=locked, after={"partner": offer.partner_id})
-        notify(
-            recipients=_partner_people(offer.partner_id),
-            verb="lead.timed_out",
-            message=_("The lead %(company)s was not answered in time and went to another partner.")
-            % {"company": locked.company},
-            url="",
-            email=True,
+        _decide_offer(
+            offer,
+            Outcome.TIMED_OUT,
+            lead=locked,
+            actor=None,
+            action="lead.time_out",
+            decided_by=None,
+            detail={"partner": offer.partner_id},
+            notices=[
+                Notice(
+                    recipients=partner_members(offer.partner_id),
+                    verb="lead.timed_out",
+                    message=_("The lead %(company)s was not answered in time and went to another partner.")
+                    % {"company": locked.company},
+                )
+            ],
         )
         _route_locked(locked, actor=None)
     return True

@@ -30,21 +30,16 @@ from deals.selectors import (
     filter_pipeline,
     get_attachment_for_membership_or_404,
     get_registration_for_membership_or_404,
+    missing_for_submit,
     pipeline_export_rows,
     product_lines,
     registrations_for_membership,
 )
-from deals.services.registrations import (
-    attachment_add,
-    extension_request,
-    missing_for_submit,
-    registration_add_lines,
-    registration_create,
-    registration_mark_lost,
-    registration_mark_won,
-    registration_submit,
-    registration_update_draft,
-)
+from deals.services.attachments import attachment_add
+from deals.services.drafts import registration_create, registration_update_draft
+from deals.services.extensions import extension_request
+from deals.services.outcome import registration_mark_lost, registration_mark_won
+from deals.services.submission import registration_add_lines, registration_submit
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.exports import export_response

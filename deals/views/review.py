@@ -26,10 +26,9 @@ from deals.selectors import (
     registrations_for_membership,
     review_queue,
 )
+from deals.services.extensions import extension_approve, extension_refuse
 from deals.services.opportunities import deal_settings_update
-from deals.services.registrations import (
-    extension_approve,
-    extension_refuse,
+from deals.services.review import (
     registration_approve,
     registration_reject,
     registration_request_info,

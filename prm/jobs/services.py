@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prm.audit.services import acting_for
+from prm.celery import app
 from prm.jobs.models import Job
 from prm.tenancy.context import require_tenant
 
@@ -29,9 +30,22 @@ def job_create(*, kind: str, acting_user, params: dict[str, Any] | None = None, 
 
 
 def job_enqueue(job: Job, task: Any) -> None:
-    """Start ``task`` for ``job`` once the current transaction commits."""
+    """Start ``task`` (the task, or the name it is registered under) for ``job`` once the current
+    transaction commits."""
     tenant_id = require_tenant().pk
-    transaction.on_commit(lambda: task.delay(tenant_id=tenant_id, job_id=job.pk))
+    transaction.on_commit(lambda: _registered(task).delay(tenant_id=tenant_id, job_id=job.pk))
+
+
+def task_enqueue(task_name: str, **kwargs: Any) -> None:
+    """Run the tenant task registered as ``task_name`` for the current tenant once the current
+    transaction commits. Services name their tasks rather than import them: tasks import services,
+    never the other way round (the app imports its tasks module in ``ready()``)."""
+    tenant_id = require_tenant().pk
+    transaction.on_commit(lambda: _registered(task_name).delay(tenant_id=tenant_id, **kwargs))
+
+
+def _registered(task: Any) -> Any:
+    return app.tasks[task] if isinstance(task, str) else task
 
 
 def job_start(job: Job) -> bool:

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from deals.services.registrations import registration_create, registration_submit
+from deals.services.drafts import registration_create
+from deals.services.submission import registration_submit
 
 
 def customer_data(name: str = "Acme Inc.", *, domain: str = "acme.com", country: str = "US") -> dict:

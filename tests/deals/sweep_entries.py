@@ -9,7 +9,7 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 from tests.deals.helpers import register
 from tests.sweep import Entry
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import DealRegistration
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 
 pytestmark = pytest.mark.django_db
 

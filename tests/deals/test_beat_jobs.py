@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from deals.models import DealRegistration, Lead
 from deals.services.leads import lead_create
-from deals.services.registrations import registration_approve, registration_mark_won
+from deals.services.outcome import registration_mark_won
+from deals.services.review import registration_approve
 from deals.tasks import expire_registrations, expiry_warnings, lead_timeouts, review_sla
 from partners.models import Partner
 from prm.audit.models import AuditEvent

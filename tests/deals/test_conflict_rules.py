@@ -6,7 +6,7 @@ import pytest
 
 from deals.models import Conflict, DealRegistration, DealSettings
 from deals.services.opportunities import direct_opportunity_create
-from deals.services.registrations import registration_reject
+from deals.services.review import registration_reject
 from tests.deals.helpers import register
 from tests.factories import ProductFactory
 

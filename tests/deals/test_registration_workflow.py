@@ -10,20 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from deals.models import Conflict, DealExtension, DealRegistration
-from deals.services.registrations import (
-    extension_approve,
-    extension_refuse,
-    extension_request,
-    registration_add_lines,
+from deals.services.drafts import registration_update_draft
+from deals.services.extensions import extension_approve, extension_refuse, extension_request
+from deals.services.outcome import registration_mark_lost, registration_mark_won
+from deals.services.review import (
     registration_approve,
-    registration_mark_lost,
-    registration_mark_won,
     registration_reject,
     registration_request_info,
     registration_start_review,
-    registration_submit,
-    registration_update_draft,
 )
+from deals.services.submission import registration_add_lines, registration_submit
 from prm.audit.models import AuditEvent
 from prm.notifications.models import Notification
 from prm.workflow import DomainError, InvalidTransition

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import DealAttachment, DealRegistration, Lead
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 from partners.models import Partner
 from tests.deals.helpers import register
 

@@ -142,7 +142,7 @@ def test_services_refuse_a_suspended_partner_even_with_a_stale_membership(cast):
         stale = cast.a.memberships["p1_user"]
         stale.partner
         _suspend(cast)
-        from deals.services.registrations import registration_submit
+        from deals.services.submission import registration_submit
 
         with pytest.raises((PartnerNotActive, PermissionDenied)):
             registration_submit(registration=draft, acting_membership=stale)
@@ -197,7 +197,7 @@ def test_suspension_withdraws_pending_lead_offers(cast):
 
 
 def test_a_terminated_partners_registration_no_longer_blocks_a_rival(cast):
-    from deals.services.registrations import registration_approve, registration_start_review
+    from deals.services.review import registration_approve, registration_start_review
 
     with cast.a.context():
         first = register(cast, "p1_user")
