@@ -1,6 +1,8 @@
 """Deal registration, end customers, direct opportunities, conflicts, leads and routing rules."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class DealsConfig(AppConfig):
@@ -8,15 +10,16 @@ class DealsConfig(AppConfig):
     verbose_name = "Deals"
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy as _
-        from django.utils.translation import gettext_noop
-
+        # Imported here, not at the top: these modules use models, which exist only once the app
+        # registry is ready; ready() is where the app registers itself with the core.
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
         from deals.panels import deals_panel
         from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
         from deals.seed import seed_deals
         from deals.selectors import deal_kpis
+        from deals.services.leads import leads_withdraw_from_partner
         from partners.kpis import register_kpi_provider
+        from partners.services.lifecycle import register_partner_stopped_hook
         from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
@@ -69,7 +72,4 @@ class DealsConfig(AppConfig):
         register_panel(deals_panel)
         register_seed_step(seed_deals)
         register_kpi_provider("deals.registrations", deal_kpis)
-        from deals.services.leads import leads_withdraw_from_partner
-        from partners.services.lifecycle import register_partner_stopped_hook
-
         register_partner_stopped_hook(leads_withdraw_from_partner)

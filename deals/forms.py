@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
+from deals.selectors import product_lines
 from prm.forms import AmountField
 
 
@@ -18,8 +19,6 @@ class DateInput(forms.DateInput):
 
 
 def _line_choices() -> list[tuple[str, str]]:
-    from deals.selectors import product_lines
-
     return [("", "—")] + [(p, p) for p in product_lines()]
 
 

@@ -23,7 +23,9 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
+from partners.models import Partner
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.lib.names import normalise_domain, normalise_name
 
 S = DealRegistration.Status
@@ -99,9 +101,6 @@ WEIGHTS = [
 def seed_deals(tenant, stdout=None) -> None:
     if DealRegistration.objects.exists():
         return
-    from partners.models import Partner
-    from prm.catalog.models import Product
-
     partners = list(Partner.objects.order_by("code"))
     lines = sorted(set(Product.objects.values_list("category", flat=True))) or ["general"]
     if not partners:
@@ -130,8 +129,6 @@ def seed_deals(tenant, stdout=None) -> None:
 
 
 def _expertise(partners, lines, rng) -> None:
-    from partners.models import Partner
-
     for partner in partners:
         if not partner.expertise:
             chosen = sorted(rng.sample(lines, k=min(len(lines), rng.randint(2, 3))))

@@ -37,7 +37,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from prm.workflow import DomainError
 
-Message = str | Callable[[Any], str | None] | None
+Message = str | Callable[[Any], "str | tuple[int, str] | None"] | None
 Target = str | Callable[[Any], str]
 
 
@@ -58,7 +58,9 @@ def run_action(
     - ``form``: validated first; when invalid, ``invalid`` (a text, or a callable of the form) is
       shown as an error and nothing is called.
     - ``DomainError`` from the service: its message (``error_message(exc)``) is shown as an error.
-    - otherwise ``success`` (text or callable of the result; None or "" shows nothing) at ``level``.
+    - otherwise ``success`` at ``level``: a text, or a callable of the result that returns a text
+      or ``(level, text)`` (e.g. a warning when the service found a conflict); None or "" shows
+      nothing.
     - ``redirect_to``: a URL or URL name without arguments (``reverse(...)`` for the others), or a
       callable of the result. ``error_redirect_to`` (default: ``redirect_to``; it must not depend
       on the result) is where refusals go.
@@ -75,9 +77,11 @@ def run_action(
     except DomainError as exc:
         messages.error(request, error_message(exc))
         return _go(request, failed_to, None)
-    text = success(result) if callable(success) else success
-    if text:
-        messages.add_message(request, level, text)
+    said = success(result) if callable(success) else success
+    if isinstance(said, tuple):
+        level, said = said
+    if said:
+        messages.add_message(request, level, said)
     return _go(request, redirect_to, result)
 
 

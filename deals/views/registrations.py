@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,7 +43,9 @@ from deals.services.outcome import registration_mark_lost, registration_mark_won
 from deals.services.submission import registration_add_lines, registration_submit
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
+from prm.actions import form_errors, run_action
 from prm.exports import export_response
+from prm.files import file_download
 from prm.http import PortalRequest
 from prm.lib.money import quantize_money
 from prm.roles import Perm, membership_has
@@ -83,12 +86,6 @@ def _formset(request: PortalRequest, registration: DealRegistration | None):
     )
     initial += [{"quantity": 1}] * (1 if initial else 2)
     return LineFormSet(initial=initial, prefix="lines", form_kwargs={"currency": currency})
-
-
-def _problems(form, fallback: str) -> str:
-    """The form's own messages (e.g. "JPY amounts take no decimals."), else ``fallback``."""
-    found = [str(message) for messages_ in form.errors.values() for message in messages_]
-    return " ".join(found) or fallback
 
 
 def _lines_of(formset) -> list[dict] | None:
@@ -151,22 +148,26 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
 
 
 def _submit_and_redirect(request: PortalRequest, registration: DealRegistration) -> HttpResponse:
-    try:
-        registration = registration_submit(registration=registration, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:edit", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: registration_submit(registration=registration, acting_membership=request.membership),
+        success=_submitted,
+        redirect_to=_detail_url(registration),
+        error_redirect_to=reverse("deals:edit", kwargs={"pk": registration.pk}),
+    )
+
+
+def _submitted(registration: DealRegistration) -> tuple[int, str]:
     if registration.conflict_flag == DealRegistration.ConflictFlag.EXACT:
-        messages.warning(
-            request,
-            _(
-                "Submitted. Another registration for this customer and product line came first: "
-                "a reviewer will decide."
-            ),
+        return messages.WARNING, _(
+            "Submitted. Another registration for this customer and product line came first: "
+            "a reviewer will decide."
         )
-    else:
-        messages.success(request, _("Submitted for review."))
-    return redirect("deals:detail", pk=registration.pk)
+    return messages.SUCCESS, _("Submitted for review.")
+
+
+def _detail_url(registration: DealRegistration) -> str:
+    return reverse("deals:detail", kwargs={"pk": registration.pk})
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -322,25 +323,32 @@ def registration_add_line_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = LineForm(request.POST, currency=registration.currency)
-    line = form.line() if form.is_valid() else None
-    if not line:
-        messages.error(request, _problems(form, _("Choose a product line, a quantity and a value.")))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        conflicts = registration_add_lines(
+    incomplete = _("Choose a product line, a quantity and a value.")
+
+    def add():
+        line = form.line()
+        if not line:
+            raise DomainError(incomplete)
+        return registration_add_lines(
             registration=registration, acting_membership=request.membership, lines=[line]
         )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        if any(c.kind == c.Kind.EXACT for c in conflicts):
-            messages.warning(
-                request,
-                _("Line added. It conflicts with an earlier registration; a reviewer will look at it."),
-            )
-        else:
-            messages.success(request, _("Line added."))
-    return redirect("deals:detail", pk=registration.pk)
+
+    return run_action(
+        request,
+        add,
+        form=form,
+        invalid=lambda f: form_errors(f) or incomplete,
+        success=_line_added,
+        redirect_to=_detail_url(registration),
+    )
+
+
+def _line_added(conflicts) -> tuple[int, str]:
+    if any(c.kind == c.Kind.EXACT for c in conflicts):
+        return messages.WARNING, _(
+            "Line added. It conflicts with an earlier registration; a reviewer will look at it."
+        )
+    return messages.SUCCESS, _("Line added.")
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -349,26 +357,22 @@ def attachment_upload(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Choose a file to attach."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        attachment_add(
+    return run_action(
+        request,
+        lambda: attachment_add(
             registration=registration, acting_membership=request.membership, upload=form.cleaned_data["file"]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("File attached."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Choose a file to attach."),
+        success=_("File attached."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
 @require_GET
 def attachment_download(request: PortalRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     """Files are served only through this permission-checked view, never from a public URL."""
-    from prm.files import file_download
-
     attachment = get_attachment_for_membership_or_404(request.membership, pk, attachment_pk)
     return file_download(attachment.path, filename=attachment.filename, content_type=attachment.content_type)
 
@@ -379,20 +383,18 @@ def extension_request_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = ExtensionRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why you need more time."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        extension_request(
+    return run_action(
+        request,
+        lambda: extension_request(
             registration=registration,
             acting_membership=request.membership,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Extension requested."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Say why you need more time."),
+        success=_("Extension requested."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 def _require_may_close(request: PortalRequest) -> None:
@@ -410,21 +412,19 @@ def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_may_close(request)
     form = WonForm(request.POST, currency=registration.currency)
-    if not form.is_valid():
-        messages.error(request, _problems(form, _("Enter the closed value and date.")))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        registration_mark_won(
+    return run_action(
+        request,
+        lambda: registration_mark_won(
             registration=registration,
             acting_membership=request.membership,
             closed_value=form.cleaned_data["closed_value"],
             closed_on=form.cleaned_data["closed_on"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Congratulations: the deal is recorded as won."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=lambda f: form_errors(f) or _("Enter the closed value and date."),
+        success=_("Congratulations: the deal is recorded as won."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -433,17 +433,16 @@ def registration_lost(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_may_close(request)
     form = LostForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the deal was lost."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        registration_mark_lost(
+    return run_action(
+        request,
+        lambda: registration_mark_lost(
             registration=registration,
             acting_membership=request.membership,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.info(request, _("The deal is recorded as lost."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Say why the deal was lost."),
+        success=_("The deal is recorded as lost."),
+        level=messages.INFO,
+        redirect_to=_detail_url(registration),
+    )

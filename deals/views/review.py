@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +37,7 @@ from deals.services.review import (
 )
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm
 from prm.views import paginate
@@ -93,36 +95,31 @@ def review(request: PortalRequest, pk: int) -> HttpResponse:
 def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request,
-            _("Please complete the form: %(errors)s")
-            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
-        )
-        return redirect("deals:review", pk=registration.pk)
-    try:
-        action(registration=registration, acting_membership=request.membership, **form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:review", pk=registration.pk)
-    registration.refresh_from_db(fields=["status"])
-    messages.success(
+    return run_action(
         request,
-        _("%(ref)s: %(status)s.")
-        % {"ref": registration.reference, "status": registration.get_status_display()},
+        lambda: action(registration=registration, acting_membership=request.membership, **form.cleaned_data),
+        form=form,
+        invalid=lambda f: (
+            _("Please complete the form: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in f.errors.items())}
+        ),
+        success=lambda decided: (
+            _("%(ref)s: %(status)s.") % {"ref": decided.reference, "status": decided.get_status_display()}
+        ),
+        redirect_to="deals:review_queue",
+        error_redirect_to=reverse("deals:review", kwargs={"pk": registration.pk}),
     )
-    return redirect("deals:review_queue")
 
 
 @portal_view(Perm.DEAL_REVIEW)
 @require_POST
 def start_review(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
-    try:
-        registration_start_review(registration=registration, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect("deals:review", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: registration_start_review(registration=registration, acting_membership=request.membership),
+        redirect_to=reverse("deals:review", kwargs={"pk": registration.pk}),
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
@@ -148,17 +145,21 @@ def request_info(request: PortalRequest, pk: int) -> HttpResponse:
 def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
     extension = get_extension_for_membership_or_404(request.membership, pk)
     form = ExtensionDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose approve or refuse."))
-        return redirect("deals:review_queue")
-    service = extension_approve if form.cleaned_data["decision"] == "approve" else extension_refuse
-    try:
-        service(extension=extension, acting_membership=request.membership, note=form.cleaned_data["note"])
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Extension decided."))
-    return redirect("deals:review_queue")
+
+    def decide():
+        service = extension_approve if form.cleaned_data["decision"] == "approve" else extension_refuse
+        return service(
+            extension=extension, acting_membership=request.membership, note=form.cleaned_data["note"]
+        )
+
+    return run_action(
+        request,
+        decide,
+        form=form,
+        invalid=_("Choose approve or refuse."),
+        success=_("Extension decided."),
+        redirect_to="deals:review_queue",
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
