@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# BEAT: partners-onboarding-refresh, partners.onboarding_refresh, crontab(minute=40) (hourly, per tenant)
 
 
 class PartnersConfig(AppConfig):
@@ -6,10 +10,10 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy as _
-        from django.utils.translation import gettext_noop
-
-        import partners.kpis  # noqa: F401  (registers the built-in KPI providers)
+        # Imported here, not at the top: these modules use models, which exist only once the app
+        # registry is ready; ready() is where the app registers itself with the core.
+        import partners.kpis  # registers the built-in KPI providers
+        import partners.tasks  # noqa: F401  (registers the tasks that services enqueue by name)
         from partners.panels import channel_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
         from partners.resources import PartnerResource

@@ -51,6 +51,7 @@ def run_action(
     form: forms.Form | None = None,
     invalid: str | Callable[[forms.Form], str] | None = None,
     error_redirect_to: str | None = None,
+    invalid_redirect_to: str | None = None,
     error_message: Callable[[DomainError], str] = str,
 ) -> HttpResponse:
     """Run ``action`` for a POST and answer with a redirect and a message.
@@ -63,7 +64,8 @@ def run_action(
       nothing.
     - ``redirect_to``: a URL or URL name without arguments (``reverse(...)`` for the others), or a
       callable of the result. ``error_redirect_to`` (default: ``redirect_to``; it must not depend
-      on the result) is where refusals go.
+      on the result) is where refusals go; ``invalid_redirect_to`` (default: the same) where an
+      invalid form goes.
     """
     if error_redirect_to is None and callable(redirect_to):
         raise TypeError("run_action: a redirect_to that depends on the result needs error_redirect_to.")
@@ -71,7 +73,7 @@ def run_action(
     if form is not None and not form.is_valid():
         text = invalid(form) if callable(invalid) else invalid
         messages.error(request, text or form_errors(form))
-        return _go(request, failed_to, None)
+        return _go(request, invalid_redirect_to or failed_to, None)
     try:
         result = action()
     except DomainError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -15,6 +15,10 @@ from django.utils.translation import gettext as _
 
 from prm.audit.services import audit
 from prm.notifications.services import notify
+from prm.roles import Perm, membership_has
+
+if TYPE_CHECKING:
+    from prm.accounts.models import Membership
 
 
 class DomainError(Exception):
@@ -55,6 +59,11 @@ def status_label(transitions: Mapping[Any, Collection[Any]], value: Any) -> str:
 def require(allowed: bool, message: str | None = None) -> None:
     if not allowed:
         raise PermissionDenied(message or _("You do not have permission to do this."))
+
+
+def require_staff(membership: Membership, perm: Perm) -> None:
+    """Vendor staff holding ``perm``: partner roles never pass, whatever the role matrix says."""
+    require(membership.is_staff_member and membership_has(membership, perm))
 
 
 # --- deciding: one step of every review workflow -----------------------------------------------------
