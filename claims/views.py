@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,6 +38,7 @@ from claims.services.claims import claim_approve, claim_line_override, claim_sub
 from partners.models import Partner
 from partners.selectors import partners_for_membership, signed_agreement_required
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.exports import export_response
 from prm.finance.selectors import payables_for_membership
 from prm.http import PortalRequest
@@ -182,18 +184,16 @@ def agreement_amend_view(request: PortalRequest, pk: int) -> HttpResponse:
 def agreement_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
     agreement = selectors.get_agreement_for_membership_or_404(request.membership, pk)
     form = CancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the agreement is cancelled."))
-    else:
-        try:
-            agreement_cancel(
-                agreement=agreement, acting_membership=request.membership, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Agreement %(n)s cancelled.") % {"n": agreement.number})
-    return redirect("claims:agreement_detail", pk=agreement.pk)
+    return run_action(
+        request,
+        lambda: agreement_cancel(
+            agreement=agreement, acting_membership=request.membership, reason=form.cleaned_data["reason"]
+        ),
+        form=form,
+        invalid=_("Say why the agreement is cancelled."),
+        success=_("Agreement %(n)s cancelled.") % {"n": agreement.number},
+        redirect_to=reverse("claims:agreement_detail", kwargs={"pk": agreement.pk}),
+    )
 
 
 # --- Claims ----------------------------------------------------------------------------------------------
@@ -311,35 +311,33 @@ def claim_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def claim_line_override_view(request: PortalRequest, pk: int) -> HttpResponse:
     line = selectors.get_claim_line_for_membership_or_404(request.membership, pk)
     form = OverrideForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a verdict and give a reason."))
-    else:
-        try:
-            claim_line_override(
-                line=line,
-                acting_membership=request.membership,
-                accept=form.cleaned_data["verdict"] == "accept",
-                accepted_quantity=form.cleaned_data.get("accepted_quantity"),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            messages.error(request, _("Line %(n)d: %(e)s") % {"n": line.line, "e": exc})
-        else:
-            messages.success(request, _("Line %(n)d overridden.") % {"n": line.line})
-    return redirect("claims:detail", pk=line.claim_id)
+    return run_action(
+        request,
+        lambda: claim_line_override(
+            line=line,
+            acting_membership=request.membership,
+            accept=form.cleaned_data["verdict"] == "accept",
+            accepted_quantity=form.cleaned_data.get("accepted_quantity"),
+            reason=form.cleaned_data["reason"],
+        ),
+        form=form,
+        invalid=_("Choose a verdict and give a reason."),
+        error_message=lambda exc: _("Line %(n)d: %(e)s") % {"n": line.line, "e": exc},
+        success=_("Line %(n)d overridden.") % {"n": line.line},
+        redirect_to=reverse("claims:detail", kwargs={"pk": line.claim_id}),
+    )
 
 
 @portal_view(Perm.CLAIM_REVIEW)
 @require_POST
 def claim_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_membership_or_404(request.membership, pk)
-    try:
-        claim_approve(claim=claim, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Claim %(n)s approved.") % {"n": claim.number})
-    return redirect("claims:detail", pk=claim.pk)
+    return run_action(
+        request,
+        lambda: claim_approve(claim=claim, acting_membership=request.membership),
+        success=_("Claim %(n)s approved.") % {"n": claim.number},
+        redirect_to=reverse("claims:detail", kwargs={"pk": claim.pk}),
+    )
 
 
 RESPONSE_HEADERS = [

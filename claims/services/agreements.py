@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 
 from claims.models import AgreementLine, AgreementVersion, PricingAgreement
 from partners.models import Partner
-from partners.selectors import partners_for_membership
+from partners.selectors import partner_admins, partners_for_membership
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.catalog.models import Product
 from prm.lib.money import check_minor_units
 from prm.lib.names import normalise_name
-from prm.roles import Perm, Role, membership_has
+from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
@@ -260,11 +260,8 @@ def agreement_cancel(
             before={"status": A.ACTIVE},
             after={"status": A.CANCELLED, "reason": reason},
         )
-        admins = Membership.objects.filter(
-            partner=locked.partner, role=Role.PARTNER_ADMIN, is_active=True
-        ).select_related("user")
         notify(
-            recipients=[m.user for m in admins],
+            recipients=partner_admins(locked.partner),
             verb="agreement.cancelled",
             message=_("Special pricing agreement %(n)s was cancelled: %(reason)s")
             % {"n": locked.number, "reason": reason},

@@ -20,7 +20,12 @@ from claims.fields import REQUIRED, detect_mapping, header_score
 from claims.models import AgreementLine, Claim, ClaimLine
 from claims.selectors import claim_window_days
 from partners.models import Partner
-from partners.selectors import partners_for_membership, require_active_partner, require_signed_agreement
+from partners.selectors import (
+    partner_admins,
+    partners_for_membership,
+    require_active_partner,
+    require_signed_agreement,
+)
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.files import store_upload
@@ -39,7 +44,7 @@ from prm.jobs.services import (
 from prm.lib.money import format_amount_str, minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.reader import inspect_file
-from prm.roles import Perm, Role, membership_has
+from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
@@ -276,12 +281,7 @@ def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
 
 
 def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
-    recipients = [
-        m.user
-        for m in Membership.objects.filter(
-            partner=claim.partner, role=Role.PARTNER_ADMIN, is_active=True
-        ).select_related("user")
-    ]
+    recipients = partner_admins(claim.partner)
     if claim.created_by is not None:
         recipients.append(claim.created_by)
     notify(recipients=recipients, verb=verb, message=message, url=reverse("claims:detail", args=[claim.pk]))
