@@ -294,8 +294,8 @@ def onboarding_progress(partner: Partner, *, live: bool = False) -> dict[str, An
     items = onboarding_items(partner)
     if live:
         now = timezone.now()
-        for item, done in onboarding_changes(partner, items):
-            item.completed_at = now if done else None  # shown, not saved
+        for item, is_done in onboarding_changes(partner, items):
+            item.completed_at = now if is_done else None  # shown, not saved
     today = timezone.localdate()
     done = sum(1 for i in items if i.is_done)
     total = len(items)

@@ -101,7 +101,7 @@ def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse
         form=form,
         invalid=lambda f: (
             _("Please complete the form: %(errors)s")
-            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in f.errors.items())}
+            % {"errors": "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in f.errors.items())}
         ),
         success=lambda decided: (
             _("%(ref)s: %(status)s.") % {"ref": decided.reference, "status": decided.get_status_display()}
