@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.workflow import require
+
 if TYPE_CHECKING:
     from prm.accounts.models import Membership
 
@@ -293,3 +295,8 @@ def matrix_markdown() -> str:
         cells = " | ".join("yes" if r in allowed else "" for r in roles)
         lines.append(f"| `{perm.value}`: {PERM_DESCRIPTIONS[perm]} | {cells} |")
     return "\n".join(lines)
+
+
+def require_staff(membership: Membership, perm: Perm) -> None:
+    """Vendor staff holding ``perm``: partner roles never pass, whatever the role matrix says."""
+    require(membership.is_staff_member and membership_has(membership, perm))

@@ -24,7 +24,8 @@ from deals.services.common import (
 )
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
-from prm.workflow import DomainError, decide
+from prm.decisions import decide
+from prm.workflow import DomainError
 
 E = DealExtension.Status
 EXTENSION_TRANSITIONS = {E.PENDING: frozenset({E.APPROVED, E.REFUSED})}

@@ -21,13 +21,14 @@ from partners.models import Partner
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.decisions import Notice, decide
 from prm.lib.money import check_minor_units, quantize_money
 from prm.lib.names import normalise_domain
 from prm.notifications.recipients import partner_members, staff_members
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
-from prm.workflow import DomainError, Notice, decide, require
+from prm.workflow import DomainError, require
 
 L = Lead.Status
 Outcome = LeadAssignment.Outcome

@@ -20,8 +20,8 @@ from prm.files import resolve_tenant_file, store_bytes
 from prm.jobs.services import task_enqueue
 from prm.notifications.recipients import partner_members
 from prm.notifications.services import notify
-from prm.roles import Perm, Role, membership_has
-from prm.workflow import DomainError, check_transition, require, require_staff
+from prm.roles import Perm, Role, membership_has, require_staff
+from prm.workflow import DomainError, check_transition, require
 
 T = AgreementTemplate.Status
 TEMPLATE_TRANSITIONS = {T.DRAFT: frozenset({T.PUBLISHED}), T.PUBLISHED: frozenset({T.RETIRED})}

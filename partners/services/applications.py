@@ -19,11 +19,12 @@ from partners.services.programs import default_program, partner_enrol
 from prm.accounts.models import Membership
 from prm.accounts.services import partner_invitation_create
 from prm.audit.services import audit
+from prm.decisions import decide, lock_for_transition
 from prm.jobs.services import task_enqueue
 from prm.notifications.recipients import staff_members
 from prm.notifications.services import notify
-from prm.roles import Perm, Role
-from prm.workflow import DomainError, check_transition, decide, lock_for_transition, require_staff
+from prm.roles import Perm, Role, require_staff
+from prm.workflow import DomainError, check_transition
 
 S = PartnerApplication.Status
 APPLICATION_TRANSITIONS = {

@@ -28,17 +28,11 @@ from partners.selectors import partner_admins, partner_staff_recipients, require
 from partners.services.onboarding import onboarding_refresh
 from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.decisions import Notice, decide, lock_for_transition
 from prm.files import store_document
 from prm.notifications.services import notify
-from prm.roles import Perm
-from prm.workflow import (
-    DomainError,
-    Notice,
-    decide,
-    lock_for_transition,
-    require,
-    require_staff,
-)
+from prm.roles import Perm, require_staff
+from prm.workflow import DomainError, require
 
 C = Certification.Status
 CERTIFICATION_TRANSITIONS = {C.PENDING: frozenset({C.VALID, C.REJECTED}), C.VALID: frozenset({C.EXPIRED})}

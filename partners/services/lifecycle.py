@@ -17,8 +17,8 @@ from partners.services.scorecards import withdraw_pending_proposal
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.notifications.services import notify
-from prm.roles import Perm
-from prm.workflow import DomainError, check_transition, require_staff
+from prm.roles import Perm, require_staff
+from prm.workflow import DomainError, check_transition
 
 S = Partner.Status
 COMMAND_LINE = "command line"

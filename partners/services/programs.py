@@ -23,9 +23,9 @@ from partners.models import (
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units
-from prm.roles import Perm
+from prm.roles import Perm, require_staff
 from prm.tenancy.context import require_tenant
-from prm.workflow import DomainError, require_staff
+from prm.workflow import DomainError
 
 # name, rank, discount %, MDF, rebates, lead priority, rules
 STANDARD_TIERS: list[tuple[str, int, str, bool, bool, int, dict[str, str]]] = [

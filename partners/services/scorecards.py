@@ -18,11 +18,12 @@ from partners.selectors import next_tier, partner_admins, partners_for_membershi
 from partners.services.programs import partner_set_tier
 from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.decisions import Notice, decide, lock_for_transition
 from prm.jobs.models import Job
 from prm.jobs.services import job_create, job_enqueue
-from prm.roles import Perm
+from prm.roles import Perm, require_staff
 from prm.tenancy.context import require_tenant
-from prm.workflow import Notice, decide, lock_for_transition, require, require_staff
+from prm.workflow import require
 
 P = TierProposal.Status
 PROPOSAL_TRANSITIONS = {P.PENDING: frozenset({P.APPROVED, P.REJECTED, P.WITHDRAWN})}

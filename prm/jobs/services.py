@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery import current_app
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prm.audit.services import acting_for
-from prm.celery import app
 from prm.jobs.models import Job
 from prm.tenancy.context import require_tenant
 
@@ -45,7 +45,9 @@ def task_enqueue(task_name: str, **kwargs: Any) -> None:
 
 
 def _registered(task: Any) -> Any:
-    return app.tasks[task] if isinstance(task, str) else task
+    # The project's Celery app (prm.celery, loaded with Django) is the current app; looking it up
+    # this way keeps prm.celery (which runs jobs) and this module from importing each other.
+    return current_app.tasks[task] if isinstance(task, str) else task
 
 
 def job_start(job: Job) -> bool:

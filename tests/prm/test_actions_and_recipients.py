@@ -14,10 +14,11 @@ from partners.models import TierProposal
 from prm.accounts.models import Membership
 from prm.actions import run_action
 from prm.audit.models import AuditEvent
+from prm.decisions import Notice, decide, lock_for_transition
 from prm.notifications.models import Notification
 from prm.notifications.recipients import partner_members, staff_members
 from prm.roles import Role
-from prm.workflow import DomainError, InvalidTransition, Notice, decide, lock_for_transition
+from prm.workflow import DomainError, InvalidTransition
 from tests.partners import helpers
 
 
