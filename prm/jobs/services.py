@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from celery import current_app
+from celery import Task, current_app
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,25 +29,23 @@ def job_create(*, kind: str, acting_user, params: dict[str, Any] | None = None, 
     return Job.objects.create(kind=kind, created_by=acting_user, params=params or {}, partner=partner)
 
 
-def job_enqueue(job: Job, task: Any) -> None:
-    """Start ``task`` (the task, or the name it is registered under) for ``job`` once the current
-    transaction commits."""
+def job_enqueue(job: Job, task: str | Task) -> None:
+    """Start the task named ``task`` for ``job`` once the current transaction commits.
+
+    Services name the task instead of importing it: tasks import services, never the other way
+    (tests/test_layering.py refuses the cycle)."""
     tenant_id = require_tenant().pk
-    transaction.on_commit(lambda: _registered(task).delay(tenant_id=tenant_id, job_id=job.pk))
+    name = task if isinstance(task, str) else task.name
+    # ``current_app`` is prm.celery's app (prm/__init__ creates it); naming it here would close
+    # a cycle with the task base class, which uses this module.
+    transaction.on_commit(lambda: current_app.tasks[name].delay(tenant_id=tenant_id, job_id=job.pk))
 
 
 def task_enqueue(task_name: str, **kwargs: Any) -> None:
     """Run the tenant task registered as ``task_name`` for the current tenant once the current
-    transaction commits. Services name their tasks rather than import them: tasks import services,
-    never the other way round (the app imports its tasks module in ``ready()``)."""
+    transaction commits (the same by-name start as ``job_enqueue``, for tasks without a job)."""
     tenant_id = require_tenant().pk
-    transaction.on_commit(lambda: _registered(task_name).delay(tenant_id=tenant_id, **kwargs))
-
-
-def _registered(task: Any) -> Any:
-    # The project's Celery app (prm.celery, loaded with Django) is the current app; looking it up
-    # this way keeps prm.celery (which runs jobs) and this module from importing each other.
-    return current_app.tasks[task] if isinstance(task, str) else task
+    transaction.on_commit(lambda: current_app.tasks[task_name].delay(tenant_id=tenant_id, **kwargs))
 
 
 def job_start(job: Job) -> bool:
