@@ -296,7 +296,7 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
         job = job_create(
             kind="claims:bench", acting_user=None, params={"claim_id": claim.pk}, partner=partner
         )
-        stage, norm, names = pipeline.scratch_names(job)
+        stage, norm, names, used = pipeline.scratch_names(job)
         layout = inspect_file(path, "csv", header_score)
         pipeline.create_stage_table(stage)
         pipeline.stage_file(
@@ -306,7 +306,7 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
         pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=False)
         run = pipeline.Run(
             tenant_id=tenant.pk, claim_id=claim.pk, partner_id=partner.pk, claim_date=CLAIM_DATE.isoformat(),
-            window_days=90, currency="USD", norm=norm,
+            window_days=90, currency="USD", norm=norm, used=used,
         )  # fmt: skip
         try:
             with transaction.atomic():
