@@ -73,12 +73,12 @@ def setup(agreement_lines: int):
         _sql(
             """
             INSERT INTO claims_pricingagreement (tenant_id, number, partner_id, end_customer, end_customer_normalised,
-              start_date, end_date, status, currency, version, cancel_reason, created_at, updated_at)
+              start_date, end_date, status, currency, version, cancel_reason, deal_reference, created_at, updated_at)
             SELECT %s, 'SPA-' || lpad(g::text, 7, '0'), CASE WHEN g %% 50 = 0 THEN %s ELSE %s END,
               (ARRAY[%s, %s, %s, %s])[1 + g %% 4],
               (ARRAY['globex water utility', 'initrode municipal works', 'umbrella facilities', 'hooli campus'])[1 + g %% 4],
               DATE '2026-01-01', DATE '2026-12-31', CASE WHEN g %% 97 = 0 THEN 'cancelled' ELSE 'active' END,
-              'USD', 1, '', now(), now()
+              'USD', 1, '', '', now(), now()
             FROM generate_series(1, %s) g
             """,
             [tenant.pk, other.pk, partner.pk, *CUSTOMERS, agreements],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -16,14 +17,27 @@ from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
 
 DEFAULT_CLAIM_WINDOW_DAYS = 90
+DEFAULT_PAYMENT_TERM_DAYS = 30
+MAX_CLAIM_WINDOW_DAYS = 3650
+MAX_PAYMENT_TERM_DAYS = 365
 
 
 class ClaimSettings(TenantModel):
     """The tenant's claim policy (DOMAIN.md defaults): how many days after the ship date a line
-    may still be claimed."""
+    may still be claimed (CLAIM_PAST_WINDOW beyond), and how many days after approval the
+    payable of an approved claim is due. Changed only by ``claim_settings_update`` (audited)."""
 
     claim_window_days = models.PositiveIntegerField(
-        _("claim window (days)"), default=DEFAULT_CLAIM_WINDOW_DAYS
+        _("claim window (days)"),
+        default=DEFAULT_CLAIM_WINDOW_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CLAIM_WINDOW_DAYS)],
+        help_text=_("A line whose ship date is more than this many days before the claim date is rejected."),
+    )
+    payment_term_days = models.PositiveIntegerField(
+        _("payment term (days)"),
+        default=DEFAULT_PAYMENT_TERM_DAYS,
+        validators=[MaxValueValidator(MAX_PAYMENT_TERM_DAYS)],
+        help_text=_("The payable of an approved claim is due this many days after approval."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +71,8 @@ class PricingAgreement(TenantModel):
     currency = models.CharField(max_length=3, validators=[currency_validator])
     version = models.PositiveIntegerField(default=1)
     cancel_reason = models.TextField(blank=True)
+    # The approved deal registration the agreement was started from ("DR-000123"), if any.
+    deal_reference = models.CharField(_("deal registration"), max_length=32, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from claims.models import AgreementLine, Claim, ClaimLine, ClaimSettings, PricingAgreement
+from partners.models import Partner
+from partners.registries import DealPrefill, deal_prefills
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 
@@ -50,11 +52,24 @@ def get_claim_line_for_membership_or_404(membership: Membership, pk: int) -> Cla
     return get_object_or_404(lines, pk=pk)
 
 
-def claim_window_days() -> int:
-    from claims.models import DEFAULT_CLAIM_WINDOW_DAYS
+def claim_settings() -> ClaimSettings:
+    """The tenant's claim policy; the DOMAIN.md defaults (unsaved) until someone changes them."""
+    return ClaimSettings.objects.first() or ClaimSettings()
 
-    settings = ClaimSettings.objects.first()
-    return settings.claim_window_days if settings is not None else DEFAULT_CLAIM_WINDOW_DAYS
+
+def claim_window_days() -> int:
+    return claim_settings().claim_window_days
+
+
+def deal_prefills_for_membership(
+    membership: Membership, registration_id: int | None = None
+) -> list[DealPrefill]:
+    """Approved deal registrations of the distributors the member may manage agreements for
+    (provided by the deals app through ``partners.registries``)."""
+    ids = list(
+        partners_for_membership(membership).filter(type=Partner.Type.DISTRIBUTOR).values_list("pk", flat=True)
+    )
+    return deal_prefills(ids, registration_id)
 
 
 def rejected_lines_for_resubmission(membership: Membership, line_ids: list[int]) -> QuerySet[ClaimLine]:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from claims import pipeline
 from claims.fields import REQUIRED, detect_mapping, header_score
 from claims.models import AgreementLine, Claim, ClaimLine
-from claims.selectors import claim_window_days
+from claims.selectors import claim_settings, claim_window_days
 from partners.models import Partner
 from partners.selectors import partners_for_membership, require_active_partner, require_signed_agreement
 from prm.accounts.models import Membership
@@ -46,7 +46,6 @@ from prm.workflow import DomainError, check_transition, require
 logger = logging.getLogger(__name__)
 C = Claim.Status
 L = ClaimLine.Status
-PAYMENT_TERM_DAYS = 30
 COUNTED = (L.ACCEPTED, L.ADJUSTED)
 
 
@@ -460,7 +459,7 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
                 partner=locked.partner,
                 amount=total,
                 currency=locked.currency,
-                due_date=timezone.localdate() + datetime.timedelta(days=PAYMENT_TERM_DAYS),
+                due_date=timezone.localdate() + datetime.timedelta(days=claim_settings().payment_term_days),
                 description=_("Ship-and-debit claim %(n)s") % {"n": locked.number},
                 acting_user=acting_membership.user,
             )
