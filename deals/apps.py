@@ -61,3 +61,7 @@ class DealsConfig(AppConfig):
         from partners.services.lifecycle import register_partner_stopped_hook
 
         register_partner_stopped_hook(leads_withdraw_from_partner)
+        from deals.prefill import approved_registrations_for_prefill
+        from partners.registries import register_deal_prefill_source
+
+        register_deal_prefill_source(approved_registrations_for_prefill)
