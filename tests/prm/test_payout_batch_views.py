@@ -65,7 +65,7 @@ def test_finance_builds_a_batch_from_filters(cast, fake_source):  # noqa: F811
     make_payable(cast.a, "p2", source_id="B", amount="50.00")
     response = cast.a.client("finance").post(
         "/finance/batches/new/",
-        {"currency": "usd", "rate_date_policy": "approval", "partners": [str(cast.a.partners["p2"].pk)],
+        {"currency": "usd", "partners": [str(cast.a.partners["p2"].pk)],
          "source_types": [fake_source], "due_before": "2027-01-01"},
     )  # fmt: skip
     assert response.status_code == 302
@@ -73,7 +73,7 @@ def test_finance_builds_a_batch_from_filters(cast, fake_source):  # noqa: F811
         batch = PayoutBatch.objects.get()
         assert response["Location"] == f"/finance/batches/{batch.pk}/"
         assert list(batch.lines.values_list("payable__source_id", flat=True)) == ["B"]
-    response = cast.a.client("finance").post("/finance/batches/new/", {"currency": "USD", "rate_date_policy": "approval",
+    response = cast.a.client("finance").post("/finance/batches/new/", {"currency": "USD",
                                                                       "partners": [str(cast.a.partners["p2"].pk)]})  # fmt: skip
     assert response.status_code == 200 and "No open payables match" in response.content.decode()
 
