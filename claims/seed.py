@@ -13,6 +13,7 @@ from claims.services.agreements import AgreementTerms, LineTerms, agreement_canc
 from claims.services.claims import claim_approve, claim_line_override, claim_submit, claim_validate_run
 from partners.registries import deal_prefills
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.roles import Role
 from prm.tenancy.context import require_tenant
 
@@ -38,7 +39,6 @@ def _line(agreement: str, invoice: str, invoice_line: int, ship: datetime.date, 
 
 def seed_claims(tenant, stdout=None) -> None:
     from partners.models import Partner
-    from prm.catalog.models import Product
 
     if PricingAgreement.objects.exists():
         return
@@ -142,7 +142,7 @@ def _agreement_from_a_deal(partners, products, manager) -> None:
     for registration in deal_prefills([p.pk for p in partners.values()]):
         if registration.currency != require_tenant().base_currency or not registration.lines:
             continue
-        by_line = {}
+        by_line: dict[str, Product] = {}
         for product in sorted(products.values(), key=lambda p: p.sku):
             by_line.setdefault(product.category, product)
         lines = [
