@@ -52,4 +52,4 @@ class ClaimsConfig(AppConfig):
             NavItem(_("Claim settings"), "claims:settings", Perm.CLAIM_SETTINGS, section="admin", order=53)
         )
         register_panel(claims_panel)
-        register_seed_step(seed_claims)
+        register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.services.agreements import AgreementTerms, LineTerms, agreement_cancel, agreement_create
 from claims.services.claims import claim_approve, claim_line_override, claim_submit, claim_validate_run
+from partners.models import Partner
 from partners.registries import deal_prefills
 from prm.accounts.models import Membership
 from prm.catalog.models import Product
@@ -38,7 +39,6 @@ def _line(agreement: str, invoice: str, invoice_line: int, ship: datetime.date, 
 
 
 def seed_claims(tenant, stdout=None) -> None:
-    from partners.models import Partner
 
     if PricingAgreement.objects.exists():
         return

@@ -28,6 +28,7 @@ from claims.forms import (
     line_initial,
 )
 from claims.models import Claim, ClaimLine, PricingAgreement
+from claims.reports import REPORTS, rejection_chart
 from claims.services.agreements import (
     AgreementTerms,
     LineTerms,
@@ -450,7 +451,6 @@ def claim_settings_view(request: PortalRequest) -> HttpResponse:
 
 @portal_view(Perm.CLAIM_REPORTS)
 def reports(request: PortalRequest) -> HttpResponseBase:
-    from claims.reports import REPORTS, rejection_chart
 
     name = request.GET.get("export", "")
     if name in REPORTS:

@@ -7,24 +7,48 @@ when the batch is large)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
-from prm.exports import sql_escaped
+from prm.exports import sql_escaped, whole_result_plan, write_xlsx
+from prm.files import tenant_folder
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_clear, payout_details_statuses
+from prm.jobs.services import job_progress
 from prm.tenancy.context import require_tenant
 
 # Above this many lines an XLSX is written by a background job (CSV always streams).
 XLSX_INLINE_MAX_LINES = 20_000
 
 HEADERS = [
-    "batch", "partner_code", "partner", "payee", "account_holder", "account_number", "bank_code",
-    "payable", "source_type", "source_id", "description", "amount", "currency", "payment_amount",
-    "payment_currency", "rate", "rate_date", "rate_source", "payment_total", "payment_reference", "paid_on",
-]  # fmt: skip
+    "batch",
+    "partner_code",
+    "partner",
+    "payee",
+    "account_holder",
+    "account_number",
+    "bank_code",
+    "payable",
+    "source_type",
+    "source_id",
+    "description",
+    "amount",
+    "currency",
+    "payment_amount",
+    "payment_currency",
+    "rate",
+    "rate_date",
+    "rate_source",
+    "payment_total",
+    "payment_reference",
+    "paid_on",
+]
 
 
 def bank_details(batch: PayoutBatch, *, full: bool) -> dict[int, Mapping[str, str]]:
@@ -67,18 +91,10 @@ def lines_sql(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> t
 def line_rows(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> Iterator[tuple]:
     """The export's rows from a server-side cursor (constant memory for any batch size)."""
     sql, params = lines_sql(batch, details)
-    with connection.cursor() as setting:
-        # A server-side cursor is planned for its first rows (nested loops); the export reads them
-        # all, so plan for the whole result (hash joins), as for the COPY path.
-        setting.execute("SET cursor_tuple_fraction = 1.0")
-    try:
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(5000):
-                yield from rows
-    finally:
-        with connection.cursor() as setting:
-            setting.execute("RESET cursor_tuple_fraction")
+    with whole_result_plan(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
 
 
 def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:
@@ -88,15 +104,6 @@ def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:
 def write_payout_xlsx_file(job) -> dict[str, Any]:
     """The background XLSX export of ``job`` (params: batch, full): written under the tenant's
     folder with progress; the result names the file and the download address."""
-    import uuid
-    from pathlib import Path
-
-    from django.conf import settings
-    from django.urls import reverse
-
-    from prm.exports import write_xlsx
-    from prm.files import tenant_folder
-    from prm.jobs.services import job_progress
 
     batch = PayoutBatch.objects.get(pk=job.params["batch"])
     full = bool(job.params.get("full"))

@@ -61,8 +61,11 @@ def test_deals_provides_approved_registrations_with_the_approved_price_per_unit(
         assert prefill.discount_pct == Decimal("10.00")
         pumps, valves = prefill.lines
         assert (pumps.product_line, pumps.quantity, pumps.unit_value, pumps.approved_unit_price) == (
-            "pumps", 4, Decimal("250.00"), Decimal("225.00"),
-        )  # fmt: skip
+            "pumps",
+            4,
+            Decimal("250.00"),
+            Decimal("225.00"),
+        )
         assert (valves.unit_value, valves.approved_unit_price) == (Decimal("33.33"), Decimal("30.00"))
         assert deal_prefills([cast.a.partners["p2"].pk]) == []
         assert deal_prefills([cast.a.partners["p1"].pk], approved.pk + 999) == []
@@ -90,11 +93,19 @@ def test_the_form_offers_approved_registrations_and_prefills_partner_customer_an
 def test_saving_the_prefilled_form_creates_the_agreement_with_the_registration_reference(cast):
     approved = _approved(cast)
     data = {
-        "number": "SPA-DR-1", "partner": cast.a.partners["p1"].pk, "end_customer": "Acme Inc.",
-        "start_date": "2026-01-01", "end_date": "2026-12-31", "registration": approved.pk,
-        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-sku": "PMP-100",
-        "lines-0-book_cost": "250.00", "lines-0-approved_cost": "225.00", "lines-0-authorized_quantity": "4",
-    }  # fmt: skip
+        "number": "SPA-DR-1",
+        "partner": cast.a.partners["p1"].pk,
+        "end_customer": "Acme Inc.",
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "registration": approved.pk,
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-sku": "PMP-100",
+        "lines-0-book_cost": "250.00",
+        "lines-0-approved_cost": "225.00",
+        "lines-0-authorized_quantity": "4",
+    }
     response = cast.a.client("manager").post(NEW, data)
     assert response.status_code == 302
     with cast.a.context():
@@ -110,10 +121,17 @@ def test_saving_the_prefilled_form_creates_the_agreement_with_the_registration_r
 def test_a_prefilled_agreement_for_another_distributor_or_an_unusable_registration_is_refused(cast):
     approved = _approved(cast)
     base = {
-        "number": "SPA-X", "end_customer": "Acme Inc.", "start_date": "2026-01-01", "end_date": "2026-12-31",
-        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-sku": "PMP-100",
-        "lines-0-book_cost": "250.00", "lines-0-approved_cost": "225.00", "lines-0-authorized_quantity": "4",
-    }  # fmt: skip
+        "number": "SPA-X",
+        "end_customer": "Acme Inc.",
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-sku": "PMP-100",
+        "lines-0-book_cost": "250.00",
+        "lines-0-approved_cost": "225.00",
+        "lines-0-authorized_quantity": "4",
+    }
     client = cast.a.client("manager")
     other = client.post(NEW, {**base, "partner": cast.a.partners["p2"].pk, "registration": approved.pk})
     assert other.status_code == 200
@@ -165,9 +183,12 @@ def test_a_registration_in_another_currency_is_converted_at_the_approval_rate_or
     assert _value(body, "lines-0-book_cost") == "" and "No exchange rate from EUR to USD" in body
     with cast.a.context():
         FxRate.objects.create(
-            base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2020, 1, 1),
-            rate=Decimal("1.10"), source="ECB",
-        )  # fmt: skip
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2020, 1, 1),
+            rate=Decimal("1.10"),
+            source="ECB",
+        )
     body = client.get(NEW, {"registration": approved.pk}).content.decode()
     assert _value(body, "lines-0-book_cost") == "550.00"  # 1000 / 2 EUR at 1.10
 

@@ -138,8 +138,22 @@ def test_an_xlsx_claim_with_a_title_row_is_read_by_the_same_tolerant_reader(cast
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet("Claim")
     sheet.write_row(0, 0, ["Northwind debit memo DM-X1"])
-    sheet.write_row(2, 0, ["Agreement", "Invoice No", "Line", "Ship Date", "SKU", "Qty", "UOM", "Customer",
-                           "Debit per unit", "Resale Price"])  # fmt: skip
+    sheet.write_row(
+        2,
+        0,
+        [
+            "Agreement",
+            "Invoice No",
+            "Line",
+            "Ship Date",
+            "SKU",
+            "Qty",
+            "UOM",
+            "Customer",
+            "Debit per unit",
+            "Resale Price",
+        ],
+    )
     sheet.write_row(
         3, 0, ["SPA-1", "INV-X", 1, "2026-06-01", "PMP-100", 3, "EA", "Globex Water Utility", 20, 110]
     )
@@ -150,9 +164,14 @@ def test_an_xlsx_claim_with_a_title_row_is_read_by_the_same_tolerant_reader(cast
     with cast.a.context():
         agreement(cast)
         claim = claim_submit(
-            partner=cast.a.partners["p1"], number="DM-X1", claim_date=TODAY, file=io.BytesIO(buffer.getvalue()),
-            original_name="claim.xlsx", acting_membership=cast.a.memberships["p1_user"], enqueue=False,
-        )  # fmt: skip
+            partner=cast.a.partners["p1"],
+            number="DM-X1",
+            claim_date=TODAY,
+            file=io.BytesIO(buffer.getvalue()),
+            original_name="claim.xlsx",
+            acting_membership=cast.a.memberships["p1_user"],
+            enqueue=False,
+        )
         claim_validate_run(claim.job)
         claim.refresh_from_db()
         assert claim.format == "xlsx" and claim.status == "in_review"

@@ -86,8 +86,9 @@ def euro_payable(cast, fake_source):  # noqa: F811
     payout_details(cast.a, "p1")
     with cast.a.context():
         for day, rate in ((datetime.date(2026, 3, 1), "1.05"), (datetime.date(2026, 6, 1), "1.20")):
-            FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=day, rate=Decimal(rate),
-                                  source="ECB")  # fmt: skip
+            FxRate.objects.create(
+                base_currency="EUR", quote_currency="USD", rate_date=day, rate=Decimal(rate), source="ECB"
+            )
     return make_payable(
         cast.a, source_id="EU", amount="100.00", currency="EUR", due_date=datetime.date(2026, 3, 31)
     )
@@ -114,8 +115,11 @@ def test_by_default_a_batch_converts_at_the_approval_date_and_records_it(cast, e
     assert policy == "approval" and created["rate_date_policy"] == "approval"
     assert batch.rate_day == datetime.date(2026, 7, 2) and approved["rate_day"] == "2026-07-02"
     assert (line.rate, line.rate_date, line.rate_source, line.payment_amount) == (
-        Decimal("1.2"), datetime.date(2026, 6, 1), "ECB", Decimal("120.00"),
-    )  # fmt: skip
+        Decimal("1.2"),
+        datetime.date(2026, 6, 1),
+        "ECB",
+        Decimal("120.00"),
+    )
 
 
 def test_with_the_due_date_policy_set_on_the_page_the_batch_converts_at_each_due_date(cast, euro_payable):
@@ -126,8 +130,10 @@ def test_with_the_due_date_policy_set_on_the_page_the_batch_converts_at_each_due
     assert policy == "due_date" and created["rate_date_policy"] == "due_date"
     assert batch.rate_day is None and approved["rate_day"] is None
     assert (line.rate, line.rate_date, line.payment_amount) == (
-        Decimal("1.05"), datetime.date(2026, 3, 1), Decimal("105.00"),
-    )  # fmt: skip
+        Decimal("1.05"),
+        datetime.date(2026, 3, 1),
+        Decimal("105.00"),
+    )
 
 
 def test_a_built_batch_keeps_the_policy_it_recorded_when_the_setting_changes(cast, euro_payable):

@@ -23,8 +23,13 @@ def mixed(cast, fake_source):  # noqa: F811
     """P1 is owed 100 USD and 200 EUR (less a 50 EUR clawback); EUR/USD 1.10."""
     payout_details(cast.a, "p1")
     with cast.a.context():
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 1, 1),
-                              rate=Decimal("1.10"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 1, 1),
+            rate=Decimal("1.10"),
+            source="ECB",
+        )
     make_payable(cast.a, source_id="US", amount="100.00")
     make_payable(cast.a, source_id="EU", amount="200.00", currency="EUR")
     make_payable(cast.a, source_id="CL", amount="-50.00", currency="EUR")
@@ -45,8 +50,13 @@ def test_approval_freezes_the_batch(cast, mixed, fake_source):  # noqa: F811
             PayoutBatchLine.objects.filter(batch=approved).values_list("payable_id", "payment_amount", "rate")
         )
         net = PayoutPayment.objects.get(batch=approved).amount
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 2, 2),
-                              rate=Decimal("1.50"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 2, 2),
+            rate=Decimal("1.50"),
+            source="ECB",
+        )
     late, _created = make_payable(cast.a, source_id="LATE", amount="999.00")
     with cast.a.context():
         assert (
