@@ -73,12 +73,12 @@ def setup(agreement_lines: int):
         _sql(
             """
             INSERT INTO claims_pricingagreement (tenant_id, number, partner_id, end_customer, end_customer_normalised,
-              start_date, end_date, status, currency, version, cancel_reason, created_at, updated_at)
+              start_date, end_date, status, currency, version, cancel_reason, deal_reference, created_at, updated_at)
             SELECT %s, 'SPA-' || lpad(g::text, 7, '0'), CASE WHEN g %% 50 = 0 THEN %s ELSE %s END,
               (ARRAY[%s, %s, %s, %s])[1 + g %% 4],
               (ARRAY['globex water utility', 'initrode municipal works', 'umbrella facilities', 'hooli campus'])[1 + g %% 4],
               DATE '2026-01-01', DATE '2026-12-31', CASE WHEN g %% 97 = 0 THEN 'cancelled' ELSE 'active' END,
-              'USD', 1, '', now(), now()
+              'USD', 1, '', '', now(), now()
             FROM generate_series(1, %s) g
             """,
             [tenant.pk, other.pk, partner.pk, *CUSTOMERS, agreements],
@@ -320,7 +320,7 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
         job = job_create(
             kind="claims:bench", acting_user=None, params={"claim_id": claim.pk}, partner=partner
         )
-        stage, norm, names = pipeline.scratch_names(job)
+        stage, norm, names, used = pipeline.scratch_names(job)
         layout = inspect_file(path, "csv", header_score)
         pipeline.create_stage_table(stage)
         pipeline.stage_file(
@@ -340,6 +340,7 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
             window_days=90,
             currency="USD",
             norm=norm,
+            used=used,
         )
         try:
             with transaction.atomic():

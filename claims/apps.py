@@ -48,5 +48,8 @@ class ClaimsConfig(AppConfig):
         register_nav(
             NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
         )
+        register_nav(
+            NavItem(_("Claim settings"), "claims:settings", Perm.CLAIM_SETTINGS, section="admin", order=53)
+        )
         register_panel(claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

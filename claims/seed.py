@@ -12,9 +12,11 @@ from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.services.agreements import AgreementTerms, LineTerms, agreement_cancel, agreement_create
 from claims.services.claims import claim_approve, claim_line_override, claim_submit, claim_validate_run
 from partners.models import Partner
+from partners.registries import deal_prefills
 from prm.accounts.models import Membership
 from prm.catalog.models import Product
 from prm.roles import Role
+from prm.tenancy.context import require_tenant
 
 # (number, partner code, end customer, months valid, [(sku, book, approved, quantity, max resale)])
 AgreementSpec = tuple[str, str, str, int, list[tuple[str, str, str, int, str | None]]]
@@ -104,6 +106,7 @@ def seed_claims(tenant, stdout=None) -> None:
         acting_membership=manager,
         reason="Customer project stopped",
     )
+    _agreement_from_a_deal(partners, products, manager)
     shipped = today - datetime.timedelta(days=20)
     d100, d200 = partners["D100"], partners["D200"]
     # Formatter off for this table: one claim line a row reads better than one value a line.
@@ -156,6 +159,38 @@ def seed_claims(tenant, stdout=None) -> None:
         stdout.write(
             f"  claims: {PricingAgreement.objects.count()} agreements, {count} claims ({failed.number} failed)"
         )
+
+
+def _agreement_from_a_deal(partners, products, manager) -> None:
+    """One agreement started from an approved deal registration of a demo distributor (its
+    product lines' first SKU, quantity, value per unit and approved price), when deals seeded one."""
+    for registration in deal_prefills([p.pk for p in partners.values()]):
+        if registration.currency != require_tenant().base_currency or not registration.lines:
+            continue
+        by_line: dict[str, Product] = {}
+        for product in sorted(products.values(), key=lambda p: p.sku):
+            by_line.setdefault(product.category, product)
+        lines = [
+            LineTerms(by_line[line.product_line], line.unit_value, line.approved_unit_price, line.quantity)
+            for line in registration.lines
+            if line.product_line in by_line and line.approved_unit_price <= line.unit_value
+        ]
+        if not lines or len({t.product.pk for t in lines}) != len(lines):
+            continue
+        agreement_create(
+            number=f"SPA-{registration.reference}",
+            partner=next(p for p in partners.values() if p.pk == registration.partner_id),
+            terms=AgreementTerms(
+                end_customer=registration.end_customer,
+                start_date=registration.approved_on or datetime.date.today(),
+                end_date=max(registration.protection_until or datetime.date.today(), datetime.date.today())
+                + datetime.timedelta(days=90),
+                lines=lines,
+            ),
+            acting_membership=manager,
+            deal_reference=registration.reference,
+        )
+        return
 
 
 def _validated(partner, number: str, claim_date: datetime.date, lines: list[dict[str, str]]) -> Claim:

@@ -3,6 +3,7 @@ file or lines, progress, verdicts, override, approve, response file)."""
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import cast
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from claims.forms import (
     ClaimFileForm,
     ClaimHeaderForm,
     ClaimLineFormSet,
+    ClaimSettingsForm,
     LineFilterForm,
     OverrideForm,
     line_initial,
@@ -36,6 +38,7 @@ from claims.services.agreements import (
     agreement_create,
 )
 from claims.services.claims import claim_approve, claim_line_override, claim_submit
+from claims.services.settings import claim_settings_update
 from partners.models import Partner
 from partners.selectors import partners_for_membership, signed_agreement_required
 from prm.access import portal_view
@@ -105,29 +108,78 @@ def _terms(form: AgreementForm, lines) -> AgreementTerms | None:
     )
 
 
+def _registration_id(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _deal_reference(request: PortalRequest, form: AgreementForm) -> str | None:
+    """The reference of the registration the form was pre-filled from ("" for none), checked
+    again: still approved, visible to the member, same distributor. None: refused (form error)."""
+    registration_id = form.cleaned_data.get("registration")
+    if not registration_id:
+        return ""
+    prefill = selectors.agreement_prefill(request.membership, registration_id)
+    if prefill is None:
+        form.add_error(None, _("The deal registration is no longer approved or not yours to use."))
+        return None
+    if form.cleaned_data["partner"].pk != prefill.partner.pk:
+        form.add_error(
+            "partner",
+            _("An agreement started from %(ref)s is for its distributor, %(partner)s.")
+            % {"ref": prefill.registration.reference, "partner": prefill.partner.code},
+        )
+        return None
+    return prefill.registration.reference
+
+
 @portal_view(Perm.SPA_MANAGE)
 @require_http_methods(["GET", "POST"])
 def agreement_new(request: PortalRequest) -> HttpResponse:
+    """A new agreement, optionally pre-filled from an approved deal registration of the
+    distributor and end customer (``?registration=<id>``)."""
     partners = partners_for_membership(request.membership)
-    data = request.POST if request.method == "POST" else None
-    form = AgreementForm(data, partners_qs=partners)
-    lines = AgreementLineFormSet(data, prefix="lines")
+    prefill = None
     if request.method == "POST":
+        form = AgreementForm(request.POST, partners_qs=partners)
+        lines = AgreementLineFormSet(request.POST, prefix="lines")
         terms = _terms(form, lines)
-        if terms is not None:
+        reference = _deal_reference(request, form) if terms is not None else None
+        if terms is not None and reference is not None:
             try:
                 agreement = agreement_create(
                     number=form.cleaned_data["number"],
                     partner=form.cleaned_data["partner"],
                     terms=terms,
                     acting_membership=request.membership,
+                    deal_reference=reference,
                 )
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Agreement %(n)s created.") % {"n": agreement.number})
                 return redirect("claims:agreement_detail", pk=agreement.pk)
-    return render(request, "claims/agreement_form.html", {"form": form, "lines": lines, "agreement": None})
+    else:
+        registration_id = _registration_id(request.GET.get("registration"))
+        prefill = (
+            selectors.agreement_prefill(request.membership, registration_id) if registration_id else None
+        )
+        form = AgreementForm(initial=prefill.initial if prefill else None, partners_qs=partners)
+        lines = AgreementLineFormSet(prefix="lines", initial=prefill.lines if prefill else None)
+    hints = prefill.hints if prefill else []
+    return render(
+        request,
+        "claims/agreement_form.html",
+        {
+            "form": form,
+            "lines": lines,
+            "rows": list(zip_longest(lines.forms, hints[: len(lines.forms)], fillvalue="")),
+            "agreement": None,
+            "prefill": prefill,
+            "prefill_missing": bool(request.GET.get("registration")) and prefill is None,
+            "registrations": selectors.deal_prefills_for_membership(request.membership),
+        },
+    )
 
 
 @portal_view(Perm.SPA_MANAGE)
@@ -176,7 +228,9 @@ def agreement_amend_view(request: PortalRequest, pk: int) -> HttpResponse:
             ],
         )
     return render(
-        request, "claims/agreement_form.html", {"form": form, "lines": lines, "agreement": agreement}
+        request,
+        "claims/agreement_form.html",
+        {"form": form, "lines": lines, "rows": [(f, "") for f in lines.forms], "agreement": agreement},
     )
 
 
@@ -365,6 +419,29 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
                 yield [*base, code, known.x12 if known else "", explain(code)]
 
     return export_response(f"claim-{claim.pk}-response.{fmt}", RESPONSE_HEADERS, rows())
+
+
+# --- Settings -------------------------------------------------------------------------------------------
+
+
+@portal_view(Perm.CLAIM_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def claim_settings_view(request: PortalRequest) -> HttpResponse:
+    """The claim window and the payment term of approved claims (vendor admin)."""
+    form = ClaimSettingsForm(request.POST or None, instance=selectors.claim_settings())
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim_settings_update(
+                acting_membership=request.membership,
+                claim_window_days=form.cleaned_data["claim_window_days"],
+                payment_term_days=form.cleaned_data["payment_term_days"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Claim settings saved."))
+            return redirect("claims:settings")
+    return render(request, "claims/settings.html", {"form": form})
 
 
 # --- Reports ---------------------------------------------------------------------------------------------

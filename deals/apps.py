@@ -81,3 +81,7 @@ class DealsConfig(AppConfig):
         register_beat_entry("deals-lead-timeouts", "deals.lead_timeouts", crontab(minute="*/15"))
         register_kpi_provider("deals.registrations", deal_kpis)
         register_partner_stopped_hook(leads_withdraw_from_partner)
+        from deals.prefill import approved_registrations_for_prefill
+        from partners.registries import register_deal_prefill_source
+
+        register_deal_prefill_source(approved_registrations_for_prefill)

@@ -80,6 +80,11 @@ class PrmConfig(AppConfig):
         )
         register_nav(NavItem(_("Remittances"), "finance:remittances", Perm.REMITTANCE_VIEW, order=72))
         register_nav(
+            NavItem(
+                _("Finance settings"), "finance:settings", Perm.FINANCE_SETTINGS, section="admin", order=26
+            )
+        )
+        register_nav(
             NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
         )
         register_panel(payables_panel)

@@ -149,9 +149,15 @@ def _write_lines(agreement: PricingAgreement, lines: list[LineTerms]) -> None:
 
 
 def agreement_create(
-    *, number: str, partner: Partner, terms: AgreementTerms, acting_membership: Membership | None
+    *,
+    number: str,
+    partner: Partner,
+    terms: AgreementTerms,
+    acting_membership: Membership | None,
+    deal_reference: str = "",
 ) -> PricingAgreement:
-    """Issue a special pricing agreement to a distributor."""
+    """Issue a special pricing agreement to a distributor (``deal_reference``: the approved deal
+    registration it was started from, kept on the agreement and in the audit record)."""
     _require_manage(acting_membership, partner)
     number = (number or "").strip()
     if not number or len(number) > 64:
@@ -169,6 +175,7 @@ def agreement_create(
             start_date=terms.start_date,
             end_date=terms.end_date,
             currency=currency,
+            deal_reference=(deal_reference or "")[:32],
             created_by=_actor(acting_membership),
         )
         _write_lines(agreement, terms.lines)
@@ -176,7 +183,11 @@ def agreement_create(
             actor=_actor(acting_membership),
             action="agreement.create",
             obj=agreement,
-            after={"partner": partner.code, **terms_snapshot(agreement)},
+            after={
+                "partner": partner.code,
+                "deal_reference": agreement.deal_reference,
+                **terms_snapshot(agreement),
+            },
         )
     return agreement
 

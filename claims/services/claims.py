@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from claims import pipeline
 from claims.fields import REQUIRED, detect_mapping, header_score
 from claims.models import AgreementLine, Claim, ClaimLine
-from claims.selectors import claim_window_days
+from claims.selectors import claim_settings, claim_window_days
 from partners.models import Partner
 from partners.selectors import (
     partner_admins,
@@ -51,7 +51,6 @@ from prm.workflow import DomainError, check_transition, require
 logger = logging.getLogger(__name__)
 C = Claim.Status
 L = ClaimLine.Status
-PAYMENT_TERM_DAYS = 30
 COUNTED = (L.ACCEPTED, L.ADJUSTED)
 
 
@@ -219,8 +218,10 @@ def claim_totals(claim: Claim) -> dict[str, Any]:
     )
 
 
-def _store_totals(claim: Claim) -> dict[str, Any]:
-    totals = claim_totals(claim)
+def _store_totals(claim: Claim, totals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Keep the claim's totals in step with its lines (``totals``: already computed)."""
+    if totals is None:
+        totals = claim_totals(claim)
     claim.claimed_total = totals["claimed"]
     claim.approved_total = totals["approved"]
     claim.line_count = totals["lines"]
@@ -243,7 +244,7 @@ def job_summary(claim: Claim, totals: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
+def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
     """Check every staged line against every rule and store the verdicts, consuming quantity
     under a lock on the agreement lines (in line order), in one transaction."""
     with transaction.atomic():
@@ -258,15 +259,16 @@ def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
             window_days=claim_window_days(),
             currency=locked.currency,
             norm=norm,
+            used=used,
         )
         pipeline.lock_agreement_lines(run)
-        pipeline.validate_and_insert(run)
+        totals = pipeline.validate_and_insert(run)
         pipeline.consume(run)
         check_transition(Claim.TRANSITIONS, locked.status, C.IN_REVIEW, what=_("The claim"))
         locked.status = C.IN_REVIEW
         locked.validated_at = timezone.now()
         locked.save(update_fields=["status", "validated_at"])
-        totals = _store_totals(locked)
+        totals = _store_totals(locked, totals)
         summary = job_summary(locked, totals)
         audit(actor=None, action="claim.validate", obj=locked, after=summary)
         _notify_partner(
@@ -295,7 +297,7 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         result = job_summary(claim, claim_totals(claim))
         job_succeed(job, result)
         return result
-    stage, norm, names = pipeline.scratch_names(job)
+    stage, norm, names, used = pipeline.scratch_names(job)
     try:
         if claim.status == C.SUBMITTED:
             claim = _move(claim, C.VALIDATING)
@@ -304,7 +306,7 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         job_progress(job, 65)
         pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=decimal_comma)
         job_progress(job, 80)
-        result = claim_validate(claim, norm=norm)
+        result = claim_validate(claim, norm=norm, used=used)
     except DomainError as exc:
         _fail(claim, job, str(exc))
         return job.result
@@ -318,7 +320,7 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         return job.result
     finally:
         try:
-            for table in (stage, norm, names):
+            for table in (stage, norm, names, used):
                 pipeline.drop_table(table)
         except Exception:  # the connection may be broken; the staging sweep drops them later
             logger.warning("could not drop the scratch tables of claim %s", claim.pk)
@@ -455,7 +457,7 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
                 partner=locked.partner,
                 amount=total,
                 currency=locked.currency,
-                due_date=timezone.localdate() + datetime.timedelta(days=PAYMENT_TERM_DAYS),
+                due_date=timezone.localdate() + datetime.timedelta(days=claim_settings().payment_term_days),
                 description=_("Ship-and-debit claim %(n)s") % {"n": locked.number},
                 acting_user=acting_membership.user,
             )
