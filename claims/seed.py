@@ -22,12 +22,17 @@ from prm.tenancy.context import require_tenant
 AgreementSpec = tuple[str, str, str, int, list[tuple[str, str, str, int, str | None]]]
 # Formatter off for this table: one agreement a row reads better than one value a line.
 AGREEMENTS: list[AgreementSpec] = [
-    ("SPA-1001", "D100", "Globex Water Utility Inc.", 12,
-     [("PMP-100", "900.00", "780.00", 40, "1150.00"), ("VLV-010", "120.00", "100.00", 200, None)]),
+    (
+        "SPA-1001",
+        "D100",
+        "Globex Water Utility Inc.",
+        12,
+        [("PMP-100", "900.00", "780.00", 40, "1150.00"), ("VLV-010", "120.00", "100.00", 200, None)],
+    ),
     ("SPA-1002", "D100", "Initrode Municipal Works", 6, [("PMP-200", "2100.00", "1850.00", 10, None)]),
     ("SPA-2001", "D200", "Umbrella Facilities LLC", 12, [("CTL-500", "520.00", "450.00", 25, "700.00")]),
     ("SPA-2002", "D200", "Hooli Campus Services", 12, [("SNS-050", "60.00", "48.00", 100, None)]),
-]  # fmt: skip
+]
 
 
 def _line(
@@ -110,20 +115,52 @@ def seed_claims(tenant, stdout=None) -> None:
     shipped = today - datetime.timedelta(days=20)
     d100, d200 = partners["D100"], partners["D200"]
     # Formatter off for this table: one claim line a row reads better than one value a line.
-    approved = _validated(d100, "DM-D100-0001", today - datetime.timedelta(days=10), [
-        _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "10", "Globex Water Utility, Inc.", "120.00", "1100.00"),
-        _line("SPA-1001", "INV-5001", 2, shipped, "VLV-010", "5", "Globex Water Utility", "25.00", "150.00"),
-    ])  # fmt: skip
+    approved = _validated(
+        d100,
+        "DM-D100-0001",
+        today - datetime.timedelta(days=10),
+        [
+            _line(
+                "SPA-1001",
+                "INV-5001",
+                1,
+                shipped,
+                "PMP-100",
+                "10",
+                "Globex Water Utility, Inc.",
+                "120.00",
+                "1100.00",
+            ),
+            _line(
+                "SPA-1001", "INV-5001", 2, shipped, "VLV-010", "5", "Globex Water Utility", "25.00", "150.00"
+            ),
+        ],
+    )
     claim_approve(claim=approved, acting_membership=manager)
     # Formatter off for this table: one claim line a row reads better than one value a line.
-    in_review = _validated(d100, "DM-D100-0002", today - datetime.timedelta(days=2), [
-        _line("SPA-1001", "INV-5002", 1, shipped, "PMP-100", "40", "Globex Water Utility", "120.00", "1100.00"),
-        _line("SPA-1002", "INV-5002", 2, shipped, "PMP-200", "2", "Initrode Municipal Works", "250.00"),
-        _line("SPA-1002", "INV-5002", 3, shipped, "PMP-200", "1", "Someone Else Ltd", "250.00"),
-        _line("SPA-0999", "INV-5002", 4, shipped, "PMP-300", "1", "Globex Water Utility", "300.00"),
-        _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "1", "Globex Water Utility", "120.00"),
-        _line("SPA-2001", "INV-5002", 5, shipped, "CTL-500", "1", "Umbrella Facilities", "70.00"),
-    ])  # fmt: skip
+    in_review = _validated(
+        d100,
+        "DM-D100-0002",
+        today - datetime.timedelta(days=2),
+        [
+            _line(
+                "SPA-1001",
+                "INV-5002",
+                1,
+                shipped,
+                "PMP-100",
+                "40",
+                "Globex Water Utility",
+                "120.00",
+                "1100.00",
+            ),
+            _line("SPA-1002", "INV-5002", 2, shipped, "PMP-200", "2", "Initrode Municipal Works", "250.00"),
+            _line("SPA-1002", "INV-5002", 3, shipped, "PMP-200", "1", "Someone Else Ltd", "250.00"),
+            _line("SPA-0999", "INV-5002", 4, shipped, "PMP-300", "1", "Globex Water Utility", "300.00"),
+            _line("SPA-1001", "INV-5001", 1, shipped, "PMP-100", "1", "Globex Water Utility", "120.00"),
+            _line("SPA-2001", "INV-5002", 5, shipped, "CTL-500", "1", "Umbrella Facilities", "70.00"),
+        ],
+    )
     mismatch = ClaimLine.objects.get(claim=in_review, line=3)
     claim_line_override(
         line=mismatch,
@@ -132,11 +169,27 @@ def seed_claims(tenant, stdout=None) -> None:
         reason="End customer is a subsidiary of Initrode (checked with the account team)",
     )
     # Formatter off for this table: one claim line a row reads better than one value a line.
-    _validated(d200, "DM-D200-0001", today - datetime.timedelta(days=1), [
-        _line("SPA-2001", "C-88", 1, shipped, "CTL-500", "2", "Umbrella Facilities LLC", "70.00", "690.00"),
-        _line("SPA-2002", "C-88", 2, today + datetime.timedelta(days=3), "SNS-050", "10", "Hooli Campus", "12.00"),
-        _line("SPA-2002", "C-88", 3, shipped, "SNS-050", "1", "Hooli Campus", "15.00", uom="CS"),
-    ])  # fmt: skip
+    _validated(
+        d200,
+        "DM-D200-0001",
+        today - datetime.timedelta(days=1),
+        [
+            _line(
+                "SPA-2001", "C-88", 1, shipped, "CTL-500", "2", "Umbrella Facilities LLC", "70.00", "690.00"
+            ),
+            _line(
+                "SPA-2002",
+                "C-88",
+                2,
+                today + datetime.timedelta(days=3),
+                "SNS-050",
+                "10",
+                "Hooli Campus",
+                "12.00",
+            ),
+            _line("SPA-2002", "C-88", 3, shipped, "SNS-050", "1", "Hooli Campus", "15.00", uom="CS"),
+        ],
+    )
     claim_submit(
         partner=d200,
         number="DM-D200-0002",

@@ -396,9 +396,20 @@ def claim_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 RESPONSE_HEADERS = [
-    "claim_number", "line", "agreement_number", "invoice_number", "invoice_line", "sku", "status",
-    "accepted_quantity", "amount", "currency", "code", "x12_901", "explanation",
-]  # fmt: skip
+    "claim_number",
+    "line",
+    "agreement_number",
+    "invoice_number",
+    "invoice_line",
+    "sku",
+    "status",
+    "accepted_quantity",
+    "amount",
+    "currency",
+    "code",
+    "x12_901",
+    "explanation",
+]
 
 
 @portal_view(Perm.CLAIM_VIEW)
@@ -410,8 +421,18 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
 
     def rows():
         for line in selectors.lines_in_order(claim).iterator(chunk_size=5000):
-            base = [claim.number, line.line, line.agreement_number, line.invoice_number, line.invoice_line,
-                    line.sku, line.status, line.accepted_quantity, line.amount, claim.currency]  # fmt: skip
+            base = [
+                claim.number,
+                line.line,
+                line.agreement_number,
+                line.invoice_number,
+                line.invoice_line,
+                line.sku,
+                line.status,
+                line.accepted_quantity,
+                line.amount,
+                claim.currency,
+            ]
             if not line.codes:
                 yield [*base, "", "", ""]
             for code in line.codes:

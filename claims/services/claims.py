@@ -416,10 +416,15 @@ def claim_line_override(
         locked.overridden_at = timezone.now()
         locked.save(
             update_fields=[
-                "accepted_quantity", "allowed_unit_debit", "amount", "status", "override_reason", "overridden_by",
+                "accepted_quantity",
+                "allowed_unit_debit",
+                "amount",
+                "status",
+                "override_reason",
+                "overridden_by",
                 "overridden_at",
             ]
-        )  # fmt: skip
+        )
         _store_totals(claim)
         audit(
             actor=acting_membership.user,

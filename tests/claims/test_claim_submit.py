@@ -82,14 +82,22 @@ def test_submitting_needs_the_role_and_an_active_partner_and_is_audited(cast):
     with cast.a.context():
         with pytest.raises(PermissionDenied):
             claim_submit(
-                partner=cast.a.partners["p1"], number="X", claim_date=TODAY, lines=[line()],
-                acting_membership=cast.a.memberships["manager"], enqueue=False,
-            )  # fmt: skip
+                partner=cast.a.partners["p1"],
+                number="X",
+                claim_date=TODAY,
+                lines=[line()],
+                acting_membership=cast.a.memberships["manager"],
+                enqueue=False,
+            )
         with pytest.raises(DomainError):
             claim_submit(
-                partner=cast.a.partners["p1"], number="X", claim_date=TODAY, lines=[line()],
-                acting_membership=cast.a.memberships["p2_user"], enqueue=False,
-            )  # fmt: skip
+                partner=cast.a.partners["p1"],
+                number="X",
+                claim_date=TODAY,
+                lines=[line()],
+                acting_membership=cast.a.memberships["p2_user"],
+                enqueue=False,
+            )
         cast.a.partners["p1"].__class__.objects.filter(pk=cast.a.partners["p1"].pk).update(status="suspended")
         with pytest.raises(DomainError):
             claim_submit(
