@@ -86,3 +86,10 @@ class PrmConfig(AppConfig):
         register_seed_step(seed_fx_rates, name="fx_rates")
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)
         register_beat_entry("sweep-staging-tables", "prm.tasks.sweep_staging_tables", 1800.0)
+
+        import prm.ops.tasks  # noqa: F401  (registers the operations tasks with Celery)
+        from prm.ops import signals as ops_signals
+        from prm.ops.heartbeat import HEARTBEAT_INTERVAL
+
+        ops_signals.connect()
+        register_beat_entry("ops-heartbeat", "prm.ops.heartbeat", HEARTBEAT_INTERVAL, per_tenant=False)

@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from prm import views
 
+# The 500 page shows the request id (prm.ops.middleware) for the user to quote.
+handler500 = "prm.ops.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),

@@ -5,12 +5,18 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from prm import platform_views
+from prm.ops import views as ops_views
 
 # The admin signs in through allauth: its rate limits and MFA apply to operators too.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
+handler500 = "prm.ops.errors.server_error"
+
 urlpatterns = [
     path("", platform_views.tenant_list, name="home"),
+    path("ops/", ops_views.status, name="ops_status"),
+    path("ops/health/", ops_views.health, name="ops_health"),
+    path("ops/metrics/", ops_views.metrics_view, name="ops_metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
