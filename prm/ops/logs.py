@@ -61,12 +61,23 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
-def drop_request_object(
+def from_request_object(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """``django.request`` passes the request itself as extra: its repr may show the query string."""
-    event.pop("request", None)
+    """``django.request`` passes the request itself as extra, and logs 4xx/5xx answers after the
+    middleware has returned: take the request id, tenant and user from it, and drop the object
+    (its repr may show the query string)."""
+    request = event.pop("request", None)
     event.pop("server_time", None)
+    event.pop("message", None)  # the same text as "event"
+    if request is not None and not isinstance(request, str):
+        event.setdefault("request_id", getattr(request, "request_id", None))
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            event.setdefault("tenant", tenant.slug)
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            event.setdefault("user", user.pk)
     return event
 
 
@@ -75,7 +86,7 @@ SHARED_PROCESSORS: list[Any] = [
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.ExtraAdder(),
-    drop_request_object,
+    from_request_object,
     add_context,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     redact,
@@ -84,12 +95,21 @@ SHARED_PROCESSORS: list[Any] = [
 
 def make_formatter(json: bool = True) -> structlog.stdlib.ProcessorFormatter:
     """The formatter of the ``console`` handler (LOGGING in settings)."""
+    # Tracebacks without local variables: they hold passwords, tokens and bank details.
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=True)
         if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
-    final = [structlog.processors.dict_tracebacks] if json else []
+    final = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        ]
+        if json
+        else []
+    )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=SHARED_PROCESSORS,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final, renderer],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from prm.ops import logs, metrics
 from prm.ops.health import readiness
+
+logger = logging.getLogger("prm.requests")
 
 LIVE_PATH = "/-/live"
 READY_PATH = "/-/ready"
@@ -50,11 +53,25 @@ class RequestIdMiddleware:
         timer = metrics.Timer()
         with logs.bound(request_id=request_id):
             response = self.get_response(request)
+            view, seconds = _view_name(request), timer.seconds()
             metrics.observe_request(
-                view=_view_name(request),
-                method=request.method or "",
-                status=response.status_code,
-                seconds=timer.seconds(),
+                view=view, method=request.method or "", status=response.status_code, seconds=seconds
+            )
+            # The route pattern, never the path or the query string: they can hold tokens.
+            match = getattr(request, "resolver_match", None)
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "view": view,
+                    "route": match.route if match is not None else None,
+                    "status": response.status_code,
+                    "seconds": round(seconds, 4),
+                    "tenant": getattr(getattr(request, "tenant", None), "slug", None),
+                    "user": request.user.pk
+                    if getattr(request, "user", None) and request.user.is_authenticated
+                    else None,
+                },
             )
         response[REQUEST_ID_HEADER] = request_id
         return response
