@@ -72,4 +72,9 @@ class PartnersConfig(AppConfig):
             "partners-certification-reminders", "partners.certification_reminders", crontab(hour=6, minute=30)
         )
         register_partner_scope(partners_for_membership)
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        register_job_kind(
+            "partners:scorecards", JobKind(task="partners.scorecards_job", label=_("Scorecards"))
+        )
         register_payout_details(statuses=payout_details_statuses, full=payout_details_full)

@@ -24,6 +24,12 @@ class PosdataConfig(AppConfig):
                 perm=Perm.POS_MANAGE,
             ),
         )
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        register_job_kind("pos:*", JobKind(task="posdata.process_upload", label=_("POS or inventory load")))
+        register_job_kind(
+            "pos:reprocess", JobKind(task="posdata.reprocess_exceptions", label=_("Exception re-processing"))
+        )
         from posdata import integration
 
         integration.register()

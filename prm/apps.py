@@ -93,3 +93,14 @@ class PrmConfig(AppConfig):
 
         ops_signals.connect()
         register_beat_entry("ops-heartbeat", "prm.ops.heartbeat", HEARTBEAT_INTERVAL, per_tenant=False)
+        register_beat_entry("recover-stuck-jobs", "prm.ops.recover_stuck_jobs", 300.0)
+
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        # The core's own job kinds; apps register theirs the same way from their ready().
+        register_job_kind(
+            "import:*", JobKind(task="prm.imports.run_reference_import", label=_("Reference data import"))
+        )
+        register_job_kind(
+            "export:payout_batch", JobKind(task="prm.finance.payout_export_xlsx", label=_("Payout workbook"))
+        )

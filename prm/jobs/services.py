@@ -48,9 +48,12 @@ def job_start(job: Job) -> bool:
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.is_finished:
             return False
+        now = timezone.now()
         locked.status = Job.Status.RUNNING
-        locked.started_at = locked.started_at or timezone.now()
-        locked.save(update_fields=["status", "started_at"])
+        locked.started_at = locked.started_at or now
+        locked.attempts += 1
+        locked.attempt_started_at = now
+        locked.save(update_fields=["status", "started_at", "attempts", "attempt_started_at"])
     job.refresh_from_db()
     return True
 
@@ -64,7 +67,7 @@ def job_progress(job: Job, percent: int, counts: dict[str, Any] | None = None) -
 
 
 def _observe(job: Job, outcome: str, finished_at, result: Any = None) -> None:
-    started = job.started_at or job.created_at
+    started = job.attempt_started_at or job.started_at or job.created_at
     seconds = (finished_at - started).total_seconds() if started else None
     metrics.observe_job(
         kind=job.kind, outcome=outcome, seconds=seconds, rows=metrics.rows_of(result) if result else 0

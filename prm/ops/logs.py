@@ -70,6 +70,9 @@ def from_request_object(
     request = event.pop("request", None)
     event.pop("server_time", None)
     event.pop("message", None)  # the same text as "event"
+    if str(event.get("logger", "")).startswith("celery"):
+        # Celery's trace passes the task's arguments and return value as extras.
+        event.pop("data", None)
     if request is not None and not isinstance(request, str):
         event.setdefault("request_id", getattr(request, "request_id", None))
         tenant = getattr(request, "tenant", None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from prm.celery import app
+from prm.celery import app, tenant_task
+from prm.jobs.recovery import jobs_recover_stuck
+from prm.jobs.staging import sweep_staging_tables
 from prm.ops import heartbeat as hb
+from prm.ops.notify import notify_operators
+from prm.tenancy.context import require_tenant
 
 
 @app.task(name="prm.ops.heartbeat", ignore_result=True)
@@ -21,3 +25,24 @@ def heartbeat() -> None:
 @app.task(name="prm.ops.queue_heartbeat", ignore_result=True)
 def queue_heartbeat(*, queue: str) -> None:
     hb.record(f"worker:{queue}")
+
+
+@tenant_task(name="prm.ops.recover_stuck_jobs")
+def recover_stuck_jobs() -> dict:
+    """Every few minutes per tenant: stuck jobs marked, retried or given up, the operator told;
+    then the staging tables no live run can use are dropped."""
+    tenant = require_tenant()
+    recovery = jobs_recover_stuck()
+    dropped = sweep_staging_tables()
+    if recovery.details:
+        lines = [
+            f"- job {d['job']} ({d['kind']}), attempts {d['attempts']}: {d['action'].replace('_', ' ')}"
+            for d in recovery.details
+        ]
+        notify_operators(
+            f"{len(recovery.details)} stuck job(s) in tenant {tenant.slug}",
+            "Jobs that stopped responding (a worker died or a message was lost):\n\n"
+            + "\n".join(lines)
+            + "\n\nRetried jobs run again from the start; given-up jobs are failed and their users see why.",
+        )
+    return {**recovery.as_dict(), "dropped_tables": dropped}

@@ -76,3 +76,27 @@ def test_the_500_page_shows_the_request_id_that_the_log_line_carries(cast, setti
     assert error["tenant"] == "acme"
     assert error["exception"][0]["exc_type"] == "RuntimeError"
     assert "locals" not in error["exception"][0]["frames"][0]
+
+
+def test_a_task_logs_neither_its_arguments_nor_its_return_value(cast):
+    from prm.celery import tenant_task
+
+    @tenant_task(name="tests.ops.secret_task")
+    def secret_task(*, payload: str) -> str:
+        return "RETURNED-SECRET-" + payload
+
+    try:
+        with captured_logs() as logs:
+            assert (
+                secret_task.delay(tenant_id=cast.a.tenant.pk, payload="ARG-SECRET")
+                .get()
+                .startswith("RETURNED")
+            )
+    finally:
+        from prm.celery import app
+
+        app.tasks.unregister("tests.ops.secret_task")
+    assert "succeeded" in logs.text
+    assert "SECRET" not in logs.text
+    done = next(line for line in logs.lines() if "succeeded" in line["event"])
+    assert done["tenant"] is None or done["tenant"] == "acme"
