@@ -95,6 +95,7 @@ class Perm(StrEnum):
     PAYOUT_BANK_FULL = "payout.bank_full"  # full bank details in payout exports (with MFA, audited)
     REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
+    TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
 
 
 _ALL = frozenset(Role)
@@ -168,6 +169,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.PAYOUT_BANK_FULL: frozenset({Role.FINANCE}),
     Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -223,6 +225,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.PAYOUT_BANK_FULL: "Export payouts with full bank details (requires MFA; every such export is audited)",
     Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
+    Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
 }
 
 

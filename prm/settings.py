@@ -412,3 +412,7 @@ PRM_TRUST_REQUEST_ID = env.bool("PRM_TRUST_REQUEST_ID", default=False)
 # A worker or beat not seen for this long makes readiness "degraded".
 PRM_HEARTBEAT_MAX_AGE = env.int("PRM_HEARTBEAT_MAX_AGE", default=180)
 PRM_DISK_MAX_PERCENT = env.float("PRM_DISK_MAX_PERCENT", default=90.0)
+# A deleted tenant's data is purged this many days after the request (cancellable until then),
+# and the request needs an export finished within the last PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS.
+PRM_TENANT_DELETION_GRACE_DAYS = env.int("PRM_TENANT_DELETION_GRACE_DAYS", default=14)
+PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS = env.int("PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS", default=7)

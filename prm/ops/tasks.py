@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from prm.celery import app, tenant_task
+from prm.jobs.models import Job
 from prm.jobs.recovery import jobs_recover_stuck
+from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
 from prm.jobs.staging import sweep_staging_tables
 from prm.ops import heartbeat as hb
 from prm.ops.notify import notify_operators
+from prm.ops.tenant_data import tenant_export_run
 from prm.tenancy.context import require_tenant
 
 
@@ -46,3 +49,17 @@ def recover_stuck_jobs() -> dict:
             + "\n\nRetried jobs run again from the start; given-up jobs are failed and their users see why.",
         )
     return {**recovery.as_dict(), "dropped_tables": dropped}
+
+
+@tenant_task(
+    name="prm.ops.tenant_export",
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def tenant_export(self, *, job_id: int) -> dict:
+    """Write the tenant's data archive (a re-run rewrites the same file)."""
+    return tenant_export_run(
+        Job.objects.get(pk=job_id), retry_transient=self.request.retries < self.max_retries
+    )
