@@ -154,7 +154,7 @@ def tenant_purge(*, deletion: TenantDeletion, now: datetime.datetime | None = No
     tenant = Tenant.objects.get(pk=deletion.deleted_tenant_id)
     with tenant_context(tenant):
         folder = tenant_folder()
-    logo = Path(settings.MEDIA_ROOT) / tenant.logo.name if tenant.logo else None
+    logo = Path(settings.MEDIA_ROOT) / str(tenant.logo.name) if tenant.logo else None
     counts: dict[str, int] = {}
     with as_owner(), tenant_context(tenant), transaction.atomic():
         locked = TenantDeletion.objects.select_for_update().get(pk=deletion.pk)

@@ -51,7 +51,7 @@ def test_a_vendor_admin_exports_every_table_of_the_tenant_and_its_files(
     cast, django_capture_on_commit_callbacks
 ):
     with cast.a.context():
-        stored, _sha = store_bytes(b"%PDF-1.4 proof", area="proofs", suffix=".pdf")
+        _stored, _sha = store_bytes(b"%PDF-1.4 proof", area="proofs", suffix=".pdf")
     job = _export_as_admin(cast, django_capture_on_commit_callbacks)
     expected = _counts(cast.a)  # as the export saw them (the download adds an audit event)
     archive = _archive(cast.a.client("admin").get(f"/data-export/{job.pk}/"))
