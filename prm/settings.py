@@ -218,9 +218,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Redelivery of an unacknowledged task must wait longer than the longest task may run (the chaos
 # tests shorten both to see a killed worker's task come back within seconds).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int] = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 600)
 }
+if _restore := env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=0):
+    # How often a worker looks for messages whose worker died (seconds; kombu's default: 100).
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {"unacked_restore_interval": _restore, "unacked_restore_throttle": 1}
+    )
 # Django's LOGGING (structured, prm.ops.logs) stays in charge inside workers too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
