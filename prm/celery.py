@@ -54,6 +54,19 @@ class TenantTask(Task):
         ):
             return super().__call__(*args, **kwargs)
 
+    def signature_from_request(self, request=None, args=None, kwargs=None, queue=None, **extra_options):
+        """A retry (``autoretry_for``, ``self.retry``) is built from the request, whose kwargs lost
+        ``tenant_id`` to ``__call__``: put the running task's tenant back, or the retry is refused."""
+        # Imported here like in __call__: this module loads with the settings, before the apps.
+        from prm.tenancy.context import current_tenant
+
+        request = self.request if request is None else request
+        kwargs = dict(request.kwargs if kwargs is None else kwargs or {})
+        tenant = current_tenant()
+        if "tenant_id" not in kwargs and tenant is not None:
+            kwargs["tenant_id"] = tenant.pk
+        return super().signature_from_request(request, args, kwargs, queue=queue, **extra_options)
+
 
 def tenant_task(**options: Any) -> Callable[[Callable[..., Any]], Task]:
     """Declare a tenant-scoped task: ``@tenant_task(name=...)``; call with ``.delay(tenant_id=..., ...)``."""

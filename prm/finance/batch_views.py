@@ -306,8 +306,12 @@ def batch_export_file(request: PortalRequest, pk: int, job_pk: int) -> HttpRespo
     if job.params.get("full"):
         if not (membership_has(request.membership, Perm.PAYOUT_BANK_FULL) and session_used_mfa(request)):
             raise PermissionDenied
-        audit(actor=request.user, action="payout_batch.download", obj=batch,
-              after={"format": "xlsx", "bank_details": "full", "job": job.pk})  # fmt: skip
+        audit(
+            actor=request.user,
+            action="payout_batch.download",
+            obj=batch,
+            after={"format": "xlsx", "bank_details": "full", "job": job.pk},
+        )
     return file_download(job.result["file"], filename=job.result["filename"], content_type=XLSX_CONTENT_TYPE)
 
 

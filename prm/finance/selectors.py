@@ -132,9 +132,19 @@ def payable_history(payable: Payable) -> QuerySet[AuditEvent]:
 
 
 PAYABLE_EXPORT_HEADERS = [
-    "reference", "source_type", "source_id", "partner_code", "partner", "payee", "amount", "currency",
-    "due_date", "status", "description", "created_at",
-]  # fmt: skip
+    "reference",
+    "source_type",
+    "source_id",
+    "partner_code",
+    "partner",
+    "payee",
+    "amount",
+    "currency",
+    "due_date",
+    "status",
+    "description",
+    "created_at",
+]
 
 
 def payable_export_rows(qs: QuerySet[Payable]):

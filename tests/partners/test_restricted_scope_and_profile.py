@@ -88,8 +88,8 @@ def test_restricted_reviewer_does_not_see_the_other_partners_conflicting_registr
 
 
 def test_restricted_manager_exception_count_covers_assigned_partners_only(cast, restricted):
-    from posdata.integration import sales_panel
     from posdata.models import RejectedRow, Upload
+    from posdata.panels import sales_panel
 
     with cast.a.context():
         for key in ("p1", "p2", "p2"):
