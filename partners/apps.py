@@ -76,4 +76,9 @@ class PartnersConfig(AppConfig):
         # Checklists follow data changed outside the partners app (colleagues invited or joined).
         register_beat_entry("partners-onboarding-refresh", "partners.onboarding_refresh", crontab(minute=40))
         register_partner_scope(partners_for_membership)
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        register_job_kind(
+            "partners:scorecards", JobKind(task="partners.scorecards_job", label=_("Scorecards"))
+        )
         register_payout_details(statuses=payout_details_statuses, full=payout_details_full)

@@ -99,6 +99,7 @@ class Perm(StrEnum):
     REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
     FINANCE_SETTINGS = "finance.settings"  # the tenant's finance policies (exchange rate date of payouts)
+    TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
 
 
 _ALL = frozenset(Role)
@@ -174,6 +175,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.FINANCE_SETTINGS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -231,6 +233,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
     Perm.FINANCE_SETTINGS: "Set the tenant's finance policies: the date whose exchange rates convert the payables of a payout batch",
+    Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
 }
 
 

@@ -328,6 +328,14 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
     return result
 
 
+def claim_validation_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave up on a validation (prm.jobs.registry): the claim fails with the
+    message, like a validation that failed, and the partner may submit it again."""
+    claim = Claim.objects.filter(pk=job.params.get("claim_id")).first()
+    if claim is not None:
+        _fail(claim, job, message)
+
+
 def _fail(claim: Claim, job: Job, message: str) -> None:
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
