@@ -22,6 +22,7 @@ class PosdataConfig(AppConfig):
         from posdata.seed import seed_pos_data
         from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
+        from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.seed import register_seed_step
@@ -41,3 +42,7 @@ class PosdataConfig(AppConfig):
         register_panel(sales_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
         register_seed_step(seed_pos_data, name="posdata", after=("partners",))
+        register_job_kind("pos:*", JobKind(task="posdata.process_upload", label=_("POS or inventory load")))
+        register_job_kind(
+            "pos:reprocess", JobKind(task="posdata.reprocess_exceptions", label=_("Exception re-processing"))
+        )

@@ -12,10 +12,15 @@ from django.utils import timezone
 
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
-from prm.finance.models import FxRate, Payable
+from prm.finance.models import FinanceSettings, FxRate, Payable
 from prm.lib.money import Money, quantize_money
 from prm.roles import Role
 from prm.scoping import partners_in_scope
+
+
+def finance_settings() -> FinanceSettings:
+    """The tenant's finance policies; the defaults (unsaved) until someone changes them."""
+    return FinanceSettings.objects.first() or FinanceSettings()
 
 
 def fx_rates(params: Mapping[str, str] | None = None) -> QuerySet[FxRate]:

@@ -18,8 +18,10 @@ def test_import_moves_partners_into_the_named_tier(cast, tmp_path):
     with cast.a.context():
         helpers.program_with_partners(cast)
     path = tmp_path / "partners.csv"
-    path.write_text("code,name,type,country,region,tier,email\nD100,Northwind Distribution,distributor,us,West,gold,a@b.test\n"
-                    "N1,New One,reseller,CA,East,Unknown tier,\n")  # fmt: skip
+    path.write_text(
+        "code,name,type,country,region,tier,email\nD100,Northwind Distribution,distributor,us,West,gold,a@b.test\n"
+        "N1,New One,reseller,CA,East,Unknown tier,\n"
+    )
     out = StringIO()
     call_command("import_data", "--tenant", "acme", "--kind", "partners", str(path), "--json", stdout=out)
     report = json.loads(out.getvalue())

@@ -152,6 +152,7 @@ ENTRIES = {
     "imports": Entry(methods=("GET", "POST")),
     "finance:rates": Entry(methods=("GET", "POST")),
     "finance:convert": Entry(),
+    "finance:settings": Entry(methods=("GET", "POST")),
     "finance:payables": Entry(),
     "finance:payable_detail": Entry(kwargs=_payable, partner_owned=True),
     "finance:payable_cancel": Entry(kwargs=_payable, methods=("POST",), partner_owned=True),

@@ -22,6 +22,7 @@ from prm.finance.batches import (
     payout_batch_mark_paid,
 )
 from prm.finance.models import FxRate, Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
+from prm.finance.services import finance_settings_update
 from prm.notifications.models import Notification
 from prm.workflow import DomainError, InvalidTransition
 from tests.prm.finance_helpers import fake_source, make_payable, payout_details, second_finance  # noqa: F401
@@ -183,7 +184,10 @@ def test_rates_can_be_taken_at_each_payables_due_date(cast, fake_source):  # noq
                 base_currency="EUR", quote_currency="USD", rate_date=day, rate=Decimal(rate), source="ECB"
             )
     make_payable(cast.a, source_id="EU", amount="200.00", currency="EUR", due_date=datetime.date(2026, 3, 31))
-    batch = _create(cast, rate_date_policy="due_date")
+    with cast.a.context():
+        finance_settings_update(acting_membership=cast.a.memberships["finance"], rate_date_policy="due_date")
+    batch = _create(cast)
+    assert batch.rate_date_policy == "due_date"
     with cast.a.context():
         approved = payout_batch_approve(batch=batch, acting_membership=second_finance(cast.a))
         line = approved.lines.get()
@@ -192,6 +196,7 @@ def test_rates_can_be_taken_at_each_payables_due_date(cast, fake_source):  # noq
             datetime.date(2026, 3, 1),
             Decimal("210.00"),
         )
+        assert approved.rate_date_policy == "due_date" and approved.rate_day is None
 
 
 def test_a_missing_rate_holds_the_partner_back(cast, fake_source):  # noqa: F811

@@ -67,7 +67,6 @@ def test_finance_builds_a_batch_from_filters(cast, fake_source):  # noqa: F811
         "/finance/batches/new/",
         {
             "currency": "usd",
-            "rate_date_policy": "approval",
             "partners": [str(cast.a.partners["p2"].pk)],
             "source_types": [fake_source],
             "due_before": "2027-01-01",
@@ -80,7 +79,7 @@ def test_finance_builds_a_batch_from_filters(cast, fake_source):  # noqa: F811
         assert list(batch.lines.values_list("payable__source_id", flat=True)) == ["B"]
     response = cast.a.client("finance").post(
         "/finance/batches/new/",
-        {"currency": "USD", "rate_date_policy": "approval", "partners": [str(cast.a.partners["p2"].pk)]},
+        {"currency": "USD", "partners": [str(cast.a.partners["p2"].pk)]},
     )
     assert response.status_code == 200 and "No open payables match" in response.content.decode()
 
