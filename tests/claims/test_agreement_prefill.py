@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 
 from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.seed import AGREEMENTS, seed_claims
