@@ -47,6 +47,7 @@ urlpatterns = [
     path("agreement-templates/<int:pk>/", agreements.template_detail, name="template_detail"),
     path("agreement-templates/<int:pk>/publish/", agreements.template_publish, name="template_publish"),
     path("agreement/", agreements.agreement_current, name="agreement_current"),
+    path("agreement/open/", agreements.agreement_open, name="agreement_open"),
     path("agreements/<int:pk>/sign/", agreements.agreement_sign_view, name="agreement_sign"),
     path("agreements/<int:pk>/document.pdf", agreements.agreement_document, name="agreement_document"),
     path("agreements/<int:pk>/signed.pdf", agreements.agreement_signed_pdf, name="agreement_signed_pdf"),

@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partners.forms import AgreementTemplateForm, ProgramForm, SignForm, TierForm
 from partners.models import Agreement, Kpi
@@ -154,17 +154,18 @@ def template_publish(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 @portal_view(Perm.PARTNER_VIEW)
+@require_GET
 def agreement_current(request: PortalRequest) -> HttpResponse:
-    """The partner's current agreement: read the PDF, then (partner admin) sign it."""
+    """The partner's current agreement: read the PDF, then (partner admin) sign it. Reading the
+    page writes nothing: the partner's copy is made by ``agreement_open`` (POST) the first time."""
     membership = request.membership
     partner = membership.partner
     if not membership.is_partner or partner is None:
         raise Http404
-    agreement = None
-    try:
-        agreement = agreement_prepare(partner=partner, acting_membership=membership)
-    except DomainError:
-        agreement = None
+    template = current_agreement_template(partner.program_id)
+    agreement = (
+        Agreement.objects.filter(partner=partner, template=template).first() if template is not None else None
+    )
     can_sign = membership_has(membership, Perm.AGREEMENT_SIGN)
     form = None
     if agreement is not None and agreement.status == Agreement.Status.PENDING and can_sign:
@@ -177,12 +178,27 @@ def agreement_current(request: PortalRequest) -> HttpResponse:
         "partners/agreement.html",
         {
             "partner": partner,
+            "template": template,
             "agreement": agreement,
             "form": form,
             "can_sign": can_sign,
             "signed": agreement_signed(partner),
             "history": history,
         },
+    )
+
+
+@portal_view(Perm.PARTNER_VIEW)
+@require_POST
+def agreement_open(request: PortalRequest) -> HttpResponseBase:
+    """Make the partner's copy of the current agreement (the exact PDF to read and sign)."""
+    membership = request.membership
+    if not membership.is_partner or membership.partner is None:
+        raise Http404
+    return run_action(
+        request,
+        lambda: agreement_prepare(partner=membership.partner, acting_membership=membership),
+        redirect_to=reverse("partners:agreement_current"),
     )
 
 

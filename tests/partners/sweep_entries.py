@@ -119,6 +119,7 @@ ENTRIES = {
     "partners:template_detail": Entry(kwargs=_template),
     "partners:template_publish": Entry(kwargs=_template, methods=("POST",)),
     "partners:agreement_current": Entry(),
+    "partners:agreement_open": Entry(methods=("POST",)),
     "partners:agreement_sign": Entry(kwargs=_agreement, methods=("POST",), partner_owned=True),
     "partners:agreement_document": Entry(kwargs=_agreement, partner_owned=True),
     "partners:agreement_signed_pdf": Entry(kwargs=_agreement, partner_owned=True),

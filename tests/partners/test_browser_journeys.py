@@ -60,6 +60,7 @@ def test_apply_approve_accept_sign_and_complete_onboarding(cast, chromium_path, 
 
     # 4. Sign the agreement.
     page.goto(portal_url(live_server, "acme", "/partners/agreement/"))
+    page.click("[data-testid=open-agreement]")
     page.fill("input[name=signer_name]", "Pat Applicant")
     page.check("input[name=consent]")
     page.click("[data-testid=sign]")
