@@ -95,6 +95,12 @@ class Perm(StrEnum):
     PAYOUT_BANK_FULL = "payout.bank_full"  # full bank details in payout exports (with MFA, audited)
     REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
+    # rebates and SPIFs
+    REBATE_VIEW = "rebate.view"  # rebate statements (partner admins: their partner's; reps: their own)
+    REBATE_PROGRAM_VIEW = "rebate.program_view"  # programs, runs, accruals and settlements (vendor staff)
+    REBATE_MANAGE = "rebate.manage"  # define, load, version and simulate programs; run calculations
+    REBATE_CLOSE = "rebate.close"  # close a program's period (freeze a run) and approve the settlement
+    REBATE_REP_OPT_IN = "rebate.rep_opt_in"  # let the partner's reps be paid their SPIFs themselves
 
 
 _ALL = frozenset(Role)
@@ -168,6 +174,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.PAYOUT_BANK_FULL: frozenset({Role.FINANCE}),
     Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.REBATE_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.REBATE_PROGRAM_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
+    Perm.REBATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -223,6 +236,11 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.PAYOUT_BANK_FULL: "Export payouts with full bank details (requires MFA; every such export is audited)",
     Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
+    Perm.REBATE_VIEW: "See rebate and SPIF statements (partner admins: their partner's; partner users: their own SPIFs)",
+    Perm.REBATE_PROGRAM_VIEW: "See rebate programs, calculation runs, accruals down to their lines, and settlements",
+    Perm.REBATE_MANAGE: "Define, load and version rebate programs, simulate them and run calculations",
+    Perm.REBATE_CLOSE: "Close a rebate program's period and approve the settlement (creates the payables)",
+    Perm.REBATE_REP_OPT_IN: "Opt the partner's reps in to receive their own SPIF payouts",
 }
 
 
@@ -241,6 +259,7 @@ READ_ONLY_PERMS = frozenset(
         Perm.SPA_VIEW,
         Perm.CLAIM_VIEW,
         Perm.REMITTANCE_VIEW,
+        Perm.REBATE_VIEW,
     }
 )
 
