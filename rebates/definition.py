@@ -162,7 +162,6 @@ def _positions(text: str) -> dict[Path, int]:
             while True:
                 i = skip(i)
                 key, after = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
-                found[(*path, key)] = i
                 i = skip(after)
                 i = value(i + 1, (*path, key))  # past the colon
                 i = skip(i)
