@@ -84,6 +84,13 @@ def settlement_lines(settlement: Settlement) -> QuerySet[SettlementLine]:
     return settlement.lines.select_related("partner", "payee_user", "payable").order_by("partner__code", "id")
 
 
+def get_settlement_line_for_membership_or_404(membership: Membership, pk: int) -> SettlementLine:
+    qs = SettlementLine.objects.filter(partner__in=partners_for_membership(membership))
+    if membership.is_partner and membership.role == "partner_user":
+        qs = qs.filter(Q(payee_user__isnull=True) | Q(payee_user=membership.user))
+    return get_object_or_404(qs, pk=pk)
+
+
 def settled_lines_for(accrual: Accrual) -> QuerySet[SettlementLine]:
     """The settlement lines of the same program and payee (the history of what was settled)."""
     return (
