@@ -38,9 +38,10 @@ browser-deps: test-deps ## Same as test-deps (older name)
 test: install test-deps ## Run the whole test suite
 	@PRM_ENV=test $(STACK) python -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff, mypy and the migrations check
+lint: install ## ruff, mypy, the import layering and the migrations check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	PYTHONPATH=. $(RUN) lint-imports
 	@PRM_ENV=test $(STACK) mypy .
 	@PRM_ENV=test $(STACK) python manage.py makemigrations --check --dry-run
 

@@ -49,4 +49,4 @@ class ClaimsConfig(AppConfig):
             NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
         )
         register_panel(claims_panel)
-        register_seed_step(seed_claims)
+        register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

@@ -18,6 +18,7 @@ from psycopg import sql as pgsql
 
 from claims.codes import REJECTING
 from claims.fields import FIELD_NAMES, REQUIRED
+from prm.jobs.staging import staging_tables
 from prm.lib.money import minor_units
 from prm.lib.names import normalise_name
 from prm.reader import FileLayout, iter_rows
@@ -70,7 +71,6 @@ def execute(statement: str) -> Any:
 def scratch_names(job) -> tuple[str, str, str]:
     """The scratch tables of one validation run (raw text, parsed values, customer names), in
     the staging schema and named after the job, so a sweep drops what a killed worker left."""
-    from prm.jobs.staging import staging_tables
 
     stage, norm, names = staging_tables(job, "stage", "norm", "names")
     return stage, norm, names

@@ -11,7 +11,9 @@ from decimal import Decimal
 from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.services.agreements import AgreementTerms, LineTerms, agreement_cancel, agreement_create
 from claims.services.claims import claim_approve, claim_line_override, claim_submit, claim_validate_run
+from partners.models import Partner
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.roles import Role
 
 # (number, partner code, end customer, months valid, [(sku, book, approved, quantity, max resale)])
@@ -35,8 +37,6 @@ def _line(agreement: str, invoice: str, invoice_line: int, ship: datetime.date, 
 
 
 def seed_claims(tenant, stdout=None) -> None:
-    from partners.models import Partner
-    from prm.catalog.models import Product
 
     if PricingAgreement.objects.exists():
         return

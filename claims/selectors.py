@@ -8,9 +8,17 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from claims.models import AgreementLine, Claim, ClaimLine, ClaimSettings, PricingAgreement
+from claims.models import (
+    DEFAULT_CLAIM_WINDOW_DAYS,
+    AgreementLine,
+    Claim,
+    ClaimLine,
+    ClaimSettings,
+    PricingAgreement,
+)
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.tenancy.context import require_tenant
 
 
 def agreements_for_membership(membership: Membership) -> QuerySet[PricingAgreement]:
@@ -51,7 +59,6 @@ def get_claim_line_for_membership_or_404(membership: Membership, pk: int) -> Cla
 
 
 def claim_window_days() -> int:
-    from claims.models import DEFAULT_CLAIM_WINDOW_DAYS
 
     settings = ClaimSettings.objects.first()
     return settings.claim_window_days if settings is not None else DEFAULT_CLAIM_WINDOW_DAYS
@@ -72,7 +79,6 @@ def lines_in_order(claim: Claim) -> QuerySet[ClaimLine]:
 def approved_claims_ledger() -> tuple[str, list[Any]]:
     """What finance's reconciliation compares with the payables of kind "claim": every approved
     claim owes its approved total, in its currency (a claim approved at zero owes nothing)."""
-    from prm.tenancy.context import require_tenant
 
     sql = (
         "SELECT id::text, approved_total, currency FROM claims_claim"

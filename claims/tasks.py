@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from claims.services.claims import claim_validate_run
 from prm.celery import tenant_task
 from prm.jobs.models import Job
 from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
@@ -18,7 +19,6 @@ from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
     max_retries=TRANSIENT_RETRIES,
 )
 def validate_claim(self, *, job_id: int) -> dict[str, Any]:
-    from claims.services.claims import claim_validate_run
 
     return claim_validate_run(
         Job.objects.get(pk=job_id), retry_transient=self.request.retries < self.max_retries

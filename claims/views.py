@@ -26,6 +26,7 @@ from claims.forms import (
     line_initial,
 )
 from claims.models import Claim, ClaimLine, PricingAgreement
+from claims.reports import REPORTS, rejection_chart
 from claims.services.agreements import (
     AgreementTerms,
     LineTerms,
@@ -373,7 +374,6 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
 
 @portal_view(Perm.CLAIM_REPORTS)
 def reports(request: PortalRequest) -> HttpResponseBase:
-    from claims.reports import REPORTS, rejection_chart
 
     name = request.GET.get("export", "")
     if name in REPORTS:

@@ -8,6 +8,7 @@ class DealsConfig(AppConfig):
     verbose_name = "Deals"
 
     def ready(self) -> None:
+        from celery.schedules import crontab
         from django.utils.translation import gettext_lazy as _
         from django.utils.translation import gettext_noop
 
@@ -21,6 +22,7 @@ class DealsConfig(AppConfig):
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
 
         register_import_kind("direct_opportunities", ImportKind(
@@ -55,7 +57,13 @@ class DealsConfig(AppConfig):
             NavItem(_("Deal settings"), "deals:settings", Perm.DEAL_SETTINGS, section="admin", order=52)
         )
         register_panel(deals_panel)
-        register_seed_step(seed_deals)
+        register_seed_step(seed_deals, name="deals", after=("partners",))
+        register_beat_entry(
+            "deals-expire-registrations", "deals.expire_registrations", crontab(hour=0, minute=20)
+        )
+        register_beat_entry("deals-expiry-warnings", "deals.expiry_warnings", crontab(hour=7, minute=15))
+        register_beat_entry("deals-review-sla", "deals.review_sla", crontab(minute=5))
+        register_beat_entry("deals-lead-timeouts", "deals.lead_timeouts", crontab(minute="*/15"))
         register_kpi_provider("deals.registrations", deal_kpis)
         from deals.services.leads import leads_withdraw_from_partner
         from partners.services.lifecycle import register_partner_stopped_hook

@@ -6,6 +6,7 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self) -> None:
+        from celery.schedules import crontab
         from django.utils.translation import gettext_lazy as _
         from django.utils.translation import gettext_noop
 
@@ -13,13 +14,14 @@ class PartnersConfig(AppConfig):
         from partners.panels import channel_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
         from partners.resources import PartnerResource
-        from partners.seed import seed_partners
+        from partners.seed import register_demo_logins, seed_partners
         from partners.selectors import partners_for_membership
         from prm.dashboard import register_panel
         from prm.finance.payout_details import register_payout_details
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.schedule import register_beat_entry
         from prm.scoping import register_partner_scope
         from prm.seed import register_seed_step
 
@@ -32,6 +34,10 @@ class PartnersConfig(AppConfig):
                 required=("code", "name", "type", "country"),
                 perm=Perm.PARTNER_MANAGE,
             ),
+        )
+        register_nav(NavItem(_("Partners"), "partners:list", Perm.PARTNER_VIEW, audience="staff", order=10))
+        register_nav(
+            NavItem(_("My company"), "partners:mine", Perm.PARTNER_VIEW, audience="partner", order=10)
         )
         register_nav(
             NavItem(
@@ -54,6 +60,16 @@ class PartnersConfig(AppConfig):
         )
         register_panel(partner_status_panel)
         register_panel(channel_panel)
-        register_seed_step(seed_partners)
+        register_seed_step(seed_partners, name="partners")
+        register_demo_logins()
+        register_beat_entry(
+            "partners-scorecards-nightly", "partners.scorecards_nightly", crontab(hour=2, minute=15)
+        )
+        register_beat_entry(
+            "partners-onboarding-reminders", "partners.onboarding_reminders", crontab(hour=7, minute=0)
+        )
+        register_beat_entry(
+            "partners-certification-reminders", "partners.certification_reminders", crontab(hour=6, minute=30)
+        )
         register_partner_scope(partners_for_membership)
         register_payout_details(statuses=payout_details_statuses, full=payout_details_full)

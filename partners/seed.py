@@ -33,6 +33,7 @@ from partners.services.programs import default_program, onboarding_open
 from prm.accounts.models import Membership, User
 from prm.files import store_bytes
 from prm.roles import Role
+from prm.seed import register_demo_login, seed_user
 
 NAMES = [
     "Alpine",
@@ -87,7 +88,80 @@ REVENUE = {
 CERTIFIED = {"Registered": 0, "Silver": 1, "Gold": 2, "Platinum": 4}
 
 
+# The named demo partners and their people (the logins `make run` prints).
+DEMO_PARTNERS = {
+    "acme": [
+        {
+            "code": "D100",
+            "name": "Northwind Distribution",
+            "type": "distributor",
+            "country": "US",
+            "region": "West",
+            "tier": "Gold",
+            "email": "channel@northwind.test",
+        },
+        {
+            "code": "D200",
+            "name": "Contoso Supply",
+            "type": "distributor",
+            "country": "US",
+            "region": "East",
+            "tier": "Silver",
+            "email": "channel@contoso.test",
+        },
+        {
+            "code": "R300",
+            "name": "Fabrikam Resellers",
+            "type": "reseller",
+            "country": "CA",
+            "region": "Canada",
+            "tier": "Registered",
+            "email": "sales@fabrikam.test",
+        },
+    ],
+    "globex": [
+        {
+            "code": "R100",
+            "name": "Initech Systemhaus",
+            "type": "reseller",
+            "country": "DE",
+            "region": "DACH",
+            "tier": "Gold",
+            "email": "vertrieb@initech.test",
+        },
+    ],
+}
+DEMO_PARTNER_PEOPLE = {
+    "acme": [
+        ("partner@northwind.test", "Nora Northwind", Role.PARTNER_ADMIN, "D100"),
+        ("rep@northwind.test", "Rick Rep", Role.PARTNER_USER, "D100"),
+        ("partner@contoso.test", "Carl Contoso", Role.PARTNER_ADMIN, "D200"),
+    ],
+    "globex": [
+        ("partner@initech.test", "Ingo Initech", Role.PARTNER_ADMIN, "R100"),
+    ],
+}
+
+
+def register_demo_logins() -> None:
+    for slug, people in DEMO_PARTNER_PEOPLE.items():
+        for email, _name, role, code in people:
+            register_demo_login(slug, email, role, code)
+
+
+def seed_demo_partners(tenant, stdout=None) -> None:
+    """The named demo partners and one or two people each (idempotent)."""
+    with transaction.atomic():
+        partners = {
+            spec["code"]: Partner.objects.get_or_create(code=spec["code"], defaults=spec)[0]
+            for spec in DEMO_PARTNERS.get(tenant.slug, [])
+        }
+        for email, name, role, code in DEMO_PARTNER_PEOPLE.get(tenant.slug, []):
+            seed_user(email, name, role=role, partner=partners[code])
+
+
 def seed_partners(tenant, stdout=None) -> None:
+    seed_demo_partners(tenant, stdout)
     if Partner.objects.filter(code__startswith="S").exists():
         return
     rng = random.Random(f"partners-{tenant.slug}")

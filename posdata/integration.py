@@ -33,7 +33,7 @@ def register() -> None:
     register_nav(NavItem(gettext_lazy("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40))
     register_nav(NavItem(gettext_lazy("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
     register_panel(sales_panel)
-    register_seed_step(seed_pos_data)
+    register_seed_step(seed_pos_data, name="posdata", after=("partners",))
 
     from partners.kpis import register_kpi_provider
     from posdata.kpis import revenue_by_partner

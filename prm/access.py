@@ -12,7 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
+from prm.accounts.selectors import memberships_across_tenants
 from prm.roles import Perm, membership_has, role_has
+from prm.tenancy.context import user_context
 
 
 def portal_view(perm: Perm) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
@@ -49,8 +51,6 @@ def partner_not_operating(request: HttpRequest) -> HttpResponse:
 
 
 def no_access(request: HttpRequest) -> HttpResponse:
-    from prm.accounts.selectors import memberships_across_tenants
-    from prm.tenancy.context import user_context
 
     with user_context(request.user.pk):
         others = list(memberships_across_tenants(request.user))

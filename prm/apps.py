@@ -19,6 +19,7 @@ class PrmConfig(AppConfig):
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
         from prm.tenancy import distribution, rls
         from prm.tenancy.checks import check_distributable_models
@@ -82,4 +83,6 @@ class PrmConfig(AppConfig):
             NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
         )
         register_panel(payables_panel)
-        register_seed_step(seed_fx_rates)
+        register_seed_step(seed_fx_rates, name="fx_rates")
+        register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)
+        register_beat_entry("sweep-staging-tables", "prm.tasks.sweep_staging_tables", 1800.0)

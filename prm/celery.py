@@ -30,6 +30,7 @@ class TenantTask(Task):
     typing = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Imported here: this module is loaded by prm/__init__ before Django has set up the apps.
         from prm.jobs.services import acting_for_job
         from prm.tenancy.context import tenant_context
         from prm.tenancy.models import Tenant

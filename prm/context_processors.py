@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from prm.navigation import navigation_for
+from prm.notifications.selectors import unread_count
 from prm.roles import Perm, membership_has
 
 
@@ -12,8 +14,6 @@ def portal(request: HttpRequest) -> dict:
     context: dict = {"tenant": tenant, "membership": membership, "nav": []}
     if tenant is None or membership is None:
         return context
-    from prm.navigation import navigation_for
-    from prm.notifications.selectors import unread_count
 
     context["nav"] = navigation_for(membership, request.path)
     context["unread_notifications"] = unread_count(request.user)

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from prm.accounts.models import Invitation, Membership
 from prm.audit.models import AuditEvent
+from prm.jobs.selectors import jobs_for_membership
+from prm.notifications.models import Notification
 from prm.roles import Perm, membership_has
 
 
@@ -58,7 +60,6 @@ def people_panel(membership: Membership) -> Panel | None:
 
 @register_panel
 def notifications_panel(membership: Membership) -> Panel | None:
-    from prm.notifications.models import Notification
 
     notes = list(Notification.objects.filter(recipient=membership.user)[:6])
     unread = Notification.objects.filter(recipient=membership.user, read_at__isnull=True).count()
@@ -69,7 +70,6 @@ def notifications_panel(membership: Membership) -> Panel | None:
 
 @register_panel
 def jobs_panel(membership: Membership) -> Panel | None:
-    from prm.jobs.selectors import jobs_for_membership
 
     jobs = list(jobs_for_membership(membership)[:5])
     if not jobs:

@@ -12,10 +12,17 @@ import csv
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from io import BytesIO
 from typing import IO, Any
 
+import xlsxwriter
+from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+
+from prm.accounts.models import User
+from prm.audit.services import audit
+from prm.tenancy.context import current_tenant, current_user_id, tenant_context
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection; tab,
 # CR and LF because some spreadsheets strip them before looking; | and % for DDE and macros).
@@ -72,7 +79,6 @@ def csv_rows(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
 def _in_current_tenant(chunks: Iterator[Any]) -> Iterator[Any]:
     """Stream inside the tenant context of the view: the server iterates the response after the
     middleware has left the context, and row-level security would then return no rows."""
-    from prm.tenancy.context import current_tenant, tenant_context
 
     tenant = current_tenant()  # captured now, while the view runs
     if tenant is None:
@@ -88,9 +94,6 @@ def _in_current_tenant(chunks: Iterator[Any]) -> Iterator[Any]:
 def audit_export(filename: str, headers: Sequence[str]) -> None:
     """Every export holds personal data (contacts, customers, partner rows): record who took which
     file. The actor is the signed-in user of the request (the membership middleware's context)."""
-    from prm.accounts.models import User
-    from prm.audit.services import audit
-    from prm.tenancy.context import current_tenant, current_user_id
 
     tenant = current_tenant()
     if tenant is None:
@@ -125,7 +128,6 @@ def copy_csv_chunks(sql: str, params: Sequence[Any] = (), *, headers: Sequence[s
     """The CSV of a SELECT whose text columns are wrapped in ``sql_escaped``, produced by
     PostgreSQL's ``COPY ... TO STDOUT`` and passed on chunk by chunk (a million rows stream in
     constant memory at COPY's speed)."""
-    from django.db import connection
 
     header = "\ufeff" + ",".join(_csv_field(escape_cell(h)) for h in headers) + "\r\n"
     yield header.encode("utf-8")
@@ -163,7 +165,6 @@ def write_xlsx(
 ) -> int:
     """Write ``rows`` as a workbook to ``target`` (a path or a binary file) in constant memory;
     ``progress(rows written)`` is called every ``every`` rows. Returns the number of rows."""
-    import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
         target,
@@ -191,7 +192,6 @@ def write_xlsx(
 
 
 def _xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
-    from io import BytesIO
 
     buffer = BytesIO()
     write_xlsx(buffer, headers, rows)

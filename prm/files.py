@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import hashlib
 import struct
 import uuid
@@ -12,9 +13,12 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+from xml.parsers import expat
 
 from django.conf import settings
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError
@@ -104,7 +108,6 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
     """Part names the manifest ([Content_Types].xml) declares as worksheets (by explicit
     override only: a default by extension could otherwise declare every part a worksheet).
     Parsed with expat directly, refusing entity declarations (no entity expansion attacks)."""
-    from xml.parsers import expat
 
     try:
         info = archive.getinfo("[Content_Types].xml")
@@ -307,7 +310,6 @@ def iter_xlsx_rows(path: Path, *, width: int = MAX_COLUMNS) -> Iterator[tuple[in
     """Yield (sheet row number, cells as strings) from the first sheet, streaming. Rows have
     ``width`` cells and stop at Excel's last row, whatever dimensions or far-away cells the sheet
     declares (openpyxl would otherwise pad every row to them)."""
-    from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
@@ -329,7 +331,6 @@ def xlsx_header_width(path: Path) -> int:
 
 
 def cell_to_text(value) -> str:
-    import datetime
 
     if value is None:
         return ""
@@ -443,7 +444,6 @@ def _document_type(path: Path, head: bytes, kinds: tuple[str, ...]) -> tuple[str
 
 def resolve_tenant_file(relative: str) -> Path:
     """The absolute path of a stored file of the current tenant; refuses paths outside its folder."""
-    from django.http import Http404
 
     base = tenant_folder().resolve()
     path = (Path(settings.MEDIA_ROOT) / relative).resolve()
@@ -455,7 +455,6 @@ def resolve_tenant_file(relative: str) -> Path:
 def file_download(relative: str, *, filename: str, content_type: str = "application/octet-stream"):
     """Stream a stored file of the current tenant as an attachment (after the caller's permission
     check: files are never served from public URLs)."""
-    from django.http import FileResponse
 
     path = resolve_tenant_file(relative)
     response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from prm.accounts.models import User
 from prm.lib.money import AMOUNT_DIGITS, MAX_MINOR_UNITS, MinorUnitsError, check_minor_units, minor_units
 from prm.roles import PARTNER_ROLES, Role
 
@@ -73,8 +76,6 @@ class InvitationSignupForm(forms.Form):
         if data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The passwords do not match."))
         elif data.get("password1"):
-            from prm.accounts.models import User
-
             try:
                 password_validation.validate_password(data["password1"], User(email=self.email))
             except forms.ValidationError as exc:
@@ -102,7 +103,6 @@ class ReferenceImportForm(forms.Form):
 
 
 def time_zone_choices() -> list[tuple[str, Any]]:
-    import zoneinfo
 
     zones = sorted(
         z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
@@ -117,7 +117,6 @@ class PreferencesForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from django.conf import settings
 
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("The portal's default")), *settings.LANGUAGES]  # type: ignore[attr-defined]

@@ -24,8 +24,6 @@ class NavItem:
 
 _REGISTRY: list[NavItem] = [
     NavItem(_("Home"), "home", Perm.DASHBOARD_VIEW, order=0),
-    NavItem(_("Partners"), "partners:list", Perm.PARTNER_VIEW, audience="staff", order=10),
-    NavItem(_("My company"), "partners:mine", Perm.PARTNER_VIEW, audience="partner", order=10),
     NavItem(_("Products"), "products", Perm.PRODUCT_VIEW, order=80),
     NavItem(_("People"), "people", Perm.STAFF_VIEW, section="admin", order=10),
     NavItem(_("Imports"), "imports", Perm.DATA_IMPORT, section="admin", order=20),

@@ -15,6 +15,8 @@ def _no_urls(url: str, *args: Any, **kwargs: Any):
 
 
 def render_pdf(html: str) -> bytes:
+    # Imported on first use: importing WeasyPrint parses its built-in stylesheets, a cost every
+    # web and worker process would otherwise pay at start-up for PDFs most of them never render.
     from weasyprint import HTML
 
     return HTML(string=html, url_fetcher=_no_urls).write_pdf()

@@ -1,12 +1,21 @@
-"""The demo data set. Each app may add a step with ``register_seed_step`` (called per tenant)."""
+"""The demo data set. The core seeds tenants, vendor staff and products; each app adds a named
+step with ``register_seed_step(step, name=..., after=(...))`` from its ``AppConfig.ready()``. Steps
+run per tenant in an order that honours their declared dependencies (not INSTALLED_APPS order);
+a step naming an unknown dependency, or a cycle, is a configuration error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from prm.accounts.models import Membership, User
@@ -15,6 +24,7 @@ from prm.roles import MFA_REQUIRED_ROLES, Role
 from prm.tenancy.context import tenant_context
 from prm.tenancy.hosts import absolute_url, default_tenant_host
 from prm.tenancy.models import Tenant
+from prm.tenancy.services import tenant_create
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - development demo only; seed_demo refuses production
 # Shared TOTP secret of the demo accounts that must use MFA (vendor admins, channel managers, finance, operator),
@@ -23,34 +33,25 @@ DEMO_TOTP_SECRET = "PRMDEMOTOTPKEYXYPRMDEMOTOTPKEYXY"  # noqa: S105
 
 TENANTS = [
     {"slug": "acme", "name": "Acme Industrial", "currency": "USD", "primary_colour": "#b02a37"},
-    {"slug": "globex", "name": "Globex Components", "currency": "EUR", "primary_colour": "#0f5132",
-     "default_language": "de", "time_zone": "Europe/Berlin"},
-]  # fmt: skip
-
-PARTNERS = {
-    "acme": [
-        {"code": "D100", "name": "Northwind Distribution", "type": "distributor", "country": "US", "region": "West", "tier": "Gold", "email": "channel@northwind.test"},
-        {"code": "D200", "name": "Contoso Supply", "type": "distributor", "country": "US", "region": "East", "tier": "Silver", "email": "channel@contoso.test"},
-        {"code": "R300", "name": "Fabrikam Resellers", "type": "reseller", "country": "CA", "region": "Canada", "tier": "Registered", "email": "sales@fabrikam.test"},
-    ],
-    "globex": [
-        {"code": "R100", "name": "Initech Systemhaus", "type": "reseller", "country": "DE", "region": "DACH", "tier": "Gold", "email": "vertrieb@initech.test"},
-    ],
-}  # fmt: skip
+    {
+        "slug": "globex",
+        "name": "Globex Components",
+        "currency": "EUR",
+        "primary_colour": "#0f5132",
+        "default_language": "de",
+        "time_zone": "Europe/Berlin",
+    },
+]
 
 USERS = {
     "acme": [
-        ("admin@acme.test", "Ada Admin", Role.VENDOR_ADMIN, None),
-        ("manager@acme.test", "Max Manager", Role.CHANNEL_MANAGER, None),
-        ("marketing@acme.test", "Mia Marketing", Role.MARKETING_MANAGER, None),
-        ("finance@acme.test", "Fred Finance", Role.FINANCE, None),
-        ("partner@northwind.test", "Nora Northwind", Role.PARTNER_ADMIN, "D100"),
-        ("rep@northwind.test", "Rick Rep", Role.PARTNER_USER, "D100"),
-        ("partner@contoso.test", "Carl Contoso", Role.PARTNER_ADMIN, "D200"),
+        ("admin@acme.test", "Ada Admin", Role.VENDOR_ADMIN),
+        ("manager@acme.test", "Max Manager", Role.CHANNEL_MANAGER),
+        ("marketing@acme.test", "Mia Marketing", Role.MARKETING_MANAGER),
+        ("finance@acme.test", "Fred Finance", Role.FINANCE),
     ],
     "globex": [
-        ("admin@globex.test", "Greta Globex", Role.VENDOR_ADMIN, None),
-        ("partner@initech.test", "Ingo Initech", Role.PARTNER_ADMIN, "R100"),
+        ("admin@globex.test", "Greta Globex", Role.VENDOR_ADMIN),
     ],
 }
 
@@ -73,17 +74,64 @@ PRODUCTS = {
 }
 
 SeedStep = Callable[[Tenant, Any], None]
-_STEPS: list[SeedStep] = []
 
 
-def register_seed_step(step: SeedStep) -> None:
-    if step not in _STEPS:
-        _STEPS.append(step)
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    run: SeedStep
+    after: tuple[str, ...]
+
+
+_STEPS: dict[str, _Step] = {}
+# (tenant slug, e-mail, role, where) of demo accounts that apps add (partner people), for the
+# login list that `make run` prints.
+_DEMO_LOGINS: list[tuple[str, str, str, str]] = []
+
+
+def register_seed_step(step: SeedStep, *, name: str, after: tuple[str, ...] = ()) -> None:
+    """Add ``step(tenant, stdout)`` to the demo seed, to run after the steps named in ``after``."""
+    _STEPS[name] = _Step(name=name, run=step, after=tuple(after))
+
+
+def register_demo_login(tenant_slug: str, email: str, role: Role, where: str = "") -> None:
+    entry = (tenant_slug, email, role.value, where)
+    if entry not in _DEMO_LOGINS:
+        _DEMO_LOGINS.append(entry)
+
+
+def ordered_steps() -> list[_Step]:
+    """The registered steps, each after its dependencies (ties keep registration order)."""
+    for step in _STEPS.values():
+        unknown = [dep for dep in step.after if dep not in _STEPS]
+        if unknown:
+            raise ImproperlyConfigured(f"Seed step {step.name!r} runs after unknown step(s) {unknown}.")
+    ordered: list[_Step] = []
+    done: set[str] = set()
+    pending = list(_STEPS.values())
+    while pending:
+        ready = [step for step in pending if set(step.after) <= done]
+        if not ready:
+            raise ImproperlyConfigured(
+                f"Seed steps depend on each other in a cycle: {[s.name for s in pending]}."
+            )
+        for step in ready:
+            ordered.append(step)
+            done.add(step.name)
+            pending.remove(step)
+    return ordered
+
+
+def seed_user(email: str, full_name: str, *, role: Role, partner: Any = None) -> User:
+    """A demo account with a membership in the current tenant (and TOTP where its role needs it)."""
+    user = _user(email, full_name)
+    Membership.objects.get_or_create(user=user, defaults={"role": role, "partner": partner})
+    if role in MFA_REQUIRED_ROLES:
+        _enrol_totp(user)
+    return user
 
 
 def _user(email: str, full_name: str, *, superuser: bool = False) -> User:
-    from allauth.account.models import EmailAddress
-
     user = User.objects.filter(email=email).first()
     if user is None:
         if superuser:
@@ -95,19 +143,13 @@ def _user(email: str, full_name: str, *, superuser: bool = False) -> User:
 
 
 def _enrol_totp(user: User) -> None:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-    from allauth.mfa.totp.internal.auth import TOTP
-
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, DEMO_TOTP_SECRET)
         RecoveryCodes.activate(user)
 
 
 def seed_all(stdout=None) -> None:
-    from partners.models import Partner
-    from prm.tenancy.services import tenant_create
-
+    steps = ordered_steps()
     operator = _user("operator@prm.test", "Olivia Operator", superuser=True)
     _enrol_totp(operator)
     for spec in TENANTS:
@@ -118,28 +160,23 @@ def seed_all(stdout=None) -> None:
                 slug=spec.pop("slug"), name=spec.pop("name"), currency=spec.pop("currency"), **spec
             )
         with tenant_context(tenant), transaction.atomic():
-            partners = {}
-            for p in PARTNERS[tenant.slug]:
-                partners[p["code"]], _ = Partner.objects.get_or_create(code=p["code"], defaults=p)
-            for email, name, role, partner_code in USERS[tenant.slug]:
-                user = _user(email, name)
-                Membership.objects.get_or_create(
-                    user=user,
-                    defaults={"role": role, "partner": partners.get(partner_code) if partner_code else None},
-                )
-                if role in MFA_REQUIRED_ROLES:
-                    _enrol_totp(user)
+            for email, name, role in USERS[tenant.slug]:
+                seed_user(email, name, role=role)
             for sku, name, category, per_case, price, gtin in PRODUCTS[tenant.slug]:
                 Product.objects.get_or_create(
                     sku=sku,
                     defaults={
-                        "name": name, "category": category, "units_per_case": per_case,
-                        "list_price": Decimal(price), "currency": tenant.base_currency, "gtin": gtin,
+                        "name": name,
+                        "category": category,
+                        "units_per_case": per_case,
+                        "list_price": Decimal(price),
+                        "currency": tenant.base_currency,
+                        "gtin": gtin,
                     },
-                )  # fmt: skip
-        for step in _STEPS:
+                )
+        for step in steps:
             with tenant_context(tenant):
-                step(tenant, stdout)
+                step.run(tenant, stdout)
 
 
 def demo_logins() -> str:
@@ -150,11 +187,11 @@ def demo_logins() -> str:
     lines.append("")
     lines.append(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     lines.append(f"  {'operator@prm.test':<26} platform operator   (MFA)")
-    for slug, users in USERS.items():
-        for email, _name, role, partner_code in users:
-            mfa = "  (MFA)" if role in MFA_REQUIRED_ROLES else ""
-            where = f"{slug}{'/' + partner_code if partner_code else ''}"
-            lines.append(f"  {email:<26} {role.value:<18} {where}{mfa}")
+    logins = [(slug, email, role.value, "") for slug, users in USERS.items() for email, _name, role in users]
+    mfa_roles = {role.value for role in MFA_REQUIRED_ROLES}
+    for slug, email, role, where in [*logins, *_DEMO_LOGINS]:
+        mfa = "  (MFA)" if role in mfa_roles else ""
+        lines.append(f"  {email:<26} {role:<18} {slug}{'/' + where if where else ''}{mfa}")
     lines.append(
         f"MFA accounts use the TOTP secret {DEMO_TOTP_SECRET} (e.g. `oathtool --totp -b {DEMO_TOTP_SECRET}`)."
     )

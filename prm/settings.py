@@ -238,60 +238,18 @@ CELERY_TASK_ROUTES = {
     "prm.notifications.send_emails": {"queue": "email"},
     "prm.accounts.send_invitation_email": {"queue": "email"},
 }
-# django-celery-beat does not support Django 6.1: the schedule lives here. Each entry is a
-# dispatcher task that fans out one tenant-scoped task per active tenant.
-from celery.schedules import crontab  # noqa: E402
+# django-celery-beat does not support Django 6.1: the schedule lives in code. Apps register their
+# entries from AppConfig.ready() (prm.schedule.register_beat_entry); this is the registry's dict.
+from prm.schedule import BEAT_SCHEDULE  # noqa: E402
 
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "purge-expired-invitations": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": 3600.0,
-        "args": ("prm.tasks.expire_invitations",),
-    },
-    "sweep-staging-tables": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": 1800.0,
-        "args": ("prm.tasks.sweep_staging_tables",),
-    },
-    "partners-scorecards-nightly": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(hour=2, minute=15),
-        "args": ("partners.scorecards_nightly",),
-    },
-    "partners-onboarding-reminders": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(hour=7, minute=0),
-        "args": ("partners.onboarding_reminders",),
-    },
-    "partners-certification-reminders": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(hour=6, minute=30),
-        "args": ("partners.certification_reminders",),
-    },
-    "deals-expire-registrations": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(hour=0, minute=20),
-        "args": ("deals.expire_registrations",),
-    },
-    "deals-expiry-warnings": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(hour=7, minute=15),
-        "args": ("deals.expiry_warnings",),
-    },
-    "deals-review-sla": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(minute=5),
-        "args": ("deals.review_sla",),
-    },
-    "deals-lead-timeouts": {
-        "task": "prm.tasks.for_each_tenant",
-        "schedule": crontab(minute="*/15"),
-        "args": ("deals.lead_timeouts",),
-    },
-}
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Accounts: allauth, MFA, guardian ----------------------------------------------------------
 AUTH_USER_MODEL = "prm.User"
+# The partner companies the core's rows point at (memberships, invitations, jobs, payables). The
+# model lives in the partners app; the core refers to it only through this setting, as Django's
+# core refers to the user model, and never imports it (tests/test_layering.py).
+PRM_PARTNER_MODEL = "partners.Partner"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

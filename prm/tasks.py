@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from prm.accounts.models import Invitation
 from prm.celery import app, tenant_task
+from prm.jobs.staging import sweep_staging_tables as sweep
 from prm.tenancy.models import Tenant
 
 
@@ -30,6 +31,5 @@ def expire_invitations() -> int:
 @tenant_task(name="prm.tasks.sweep_staging_tables")
 def sweep_staging_tables() -> int:
     """Drop the staging tables a killed worker left behind (finished jobs, or past the time limit)."""
-    from prm.jobs.staging import sweep_staging_tables as sweep
 
     return len(sweep())

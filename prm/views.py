@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
-from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.accounts import services as account_services
 from prm.accounts.models import Invitation, User
@@ -43,7 +43,9 @@ from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membershi
 from prm.notifications import services as notification_services
 from prm.notifications.selectors import get_notification_for_user_or_404, notifications_for_user, unread_count
 from prm.roles import Perm
+from prm.scoping import partners_in_scope
 from prm.tenancy.context import user_context
+from prm.tenancy.locale import supported_language
 from prm.workflow import DomainError
 
 PAGE_SIZE = 50
@@ -63,9 +65,6 @@ def home(request: PortalRequest) -> HttpResponse:
 def set_language(request: AnyRequest) -> HttpResponse:
     """The language switcher: Django's cookie for this browser, and, for a signed-in person,
     their saved language so that it follows them to other devices."""
-    from django.views.i18n import set_language as django_set_language
-
-    from prm.tenancy.locale import supported_language
 
     response = django_set_language(request)
     language = supported_language(request.POST.get("language"))
@@ -183,7 +182,7 @@ def member_role(request: PortalRequest, pk: int) -> HttpResponse:
 def invite(request: PortalRequest) -> HttpResponse:
     membership = request.membership
     form = InvitationForm(
-        request.POST or None, membership=membership, partners_qs=partners_for_membership(membership)
+        request.POST or None, membership=membership, partners_qs=partners_in_scope(membership)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -239,12 +238,11 @@ def invitation_accept(request: AnyRequest, token: str) -> HttpResponse:
     form = InvitationSignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            user = account_services.user_register_from_invitation(
+            user, _membership = account_services.invitation_sign_up(
                 invitation=invitation,
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password1"],
             )
-            account_services.invitation_accept(invitation=invitation, user=user)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

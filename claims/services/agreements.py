@@ -20,6 +20,7 @@ from prm.audit.services import audit
 from prm.catalog.models import Product
 from prm.lib.money import check_minor_units
 from prm.lib.names import normalise_name
+from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
@@ -237,7 +238,6 @@ def agreement_cancel(
     *, agreement: PricingAgreement, acting_membership: Membership | None, reason: str
 ) -> PricingAgreement:
     """Cancel an agreement: lines claimed under it from now on are rejected (AGREEMENT_CANCELLED)."""
-    from prm.notifications.services import notify
 
     reason = (reason or "").strip()
     if not reason:

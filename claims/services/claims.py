@@ -148,9 +148,7 @@ def claim_submit(
                 },
             )
             if enqueue:
-                from claims.tasks import validate_claim
-
-                job_enqueue(job, validate_claim)
+                job_enqueue(job, "claims.validate_claim")
     except IntegrityError as exc:  # a concurrent submission of the same number won
         if path:
             Path(path).unlink(missing_ok=True)

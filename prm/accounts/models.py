@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -76,7 +77,11 @@ class Membership(TenantModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
     partner = TenantForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        settings.PRM_PARTNER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
     )
     # A channel manager restricted to partners assigned to them (django-guardian object grants).
     assigned_partners_only = models.BooleanField(default=False)
@@ -142,7 +147,11 @@ class Invitation(TenantModel):
     email = models.EmailField()
     role = models.CharField(max_length=32, choices=Role.choices)
     partner = TenantForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
+        settings.PRM_PARTNER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
     )
     token = models.CharField(max_length=64, default=_invitation_token, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prm.accounts.models import Invitation, Membership, User
+from prm.accounts.tasks import send_invitation_email
 from prm.audit.services import audit
 from prm.notifications.services import notify
 from prm.roles import PARTNER_ROLES, STAFF_ROLES, Perm, Role, membership_has
@@ -75,7 +77,6 @@ def _invitation_insert(*, acting_membership: Membership, email: str, role: Role,
 
 
 def _send_invitation_email(tenant_id: int, invitation_id: int) -> None:
-    from prm.accounts.tasks import send_invitation_email
 
     send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation_id)
 
@@ -129,17 +130,17 @@ def invitation_revoke(*, invitation: Invitation, acting_membership: Membership) 
         audit(actor=acting_membership.user, action="invitation.revoke", obj=locked)
 
 
-def user_register_from_invitation(*, invitation: Invitation, full_name: str, password: str) -> User:
-    """Create the account of an invited person who has none; the e-mail counts as verified
-    because they reached the single-use link sent to it."""
-    from allauth.account.models import EmailAddress
-
+def invitation_sign_up(*, invitation: Invitation, full_name: str, password: str) -> tuple[User, Membership]:
+    """Create the account of an invited person who has none and accept the invitation, in one
+    transaction: when the acceptance is refused, no account is left behind. The e-mail counts as
+    verified because they reached the single-use link sent to it."""
     if User.objects.filter(email=invitation.email).exists():
         raise DomainError(_("An account with this e-mail exists already: sign in to accept."))
     with transaction.atomic():
         user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
+        membership = invitation_accept(invitation=invitation, user=user)
+    return user, membership
 
 
 def user_set_preferences(*, user: User, language: str | None = None, time_zone: str | None = None) -> User:

@@ -33,6 +33,7 @@ from psycopg import sql as pgsql
 
 from prm.tenancy.backend.features import DatabaseFeatures
 from prm.tenancy.backend.schema import DatabaseSchemaEditor
+from prm.tenancy.context import db_binding
 
 Binding = tuple[str, str]
 UNBOUND: Binding = ("", "")
@@ -45,7 +46,6 @@ APPLIED = "_prm_bound_to"
 
 
 def _wanted() -> Binding:
-    from prm.tenancy.context import db_binding
 
     return db_binding()
 

@@ -13,6 +13,7 @@ from prm.audit.models import AuditEvent
 from prm.finance.models import PayoutBatch, PayoutBatchLine, PayoutPayment
 from prm.lib.money import Money, quantize_money
 from prm.roles import Perm, membership_has
+from prm.scoping import partners_in_scope
 
 
 def batches_for_membership(membership: Membership) -> QuerySet[PayoutBatch]:
@@ -83,7 +84,6 @@ def batch_history(batch: PayoutBatch) -> QuerySet[AuditEvent]:
 def remittances_for_membership(membership: Membership) -> QuerySet[PayoutPayment]:
     """Paid payments with their statements: partner admins their own partner's; finance and
     vendor admins those of the partners they may see."""
-    from prm.scoping import partners_in_scope
 
     if not membership_has(membership, Perm.REMITTANCE_VIEW):
         return PayoutPayment.objects.none()

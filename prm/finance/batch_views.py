@@ -31,6 +31,8 @@ from prm.finance.batches import (
 from prm.finance.forms import BankFileForm, BatchCancelForm, BatchCreateForm, MarkPaidForm
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_statuses
+from prm.finance.reports import STATE_LABELS, accrual_report, aging_report, reconciliation_report
+from prm.finance.selectors import payables_for_membership
 from prm.finance.tasks import payout_export_xlsx
 from prm.http import PortalRequest
 from prm.jobs.selectors import get_job_for_membership_or_404
@@ -331,8 +333,6 @@ def remittance_download(request: PortalRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def reports(request: PortalRequest) -> HttpResponse:
     """Accrued vs approved vs paid by quarter, source and partner (chart + tables), and aging."""
-    from prm.finance.reports import STATE_LABELS, accrual_report, aging_report
-    from prm.finance.selectors import payables_for_membership
 
     qs = payables_for_membership(request.membership)
     partner = request.GET.get("partner", "")
@@ -357,6 +357,5 @@ def reports(request: PortalRequest) -> HttpResponse:
 @portal_view(Perm.FINANCE_REPORTS)
 @require_GET
 def reconciliation(request: PortalRequest) -> HttpResponse:
-    from prm.finance.reports import reconciliation_report
 
     return render(request, "finance/reconciliation.html", {"result": reconciliation_report()})

@@ -18,16 +18,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
 from prm.audit.services import audit, current_ip
+from prm.files import UploadRejected, iter_csv_records, open_text, store_upload
 from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
 from prm.finance.payout_details import OK, UNVERIFIED, payout_details_statuses
 from prm.finance.rates import rate_lateral_sql
 from prm.finance.services import _currency
+from prm.finance.tasks import remittance_statements
 from prm.lib.money import format_amount_str, minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
@@ -346,7 +349,6 @@ def _summary(batch: PayoutBatch) -> dict[str, Any]:
 
 
 def batch_url(batch: PayoutBatch) -> str:
-    from django.urls import reverse
 
     return reverse("finance:batch_detail", kwargs={"pk": batch.pk})
 
@@ -576,14 +578,12 @@ def payout_batch_mark_paid(
 
 def _render_statements_on_commit(payment_ids: list[int]) -> None:
     """Statements render in the background: WeasyPrint takes seconds for a long statement."""
-    from prm.finance.tasks import remittance_statements
 
     tenant_id = require_tenant().pk
     transaction.on_commit(lambda: remittance_statements.delay(tenant_id=tenant_id, payment_ids=payment_ids))
 
 
 def _notify_paid(batch: PayoutBatch, payments: list[PayoutPayment]) -> None:
-    from django.urls import reverse
 
     admins = _partner_admins(p.partner_id for p in payments)
     for payment in payments:
@@ -658,7 +658,6 @@ class BankFileRejected(DomainError):
 
 
 def _bank_rows(path) -> Iterable[tuple[int, list[str]]]:
-    from prm.files import iter_csv_records, open_text
 
     with open_text(path) as text:
         first = text.readline()
@@ -759,7 +758,6 @@ def payout_batch_mark_paid_from_file(
 ) -> PayoutBatch:
     """Mark paid the payments a bank's confirmation file lists (stored and read through the
     upload checks: size, content type). Nothing is marked when any row is wrong."""
-    from prm.files import UploadRejected, store_upload
 
     require(membership_has(acting_membership, Perm.PAYOUT_BATCH_MANAGE))
     path, fmt, _sha = store_upload(upload, area="bank-confirmations")

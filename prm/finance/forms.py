@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from prm.finance.models import Payable, PayoutBatch
+from prm.finance.registry import payable_source_kinds
 from prm.forms import AmountField
 from prm.lib.money import RATE_DECIMALS, RATE_DIGITS
 
@@ -98,7 +99,6 @@ class BatchCreateForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def __init__(self, *args, partners=(), **kwargs) -> None:
-        from prm.finance.registry import payable_source_kinds
 
         super().__init__(*args, **kwargs)
         field = cast(forms.MultipleChoiceField, self.fields["source_types"])

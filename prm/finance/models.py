@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.finance.registry import source_label, source_url
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS, RATE_DECIMALS, RATE_DIGITS
 from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
@@ -78,7 +79,7 @@ class Payable(TenantModel):
 
     source_type = models.CharField(_("source type"), max_length=40)
     source_id = models.CharField(_("source"), max_length=64)
-    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="payables")
+    partner = TenantForeignKey(settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, related_name="payables")
     payee_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -122,13 +123,11 @@ class Payable(TenantModel):
 
     @property
     def source_label(self) -> str:
-        from prm.finance.registry import source_label
 
         return source_label(self.source_type)
 
     @property
     def source_url(self) -> str | None:
-        from prm.finance.registry import source_url
 
         return source_url(self.source_type, self.source_id)
 
@@ -236,7 +235,7 @@ class PayoutPayment(TenantModel):
     TRANSITIONS = {Status.TO_PAY: {Status.PAID}, Status.HELD: set(), Status.PAID: set()}
 
     batch = TenantForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="payments")
-    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    partner = TenantForeignKey(settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TO_PAY)
     hold_reason = models.CharField(max_length=24, choices=Hold.choices, blank=True)
     hold_detail = models.CharField(max_length=300, blank=True)
@@ -272,7 +271,7 @@ class PayoutBatchLine(TenantModel):
     batch = TenantForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines")
     payment = TenantForeignKey(PayoutPayment, on_delete=models.CASCADE, related_name="lines")
     payable = TenantForeignKey(Payable, on_delete=models.PROTECT, related_name="batch_lines")
-    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    partner = TenantForeignKey(settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(_("amount"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     payment_amount = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)

@@ -7,14 +7,20 @@ when the batch is large)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
-from prm.exports import sql_escaped
+from prm.exports import sql_escaped, write_xlsx
+from prm.files import tenant_folder
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_clear, payout_details_statuses
+from prm.jobs.services import job_progress
 from prm.tenancy.context import require_tenant
 
 # Above this many lines an XLSX is written by a background job (CSV always streams).
@@ -88,15 +94,6 @@ def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:
 def write_payout_xlsx_file(job) -> dict[str, Any]:
     """The background XLSX export of ``job`` (params: batch, full): written under the tenant's
     folder with progress; the result names the file and the download address."""
-    import uuid
-    from pathlib import Path
-
-    from django.conf import settings
-    from django.urls import reverse
-
-    from prm.exports import write_xlsx
-    from prm.files import tenant_folder
-    from prm.jobs.services import job_progress
 
     batch = PayoutBatch.objects.get(pk=job.params["batch"])
     full = bool(job.params.get("full"))

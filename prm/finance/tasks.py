@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from prm.celery import tenant_task
+from prm.finance.payout_export import write_payout_xlsx_file
+from prm.finance.remittance import remittance_statements_render
 from prm.jobs.models import Job
 from prm.jobs.services import (
     TRANSIENT_ERRORS,
@@ -22,7 +24,6 @@ from prm.jobs.services import (
     max_retries=TRANSIENT_RETRIES,
 )
 def payout_export_xlsx(self, *, job_id: int) -> None:
-    from prm.finance.payout_export import write_payout_xlsx_file
 
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not job_start(job):
@@ -49,6 +50,5 @@ def payout_export_xlsx(self, *, job_id: int) -> None:
 )
 def remittance_statements(*, payment_ids: list[int]) -> int:
     """Render the statements of newly paid payments (idempotent: rendered ones are skipped)."""
-    from prm.finance.remittance import remittance_statements_render
 
     return remittance_statements_render(payment_ids)

@@ -30,7 +30,7 @@ class Job(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     partner = TenantForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
+        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

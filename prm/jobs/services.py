@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery import Task, current_app
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,10 +29,16 @@ def job_create(*, kind: str, acting_user, params: dict[str, Any] | None = None, 
     return Job.objects.create(kind=kind, created_by=acting_user, params=params or {}, partner=partner)
 
 
-def job_enqueue(job: Job, task: Any) -> None:
-    """Start ``task`` for ``job`` once the current transaction commits."""
+def job_enqueue(job: Job, task: str | Task) -> None:
+    """Start the task named ``task`` for ``job`` once the current transaction commits.
+
+    Services name the task instead of importing it: tasks import services, never the other way
+    (tests/test_layering.py refuses the cycle)."""
     tenant_id = require_tenant().pk
-    transaction.on_commit(lambda: task.delay(tenant_id=tenant_id, job_id=job.pk))
+    name = task if isinstance(task, str) else task.name
+    # ``current_app`` is prm.celery's app (prm/__init__ creates it); naming it here would close
+    # a cycle with the task base class, which uses this module.
+    transaction.on_commit(lambda: current_app.tasks[name].delay(tenant_id=tenant_id, job_id=job.pk))
 
 
 def job_start(job: Job) -> bool:

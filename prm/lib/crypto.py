@@ -12,6 +12,7 @@ import binascii
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
 
 # The development key (never valid in production): the key earlier versions derived from their
 # development default, so development databases keep decrypting.
@@ -54,7 +55,6 @@ def _multi_fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def fernet() -> MultiFernet:
-    from django.conf import settings
 
     return _multi_fernet(tuple(settings.PRM_FIELD_ENCRYPTION_KEYS))
 

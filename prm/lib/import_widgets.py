@@ -4,9 +4,13 @@ instead of raw decimal exceptions, so import reports can name the column."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from import_export import widgets
+
+from prm.lib.money import MinorUnitsError, check_minor_units
 
 _GROUPED_BY_COMMAS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
 _GROUPED_BY_POINTS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}")
@@ -71,7 +75,6 @@ class StrictDateWidget(widgets.DateWidget):
     def clean(self, value, row=None, **kwargs):
         if value is None or str(value).strip() == "":
             return None
-        from datetime import date, datetime
 
         if isinstance(value, datetime):  # XLSX date cells
             return value.date()
@@ -86,7 +89,6 @@ class StrictDateWidget(widgets.DateWidget):
 def check_amount_fits(errors: dict[str, list[str]], column: str, amount, currency: str) -> None:
     """Add a message to ``errors[column]`` when ``amount`` has more decimals than ``currency``
     takes (JPY none, KWD three): an imported amount is never rounded silently."""
-    from prm.lib.money import MinorUnitsError, check_minor_units
 
     if amount is None or not currency or column in errors:
         return
@@ -99,7 +101,6 @@ def check_amount_fits(errors: dict[str, list[str]], column: str, amount, currenc
 def raise_merged_errors(errors: dict[str, list[str]], instance) -> None:
     """Run the model's own validation and raise every problem of the row at once (the widget and
     resource checks in ``errors`` plus ``full_clean``), keyed by column."""
-    from django.core.exceptions import ValidationError
 
     merged = {key: list(messages) for key, messages in errors.items()}
     try:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+from django.db.utils import OperationalError, ProgrammingError
+
 UNDEFINED_TABLE = "42P01"
 INVALID_CATALOG_NAME = "3D000"
 
@@ -19,8 +23,6 @@ MIGRATE_HINT = (
 
 def explain_database_error(exc: BaseException) -> str | None:
     """One line for the errors a user fixes by setting up the database, else None."""
-    from django.core.exceptions import ImproperlyConfigured
-    from django.db.utils import OperationalError, ProgrammingError
 
     if isinstance(exc, ImproperlyConfigured):
         return str(exc).splitlines()[0]
@@ -37,7 +39,6 @@ def explain_database_error(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    from django.core.management import execute_from_command_line
 
     try:
         execute_from_command_line(argv)

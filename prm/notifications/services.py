@@ -8,12 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from prm.notifications.models import Notification
+from prm.notifications.tasks import send_notification_emails
 from prm.tenancy.context import require_tenant
 
 
 def notify(*, recipients: Iterable, verb: str, message: str, url: str = "", email: bool = True) -> list[int]:
     """Create in-app notifications for ``recipients`` and e-mail them once the caller commits."""
-    from prm.notifications.tasks import send_notification_emails
 
     tenant = require_tenant()
     rows = Notification.objects.bulk_create(

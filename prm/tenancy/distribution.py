@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections, transaction
+
 TENANT_COLUMN = "tenant_id"
 
 # Global tables that carry a tenant_id and stay global (Citus reference tables), with the reason.
@@ -324,7 +326,6 @@ def convert(connection: Any) -> list[str]:
 
 def make_distributable(using: str = "default") -> list[str]:
     """Convert what is not yet distributable (see the module docstring); return the statements run."""
-    from django.db import connections, transaction
 
     with transaction.atomic(using=using):
         return convert(connections[using])

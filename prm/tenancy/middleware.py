@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +12,9 @@ from django.shortcuts import redirect
 from django.urls import resolve
 from django.utils.translation import gettext as _
 
+from prm.accounts.selectors import membership_for
+from prm.audit.services import current_ip
+from prm.roles import mfa_required
 from prm.tenancy.context import tenant_context, user_context
 from prm.tenancy.hosts import is_platform_host, normalise_host
 from prm.tenancy.models import Domain
@@ -42,7 +46,6 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from prm.audit.services import current_ip
 
         # Audit events record the client address of the request that caused them.
         ip_token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
@@ -74,8 +77,6 @@ class MembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from prm.accounts.selectors import membership_for
-        from prm.roles import mfa_required
 
         request.membership = None  # type: ignore[attr-defined]
         tenant = getattr(request, "tenant", None)
@@ -105,6 +106,5 @@ def _view_name(request: HttpRequest) -> str | None:
 
 
 def _has_totp(user) -> bool:
-    from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

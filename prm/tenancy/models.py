@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from prm.tenancy.context import require_tenant
+from prm.tenancy.hosts import absolute_url
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, e.g. USD."))
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #0d6efd."))
@@ -43,7 +44,6 @@ class Tenant(models.Model):
         return domain.host if domain else ""
 
     def portal_url(self, path: str = "/") -> str:
-        from prm.tenancy.hosts import absolute_url
 
         return absolute_url(self.primary_domain(), path)
 

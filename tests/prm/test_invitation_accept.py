@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from prm.accounts import services
 from prm.accounts.models import Invitation, Membership, User
 from prm.accounts.services import invitation_accept, invitation_create
 from prm.audit.models import AuditEvent
@@ -167,3 +168,25 @@ def test_weak_or_mismatched_passwords_are_refused(cast):
     )
     assert "password2" in response.context["form"].errors
     assert not User.objects.filter(email="new.rep@northwind.test").exists()
+
+
+def test_a_refused_acceptance_leaves_no_account_behind(cast, monkeypatch):
+    """Registering and accepting are one transaction: when the acceptance is refused (here: the
+    invitation is withdrawn between the page load and the form post), no verified account stays."""
+    invitation = _invite(cast)
+    client = cast.a.client()
+    assert client.get(f"/invitations/{invitation.token}/").status_code == 200
+    accept = services.invitation_accept
+
+    def withdrawn_meanwhile(*, invitation, user):
+        Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.REVOKED)
+        return accept(invitation=invitation, user=user)
+
+    monkeypatch.setattr(services, "invitation_accept", withdrawn_meanwhile)
+    response = _signup(client, invitation)
+    assert response.status_code == 200
+    assert "already been used or withdrawn" in response.content.decode()
+    assert not User.objects.filter(email="new.rep@northwind.test").exists()
+    assert "_auth_user_id" not in client.session
+    with cast.a.context():
+        assert not Membership.objects.filter(user__email="new.rep@northwind.test").exists()

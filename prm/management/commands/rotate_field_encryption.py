@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, models, transaction
@@ -48,7 +49,6 @@ def rotate_table(model: type[models.Model], columns: list[str]) -> int:
 
 
 def rotate_mfa_secrets() -> int:
-    from allauth.mfa.models import Authenticator
 
     rows = 0
     with transaction.atomic():

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prm.seed import demo_logins, seed_all
+from prm.tenancy.models import Tenant
 
 
 class Command(BaseCommand):
@@ -22,7 +23,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with production settings (PRM_ENV=production).")
-        from prm.tenancy.models import Tenant
 
         if options["if_empty"] and Tenant.objects.exists():
             self.stdout.write("The database has tenants already: demo seed skipped.")
