@@ -39,4 +39,4 @@ class RebatesConfig(AppConfig):
             )
         )
         register_panel(rebates_panel)
-        register_seed_step(seed_rebates)
+        register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))

@@ -75,9 +75,7 @@ def run_start(
             after={"program": program.code, "version": run.version},
         )
         if enqueue:
-            from rebates.tasks import calculate  # tasks import services; the enqueue needs the task
-
-            job_enqueue(job, calculate)
+            job_enqueue(job, "rebates.calculate")
     return run
 
 
@@ -189,7 +187,7 @@ def run_result(run: CalculationRun) -> dict[str, Any]:
             "paid_before": format_amount_str(accrual.paid_before, currency),
             "due": format_amount_str(accrual.due, currency),
         }
-        if accrual.payee_user_id:
+        if accrual.payee_user is not None:
             entry["payee"] = accrual.payee_user.email
         partners.append(entry)
         total += accrual.due
