@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from prm.finance.rates import MissingRate, rate_lateral_sql
 from prm.lib.money import minor_units
@@ -29,6 +29,9 @@ from rebates.definition import Definition
 from rebates.models import Basis, Method
 
 ZERO = Decimal("0")
+# The first grouping keeps the ids of its lines; with the default work_mem PostgreSQL would sort
+# the whole table for it instead of hashing (a calculation is one statement of one job).
+WORK_MEM = "256MB"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ def _tiers_sql(definition: Definition) -> str:
     return "(VALUES " + ", ".join(rows) + ") AS tt(idx, t_from, t_rate, t_to)"
 
 
+def eligible_partner_ids(d: Definition, tenant_id: int) -> list[int]:
+    """The ids of the partners the program may pay (one small query; the calculation then
+    filters the lines with a hashed ``= ANY(array)``, whatever the table statistics say)."""
+    params: dict[str, Any] = {"t": tenant_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_eligible_sql(d, params), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _eligible_sql(d: Definition, params: dict[str, Any]) -> str:
     """Partners the program may pay: the definition's lists (empty = no restriction) and only
     tiers whose benefits include rebates (a tier unknown to the tier tables restricts nothing)."""
@@ -81,7 +93,7 @@ def _eligible_sql(d: Definition, params: dict[str, Any]) -> str:
     )
 
 
-def _pos_groups_sql(d: Definition, params: dict[str, Any], *, start: str, end: str, ids: bool) -> str:
+def _pos_groups_sql(d: Definition, params: dict[str, Any], *, start: str, end: str) -> str:
     """POS lines in scope grouped by partner, currency and invoice date (rates are looked up
     once per group)."""
     join = ""
@@ -91,14 +103,17 @@ def _pos_groups_sql(d: Definition, params: dict[str, Any], *, start: str, end: s
             " JOIN prm_product pr ON pr.tenant_id = l.tenant_id AND pr.id = l.product_id"
             " AND (pr.sku = ANY(%(skus)s) OR pr.category = ANY(%(categories)s))"
         )
-    ids_col = ", array_agg(l.id) AS ids" if ids else ""
+    # Grouped by partner, currency and invoice date: the date's rate converts the foreign-currency
+    # groups. Eligibility is applied to the groups (``gx``), so the scan of the lines stays as
+    # plain as a GROUP BY over the table. The lines themselves are named by the accrual's scope
+    # and ``lines_loaded_to`` (the newest line counted), not copied into every run.
     return f"""
       SELECT l.partner_id, NULL::bigint AS payee, l.currency AS cur, l.invoice_date AS day,
-             sum(l.amount) AS amount, sum(l.quantity)::numeric AS qty, count(*) AS n{ids_col}
+             sum(l.amount) AS amount, sum(l.quantity)::numeric AS qty, count(*) AS n,
+             NULL::bigint[] AS ids, max(l.loaded_at) AS loaded_to
       FROM posdata_posline l{join}
       WHERE l.tenant_id = %(t)s AND l.invoice_date BETWEEN {start} AND {end}
-        AND l.partner_id IN (SELECT id FROM elig)
-      GROUP BY l.partner_id, l.currency, l.invoice_date"""
+      GROUP BY 1, 3, 4"""
 
 
 def _deal_groups_sql(d: Definition, params: dict[str, Any], *, rep_payee: bool) -> str:
@@ -113,16 +128,16 @@ def _deal_groups_sql(d: Definition, params: dict[str, Any], *, rep_payee: bool) 
     value = "coalesce(r.closed_value, r.value)"
     return f"""
       SELECT r.partner_id, {payee} AS payee, r.currency AS cur, r.closed_on AS day,
-             sum({value}) AS amount, count(*)::numeric AS qty, count(*) AS n, array_agg(r.id) AS ids
+             sum({value}) AS amount, count(*)::numeric AS qty, count(*) AS n, array_agg(r.id) AS ids,
+             NULL::timestamptz AS loaded_to
       FROM deals_dealregistration r
       WHERE r.tenant_id = %(t)s AND r.status = 'won' AND r.closed_on BETWEEN %(start)s AND %(end)s
-        AND r.partner_id IN (SELECT id FROM elig) AND {value} >= %(deal_min)s
+        AND {value} >= %(deal_min)s
       GROUP BY 1, 2, 3, 4"""
 
 
-def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[str, Any]]:
-    """The statement computing every accrual of a run: with ``run_id`` it inserts them and returns
-    one summary row; without, it returns the accrual rows (the simulator)."""
+def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
+    """The statement computing every accrual of a run (the simulator shows the same rows)."""
     d = scope.definition
     target = d.currency
     places = minor_units(target)
@@ -135,22 +150,29 @@ def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[s
     }
     deal_based = d.is_deal_based
     lateral = rate_lateral_sql(currency="g.cur", day="g.day", target=target, tenant_id=scope.tenant_id)
-    ctes = [f"elig AS ({_eligible_sql(d, params)})"]
+    params["elig"] = eligible_partner_ids(d, scope.tenant_id)
+    ctes: list[str] = []
     if deal_based:
         ctes.append(f"g AS MATERIALIZED ({_deal_groups_sql(d, params, rep_payee=d.payee == 'rep')})")
     else:
-        ctes.append(
-            f"g AS MATERIALIZED ({_pos_groups_sql(d, params, start='%(start)s', end='%(end)s', ids=True)})"
-        )
+        ctes.append(f"g AS MATERIALIZED ({_pos_groups_sql(d, params, start='%(start)s', end='%(end)s')})")
     quantity = d.basis in (Basis.QUANTITY, Basis.DEAL_COUNT)
     converted = f"CASE WHEN g.cur = '{target}' THEN g.amount ELSE g.amount * fx.rate END"
+    # One rate look-up per distinct (currency, day), not per partner.
+    day_lateral = rate_lateral_sql(currency="k.cur", day="k.day", target=target, tenant_id=scope.tenant_id)
+    ctes.append(f"""fx AS MATERIALIZED (
+      SELECT k.cur, k.day, fx.rate, fx.rate_date, fx.source, fx.inverse, fx.rate_id
+      FROM (SELECT DISTINCT g.cur, g.day FROM g WHERE g.cur <> '{target}') k {day_lateral})""")
     ctes.append(f"""gx AS MATERIALIZED (
       SELECT g.*, fx.rate AS fx_rate, fx.rate_date AS fx_date, fx.source AS fx_source, fx.inverse AS fx_inverse,
              fx.rate_id AS fx_id, {converted} AS converted
-      FROM g {lateral})""")
+      FROM g LEFT JOIN fx ON fx.cur = g.cur AND fx.day = g.day
+      WHERE g.partner_id = ANY(%(elig)s))""")
     measure = "sum(gx.qty)" if quantity else "sum(gx.converted)"
+    ids = "rebates_array_cat_agg(gx.ids)" if deal_based else "NULL::bigint[]"
     ctes.append(f"""m AS (
-      SELECT gx.partner_id, gx.payee, {measure} AS measure, sum(gx.n) AS n, rebates_array_cat_agg(gx.ids) AS ids
+      SELECT gx.partner_id, gx.payee, {measure} AS measure, sum(gx.n) AS n, {ids} AS ids,
+             max(gx.loaded_to) AS loaded_to
       FROM gx GROUP BY gx.partner_id, gx.payee)""")
     # Partners with an approved amount but no source lines any more are computed too: their
     # earned is now zero, so what was approved comes back as a clawback.
@@ -165,6 +187,7 @@ def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[s
     ctes.append("""mp AS (
       SELECT coalesce(m.partner_id, paid.partner_id) AS partner_id, coalesce(m.payee, paid.payee) AS payee,
              coalesce(m.measure, 0) AS measure, coalesce(m.n, 0) AS n, coalesce(m.ids, '{}'::bigint[]) AS ids,
+             m.loaded_to,
              coalesce(paid.paid, 0) AS paid
       FROM m FULL JOIN paid ON paid.partner_id = m.partner_id AND paid.payee IS NOT DISTINCT FROM m.payee)""")
     baseline_join = ""
@@ -177,7 +200,7 @@ def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[s
           SELECT g.partner_id, {b_measure} AS baseline,
                  min(g.day) FILTER (WHERE g.cur <> '{target}' AND fx.rate IS NULL) AS missing_day,
                  min(g.cur) FILTER (WHERE g.cur <> '{target}' AND fx.rate IS NULL) AS missing_cur
-          FROM ({_pos_groups_sql(d, params, start="%(b_start)s", end="%(b_end)s", ids=False)}) g {lateral}
+          FROM ({_pos_groups_sql(d, params, start="%(b_start)s", end="%(b_end)s")}) g {lateral}
           GROUP BY g.partner_id)""")
         baseline_join = " LEFT JOIN b ON b.partner_id = mp.partner_id"
         baseline_col = "b.baseline"
@@ -230,14 +253,13 @@ def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[s
     earned = _round_sql(f"(CASE WHEN {below} THEN 0 ELSE {payout} END)", d.rounding, places)
     ctes.append(f"""f AS (
       SELECT e.*, {capped} AS capped, {below} AS below_minimum, {earned} AS earned FROM e)""")
-    source = "deals" if deal_based else "pos"
     select = """
-      SELECT f.partner_id, f.payee, f.ids, f.n, f.measure, f.baseline, f.counted, f.tier, f.tier_from, f.rate,
-             f.bands, f.raw, f.capped, f.below_minimum, f.earned, f.paid, f.earned - f.paid AS due
+      SELECT f.partner_id, f.payee, f.ids, f.n, f.loaded_to, round(f.measure, 16), round(f.baseline, 16),
+             round(f.counted, 16), f.tier, f.tier_from, f.rate, f.bands, round(f.raw, 16), f.capped,
+             f.below_minimum, f.earned, f.paid, f.earned - f.paid AS due
       FROM f"""
     with_clause = "WITH " + ",\n".join(ctes)
     missing_where = f"gx.cur <> '{target}' AND gx.fx_rate IS NULL"
-    missing = f"SELECT 1 FROM gx WHERE {missing_where}"
     first_missing = f"FROM gx WHERE {missing_where} ORDER BY gx.day, gx.cur LIMIT 1"
     b_first = "FROM b WHERE b.missing_day IS NOT NULL ORDER BY b.missing_day, b.missing_cur LIMIT 1"
     b_missing = (
@@ -245,32 +267,18 @@ def calculation_sql(scope: RunScope, *, run_id: int | None) -> tuple[str, dict[s
         if baseline_join
         else "NULL::date, NULL::text"
     )
-    checks = f"(SELECT gx.day {first_missing}), (SELECT gx.cur {first_missing}), {b_missing}"
-    if run_id is None:
-        return (
-            f"{with_clause} SELECT s.*, {checks} FROM ({select}) s RIGHT JOIN (SELECT 1) one ON true"
-            " ORDER BY s.partner_id, s.payee",
-            params,
-        )
-    params["run"] = run_id
-    statement = f"""{with_clause},
-      ins AS (
-        INSERT INTO rebates_accrual (tenant_id, run_id, program_id, partner_id, payee_user_id, currency, source,
-          source_ids, source_count, measure, baseline, counted, tier, tier_from, rate, bands, raw_earned, capped,
-          below_minimum, earned, paid_before, due)
-        SELECT %(t)s, %(run)s, %(program)s, s.partner_id, s.payee, %(cur)s, '{source}', s.ids, s.n,
-               round(s.measure, 16), round(s.baseline, 16), round(s.counted, 16), s.tier, s.tier_from, s.rate,
-               s.bands, round(s.raw, 16), s.capped, s.below_minimum, s.earned, s.paid, s.due
-        FROM ({select}) s
-        WHERE NOT EXISTS ({missing})
-        RETURNING earned, due, source_count)
-      SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(earned), 0) FROM ins),
-             (SELECT coalesce(sum(due), 0) FROM ins), (SELECT coalesce(sum(source_count), 0) FROM ins),
-             {checks},
-             (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('base', gx.cur, 'quote', '{target}',
-                 'rate', gx.fx_rate::text, 'rate_date', gx.fx_date, 'source', gx.fx_source,
-                 'inverse', gx.fx_inverse, 'rate_id', gx.fx_id)) FILTER (WHERE gx.fx_rate IS NOT NULL), '[]'::jsonb)
-              FROM gx)"""
+    rates = f"""(SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('base', fx.cur, 'quote', '{target}',
+                 'rate', fx.rate::text, 'rate_date', fx.rate_date, 'source', fx.source,
+                 'inverse', fx.inverse, 'rate_id', fx.rate_id)) FILTER (WHERE fx.rate IS NOT NULL), '[]'::jsonb)
+              FROM fx)"""
+    checks = f"(SELECT gx.day {first_missing}), (SELECT gx.cur {first_missing}), {b_missing}, {rates}"
+    # A plain SELECT (no data-modifying clause), so PostgreSQL may scan the lines in parallel; the
+    # few hundred accrual rows it returns are inserted by ``execute_run`` in one batch. The extra
+    # row of the outer join carries the checks when no partner has data.
+    statement = (
+        f"{with_clause} SELECT s.*, {checks} FROM ({select}) s RIGHT JOIN (SELECT 1) one ON true"
+        " ORDER BY s.partner_id, s.payee"
+    )
     return statement, params
 
 
@@ -290,18 +298,41 @@ def _raise_missing(target: str, day, currency, b_day, b_currency) -> None:
         raise MissingRate(base=b_currency, quote=target, day=b_day)
 
 
-def execute_run(scope: RunScope, *, run_id: int) -> RunSummary:
-    """Insert the run's accruals; ``MissingRate`` (nothing inserted) when a conversion lacks a rate."""
-    statement, params = calculation_sql(scope, run_id=run_id)
-    with connection.cursor() as cursor:
+def _computed(scope: RunScope) -> tuple[list[tuple], list[dict[str, Any]]]:
+    """The accrual rows of ``scope`` and the rates used; ``MissingRate`` when a conversion lacks one."""
+    statement, params = calculation_sql(scope)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(statement, params)
-        count, earned, due, lines, day, currency, b_day, b_currency, rates = cursor.fetchone()
+        rows = cursor.fetchall()
+    day, currency, b_day, b_currency, rates = rows[0][-5:]
     _raise_missing(scope.definition.currency, day, currency, b_day, b_currency)
-    if isinstance(rates, str):
+    if isinstance(rates, str):  # Django's connection hands jsonb over as text
         rates = json.loads(rates)
     rates = sorted(rates or [], key=lambda r: (r["base"], str(r["rate_date"]), r["rate_id"] or 0))
+    return [row[:-5] for row in rows if row[0] is not None], rates
+
+
+INSERT = """
+  INSERT INTO rebates_accrual (tenant_id, run_id, program_id, currency, source, partner_id, payee_user_id,
+    source_ids, source_count, lines_loaded_to, measure, baseline, counted, tier, tier_from, rate, bands, raw_earned,
+    capped, below_minimum, earned, paid_before, due)
+  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)"""
+
+
+def execute_run(scope: RunScope, *, run_id: int) -> RunSummary:
+    """Compute and store the run's accruals (nothing is stored when a rate is missing)."""
+    rows, rates = _computed(scope)
+    source = "deals" if scope.definition.is_deal_based else "pos"
+    head = (scope.tenant_id, run_id, scope.program_id, scope.definition.currency, source)
+    with connection.cursor() as cursor:
+        cursor.executemany(INSERT, [(*head, *row) for row in rows])
     return RunSummary(
-        accruals=int(count), earned=Decimal(earned), due=Decimal(due), source_lines=int(lines), fx_rates=rates
+        accruals=len(rows),
+        earned=sum((Decimal(row[15]) for row in rows), start=ZERO),
+        due=sum((Decimal(row[17]) for row in rows), start=ZERO),
+        source_lines=sum(int(row[3]) for row in rows),
+        fx_rates=rates,
     )
 
 
@@ -319,29 +350,17 @@ class SimulatedAccrual:
 
 def simulate(scope: RunScope) -> list[SimulatedAccrual]:
     """The accruals a run would store, computed and returned without writing anything."""
-    statement, params = calculation_sql(scope, run_id=None)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    if rows:
-        _raise_missing(scope.definition.currency, *rows[0][-4:])
-    result = []
-    for row in rows:
-        if row[0] is None:  # the one row of an empty result
-            continue
-        partner_id, payee, _ids, n, measure, _b, counted, tier, _tf, rate, _bands, _raw, _c, _bm, earned = (
-            row[:15]
+    rows, _rates = _computed(scope)
+    return [
+        SimulatedAccrual(
+            partner_id=row[0],
+            payee_id=row[1],
+            source_count=int(row[3]),
+            measure=Decimal(row[5]),
+            counted=Decimal(row[7]),
+            tier=row[8],
+            rate=row[10],
+            earned=Decimal(row[15]),
         )
-        result.append(
-            SimulatedAccrual(
-                partner_id=partner_id,
-                payee_id=payee,
-                source_count=int(n),
-                measure=Decimal(measure),
-                counted=Decimal(counted),
-                tier=tier,
-                rate=rate,
-                earned=Decimal(earned),
-            )
-        )
-    return result
+        for row in rows
+    ]

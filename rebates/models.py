@@ -196,8 +196,12 @@ class Accrual(TenantModel):
     )
     currency = models.CharField(max_length=3)
     source = models.CharField(max_length=8, choices=Source.choices)
-    source_ids = ArrayField(models.BigIntegerField(), default=list)  # POS line or deal ids
+    # Won deals are named by id. POS lines (thousands per partner) are named by the accrual's scope
+    # (partner, period, products) and ``lines_loaded_to``: the newest line counted; the statement
+    # checks that the lines it lists still add up to the measure.
+    source_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     source_count = models.IntegerField(default=0)
+    lines_loaded_to = models.DateTimeField(null=True, blank=True)
     measure = models.DecimalField(max_digits=MEASURE_DIGITS, decimal_places=MEASURE_DECIMALS)
     baseline = models.DecimalField(
         max_digits=MEASURE_DIGITS, decimal_places=MEASURE_DECIMALS, null=True, blank=True

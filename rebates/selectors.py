@@ -47,6 +47,11 @@ def accruals_for_membership(membership: Membership) -> QuerySet[Accrual]:
     return qs.select_related("partner", "payee_user", "run", "program")
 
 
+def accrual_list(qs: QuerySet[Accrual]) -> QuerySet[Accrual]:
+    """For lists: without the source line ids (thousands per accrual; the statement reads them)."""
+    return qs.defer("source_ids", "bands")
+
+
 def get_accrual_for_membership_or_404(membership: Membership, pk: int) -> Accrual:
     return get_object_or_404(accruals_for_membership(membership), pk=pk)
 
@@ -64,7 +69,7 @@ def latest_run_ids() -> QuerySet:
 def statement_accruals(membership: Membership) -> QuerySet[Accrual]:
     """The latest run's accrual of each program for each payee the member may see: one
     statement per program and partner (or rep)."""
-    return (
+    return accrual_list(
         accruals_for_membership(membership)
         .filter(run_id__in=latest_run_ids())
         .exclude(program__status=RebateProgram.Status.DRAFT)

@@ -116,9 +116,10 @@ LINE_HEADERS = (
 DEAL_HEADERS = ("id", "customer", "closed_on", "value", "currency", "rate", "converted")
 
 
-def source_lines_sql(accrual: Accrual) -> tuple[str, list[Any]]:
-    """The accrual's source lines (POS lines or won deals) with the rate that converts each into
-    the program currency (by the money core's rule) and the converted amount, in source order."""
+def source_lines_sql(accrual: Accrual, d: Definition) -> tuple[str, list[Any]]:
+    """The accrual's source lines with the rate that converts each into the program currency (by
+    the money core's rule) and the converted amount: the won deals it names, or the POS lines of
+    its partner in the period and product scope loaded up to the newest line the run counted."""
     tenant_id = require_tenant().pk
     target = accrual.currency
     if accrual.source == Accrual.Source.DEALS:
@@ -136,19 +137,51 @@ def source_lines_sql(accrual: Accrual) -> tuple[str, list[Any]]:
     lateral = rate_lateral_sql(
         currency="l.currency", day="l.invoice_date", target=target, tenant_id=tenant_id
     )
+    scope = ""
+    params: list[Any] = [
+        tenant_id,
+        accrual.partner_id,
+        d.start,
+        min(d.end, accrual.run.as_of),
+        accrual.lines_loaded_to,
+    ]
+    if d.skus or d.categories:
+        scope = " AND (p.sku = ANY(%s) OR p.category = ANY(%s))"
+        params += [list(d.skus), list(d.categories)]
     sql = f"""
       SELECT l.id, l.invoice_number, l.invoice_line, l.invoice_date, p.sku, l.quantity, l.amount, l.currency,
              fx.rate, CASE WHEN l.currency = '{target}' THEN l.amount ELSE l.amount * fx.rate END
       FROM posdata_posline l
       JOIN prm_product p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
       {lateral}
-      WHERE l.tenant_id = %s AND l.id = ANY(%s)
+      WHERE l.tenant_id = %s AND l.partner_id = %s AND l.invoice_date BETWEEN %s AND %s
+        AND l.loaded_at <= %s{scope}
       ORDER BY l.invoice_date, l.invoice_number, l.invoice_line, l.id"""
-    return sql, [tenant_id, accrual.source_ids]
+    return sql, params
 
 
-def source_lines(accrual: Accrual, *, offset: int = 0, limit: int | None = None) -> list[tuple]:
-    sql, params = source_lines_sql(accrual)
+def source_check(accrual: Accrual, d: Definition) -> tuple[int, Decimal]:
+    """How many lines the drill-down finds today and their total (quantity or converted amount):
+    equal to the accrual's unless lines were replaced or deleted since the run."""
+    sql, params = source_lines_sql(accrual, d)
+    value = "quantity" if d.counts_quantity and accrual.source == Accrual.Source.POS else "converted"
+    if accrual.source == Accrual.Source.DEALS:
+        value = "1" if d.counts_quantity else "converted"
+        cols = "id, customer, closed_on, value, currency, rate, converted"
+    else:
+        cols = (
+            "id, invoice_number, invoice_line, invoice_date, sku, quantity, amount, currency, rate, converted"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), coalesce(sum({value}), 0) FROM ({sql}) AS s({cols})", params)
+        count, total = cursor.fetchone()
+    return int(count), Decimal(total)
+
+
+def source_lines(
+    accrual: Accrual, d: Definition, *, offset: int = 0, limit: int | None = None
+) -> list[tuple]:
+    sql, params = source_lines_sql(accrual, d)
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     with connection.cursor() as cursor:
@@ -156,9 +189,10 @@ def source_lines(accrual: Accrual, *, offset: int = 0, limit: int | None = None)
         return cursor.fetchall()
 
 
-def progress_by_month(accrual: Accrual, *, quantity: bool) -> list[dict[str, str]]:
+def progress_by_month(accrual: Accrual, d: Definition) -> list[dict[str, str]]:
     """Cumulative measure by month of the period (chart data as strings, never floats)."""
-    sql, params = source_lines_sql(accrual)
+    quantity = d.counts_quantity
+    sql, params = source_lines_sql(accrual, d)
     if accrual.source == Accrual.Source.DEALS:
         value = "1" if quantity else "s.converted"
         day = "s.closed_on"

@@ -50,6 +50,7 @@ from rebates.statements import (
     DEAL_HEADERS,
     LINE_HEADERS,
     progress_by_month,
+    source_check,
     source_lines,
     statement_for,
 )
@@ -324,7 +325,9 @@ def program_close(request: PortalRequest, pk: int) -> HttpResponse:
 @portal_view(Perm.REBATE_PROGRAM_VIEW)
 def run_detail(request: PortalRequest, pk: int) -> HttpResponse:
     run = selectors.get_run_or_404(pk)
-    accruals = run.accruals.select_related("partner", "payee_user").order_by("partner__code", "payee_user_id")
+    accruals = selectors.accrual_list(
+        run.accruals.select_related("partner", "payee_user").order_by("partner__code", "payee_user_id")
+    )
     return render(
         request,
         "rebates/run_detail.html",
@@ -420,7 +423,7 @@ def _statement(request: PortalRequest, pk: int):
 @portal_view(Perm.REBATE_VIEW)
 def statement(request: PortalRequest, pk: int) -> HttpResponse:
     accrual, st = _statement(request, pk)
-    chart = progress_by_month(accrual, quantity=st.quantity_basis)
+    chart = progress_by_month(accrual, st.definition)
     return render(
         request,
         "rebates/statement.html",
@@ -441,25 +444,33 @@ def statement(request: PortalRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.REBATE_VIEW)
 def statement_lines(request: PortalRequest, pk: int) -> HttpResponse:
-    accrual, _st = _statement(request, pk)
-    paginator = Paginator(range(accrual.source_count), LINES_PER_PAGE)
+    accrual, st = _statement(request, pk)
+    found, total = source_check(accrual, st.definition)
+    paginator = Paginator(range(found), LINES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     rows = source_lines(
-        accrual, offset=page.start_index() - 1 if page.object_list else 0, limit=LINES_PER_PAGE
+        accrual, st.definition, offset=page.start_index() - 1 if page.object_list else 0, limit=LINES_PER_PAGE
     )
     return render(
         request,
         "rebates/statement_lines.html",
-        {"accrual": accrual, "page": page, "rows": rows, "deals": accrual.source == Accrual.Source.DEALS},
+        {
+            "accrual": accrual,
+            "page": page,
+            "rows": rows,
+            "deals": accrual.source == Accrual.Source.DEALS,
+            "changed": found != accrual.source_count or total != accrual.measure,
+            "found": found,
+        },
     )
 
 
 @portal_view(Perm.REBATE_VIEW)
 def statement_csv(request: PortalRequest, pk: int) -> HttpResponse:
-    accrual, _st = _statement(request, pk)
+    accrual, st = _statement(request, pk)
     headers = DEAL_HEADERS if accrual.source == Accrual.Source.DEALS else LINE_HEADERS
     filename = f"rebate-{accrual.program.code}-{accrual.partner.code}-{accrual.run.reference}.csv"
-    return export_response(filename, headers, source_lines(accrual))  # type: ignore[return-value]
+    return export_response(filename, headers, source_lines(accrual, st.definition))  # type: ignore[return-value]
 
 
 @portal_view(Perm.REBATE_VIEW)
@@ -471,7 +482,7 @@ def statement_pdf(request: PortalRequest, pk: int) -> HttpResponse:
             "accrual": accrual,
             "st": st,
             "settled": selectors.settled_lines_for(accrual),
-            "rows": source_lines(accrual, limit=500),
+            "rows": source_lines(accrual, st.definition, limit=500),
             "more": max(accrual.source_count - 500, 0),
             "deals": accrual.source == Accrual.Source.DEALS,
             "tenant": request.tenant,

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(
             "CREATE OR REPLACE AGGREGATE rebates_array_cat_agg(anycompatiblearray) "
-            "(SFUNC = array_cat, STYPE = anycompatiblearray)",
+            "(SFUNC = array_cat, STYPE = anycompatiblearray, PARALLEL = SAFE)",
             reverse_sql="DROP AGGREGATE IF EXISTS rebates_array_cat_agg(anycompatiblearray)",
         )
     ]

@@ -175,6 +175,7 @@ def run_result(run: CalculationRun) -> dict[str, Any]:
     rows = (
         Accrual.objects.filter(run=run)
         .select_related("partner", "payee_user")
+        .defer("source_ids", "bands")
         .order_by("partner__code", "payee_user__email")
     )
     partners = []

@@ -16,7 +16,9 @@ from partners.models import Program, Tier
 from prm.finance.models import FxRate
 from rebates.definition import definition_from_data
 from rebates.models import Accrual, CalculationRun
+from rebates.services.programs import current_definition
 from rebates.services.runs import current_simulation, program_simulate, run_now
+from rebates.statements import source_check, source_lines
 from tests.rebates.helpers import PROGRAM, UNIT_TIERS, accrual_of, calculate, definition, load, pos
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +171,7 @@ def _rows(run):
             "payee_user_id",
             "source_ids",
             "source_count",
+            "lines_loaded_to",
             "measure",
             "baseline",
             "counted",
@@ -224,10 +227,15 @@ def test_late_pos_data_shows_as_a_difference_in_the_next_run(cast):
         pos(p1, [("2026-01-15", 1, "1000")])
         program = load(definition(method="flat", tiers=[{"from": "0", "rate": "0.1"}]))
         first = accrual_of(calculate(program), p1)
+        definition_ = current_definition(program)
+        before = {row[0] for row in source_lines(first, definition_)}
         late = pos(p1, [("2026-01-20", 1, "500")])
         second = accrual_of(calculate(program), p1)
+        assert {row[0] for row in source_lines(first, definition_)} == before  # the first run's lines
+        after = {row[0] for row in source_lines(second, definition_)}
+        assert source_check(second, definition_) == (2, Decimal("1500"))
     assert second.earned - first.earned == Decimal("50.00")
-    assert set(second.source_ids) - set(first.source_ids) == {late[0].pk}
+    assert after - before == {late[0].pk}
 
 
 def test_rebates_calculate_prints_the_interfaces_json(cast):
