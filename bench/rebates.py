@@ -53,12 +53,17 @@ def setup(lines: int):
         Product.objects.bulk_create(
             [
                 Product(
-                    tenant=tenant, sku=f"R-{n:04d}", name=f"Product {n}", category="pumps" if n % 2 else "valves",
-                    units_per_case=1, list_price=Decimal("100"), currency="USD",
+                    tenant=tenant,
+                    sku=f"R-{n:04d}",
+                    name=f"Product {n}",
+                    category="pumps" if n % 2 else "valves",
+                    units_per_case=1,
+                    list_price=Decimal("100"),
+                    currency="USD",
                 )
                 for n in range(PRODUCTS)
             ]
-        )  # fmt: skip
+        )
         day = START - datetime.timedelta(days=7)
         while day <= END:
             FxRate.objects.create(
@@ -186,7 +191,11 @@ def run(ctx: Context) -> list[Result]:
     )
     return [
         Result(
-            name, n, round(our_time, 3), round(base_time, 3), "s",
+            name,
+            n,
+            round(our_time, 3),
+            round(base_time, 3),
+            "s",
             notes=f"best of 3 each; {len(result['partners'])} accruals with source line ids; partners per tier reached {tiers}",
         )
-    ]  # fmt: skip
+    ]

@@ -93,9 +93,79 @@ def _eligible_sql(d: Definition, params: dict[str, Any]) -> str:
     )
 
 
-def _pos_groups_sql(d: Definition, params: dict[str, Any], *, start: str, end: str) -> str:
-    """POS lines in scope grouped by partner, currency and invoice date (rates are looked up
-    once per group)."""
+def foreign_currencies(target: str, tenant_id: int) -> list[str]:
+    """Currencies with a stored rate to or from ``target`` (the only ones that can convert)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT CASE WHEN base_currency = %s THEN quote_currency ELSE base_currency END"
+            " FROM prm_fxrate WHERE tenant_id = %s AND %s IN (base_currency, quote_currency) ORDER BY 1",
+            [target, tenant_id, target],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class WindowRate:
+    cur: str
+    day: datetime.date
+    rate: Decimal
+    rate_date: datetime.date
+    source: str
+    inverse: bool
+    rate_id: int
+
+    def as_record(self, quote: str) -> dict[str, Any]:
+        return {
+            "base": self.cur,
+            "quote": quote,
+            "rate": format(self.rate, "f"),
+            "rate_date": self.rate_date.isoformat(),
+            "source": self.source,
+            "inverse": self.inverse,
+            "rate_id": self.rate_id,
+        }
+
+
+def window_rates(target: str, tenant_id: int, start: datetime.date, end: datetime.date) -> list[WindowRate]:
+    """The rate of every foreign currency for every day of a window, by ``rate_for``'s rule (one
+    query; currencies x days rows, a few thousand at most). Days without a rate are left out."""
+    curs = foreign_currencies(target, tenant_id)
+    if not curs:
+        return []
+    lateral = rate_lateral_sql(currency="c.cur", day="d.day", target=target, tenant_id=tenant_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.cur, d.day, fx.rate, fx.rate_date, fx.source, fx.inverse, fx.rate_id
+                FROM unnest(%s::text[]) c(cur)
+                CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series(%s::date, %s::date, interval '1 day') g) d
+                {lateral}
+                WHERE fx.rate IS NOT NULL ORDER BY 1, 2""",
+            [curs, start, end],
+        )
+        return [WindowRate(*row) for row in cursor.fetchall()]
+
+
+def _rates_sql(rates: list[WindowRate], params: dict[str, Any], prefix: str) -> str:
+    """The window's rates as an inline table (arrays as parameters: the planner may scan the
+    lines in parallel and hash-join them to it). ``bit`` marks each currency (rates used)."""
+    order = sorted({r.cur for r in rates})
+    params[f"{prefix}_cur"] = [r.cur for r in rates]
+    params[f"{prefix}_day"] = [r.day for r in rates]
+    params[f"{prefix}_rate"] = [r.rate for r in rates]
+    params[f"{prefix}_bit"] = [1 << min(order.index(r.cur), 62) for r in rates]
+    return (
+        f"(SELECT * FROM unnest(%({prefix}_cur)s::text[], %({prefix}_day)s::date[], %({prefix}_rate)s::numeric[],"
+        f" %({prefix}_bit)s::bigint[]) AS x(cur, day, rate, bit))"
+    )
+
+
+def _pos_source_sql(
+    d: Definition, params: dict[str, Any], rates: list[WindowRate], *, start: str, end: str, prefix: str
+) -> str:
+    """POS lines in scope and window, per partner: quantity, amount converted at each line's
+    invoice-date rate, count, newest line, and the first day lacking a rate. Grouped by partner
+    alone, like a bare GROUP BY over the table (parallel); eligibility applies to the groups."""
+    target = d.currency
     join = ""
     if d.skus or d.categories:
         params["skus"], params["categories"] = list(d.skus), list(d.categories)
@@ -103,40 +173,78 @@ def _pos_groups_sql(d: Definition, params: dict[str, Any], *, start: str, end: s
             " JOIN prm_product pr ON pr.tenant_id = l.tenant_id AND pr.id = l.product_id"
             " AND (pr.sku = ANY(%(skus)s) OR pr.category = ANY(%(categories)s))"
         )
-    # Grouped by partner, currency and invoice date: the date's rate converts the foreign-currency
-    # groups. Eligibility is applied to the groups (``gx``), so the scan of the lines stays as
-    # plain as a GROUP BY over the table. The lines themselves are named by the accrual's scope
-    # and ``lines_loaded_to`` (the newest line counted), not copied into every run.
+    if d.counts_quantity:  # units need no conversion
+        measures, rates_join = (
+            "sum(l.quantity)::numeric AS qty, NULL::numeric AS converted, 0::bigint AS seen",
+            "",
+        )
+    else:
+        measures, rates_join = _converted_sql(
+            "l.amount", "l.currency", "l.invoice_date", target, rates, params, prefix
+        )
     return f"""
-      SELECT l.partner_id, NULL::bigint AS payee, l.currency AS cur, l.invoice_date AS day,
-             sum(l.amount) AS amount, sum(l.quantity)::numeric AS qty, count(*) AS n,
-             NULL::bigint[] AS ids, max(l.loaded_at) AS loaded_to
-      FROM posdata_posline l{join}
+      SELECT l.partner_id, NULL::bigint AS payee, {measures},
+             count(*) AS n, NULL::bigint[] AS ids, max(l.loaded_at) AS loaded_to
+      FROM posdata_posline l{join}{rates_join}
       WHERE l.tenant_id = %(t)s AND l.invoice_date BETWEEN {start} AND {end}
-      GROUP BY 1, 3, 4"""
+      GROUP BY l.partner_id"""
 
 
-def _deal_groups_sql(d: Definition, params: dict[str, Any], *, rep_payee: bool) -> str:
+def _converted_sql(
+    amount: str,
+    currency: str,
+    day: str,
+    target: str,
+    rates: list[WindowRate],
+    params: dict[str, Any],
+    prefix: str,
+) -> tuple[str, str]:
+    """The converted sum of the source (and a join to the window's rates when any exist). A line
+    without a rate makes its partner's sum NaN: the run stops there and names the first such
+    line's currency and day (``_first_missing``), with no extra aggregate on the hot path."""
+    if not rates:
+        return (
+            f"NULL::numeric AS qty, sum(CASE WHEN {currency} = '{target}' THEN {amount} ELSE 'NaN'::numeric END)"
+            " AS converted, 0::bigint AS seen",
+            "",
+        )
+    table = _rates_sql(rates, params, prefix)
+    return (
+        f"NULL::numeric AS qty, sum(CASE WHEN {currency} = '{target}' THEN {amount}"
+        f" ELSE coalesce({amount} * r.rate, 'NaN'::numeric) END) AS converted, bit_or(r.bit) AS seen",
+        f" LEFT JOIN {table} r ON r.cur = {currency} AND r.day = {day}",
+    )
+
+
+def _deal_source_sql(d: Definition, params: dict[str, Any], rates: list[WindowRate]) -> str:
+    """Won deals closed in the window from the minimum value, per partner (and rep): count,
+    value converted at the close-date rate, and their ids."""
+    target = d.currency
     params["deal_min"] = d.deal_min_value if d.deal_min_value is not None else ZERO
     payee = "NULL::bigint"
-    if rep_payee:
+    if d.payee == "rep":
         # The deal's owner (else its author) where the partner opted in; else the partner.
         payee = (
-            "CASE WHEN EXISTS (SELECT 1 FROM rebates_repoptin o WHERE o.tenant_id = r.tenant_id"
-            " AND o.partner_id = r.partner_id AND o.enabled) THEN coalesce(r.owner_id, r.created_by_id) END"
+            "CASE WHEN EXISTS (SELECT 1 FROM rebates_repoptin o WHERE o.tenant_id = dr.tenant_id"
+            " AND o.partner_id = dr.partner_id AND o.enabled) THEN coalesce(dr.owner_id, dr.created_by_id) END"
         )
-    value = "coalesce(r.closed_value, r.value)"
+    value = "coalesce(dr.closed_value, dr.value)"
+    if d.counts_quantity:
+        measures, rates_join = "count(*)::numeric AS qty, NULL::numeric AS converted, 0::bigint AS seen", ""
+    else:
+        measures, rates_join = _converted_sql(
+            value, "dr.currency", "dr.closed_on", target, rates, params, "r"
+        )
     return f"""
-      SELECT r.partner_id, {payee} AS payee, r.currency AS cur, r.closed_on AS day,
-             sum({value}) AS amount, count(*)::numeric AS qty, count(*) AS n, array_agg(r.id) AS ids,
-             NULL::timestamptz AS loaded_to
-      FROM deals_dealregistration r
-      WHERE r.tenant_id = %(t)s AND r.status = 'won' AND r.closed_on BETWEEN %(start)s AND %(end)s
+      SELECT dr.partner_id, {payee} AS payee, {measures},
+             count(*) AS n, array_agg(dr.id ORDER BY dr.id) AS ids, NULL::timestamptz AS loaded_to
+      FROM deals_dealregistration dr{rates_join}
+      WHERE dr.tenant_id = %(t)s AND dr.status = 'won' AND dr.closed_on BETWEEN %(start)s AND %(end)s
         AND {value} >= %(deal_min)s
-      GROUP BY 1, 2, 3, 4"""
+      GROUP BY 1, 2"""
 
 
-def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
+def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any], list[WindowRate]]:
     """The statement computing every accrual of a run (the simulator shows the same rows)."""
     d = scope.definition
     target = d.currency
@@ -147,33 +255,19 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
         "start": d.start,
         "end": min(d.end, scope.as_of),
         "cur": target,
+        "elig": eligible_partner_ids(d, scope.tenant_id),
     }
-    deal_based = d.is_deal_based
-    lateral = rate_lateral_sql(currency="g.cur", day="g.day", target=target, tenant_id=scope.tenant_id)
-    params["elig"] = eligible_partner_ids(d, scope.tenant_id)
-    ctes: list[str] = []
-    if deal_based:
-        ctes.append(f"g AS MATERIALIZED ({_deal_groups_sql(d, params, rep_payee=d.payee == 'rep')})")
-    else:
-        ctes.append(f"g AS MATERIALIZED ({_pos_groups_sql(d, params, start='%(start)s', end='%(end)s')})")
     quantity = d.basis in (Basis.QUANTITY, Basis.DEAL_COUNT)
-    converted = f"CASE WHEN g.cur = '{target}' THEN g.amount ELSE g.amount * fx.rate END"
-    # One rate look-up per distinct (currency, day), not per partner.
-    day_lateral = rate_lateral_sql(currency="k.cur", day="k.day", target=target, tenant_id=scope.tenant_id)
-    ctes.append(f"""fx AS MATERIALIZED (
-      SELECT k.cur, k.day, fx.rate, fx.rate_date, fx.source, fx.inverse, fx.rate_id
-      FROM (SELECT DISTINCT g.cur, g.day FROM g WHERE g.cur <> '{target}') k {day_lateral})""")
-    ctes.append(f"""gx AS MATERIALIZED (
-      SELECT g.*, fx.rate AS fx_rate, fx.rate_date AS fx_date, fx.source AS fx_source, fx.inverse AS fx_inverse,
-             fx.rate_id AS fx_id, {converted} AS converted
-      FROM g LEFT JOIN fx ON fx.cur = g.cur AND fx.day = g.day
-      WHERE g.partner_id = ANY(%(elig)s))""")
-    measure = "sum(gx.qty)" if quantity else "sum(gx.converted)"
-    ids = "rebates_array_cat_agg(gx.ids)" if deal_based else "NULL::bigint[]"
+    measure = "g.qty" if quantity else "g.converted"
+    rates = window_rates(target, scope.tenant_id, params["start"], params["end"])
+    if d.is_deal_based:
+        source = _deal_source_sql(d, params, rates)
+    else:
+        source = _pos_source_sql(d, params, rates, start="%(start)s", end="%(end)s", prefix="r")
+    ctes = [f"g AS MATERIALIZED ({source})"]
     ctes.append(f"""m AS (
-      SELECT gx.partner_id, gx.payee, {measure} AS measure, sum(gx.n) AS n, {ids} AS ids,
-             max(gx.loaded_to) AS loaded_to
-      FROM gx GROUP BY gx.partner_id, gx.payee)""")
+      SELECT g.partner_id, g.payee, {measure} AS measure, g.n, g.ids, g.loaded_to
+      FROM g WHERE g.partner_id = ANY(%(elig)s))""")
     # Partners with an approved amount but no source lines any more are computed too: their
     # earned is now zero, so what was approved comes back as a clawback.
     ctes.append("""paid AS (
@@ -195,13 +289,9 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
     counted = "mp.measure"
     if d.method == Method.GROWTH and d.baseline is not None:
         params["b_start"], params["b_end"] = d.baseline
-        b_measure = "sum(g.qty)" if quantity else f"sum({converted})"
-        ctes.append(f"""b AS (
-          SELECT g.partner_id, {b_measure} AS baseline,
-                 min(g.day) FILTER (WHERE g.cur <> '{target}' AND fx.rate IS NULL) AS missing_day,
-                 min(g.cur) FILTER (WHERE g.cur <> '{target}' AND fx.rate IS NULL) AS missing_cur
-          FROM ({_pos_groups_sql(d, params, start="%(b_start)s", end="%(b_end)s")}) g {lateral}
-          GROUP BY g.partner_id)""")
+        b_rates = window_rates(target, scope.tenant_id, *d.baseline)
+        b_source = _pos_source_sql(d, params, b_rates, start="%(b_start)s", end="%(b_end)s", prefix="rb")
+        ctes.append(f"b AS MATERIALIZED (SELECT g.*, {measure} AS baseline FROM ({b_source}) g)")
         baseline_join = " LEFT JOIN b ON b.partner_id = mp.partner_id"
         baseline_col = "b.baseline"
         counted = "greatest(mp.measure - b.baseline, 0)"
@@ -259,19 +349,16 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
              f.below_minimum, f.earned, f.paid, f.earned - f.paid AS due
       FROM f"""
     with_clause = "WITH " + ",\n".join(ctes)
-    missing_where = f"gx.cur <> '{target}' AND gx.fx_rate IS NULL"
-    first_missing = f"FROM gx WHERE {missing_where} ORDER BY gx.day, gx.cur LIMIT 1"
-    b_first = "FROM b WHERE b.missing_day IS NOT NULL ORDER BY b.missing_day, b.missing_cur LIMIT 1"
-    b_missing = (
-        f"(SELECT b.missing_day {b_first}), (SELECT b.missing_cur {b_first})"
+    b_checks = (
+        "(SELECT bool_or(b.converted = 'NaN') FROM b WHERE b.partner_id = ANY(%(elig)s)),"
+        " (SELECT bit_or(b.seen) FROM b WHERE b.partner_id = ANY(%(elig)s))"
         if baseline_join
-        else "NULL::date, NULL::text"
+        else "false, 0"
     )
-    rates = f"""(SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('base', fx.cur, 'quote', '{target}',
-                 'rate', fx.rate::text, 'rate_date', fx.rate_date, 'source', fx.source,
-                 'inverse', fx.inverse, 'rate_id', fx.rate_id)) FILTER (WHERE fx.rate IS NOT NULL), '[]'::jsonb)
-              FROM fx)"""
-    checks = f"(SELECT gx.day {first_missing}), (SELECT gx.cur {first_missing}), {b_missing}, {rates}"
+    checks = (
+        "(SELECT bool_or(m.measure = 'NaN') FROM m), (SELECT bit_or(g.seen) FROM g WHERE g.partner_id = ANY(%(elig)s)),"
+        f" {b_checks}"
+    )
     # A plain SELECT (no data-modifying clause), so PostgreSQL may scan the lines in parallel; the
     # few hundred accrual rows it returns are inserted by ``execute_run`` in one batch. The extra
     # row of the outer join carries the checks when no partner has data.
@@ -279,7 +366,30 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any]]:
         f"{with_clause} SELECT s.*, {checks} FROM ({select}) s RIGHT JOIN (SELECT 1) one ON true"
         " ORDER BY s.partner_id, s.payee"
     )
-    return statement, params
+    return statement, params, rates
+
+
+# The accrual columns of the statement's rows, in order (then four check columns).
+COLUMNS = (
+    "partner_id",
+    "payee_user_id",
+    "source_ids",
+    "source_count",
+    "lines_loaded_to",
+    "measure",
+    "baseline",
+    "counted",
+    "tier",
+    "tier_from",
+    "rate",
+    "bands",
+    "raw_earned",
+    "capped",
+    "below_minimum",
+    "earned",
+    "paid_before",
+    "due",
+)
 
 
 @dataclass
@@ -291,42 +401,95 @@ class RunSummary:
     fx_rates: list[dict[str, Any]]
 
 
-def _raise_missing(target: str, day, currency, b_day, b_currency) -> None:
-    if day is not None:
-        raise MissingRate(base=currency, quote=target, day=day)
-    if b_day is not None:
-        raise MissingRate(base=b_currency, quote=target, day=b_day)
+def _first_missing(scope: RunScope, start: datetime.date, end: datetime.date) -> MissingRate:
+    """The earliest (day, currency) of the window's source lines without a rate (the error)."""
+    d = scope.definition
+    params: dict[str, Any] = {"t": scope.tenant_id, "start": start, "end": end}
+    table = _rates_sql(window_rates(d.currency, scope.tenant_id, start, end), params, "r")
+    if d.is_deal_based:
+        source, day, cond = "deals_dealregistration", "closed_on", "AND l.status = 'won'"
+    else:
+        source, day, cond = "posdata_posline", "invoice_date", ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT l.{day}, l.currency FROM {source} l LEFT JOIN {table} r ON r.cur = l.currency AND r.day = l.{day}
+                WHERE l.tenant_id = %(t)s AND l.{day} BETWEEN %(start)s AND %(end)s {cond}
+                  AND l.currency <> '{d.currency}' AND r.rate IS NULL ORDER BY 1, 2 LIMIT 1""",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return MissingRate(base="?", quote=d.currency, day=start)
+    return MissingRate(base=row[1], quote=d.currency, day=row[0])
+
+
+def _rates_used(rates: list[WindowRate], seen: int, quote: str) -> list[dict[str, Any]]:
+    """The stored rates the run applied: those of the foreign currencies present, over its window."""
+    order = sorted({r.cur for r in rates})
+    used = {c for i, c in enumerate(order) if seen & (1 << min(i, 62))}
+    records: dict[tuple, dict[str, Any]] = {}
+    for r in rates:
+        if r.cur in used:
+            records.setdefault((r.cur, r.rate_id, r.inverse), r.as_record(quote))
+    return sorted(records.values(), key=lambda x: (x["base"], x["rate_date"], x["rate_id"] or 0))
 
 
 def _computed(scope: RunScope) -> tuple[list[tuple], list[dict[str, Any]]]:
     """The accrual rows of ``scope`` and the rates used; ``MissingRate`` when a conversion lacks one."""
-    statement, params = calculation_sql(scope)
+    statement, params, window = calculation_sql(scope)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    day, currency, b_day, b_currency, rates = rows[0][-5:]
-    _raise_missing(scope.definition.currency, day, currency, b_day, b_currency)
-    if isinstance(rates, str):  # Django's connection hands jsonb over as text
-        rates = json.loads(rates)
-    rates = sorted(rates or [], key=lambda r: (r["base"], str(r["rate_date"]), r["rate_id"] or 0))
-    return [row[:-5] for row in rows if row[0] is not None], rates
+    missing, seen, b_missing, _b_seen = rows[0][-4:]
+    d = scope.definition
+    if missing:
+        raise _first_missing(scope, params["start"], params["end"])
+    if b_missing and d.baseline is not None:
+        raise _first_missing(scope, d.baseline[0], d.baseline[1])
+    rates = _rates_used(window, int(seen or 0), d.currency)
+    return [row[:-4] for row in rows if row[0] is not None], rates
 
 
 INSERT = """
   INSERT INTO rebates_accrual (tenant_id, run_id, program_id, currency, source, partner_id, payee_user_id,
     source_ids, source_count, lines_loaded_to, measure, baseline, counted, tier, tier_from, rate, bands, raw_earned,
     capped, below_minimum, earned, paid_before, due)
-  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s)"""
+  SELECT %(t)s, %(run)s, %(program)s, %(cur)s, %(source)s, r.*
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(partner_id bigint, payee_user_id bigint, source_ids bigint[],
+    source_count integer, lines_loaded_to timestamptz, measure numeric, baseline numeric, counted numeric,
+    tier smallint, tier_from numeric, rate numeric, bands jsonb, raw_earned numeric, capped boolean,
+    below_minimum boolean, earned numeric, paid_before numeric, due numeric)"""
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")  # exact: numeric reads the text
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
 
 
 def execute_run(scope: RunScope, *, run_id: int) -> RunSummary:
-    """Compute and store the run's accruals (nothing is stored when a rate is missing)."""
+    """Compute and store the run's accruals (nothing is stored when a rate is missing): one
+    statement reads the lines, one inserts the few hundred accruals (as one JSON parameter)."""
     rows, rates = _computed(scope)
-    source = "deals" if scope.definition.is_deal_based else "pos"
-    head = (scope.tenant_id, run_id, scope.program_id, scope.definition.currency, source)
+    payload = [
+        [_json_value(v) if i != 11 else json.loads(v) if isinstance(v, str) else v for i, v in enumerate(row)]
+        for row in rows
+    ]
     with connection.cursor() as cursor:
-        cursor.executemany(INSERT, [(*head, *row) for row in rows])
+        cursor.execute(
+            INSERT,
+            {
+                "t": scope.tenant_id,
+                "run": run_id,
+                "program": scope.program_id,
+                "cur": scope.definition.currency,
+                "source": "deals" if scope.definition.is_deal_based else "pos",
+                "rows": json.dumps([dict(zip(COLUMNS, row, strict=True)) for row in payload]),
+            },
+        )
     return RunSummary(
         accruals=len(rows),
         earned=sum((Decimal(row[15]) for row in rows), start=ZERO),

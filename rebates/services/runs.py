@@ -174,24 +174,23 @@ def run_result(run: CalculationRun) -> dict[str, Any]:
     currency = run.currency
     rows = (
         Accrual.objects.filter(run=run)
-        .select_related("partner", "payee_user")
-        .defer("source_ids", "bands")
         .order_by("partner__code", "payee_user__email")
+        .values_list("partner__code", "payee_user__email", "measure", "earned", "paid_before", "due")
     )
     partners = []
     total = Decimal("0")
-    for accrual in rows:
+    for code, payee, measure, earned, paid_before, due in rows:
         entry: dict[str, Any] = {
-            "partner": accrual.partner.code,
-            "measure": _measure(accrual.measure, program.basis, currency),
-            "earned": format_amount_str(accrual.earned, currency),
-            "paid_before": format_amount_str(accrual.paid_before, currency),
-            "due": format_amount_str(accrual.due, currency),
+            "partner": code,
+            "measure": _measure(measure, program.basis, currency),
+            "earned": format_amount_str(earned, currency),
+            "paid_before": format_amount_str(paid_before, currency),
+            "due": format_amount_str(due, currency),
         }
-        if accrual.payee_user is not None:
-            entry["payee"] = accrual.payee_user.email
+        if payee:
+            entry["payee"] = payee
         partners.append(entry)
-        total += accrual.due
+        total += due
     return {
         "program": program.code,
         "currency": currency,
