@@ -162,9 +162,10 @@ def _rates_sql(rates: list[WindowRate], params: dict[str, Any], prefix: str) -> 
 def _pos_source_sql(
     d: Definition, params: dict[str, Any], rates: list[WindowRate], *, start: str, end: str, prefix: str
 ) -> str:
-    """POS lines in scope and window, per partner: quantity, amount converted at each line's
-    invoice-date rate, count, newest line, and the first day lacking a rate. Grouped by partner
-    alone, like a bare GROUP BY over the table (parallel); eligibility applies to the groups."""
+    """POS lines in scope and window, per partner: quantity or amount converted at each line's
+    invoice-date rate, and count. Grouped by partner alone, like a bare GROUP BY over the table
+    (parallel); eligibility applies to the groups. ``loaded_to`` is the statement's start: every
+    line it counts was loaded before (``posdata`` stamps lines with their statement's start)."""
     target = d.currency
     join = ""
     if d.skus or d.categories:
@@ -184,7 +185,7 @@ def _pos_source_sql(
         )
     return f"""
       SELECT l.partner_id, NULL::bigint AS payee, {measures},
-             count(*) AS n, NULL::bigint[] AS ids, max(l.loaded_at) AS loaded_to
+             count(*) AS n, NULL::bigint[] AS ids, statement_timestamp() AS loaded_to
       FROM posdata_posline l{join}{rates_join}
       WHERE l.tenant_id = %(t)s AND l.invoice_date BETWEEN {start} AND {end}
       GROUP BY l.partner_id"""
