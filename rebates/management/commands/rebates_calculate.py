@@ -27,7 +27,7 @@ class Command(TenantCommand):
             raise CommandError(str(exc).replace("\n", " ")) from exc
         if run.status != CalculationRun.Status.SUCCEEDED:
             raise CommandError((run.error or "The calculation failed.").replace("\n", " "))
-        result = run_result(run)
+        result = run.job.result if run.job is not None and run.job.result else run_result(run)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False))
             return
