@@ -73,12 +73,12 @@ def setup(agreement_lines: int):
         _sql(
             """
             INSERT INTO claims_pricingagreement (tenant_id, number, partner_id, end_customer, end_customer_normalised,
-              start_date, end_date, status, currency, version, cancel_reason, created_at, updated_at)
+              start_date, end_date, status, currency, version, cancel_reason, deal_reference, created_at, updated_at)
             SELECT %s, 'SPA-' || lpad(g::text, 7, '0'), CASE WHEN g %% 50 = 0 THEN %s ELSE %s END,
               (ARRAY[%s, %s, %s, %s])[1 + g %% 4],
               (ARRAY['globex water utility', 'initrode municipal works', 'umbrella facilities', 'hooli campus'])[1 + g %% 4],
               DATE '2026-01-01', DATE '2026-12-31', CASE WHEN g %% 97 = 0 THEN 'cancelled' ELSE 'active' END,
-              'USD', 1, '', now(), now()
+              'USD', 1, '', '', now(), now()
             FROM generate_series(1, %s) g
             """,
             [tenant.pk, other.pk, partner.pk, *CUSTOMERS, agreements],
@@ -153,9 +153,13 @@ def orm_loop(tenant, partner, path: Path, sample: int) -> float:
     with tenant_context(tenant), path.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         claim = Claim.objects.create(
-            partner=partner, number="ORM-LOOP", claim_date=CLAIM_DATE, status="in_review", currency="USD",
+            partner=partner,
+            number="ORM-LOOP",
+            claim_date=CLAIM_DATE,
+            status="in_review",
+            currency="USD",
             submitted_at=timezone.now(),
-        )  # fmt: skip
+        )
         started = time.perf_counter()
         for position, row in enumerate(reader, start=1):
             if position > sample:
@@ -192,9 +196,11 @@ def orm_loop(tenant, partner, path: Path, sample: int) -> float:
                 if (CLAIM_DATE - ship).days > 90:
                     codes.append("CLAIM_PAST_WINDOW")
                 if ClaimLine.objects.filter(
-                    partner=partner, invoice_number=row["invoice_number"], invoice_line=int(row["invoice_line"]),
+                    partner=partner,
+                    invoice_number=row["invoice_number"],
+                    invoice_line=int(row["invoice_line"]),
                     status__in=["accepted", "adjusted"],
-                ).exists():  # fmt: skip
+                ).exists():
                     codes.append("DUPLICATE_LINE")
                 accepted, amount, allowed = 0, Decimal("0"), None
                 if line is not None:
@@ -219,14 +225,28 @@ def orm_loop(tenant, partner, path: Path, sample: int) -> float:
                 rejecting = [c for c in codes if c not in ("QUANTITY_EXCEEDED", "DEBIT_EXCEEDS_ALLOWED")]
                 status = "rejected" if rejecting else "adjusted" if codes else "accepted"
                 ClaimLine.objects.create(
-                    claim=claim, partner=partner, line=position, agreement_number=row["agreement_number"],
-                    invoice_number=row["invoice_number"], invoice_line=int(row["invoice_line"]), ship_date=ship,
-                    sku=row["sku"], quantity=quantity, unit_of_measure=row["unit_of_measure"],
-                    end_customer=row["end_customer"], claimed_unit_debit=debit,
-                    resale_price=Decimal(row["resale_price"]), agreement=agreement, agreement_line=line,
-                    quantity_base=quantity, codes=codes, status=status, accepted_quantity=0 if rejecting else accepted,
-                    allowed_unit_debit=allowed, amount=Decimal("0") if rejecting else amount,
-                )  # fmt: skip
+                    claim=claim,
+                    partner=partner,
+                    line=position,
+                    agreement_number=row["agreement_number"],
+                    invoice_number=row["invoice_number"],
+                    invoice_line=int(row["invoice_line"]),
+                    ship_date=ship,
+                    sku=row["sku"],
+                    quantity=quantity,
+                    unit_of_measure=row["unit_of_measure"],
+                    end_customer=row["end_customer"],
+                    claimed_unit_debit=debit,
+                    resale_price=Decimal(row["resale_price"]),
+                    agreement=agreement,
+                    agreement_line=line,
+                    quantity_base=quantity,
+                    codes=codes,
+                    status=status,
+                    accepted_quantity=0 if rejecting else accepted,
+                    allowed_unit_debit=allowed,
+                    amount=Decimal("0") if rejecting else amount,
+                )
         return time.perf_counter() - started
 
 
@@ -288,26 +308,40 @@ def validate_step_vs_reference(tenant, partner, path: Path) -> tuple[float, floa
 
     with tenant_context(tenant):
         claim = Claim.objects.create(
-            partner=partner, number="REF-STEP", claim_date=CLAIM_DATE, status="validating", currency="USD",
+            partner=partner,
+            number="REF-STEP",
+            claim_date=CLAIM_DATE,
+            status="validating",
+            currency="USD",
             submitted_at=timezone.now(),
-        )  # fmt: skip
+        )
         from prm.jobs.services import job_create
 
         job = job_create(
             kind="claims:bench", acting_user=None, params={"claim_id": claim.pk}, partner=partner
         )
-        stage, norm, names = pipeline.scratch_names(job)
+        stage, norm, names, used = pipeline.scratch_names(job)
         layout = inspect_file(path, "csv", header_score)
         pipeline.create_stage_table(stage)
         pipeline.stage_file(
-            table=stage, tenant_id=tenant.pk, claim_id=claim.pk, path=path, layout=layout,
+            table=stage,
+            tenant_id=tenant.pk,
+            claim_id=claim.pk,
+            path=path,
+            layout=layout,
             mapping=detect_mapping(layout.headers),
-        )  # fmt: skip
+        )
         pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=False)
         run = pipeline.Run(
-            tenant_id=tenant.pk, claim_id=claim.pk, partner_id=partner.pk, claim_date=CLAIM_DATE.isoformat(),
-            window_days=90, currency="USD", norm=norm,
-        )  # fmt: skip
+            tenant_id=tenant.pk,
+            claim_id=claim.pk,
+            partner_id=partner.pk,
+            claim_date=CLAIM_DATE.isoformat(),
+            window_days=90,
+            currency="USD",
+            norm=norm,
+            used=used,
+        )
         try:
             with transaction.atomic():
                 started = time.perf_counter()
@@ -354,10 +388,14 @@ def run(ctx: Context) -> list[Result]:
         print(f"[bench]   ORM loop {loop:.1f}s for {sample} lines -> {scaled:.0f}s scaled", flush=True)
         results.append(
             Result(
-                "claims_validate_vs_orm_loop", n, round(ours, 3), round(scaled, 3), "s",
+                "claims_validate_vs_orm_loop",
+                n,
+                round(ours, 3),
+                round(scaled, 3),
+                "s",
                 notes=f"ORM loop measured on {sample} lines ({loop:.1f}s) and scaled to {n}",
             )
-        )  # fmt: skip
+        )
     if "claims_validate_vs_reference_sql" in wanted:
         other = ctx.workdir / "claim-2.csv"
         generate(other, n, agreements, prefix="B", seed=17)

@@ -61,8 +61,13 @@ def _setup():
                 for p in partners
             ]
         )
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 1, 1),
-                              rate=Decimal("1.0875"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 1, 1),
+            rate=Decimal("1.0875"),
+            source="ECB",
+        )
     return tenant, members, partners
 
 
@@ -205,8 +210,11 @@ def _statement_pdf(ctx: Context, tenant, members, partners) -> Result:
     _payables(tenant, [partner.pk], lines, "PDF-")
     batch = _exported_batch(tenant, members, [partner.pk])
     with tenant_context(tenant):
-        batch = payout_batch_mark_paid(batch=batch, acting_membership=members[0], confirmations=[
-            PaymentConfirmation(partner.pk, "BENCH-1", datetime.date(2026, 7, 1))])  # fmt: skip
+        batch = payout_batch_mark_paid(
+            batch=batch,
+            acting_membership=members[0],
+            confirmations=[PaymentConfirmation(partner.pk, "BENCH-1", datetime.date(2026, 7, 1))],
+        )
         payment = batch.payments.get()
         print(f"[bench] statement_pdf_vs_weasyprint: {lines} lines (~{pages} pages)", flush=True)
         remittance_pdf(payment)  # warm-up: fonts and the template are loaded once per process
@@ -218,8 +226,9 @@ def _statement_pdf(ctx: Context, tenant, members, partners) -> Result:
     render_pdf(html)
     base = time.perf_counter() - started
     print(f"[bench]   ours {ours:.2f}s ({len(pdf) // 1024} KB), WeasyPrint alone {base:.2f}s", flush=True)
-    return Result("statement_pdf_vs_weasyprint", lines, round(ours, 3), round(base, 3), "s",
-                  notes=f"{pages} pages")  # fmt: skip
+    return Result(
+        "statement_pdf_vs_weasyprint", lines, round(ours, 3), round(base, 3), "s", notes=f"{pages} pages"
+    )
 
 
 def run(ctx: Context) -> list[Result]:

@@ -202,23 +202,72 @@ def baseline_import_export(tenant, partner, normalised: Path, upload_id: int) ->
             model = PosLine
             import_id_fields = ["partner", "invoice_number", "invoice_line"]
             fields = [
-                "partner", "upload", "invoice_number", "invoice_line", "invoice_date", "product", "partner_sku",
-                "quantity", "unit_of_measure", "unit_price", "amount", "currency", "end_customer", "country",
-                "postal_code", "transaction_type", "agreement_number", "source_line",
-            ]  # fmt: skip
+                "partner",
+                "upload",
+                "invoice_number",
+                "invoice_line",
+                "invoice_date",
+                "product",
+                "partner_sku",
+                "quantity",
+                "unit_of_measure",
+                "unit_price",
+                "amount",
+                "currency",
+                "end_customer",
+                "country",
+                "postal_code",
+                "transaction_type",
+                "agreement_number",
+                "source_line",
+            ]
 
     with tenant_context(tenant):
         skus = dict(Product.objects.values_list("pk", "sku"))
         headers = [
-            "partner", "upload", "invoice_number", "invoice_line", "invoice_date", "product", "partner_sku", "quantity",
-            "unit_of_measure", "unit_price", "amount", "currency", "end_customer", "country", "postal_code",
-            "transaction_type", "agreement_number", "source_line",
-        ]  # fmt: skip
+            "partner",
+            "upload",
+            "invoice_number",
+            "invoice_line",
+            "invoice_date",
+            "product",
+            "partner_sku",
+            "quantity",
+            "unit_of_measure",
+            "unit_price",
+            "amount",
+            "currency",
+            "end_customer",
+            "country",
+            "postal_code",
+            "transaction_type",
+            "agreement_number",
+            "source_line",
+        ]
         dataset = tablib.Dataset(headers=headers)
         with normalised.open(encoding="utf-8", newline="") as handle:
             for row in csv.reader(handle):
-                (_t, _p, _u, inv, line, day, product_id, psku, qty, uom, price, amount, cur, cust, country, postal,
-                 ttype, agreement, source) = row  # fmt: skip
+                (
+                    _t,
+                    _p,
+                    _u,
+                    inv,
+                    line,
+                    day,
+                    product_id,
+                    psku,
+                    qty,
+                    uom,
+                    price,
+                    amount,
+                    cur,
+                    cust,
+                    country,
+                    postal,
+                    ttype,
+                    agreement,
+                    source,
+                ) = row
                 dataset.append(
                     [
                         partner.code,
@@ -262,8 +311,11 @@ def memory_child(ctx: Context, path: Path, partner_code: str) -> float:
         print(completed.stderr[-4000:], file=sys.stderr)
         completed.check_returncode()
     data = json.loads(completed.stdout.strip().splitlines()[-1])
-    print(f"[bench]   child {partner_code}: {data['rows_loaded']} rows loaded in {data['seconds']:.1f}s, "
-          f"peak RSS {data['peak_mb']:.1f} MB", flush=True)  # fmt: skip
+    print(
+        f"[bench]   child {partner_code}: {data['rows_loaded']} rows loaded in {data['seconds']:.1f}s, "
+        f"peak RSS {data['peak_mb']:.1f} MB",
+        flush=True,
+    )
     return data["peak_mb"]
 
 

@@ -48,5 +48,17 @@ class ClaimsConfig(AppConfig):
         register_nav(
             NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
         )
+        register_nav(
+            NavItem(_("Claim settings"), "claims:settings", Perm.CLAIM_SETTINGS, section="admin", order=53)
+        )
+        from claims.services.claims import claim_validation_give_up
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        register_job_kind(
+            "claims:validate",
+            JobKind(
+                task="claims.validate_claim", label=_("Claim validation"), on_give_up=claim_validation_give_up
+            ),
+        )
         register_panel(claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

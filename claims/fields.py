@@ -22,28 +22,80 @@ CLAIM_FIELDS: tuple[tuple[str, object], ...] = (
 )
 FIELD_NAMES = tuple(name for name, _label in CLAIM_FIELDS)
 REQUIRED = (
-    "agreement_number", "invoice_number", "invoice_line", "ship_date", "sku", "quantity", "end_customer",
+    "agreement_number",
+    "invoice_number",
+    "invoice_line",
+    "ship_date",
+    "sku",
+    "quantity",
+    "end_customer",
     "claimed_unit_debit",
-)  # fmt: skip
+)
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "agreement_number": (
-        "agreement", "agreement no", "spa", "spa no", "contract", "contract no", "special pricing",
-        "special pricing agreement", "authorization no", "auth no", "authorisation no", "sp agreement", "deal id",
+        "agreement",
+        "agreement no",
+        "spa",
+        "spa no",
+        "contract",
+        "contract no",
+        "special pricing",
+        "special pricing agreement",
+        "authorization no",
+        "auth no",
+        "authorisation no",
+        "sp agreement",
+        "deal id",
     ),
-    "invoice_number": ("invoice", "invoice no", "inv no", "inv", "invoice id", "document no", "doc no", "rechnung"),
+    "invoice_number": (
+        "invoice",
+        "invoice no",
+        "inv no",
+        "inv",
+        "invoice id",
+        "document no",
+        "doc no",
+        "rechnung",
+    ),
     "invoice_line": ("line", "line no", "invoice line", "inv line", "line item", "position", "pos", "ln"),
     "ship_date": ("ship date", "shipped", "ship dt", "shipping date", "date shipped", "invoice date", "date"),
-    "sku": ("sku", "vendor sku", "item", "item no", "part", "part no", "product", "product code", "mpn", "material"),
+    "sku": (
+        "sku",
+        "vendor sku",
+        "item",
+        "item no",
+        "part",
+        "part no",
+        "product",
+        "product code",
+        "mpn",
+        "material",
+    ),
     "quantity": ("qty", "quantity", "units", "qty shipped", "ship qty", "shipped qty", "menge"),
     "unit_of_measure": ("uom", "unit", "unit of measure", "um", "einheit"),
-    "end_customer": ("customer", "end user", "end customer", "customer name", "end user name", "sold to", "kunde"),
+    "end_customer": (
+        "customer",
+        "end user",
+        "end customer",
+        "customer name",
+        "end user name",
+        "sold to",
+        "kunde",
+    ),
     "claimed_unit_debit": (
-        "claimed unit debit", "debit", "unit debit", "debit per unit", "claim amount per unit", "debit amount",
-        "claimed debit", "claim per unit", "credit per unit",
+        "claimed unit debit",
+        "debit",
+        "unit debit",
+        "debit per unit",
+        "claim amount per unit",
+        "debit amount",
+        "claimed debit",
+        "claim per unit",
+        "credit per unit",
     ),
     "resale_price": ("resale", "resale price", "unit resale", "sell price", "unit price", "price"),
-}  # fmt: skip
+}
 
 _NORMALISED = {name: {normalise_header(s) for s in (*names, name)} for name, names in _SYNONYMS.items()}
 

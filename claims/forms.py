@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from claims.fields import CLAIM_FIELDS
-from claims.models import ClaimLine
+from claims.models import ClaimLine, ClaimSettings
 from prm.catalog.models import Product
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -18,6 +18,8 @@ class AgreementForm(forms.Form):
     end_customer = forms.CharField(label=_("End customer"), max_length=200)
     start_date = forms.DateField(label=_("Start date"), widget=DATE)
     end_date = forms.DateField(label=_("End date"), widget=DATE)
+    # The approved deal registration the form was pre-filled from (checked again on save).
+    registration = forms.IntegerField(required=False, widget=forms.HiddenInput())
 
     def __init__(self, *args, partners_qs, amend: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,6 +27,7 @@ class AgreementForm(forms.Form):
         if amend:
             del self.fields["number"]
             del self.fields["partner"]
+            del self.fields["registration"]
 
     def clean(self):
         data = super().clean()
@@ -57,6 +60,12 @@ class AgreementLineForm(forms.Form):
 
 
 AgreementLineFormSet = forms.formset_factory(AgreementLineForm, extra=3)
+
+
+class ClaimSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ClaimSettings
+        fields = ["claim_window_days", "payment_term_days"]
 
 
 class CancelForm(forms.Form):

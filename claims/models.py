@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -16,14 +17,27 @@ from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
 
 DEFAULT_CLAIM_WINDOW_DAYS = 90
+DEFAULT_PAYMENT_TERM_DAYS = 30
+MAX_CLAIM_WINDOW_DAYS = 3650
+MAX_PAYMENT_TERM_DAYS = 365
 
 
 class ClaimSettings(TenantModel):
     """The tenant's claim policy (DOMAIN.md defaults): how many days after the ship date a line
-    may still be claimed."""
+    may still be claimed (CLAIM_PAST_WINDOW beyond), and how many days after approval the
+    payable of an approved claim is due. Changed only by ``claim_settings_update`` (audited)."""
 
     claim_window_days = models.PositiveIntegerField(
-        _("claim window (days)"), default=DEFAULT_CLAIM_WINDOW_DAYS
+        _("claim window (days)"),
+        default=DEFAULT_CLAIM_WINDOW_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CLAIM_WINDOW_DAYS)],
+        help_text=_("A line whose ship date is more than this many days before the claim date is rejected."),
+    )
+    payment_term_days = models.PositiveIntegerField(
+        _("payment term (days)"),
+        default=DEFAULT_PAYMENT_TERM_DAYS,
+        validators=[MaxValueValidator(MAX_PAYMENT_TERM_DAYS)],
+        help_text=_("The payable of an approved claim is due this many days after approval."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +71,8 @@ class PricingAgreement(TenantModel):
     currency = models.CharField(max_length=3, validators=[currency_validator])
     version = models.PositiveIntegerField(default=1)
     cancel_reason = models.TextField(blank=True)
+    # The approved deal registration the agreement was started from ("DR-000123"), if any.
+    deal_reference = models.CharField(_("deal registration"), max_length=32, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -230,7 +246,13 @@ class ClaimLine(TenantModel):
         REJECTED = "rejected", _("Rejected")
 
     claim = TenantForeignKey(Claim, on_delete=models.CASCADE, related_name="lines", db_index=False)
-    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # ``partner`` and ``agreement`` are copies for the duplicate index and the pages: ``partner`` is
+    # the claim's (written from the claim row), ``agreement`` the one the line's number named. The
+    # database enforces the claim and the agreement line; a constraint on these copies would add
+    # two per-row checks at commit, a fifth of the time of validating a large claim.
+    partner = TenantForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     line = models.PositiveIntegerField()  # position in the claim, 1 = first data row
     source_line = models.PositiveIntegerField(default=0)  # physical line (CSV) or sheet row (XLSX)
     agreement_number = models.CharField(max_length=64, blank=True)
@@ -257,7 +279,13 @@ class ClaimLine(TenantModel):
     )
     # The verdict.
     agreement = TenantForeignKey(
-        PricingAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        PricingAgreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     agreement_line = TenantForeignKey(
         AgreementLine,
@@ -292,8 +320,12 @@ class ClaimLine(TenantModel):
         ordering = ["claim_id", "line"]
         constraints = [models.UniqueConstraint(fields=["tenant", "claim", "line"], name="claim_line_once")]
         indexes = [
+            # The duplicate rule looks up accepted and adjusted lines only: rejected lines (a third
+            # of a messy claim) stay out of this index and cost nothing to insert into it.
             models.Index(
-                fields=["tenant", "partner", "invoice_number", "invoice_line"], name="claim_line_invoice"
+                fields=["tenant", "partner", "invoice_number", "invoice_line"],
+                condition=Q(status__in=["accepted", "adjusted"]),
+                name="claim_line_counted_invoice",
             ),
             models.Index(fields=["tenant", "agreement_line", "status"], name="claim_line_consumption"),
         ]

@@ -24,6 +24,7 @@ from prm.lib.names import normalise_name
 from prm.reader import FileLayout, iter_rows
 
 COPY_CHUNK_ROWS = 250_000
+VALIDATION_WORK_MEM = "256MB"
 QUANTITY_LIMIT = 2_000_000_000
 EACH_UNITS = (
     "EA",
@@ -68,12 +69,12 @@ def execute(statement: str) -> Any:
 # --- Scratch tables ---------------------------------------------------------------------------------
 
 
-def scratch_names(job) -> tuple[str, str, str]:
-    """The scratch tables of one validation run (raw text, parsed values, customer names), in
-    the staging schema and named after the job, so a sweep drops what a killed worker left."""
-
-    stage, norm, names = staging_tables(job, "stage", "norm", "names")
-    return stage, norm, names
+def scratch_names(job) -> tuple[str, str, str, str]:
+    """The scratch tables of one validation run (raw text, parsed values, customer names, the
+    quantity each agreement line gives), in the staging schema and named after the job, so a
+    sweep drops what a killed worker left."""
+    stage, norm, names, used = staging_tables(job, "stage", "norm", "names", "used")
+    return stage, norm, names, used
 
 
 def create_stage_table(table: str) -> None:
@@ -180,12 +181,21 @@ def _number_sql(column: str, decimal_comma: bool) -> str:
         "thousands_dot": (thousands_dot, f"replace(replace({t}, '.', ''), ',', '.')::numeric"),
         "lone_comma": (lone_comma, f"replace({t}, ',', '.')::numeric"),
     }
+    # The fast path (digits and one decimal mark: nearly every cell) checks the characters with
+    # translate() and the syntax with pg_input_is_valid(), several times cheaper than a regular
+    # expression; anything else takes the rules below.
     if decimal_comma:
         order = ("thousands_dot", "plain", "lone_comma", "thousands_comma")
-        fast = f"WHEN {column} ~ '^[0-9]{{1,15}}(,[0-9]{{1,10}})?$' THEN replace({column}, ',', '.')::numeric"
+        fast = (
+            f"WHEN translate({column}, '0123456789,', '') = '' AND pg_input_is_valid(replace({column}, ',', '.'), "
+            f"'numeric') THEN replace({column}, ',', '.')::numeric"
+        )
     else:
         order = ("plain", "thousands_comma", "lone_comma", "thousands_dot")
-        fast = f"WHEN {column} ~ '^[0-9]{{1,15}}(\\.[0-9]{{1,10}})?$' THEN {column}::numeric"
+        fast = (
+            f"WHEN translate({column}, '0123456789.', '') = '' AND pg_input_is_valid({column}, 'numeric') "
+            f"THEN {column}::numeric"
+        )
     slow = " ".join(f"WHEN {t} ~ '{rules[name][0]}' THEN {rules[name][1]}" for name in order)
     return f"(CASE {fast} {slow} END)"
 
@@ -197,94 +207,111 @@ def _problem(column: str, condition: str, message: str) -> str:
     )
 
 
-def _problems_sql() -> str:
-    """jsonb array of {column, value, message}: every value of the line that cannot be used."""
-    checks = [_problem(name, f"r_{name} IS NULL", "A value is required.") for name in REQUIRED]
+def _problem_checks() -> list[tuple[str, str, str]]:
+    """(column, condition, message) of every value of a line that cannot be used."""
+    checks = [(name, f"r_{name} IS NULL", "A value is required.") for name in REQUIRED]
     checks += [
-        _problem("invoice_line", "r_invoice_line IS NOT NULL AND v_invoice_line IS NULL", "Not a whole number of 1 or more."),
-        _problem("ship_date", "r_ship_date IS NOT NULL AND v_ship_date IS NULL", "Not a date (use YYYY-MM-DD)."),
-        _problem("quantity", "r_quantity IS NOT NULL AND v_quantity IS NULL", "Not a number."),
-        _problem("quantity", "v_quantity <= 0", "The quantity must be positive."),
-        _problem("claimed_unit_debit", "r_claimed_unit_debit IS NOT NULL AND v_debit IS NULL", "Not a number."),
-        _problem("claimed_unit_debit", "v_debit < 0", "The debit cannot be negative."),
-        _problem("resale_price", "r_resale_price IS NOT NULL AND v_resale IS NULL", "Not a number."),
-        _problem("agreement_number", "length(r_agreement_number) > 64", "Too long (at most 64 characters)."),
-        _problem("invoice_number", "length(r_invoice_number) > 64", "Too long (at most 64 characters)."),
-        _problem("sku", "length(r_sku) > 64", "Too long (at most 64 characters)."),
-    ]  # fmt: skip
+        (
+            "invoice_line",
+            "r_invoice_line IS NOT NULL AND v_invoice_line IS NULL",
+            "Not a whole number of 1 or more.",
+        ),
+        ("ship_date", "r_ship_date IS NOT NULL AND v_ship_date IS NULL", "Not a date (use YYYY-MM-DD)."),
+        ("quantity", "r_quantity IS NOT NULL AND v_quantity IS NULL", "Not a number."),
+        ("quantity", "v_quantity <= 0", "The quantity must be positive."),
+        ("claimed_unit_debit", "r_claimed_unit_debit IS NOT NULL AND v_debit IS NULL", "Not a number."),
+        ("claimed_unit_debit", "v_debit < 0", "The debit cannot be negative."),
+        ("resale_price", "r_resale_price IS NOT NULL AND v_resale IS NULL", "Not a number."),
+        ("agreement_number", "length(r_agreement_number) > 64", "Too long (at most 64 characters)."),
+        ("invoice_number", "length(r_invoice_number) > 64", "Too long (at most 64 characters)."),
+        ("sku", "length(r_sku) > 64", "Too long (at most 64 characters)."),
+    ]
+    return checks
+
+
+def _problems_sql() -> str:
+    """jsonb array of {column, value, message}: every value of the line that cannot be used. The
+    array is built only for lines with a problem (a subquery per line costs more than the rest of
+    the parsing); a clean line gets ``[]`` from the one combined condition."""
+    checks = _problem_checks()
+    any_problem = " OR ".join(f"({condition})" for _column, condition, _message in checks)
+    built = ", ".join(_problem(column, condition, message) for column, condition, message in checks)
     return (
-        "coalesce((SELECT jsonb_agg(x) FROM unnest(ARRAY["
-        + ", ".join(checks)
-        + "]) x WHERE x IS NOT NULL), '[]'::jsonb)"
+        f"CASE WHEN {any_problem} THEN coalesce((SELECT jsonb_agg(x) FROM unnest(ARRAY[{built}]) x"
+        " WHERE x IS NOT NULL), '[]'::jsonb) ELSE '[]'::jsonb END"
     )
 
 
 def normalise(*, stage: str, norm: str, names: str, decimal_comma: bool) -> None:
-    """Parse the staged text into typed values and list each line's unusable values."""
+    """Parse the staged text into typed values and list each line's unusable values (one
+    statement writing the parsed table; the end customers' normalised names are joined in).
+    ``OFFSET 0`` keeps each step a separate subquery: flattened, PostgreSQL would evaluate a
+    parsed value's expression (regular expressions) again wherever a later step uses it."""
     trimmed = ", ".join(f"nullif(btrim(s.{name}), '') AS r_{name}" for name in FIELD_NAMES)
     big = 10**13
     drop_table(norm)
+    _normalise_customers(stage, names)
     execute(
         f"""
         CREATE UNLOGGED TABLE {ident(norm)} AS
-        WITH raw AS (
-          SELECT s.tenant_id, s.claim_id, s.line, s.source_line, s.resubmission_of_id, {trimmed}
-          FROM {ident(stage)} s
+        WITH dates AS (
+          SELECT v, claims_date(v) AS d
+          FROM (SELECT DISTINCT nullif(btrim(ship_date), '') AS v FROM {ident(stage)}) x
         ),
-        dates AS (SELECT v, claims_date(v) AS d FROM (SELECT DISTINCT r_ship_date AS v FROM raw) x),
         n AS (
           SELECT raw.*,
             {_number_sql("r_quantity", decimal_comma)} AS n_quantity,
             {_number_sql("r_claimed_unit_debit", decimal_comma)} AS n_debit,
             {_number_sql("r_resale_price", decimal_comma)} AS n_resale,
             dt.d AS v_ship_date,
-            CASE WHEN r_invoice_line ~ '^[0-9]{{1,9}}$' AND r_invoice_line::bigint BETWEEN 1 AND {QUANTITY_LIMIT}
+            CASE WHEN length(r_invoice_line) <= 9 AND translate(r_invoice_line, '0123456789', '') = ''
+                  AND r_invoice_line::bigint BETWEEN 1 AND {QUANTITY_LIMIT}
                  THEN r_invoice_line::int END AS v_invoice_line
-          FROM raw LEFT JOIN dates dt ON dt.v = raw.r_ship_date
+          FROM (SELECT s.tenant_id, s.claim_id, s.line, s.source_line, s.resubmission_of_id, {trimmed}
+                FROM {ident(stage)} s OFFSET 0) raw
+          LEFT JOIN dates dt ON dt.v = raw.r_ship_date
+          OFFSET 0
         ),
         v AS (
           SELECT n.*,
             CASE WHEN abs(n_quantity) < {QUANTITY_LIMIT} THEN n_quantity END AS v_quantity,
             CASE WHEN abs(n_debit) < {big} THEN n_debit END AS v_debit,
-            CASE WHEN abs(n_resale) < {big} THEN n_resale END AS v_resale
+            CASE WHEN abs(n_resale) < {big} THEN n_resale END AS v_resale,
+            left(coalesce(r_end_customer, ''), 200) AS customer
           FROM n
+          OFFSET 0
         )
         SELECT tenant_id, claim_id, line, source_line, resubmission_of_id,
           left(coalesce(r_agreement_number, ''), 64) AS agreement_number,
           left(coalesce(r_invoice_number, ''), 64) AS invoice_number,
           v_invoice_line AS invoice_line, v_ship_date AS ship_date, left(coalesce(r_sku, ''), 64) AS sku,
           v_quantity AS quantity, upper(left(coalesce(r_unit_of_measure, ''), 16)) AS unit_of_measure,
-          left(coalesce(r_end_customer, ''), 200) AS end_customer, ''::text AS end_customer_normalised,
+          customer AS end_customer, coalesce(c.norm, '') AS end_customer_normalised,
           v_debit AS claimed_unit_debit, v_resale AS resale_price, {_problems_sql()} AS problems
-        FROM v
+        FROM v LEFT JOIN {ident(names)} c ON c.name = v.customer
         """
     )
-    _normalise_customers(norm, names)
+    drop_table(names)
     execute(f"ANALYZE {ident(norm)}")
 
 
-def _normalise_customers(norm: str, table: str) -> None:
-    """The normalised end customer of each distinct name, by the one normaliser deal
-    registration uses too (few distinct names per file: one pass in Python, then one UPDATE)."""
-    customers = [
-        row[0] for row in execute(f"SELECT DISTINCT end_customer FROM {ident(norm)} WHERE end_customer <> ''")
-    ]
-    if not customers:
-        return
+def _normalise_customers(stage: str, table: str) -> None:
+    """The normalised name of each distinct end customer of the file, by the one normaliser deal
+    registration uses too (few distinct names per file: one pass in Python over them, COPYed
+    into a small table the parse joins)."""
     drop_table(table)
     execute(f"CREATE UNLOGGED TABLE {ident(table)} (name text PRIMARY KEY, norm text NOT NULL)")
-    try:
-        with (
-            raw_connection().cursor() as cursor,
-            cursor.copy(f"COPY {ident(table)} (name, norm) FROM STDIN".encode()) as copy,
-        ):
-            for name in customers:
-                copy.write_row((name, normalise_name(name)[:200]))
-        execute(
-            f"UPDATE {ident(norm)} n SET end_customer_normalised = c.norm FROM {ident(table)} c WHERE c.name = n.end_customer"
-        )
-    finally:
-        drop_table(table)
+    customers = execute(
+        f"SELECT DISTINCT left(nullif(btrim(end_customer), ''), 200) FROM {ident(stage)}"
+        " WHERE nullif(btrim(end_customer), '') IS NOT NULL"
+    )
+    with (
+        raw_connection().cursor() as cursor,
+        cursor.copy(f"COPY {ident(table)} (name, norm) FROM STDIN".encode()) as copy,
+    ):
+        for (name,) in customers:
+            copy.write_row((name, normalise_name(name)[:200]))
+    execute(f"ANALYZE {ident(table)}")
 
 
 # --- Validation ----------------------------------------------------------------------------------------
@@ -299,6 +326,7 @@ class Run:
     window_days: int
     currency: str
     norm: str
+    used: str  # scratch table: quantity accepted per agreement line (what ``consume`` adds)
 
 
 def _text_list(values: Iterable[str]) -> str:
@@ -328,7 +356,8 @@ def _resolved_sql(run: Run) -> str:
         ON a.tenant_id = {run.tenant_id} AND upper(a.number) = upper(n.agreement_number)
       LEFT JOIN prm_product pr ON pr.tenant_id = {run.tenant_id} AND upper(pr.sku) = upper(n.sku)
       LEFT JOIN claims_agreementline al
-        ON al.tenant_id = {run.tenant_id} AND al.agreement_id = a.id AND al.product_id = pr.id"""
+        ON al.tenant_id = {run.tenant_id} AND al.agreement_id = a.id AND al.product_id = pr.id
+      OFFSET 0"""
 
 
 def lock_agreement_lines(run: Run) -> list[int]:
@@ -348,15 +377,26 @@ def lock_agreement_lines(run: Run) -> list[int]:
     return [row[0] for row in rows]
 
 
-def validate_and_insert(run: Run) -> int:
-    """Insert the claim's lines with their verdicts (one statement); return the lines written.
-    Runs once per claim: the caller holds the claim's row lock and moves it out of "validating"
-    in the same transaction (the unique (claim, line) constraint backs this up)."""
+TOTALS = ("lines", "claimed", "approved", "accepted", "adjusted", "rejected")
+
+
+def validate_and_insert(run: Run) -> dict[str, Any]:
+    """Insert the claim's lines with their verdicts, and note what each agreement line gives
+    (``run.used``), in one statement; return the claim's totals (the keys of ``TOTALS``). Runs
+    once per claim: the caller holds the claim's row lock and moves it out of "validating" in
+    the same transaction (the unique (claim, line) constraint backs this up)."""
     claim_date = f"{lit(run.claim_date)}::date"
     rejecting_but_quantity = "cardinality(pre) > 0 OR is_dup"
     minor = minor_units(run.currency)
     rejecting = "ARRAY" + _text_list(REJECTING).replace("(", "[", 1)[:-1] + "]::text[]"
-    return execute(
+    drop_table(run.used)
+    execute(
+        f"CREATE UNLOGGED TABLE {ident(run.used)} (agreement_line_id bigint NOT NULL, quantity bigint NOT NULL)"
+    )
+    # The two sorts (duplicates by invoice line, consumption by agreement line) stay in memory
+    # for a claim of a few hundred thousand lines instead of spilling to disk.
+    execute(f"SET LOCAL work_mem = {lit(VALIDATION_WORK_MEM)}")
+    rows = execute(
         f"""
         WITH r AS ({_resolved_sql(run)}),
         b AS (
@@ -364,6 +404,7 @@ def validate_and_insert(run: Run) -> int:
             (a_id IS NOT NULL AND a_partner = {run.partner_id}) AS ok,
             CASE WHEN quantity IS NOT NULL AND factor IS NOT NULL THEN quantity * factor END AS qb_raw
           FROM r
+          OFFSET 0
         ),
         c AS (
           SELECT b.*,
@@ -387,6 +428,7 @@ def validate_and_insert(run: Run) -> int:
                    THEN 'RESALE_ABOVE_MAXIMUM' END
             ], NULL) AS pre
           FROM b
+          OFFSET 0
         ),
         d AS (
           SELECT c.*,
@@ -422,13 +464,16 @@ def validate_and_insert(run: Run) -> int:
               CASE WHEN ok AND al_id IS NOT NULL AND claimed_unit_debit > allowed THEN 'DEBIT_EXCEEDS_ALLOWED' END
             ], NULL) AS all_codes
           FROM f
+          OFFSET 0
         ),
         h AS (
           SELECT g.*,
             CASE WHEN all_codes && {rejecting} THEN 'rejected'
                  WHEN cardinality(all_codes) > 0 THEN 'adjusted' ELSE 'accepted' END AS verdict
           FROM g
-        )
+          OFFSET 0
+        ),
+        ins AS (
         INSERT INTO claims_claimline (
           tenant_id, claim_id, partner_id, line, source_line, agreement_number, invoice_number, invoice_line,
           ship_date, sku, quantity, unit_of_measure, end_customer, end_customer_normalised, claimed_unit_debit,
@@ -444,17 +489,28 @@ def validate_and_insert(run: Run) -> int:
                ELSE round(least(claimed_unit_debit, allowed) * accepted, {minor}) END,
           ''
         FROM h
+        RETURNING agreement_line_id, status, accepted_quantity, claimed_amount, amount
+        ),
+        used AS (
+          INSERT INTO {ident(run.used)} (agreement_line_id, quantity)
+          SELECT agreement_line_id, sum(accepted_quantity) FROM ins
+          WHERE status IN ('accepted', 'adjusted') AND agreement_line_id IS NOT NULL AND accepted_quantity > 0
+          GROUP BY agreement_line_id
+        )
+        SELECT count(*), coalesce(sum(claimed_amount), 0),
+          coalesce(sum(amount) FILTER (WHERE status IN ('accepted', 'adjusted')), 0),
+          count(*) FILTER (WHERE status = 'accepted'), count(*) FILTER (WHERE status = 'adjusted'),
+          count(*) FILTER (WHERE status = 'rejected')
+        FROM ins
         """
     )
+    return dict(zip(TOTALS, rows[0], strict=True))
 
 
 def consume(run: Run) -> None:
     """Add what the claim's lines accepted to their agreement lines (still under the lock)."""
     execute(
-        f"""UPDATE claims_agreementline al SET consumed_quantity = al.consumed_quantity + s.q
-            FROM (SELECT agreement_line_id, sum(accepted_quantity) AS q FROM claims_claimline
-                  WHERE tenant_id = {run.tenant_id} AND claim_id = {run.claim_id}
-                    AND status IN ('accepted', 'adjusted') AND agreement_line_id IS NOT NULL
-                  GROUP BY agreement_line_id) s
-            WHERE al.tenant_id = {run.tenant_id} AND al.id = s.agreement_line_id"""
+        f"""UPDATE claims_agreementline al SET consumed_quantity = al.consumed_quantity + u.quantity
+            FROM {ident(run.used)} u
+            WHERE al.tenant_id = {run.tenant_id} AND al.id = u.agreement_line_id"""
     )

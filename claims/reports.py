@@ -150,11 +150,21 @@ def utilisation(membership: Membership, today: datetime.date | None = None) -> R
     for line in lines:
         agreement = line.agreement
         expiring = agreement.status == agreement.Status.ACTIVE and today <= agreement.end_date <= soon
-        rows.append([
-            agreement.number, agreement.partner.code, agreement.end_customer, line.product.sku, agreement.status,
-            agreement.end_date, line.authorized_quantity, line.consumed_quantity, line.remaining,
-            f"{100 * line.consumed_quantity // max(line.authorized_quantity, 1)} %", _("yes") if expiring else "",
-        ])  # fmt: skip
+        rows.append(
+            [
+                agreement.number,
+                agreement.partner.code,
+                agreement.end_customer,
+                line.product.sku,
+                agreement.status,
+                agreement.end_date,
+                line.authorized_quantity,
+                line.consumed_quantity,
+                line.remaining,
+                f"{100 * line.consumed_quantity // max(line.authorized_quantity, 1)} %",
+                _("yes") if expiring else "",
+            ]
+        )
     return Report(
         "utilisation",
         _("Agreement utilisation"),

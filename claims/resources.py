@@ -28,9 +28,18 @@ from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError
 
 AGREEMENT_COLUMNS = (
-    "agreement_number", "partner_code", "end_customer", "start_date", "end_date", "status", "sku",
-    "book_cost", "approved_cost", "authorized_quantity", "max_resale_price",
-)  # fmt: skip
+    "agreement_number",
+    "partner_code",
+    "end_customer",
+    "start_date",
+    "end_date",
+    "status",
+    "sku",
+    "book_cost",
+    "approved_cost",
+    "authorized_quantity",
+    "max_resale_price",
+)
 AGREEMENT_REQUIRED = AGREEMENT_COLUMNS[:-1]
 HEADER_COLUMNS = ("partner_code", "end_customer", "start_date", "end_date", "status")
 STATUSES = {s.value for s in PricingAgreement.Status}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.claim_new, name="new"),
     path("enter/", views.claim_enter, name="enter"),
     path("reports/", views.reports, name="reports"),
+    path("settings/", views.claim_settings_view, name="settings"),
     path("<int:pk>/", views.claim_detail, name="detail"),
     path("<int:pk>/approve/", views.claim_approve_view, name="approve"),
     path("<int:pk>/response/", views.claim_response, name="response"),

@@ -3,12 +3,14 @@ file or lines, progress, verdicts, override, approve, response file)."""
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import cast
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,6 +23,7 @@ from claims.forms import (
     ClaimFileForm,
     ClaimHeaderForm,
     ClaimLineFormSet,
+    ClaimSettingsForm,
     LineFilterForm,
     OverrideForm,
     line_initial,
@@ -35,9 +38,11 @@ from claims.services.agreements import (
     agreement_create,
 )
 from claims.services.claims import claim_approve, claim_line_override, claim_submit
+from claims.services.settings import claim_settings_update
 from partners.models import Partner
 from partners.selectors import partners_for_membership, signed_agreement_required
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.exports import export_response
 from prm.finance.selectors import payables_for_membership
 from prm.http import PortalRequest
@@ -103,29 +108,78 @@ def _terms(form: AgreementForm, lines) -> AgreementTerms | None:
     )
 
 
+def _registration_id(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _deal_reference(request: PortalRequest, form: AgreementForm) -> str | None:
+    """The reference of the registration the form was pre-filled from ("" for none), checked
+    again: still approved, visible to the member, same distributor. None: refused (form error)."""
+    registration_id = form.cleaned_data.get("registration")
+    if not registration_id:
+        return ""
+    prefill = selectors.agreement_prefill(request.membership, registration_id)
+    if prefill is None:
+        form.add_error(None, _("The deal registration is no longer approved or not yours to use."))
+        return None
+    if form.cleaned_data["partner"].pk != prefill.partner.pk:
+        form.add_error(
+            "partner",
+            _("An agreement started from %(ref)s is for its distributor, %(partner)s.")
+            % {"ref": prefill.registration.reference, "partner": prefill.partner.code},
+        )
+        return None
+    return prefill.registration.reference
+
+
 @portal_view(Perm.SPA_MANAGE)
 @require_http_methods(["GET", "POST"])
 def agreement_new(request: PortalRequest) -> HttpResponse:
+    """A new agreement, optionally pre-filled from an approved deal registration of the
+    distributor and end customer (``?registration=<id>``)."""
     partners = partners_for_membership(request.membership)
-    data = request.POST if request.method == "POST" else None
-    form = AgreementForm(data, partners_qs=partners)
-    lines = AgreementLineFormSet(data, prefix="lines")
+    prefill = None
     if request.method == "POST":
+        form = AgreementForm(request.POST, partners_qs=partners)
+        lines = AgreementLineFormSet(request.POST, prefix="lines")
         terms = _terms(form, lines)
-        if terms is not None:
+        reference = _deal_reference(request, form) if terms is not None else None
+        if terms is not None and reference is not None:
             try:
                 agreement = agreement_create(
                     number=form.cleaned_data["number"],
                     partner=form.cleaned_data["partner"],
                     terms=terms,
                     acting_membership=request.membership,
+                    deal_reference=reference,
                 )
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Agreement %(n)s created.") % {"n": agreement.number})
                 return redirect("claims:agreement_detail", pk=agreement.pk)
-    return render(request, "claims/agreement_form.html", {"form": form, "lines": lines, "agreement": None})
+    else:
+        registration_id = _registration_id(request.GET.get("registration"))
+        prefill = (
+            selectors.agreement_prefill(request.membership, registration_id) if registration_id else None
+        )
+        form = AgreementForm(initial=prefill.initial if prefill else None, partners_qs=partners)
+        lines = AgreementLineFormSet(prefix="lines", initial=prefill.lines if prefill else None)
+    hints = prefill.hints if prefill else []
+    return render(
+        request,
+        "claims/agreement_form.html",
+        {
+            "form": form,
+            "lines": lines,
+            "rows": list(zip_longest(lines.forms, hints[: len(lines.forms)], fillvalue="")),
+            "agreement": None,
+            "prefill": prefill,
+            "prefill_missing": bool(request.GET.get("registration")) and prefill is None,
+            "registrations": selectors.deal_prefills_for_membership(request.membership),
+        },
+    )
 
 
 @portal_view(Perm.SPA_MANAGE)
@@ -174,7 +228,9 @@ def agreement_amend_view(request: PortalRequest, pk: int) -> HttpResponse:
             ],
         )
     return render(
-        request, "claims/agreement_form.html", {"form": form, "lines": lines, "agreement": agreement}
+        request,
+        "claims/agreement_form.html",
+        {"form": form, "lines": lines, "rows": [(f, "") for f in lines.forms], "agreement": agreement},
     )
 
 
@@ -183,18 +239,16 @@ def agreement_amend_view(request: PortalRequest, pk: int) -> HttpResponse:
 def agreement_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
     agreement = selectors.get_agreement_for_membership_or_404(request.membership, pk)
     form = CancelForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the agreement is cancelled."))
-    else:
-        try:
-            agreement_cancel(
-                agreement=agreement, acting_membership=request.membership, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Agreement %(n)s cancelled.") % {"n": agreement.number})
-    return redirect("claims:agreement_detail", pk=agreement.pk)
+    return run_action(
+        request,
+        lambda: agreement_cancel(
+            agreement=agreement, acting_membership=request.membership, reason=form.cleaned_data["reason"]
+        ),
+        form=form,
+        invalid=_("Say why the agreement is cancelled."),
+        success=_("Agreement %(n)s cancelled.") % {"n": agreement.number},
+        redirect_to=reverse("claims:agreement_detail", kwargs={"pk": agreement.pk}),
+    )
 
 
 # --- Claims ----------------------------------------------------------------------------------------------
@@ -312,41 +366,50 @@ def claim_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def claim_line_override_view(request: PortalRequest, pk: int) -> HttpResponse:
     line = selectors.get_claim_line_for_membership_or_404(request.membership, pk)
     form = OverrideForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a verdict and give a reason."))
-    else:
-        try:
-            claim_line_override(
-                line=line,
-                acting_membership=request.membership,
-                accept=form.cleaned_data["verdict"] == "accept",
-                accepted_quantity=form.cleaned_data.get("accepted_quantity"),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            messages.error(request, _("Line %(n)d: %(e)s") % {"n": line.line, "e": exc})
-        else:
-            messages.success(request, _("Line %(n)d overridden.") % {"n": line.line})
-    return redirect("claims:detail", pk=line.claim_id)
+    return run_action(
+        request,
+        lambda: claim_line_override(
+            line=line,
+            acting_membership=request.membership,
+            accept=form.cleaned_data["verdict"] == "accept",
+            accepted_quantity=form.cleaned_data.get("accepted_quantity"),
+            reason=form.cleaned_data["reason"],
+        ),
+        form=form,
+        invalid=_("Choose a verdict and give a reason."),
+        error_message=lambda exc: _("Line %(n)d: %(e)s") % {"n": line.line, "e": exc},
+        success=_("Line %(n)d overridden.") % {"n": line.line},
+        redirect_to=reverse("claims:detail", kwargs={"pk": line.claim_id}),
+    )
 
 
 @portal_view(Perm.CLAIM_REVIEW)
 @require_POST
 def claim_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_membership_or_404(request.membership, pk)
-    try:
-        claim_approve(claim=claim, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Claim %(n)s approved.") % {"n": claim.number})
-    return redirect("claims:detail", pk=claim.pk)
+    return run_action(
+        request,
+        lambda: claim_approve(claim=claim, acting_membership=request.membership),
+        success=_("Claim %(n)s approved.") % {"n": claim.number},
+        redirect_to=reverse("claims:detail", kwargs={"pk": claim.pk}),
+    )
 
 
 RESPONSE_HEADERS = [
-    "claim_number", "line", "agreement_number", "invoice_number", "invoice_line", "sku", "status",
-    "accepted_quantity", "amount", "currency", "code", "x12_901", "explanation",
-]  # fmt: skip
+    "claim_number",
+    "line",
+    "agreement_number",
+    "invoice_number",
+    "invoice_line",
+    "sku",
+    "status",
+    "accepted_quantity",
+    "amount",
+    "currency",
+    "code",
+    "x12_901",
+    "explanation",
+]
 
 
 @portal_view(Perm.CLAIM_VIEW)
@@ -358,8 +421,18 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
 
     def rows():
         for line in selectors.lines_in_order(claim).iterator(chunk_size=5000):
-            base = [claim.number, line.line, line.agreement_number, line.invoice_number, line.invoice_line,
-                    line.sku, line.status, line.accepted_quantity, line.amount, claim.currency]  # fmt: skip
+            base = [
+                claim.number,
+                line.line,
+                line.agreement_number,
+                line.invoice_number,
+                line.invoice_line,
+                line.sku,
+                line.status,
+                line.accepted_quantity,
+                line.amount,
+                claim.currency,
+            ]
             if not line.codes:
                 yield [*base, "", "", ""]
             for code in line.codes:
@@ -367,6 +440,29 @@ def claim_response(request: PortalRequest, pk: int) -> HttpResponseBase:
                 yield [*base, code, known.x12 if known else "", explain(code)]
 
     return export_response(f"claim-{claim.pk}-response.{fmt}", RESPONSE_HEADERS, rows())
+
+
+# --- Settings -------------------------------------------------------------------------------------------
+
+
+@portal_view(Perm.CLAIM_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def claim_settings_view(request: PortalRequest) -> HttpResponse:
+    """The claim window and the payment term of approved claims (vendor admin)."""
+    form = ClaimSettingsForm(request.POST or None, instance=selectors.claim_settings())
+    if request.method == "POST" and form.is_valid():
+        try:
+            claim_settings_update(
+                acting_membership=request.membership,
+                claim_window_days=form.cleaned_data["claim_window_days"],
+                payment_term_days=form.cleaned_data["payment_term_days"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Claim settings saved."))
+            return redirect("claims:settings")
+    return render(request, "claims/settings.html", {"form": form})
 
 
 # --- Reports ---------------------------------------------------------------------------------------------

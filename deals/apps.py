@@ -1,6 +1,9 @@
 """Deal registration, end customers, direct opportunities, conflicts, leads and routing rules."""
 
+from celery.schedules import crontab
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class DealsConfig(AppConfig):
@@ -8,16 +11,16 @@ class DealsConfig(AppConfig):
     verbose_name = "Deals"
 
     def ready(self) -> None:
-        from celery.schedules import crontab
-        from django.utils.translation import gettext_lazy as _
-        from django.utils.translation import gettext_noop
-
+        # Imported here, not at the top: these modules use models, which exist only once the app
+        # registry is ready; ready() is where the app registers itself with the core.
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
         from deals.panels import deals_panel
         from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
         from deals.seed import seed_deals
         from deals.selectors import deal_kpis
+        from deals.services.leads import leads_withdraw_from_partner
         from partners.kpis import register_kpi_provider
+        from partners.services.lifecycle import register_partner_stopped_hook
         from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
@@ -25,14 +28,26 @@ class DealsConfig(AppConfig):
         from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
 
-        register_import_kind("direct_opportunities", ImportKind(
-            label=gettext_noop("Direct opportunities"), resource=DirectOpportunityResource, columns=OPPORTUNITY_COLUMNS,
-            required=("reference", "customer_name", "country", "product_lines"), perm=Perm.OPPORTUNITY_MANAGE,
-        ))  # fmt: skip
-        register_import_kind("leads", ImportKind(
-            label=gettext_noop("Leads"), resource=LeadResource, columns=LEAD_COLUMNS,
-            required=("reference", "company", "country", "product_interest"), perm=Perm.LEAD_MANAGE,
-        ))  # fmt: skip
+        register_import_kind(
+            "direct_opportunities",
+            ImportKind(
+                label=gettext_noop("Direct opportunities"),
+                resource=DirectOpportunityResource,
+                columns=OPPORTUNITY_COLUMNS,
+                required=("reference", "customer_name", "country", "product_lines"),
+                perm=Perm.OPPORTUNITY_MANAGE,
+            ),
+        )
+        register_import_kind(
+            "leads",
+            ImportKind(
+                label=gettext_noop("Leads"),
+                resource=LeadResource,
+                columns=LEAD_COLUMNS,
+                required=("reference", "company", "country", "product_interest"),
+                perm=Perm.LEAD_MANAGE,
+            ),
+        )
         register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20))
         register_nav(
             NavItem(_("Review queue"), "deals:review_queue", Perm.DEAL_REVIEW, audience="staff", order=21)
@@ -65,7 +80,8 @@ class DealsConfig(AppConfig):
         register_beat_entry("deals-review-sla", "deals.review_sla", crontab(minute=5))
         register_beat_entry("deals-lead-timeouts", "deals.lead_timeouts", crontab(minute="*/15"))
         register_kpi_provider("deals.registrations", deal_kpis)
-        from deals.services.leads import leads_withdraw_from_partner
-        from partners.services.lifecycle import register_partner_stopped_hook
-
         register_partner_stopped_hook(leads_withdraw_from_partner)
+        from deals.prefill import approved_registrations_for_prefill
+        from partners.registries import register_deal_prefill_source
+
+        register_deal_prefill_source(approved_registrations_for_prefill)

@@ -137,14 +137,16 @@ def find_matches(
     )
     opportunities = (
         DirectOpportunity.objects.filter(
-            country=registration.country, product_lines__has_any_keys=lines, status=DirectOpportunity.Status.OPEN,
+            country=registration.country,
+            product_lines__has_any_keys=lines,
+            status=DirectOpportunity.Status.OPEN,
             created_at__lt=now,
         )
         .annotate(score=similarity)
         .filter(identity | near)
         .only("pk", "customer_name_normalised", "customer_domain", "product_lines")
         .order_by("created_at", "pk")
-    )  # fmt: skip
+    )
     return _classify(
         registrations, name=name, domain=domain, lines=lines, threshold=threshold, key="other_registration_id"
     ) + _classify(
@@ -159,13 +161,19 @@ def record_matches(registration: DealRegistration, matches: Sequence[Match]) -> 
     return Conflict.objects.bulk_create(
         [
             Conflict(
-                tenant=tenant, registration=registration, other_registration_id=m.other_registration_id,
-                direct_opportunity_id=m.direct_opportunity_id, kind=m.kind, rule=m.rule, score=m.score,
-                product_lines=m.product_lines, created_at=now,
+                tenant=tenant,
+                registration=registration,
+                other_registration_id=m.other_registration_id,
+                direct_opportunity_id=m.direct_opportunity_id,
+                kind=m.kind,
+                rule=m.rule,
+                score=m.score,
+                product_lines=m.product_lines,
+                created_at=now,
             )
             for m in matches
         ]
-    )  # fmt: skip
+    )
 
 
 def flag_for(matches: Sequence[Match], current: str = DealRegistration.ConflictFlag.NONE) -> str:

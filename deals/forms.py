@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
+from deals.selectors import product_lines
 from prm.forms import AmountField
 
 
@@ -18,8 +19,6 @@ class DateInput(forms.DateInput):
 
 
 def _line_choices() -> list[tuple[str, str]]:
-    from deals.selectors import product_lines
-
     return [("", "—")] + [(p, p) for p in product_lines()]
 
 
@@ -28,8 +27,20 @@ class RegistrationForm(forms.ModelForm):
 
     class Meta:
         model = DealRegistration
-        fields = ["customer_name", "customer_domain", "country", "address", "contact_name", "contact_email",
-                  "contact_phone", "currency", "expected_close_date", "deal_type", "competitors", "notes"]  # fmt: skip
+        fields = [
+            "customer_name",
+            "customer_domain",
+            "country",
+            "address",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "currency",
+            "expected_close_date",
+            "deal_type",
+            "competitors",
+            "notes",
+        ]
         widgets = {
             "expected_close_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -69,8 +80,11 @@ class LineForm(forms.Form):
         data = getattr(self, "cleaned_data", {}) or {}
         if not data.get("product_line"):
             return None
-        return {"product_line": data["product_line"], "quantity": data.get("quantity") or 1,
-                "value": data.get("value") or Decimal("0")}  # fmt: skip
+        return {
+            "product_line": data["product_line"],
+            "quantity": data.get("quantity") or 1,
+            "value": data.get("value") or Decimal("0"),
+        }
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=50)
@@ -78,8 +92,13 @@ LineFormSet = forms.formset_factory(LineForm, extra=0, max_num=50)
 
 class ApproveForm(forms.Form):
     protection_days = forms.IntegerField(label=_("Protection (days)"), min_value=1, max_value=3650)
-    discount_pct = forms.DecimalField(label=_("Registration discount %"), min_value=Decimal("0"), max_value=Decimal("100"),
-                                      max_digits=5, decimal_places=2)  # fmt: skip
+    discount_pct = forms.DecimalField(
+        label=_("Registration discount %"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+    )
     note = forms.CharField(
         label=_("Note to the partner"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -133,8 +152,17 @@ class DirectOpportunityForm(forms.ModelForm):
 
     class Meta:
         model = DirectOpportunity
-        fields = ["reference", "customer_name", "customer_domain", "country", "product_lines", "value", "currency",
-                  "expected_close_date", "sales_owner"]  # fmt: skip
+        fields = [
+            "reference",
+            "customer_name",
+            "customer_domain",
+            "country",
+            "product_lines",
+            "value",
+            "currency",
+            "expected_close_date",
+            "sales_owner",
+        ]
         widgets = {"expected_close_date": DateInput()}
 
     def __init__(self, *args, **kwargs):
@@ -147,8 +175,20 @@ class LeadForm(forms.ModelForm):
 
     class Meta:
         model = Lead
-        fields = ["company", "contact_name", "contact_email", "contact_phone", "domain", "country", "region",
-                  "product_interest", "value", "currency", "source", "notes"]  # fmt: skip
+        fields = [
+            "company",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "domain",
+            "country",
+            "region",
+            "product_interest",
+            "value",
+            "currency",
+            "source",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -191,13 +231,34 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = ["position", "name", "is_active", "countries", "regions", "product_lines", "match_territory",
-                  "require_expertise", "min_tier", "max_open_leads", "distribution"]  # fmt: skip
+        fields = [
+            "position",
+            "name",
+            "is_active",
+            "countries",
+            "regions",
+            "product_lines",
+            "match_territory",
+            "require_expertise",
+            "min_tier",
+            "max_open_leads",
+            "distribution",
+        ]
 
 
 class DealSettingsForm(forms.ModelForm):
     class Meta:
         model = DealSettings
-        fields = ["protection_days", "extension_days", "max_extensions", "review_sla_hours", "review_reminder_hours",
-                  "expiry_warning_days", "fuzzy_threshold", "lead_sla_hours", "max_open_leads", "distribution",
-                  "tier_order"]  # fmt: skip
+        fields = [
+            "protection_days",
+            "extension_days",
+            "max_extensions",
+            "review_sla_hours",
+            "review_reminder_hours",
+            "expiry_warning_days",
+            "fuzzy_threshold",
+            "lead_sla_hours",
+            "max_open_leads",
+            "distribution",
+            "tier_order",
+        ]

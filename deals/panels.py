@@ -42,9 +42,17 @@ def deals_panel(membership) -> Panel | None:
     if membership_has(membership, Perm.LEAD_VIEW):
         status = Lead.Status.OFFERED if membership.is_partner else Lead.Status.RETURNED
         leads = leads_for_membership(membership).filter(status=status).count()
-    return Panel(_("Deal registration"), "deals/panels/deals.html", {
-        "counts": counts, "leads": leads, "is_partner": membership.is_partner,
-        "can_review": membership_has(membership, Perm.DEAL_REVIEW), "currency": currency,
-        "open_value": open_values.totals() if open_values else [],
-        "converted": open_values.complete if open_values else True,
-    }, order=20)  # fmt: skip
+    return Panel(
+        _("Deal registration"),
+        "deals/panels/deals.html",
+        {
+            "counts": counts,
+            "leads": leads,
+            "is_partner": membership.is_partner,
+            "can_review": membership_has(membership, Perm.DEAL_REVIEW),
+            "currency": currency,
+            "open_value": open_values.totals() if open_values else [],
+            "converted": open_values.complete if open_values else True,
+        },
+        order=20,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from deals.models import DealSettings
+from partners.selectors import tier_benefits
 
 
 def protection_days_for(partner) -> int:
@@ -19,6 +20,4 @@ def protection_days_for(partner) -> int:
 
 def registration_discount_for(partner) -> Decimal:
     """The registration discount (%) of the partner's tier, 0 without a tier benefit."""
-    from partners.selectors import tier_benefits
-
     return tier_benefits(partner).registration_discount_pct or Decimal("0")

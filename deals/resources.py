@@ -18,10 +18,33 @@ from prm.lib.import_widgets import (
 from prm.lib.names import normalise_domain, normalise_name
 from prm.tenancy.context import require_tenant
 
-OPPORTUNITY_COLUMNS = ("reference", "customer_name", "customer_domain", "country", "product_lines", "value",
-                       "currency", "expected_close_date", "sales_owner", "status")  # fmt: skip
-LEAD_COLUMNS = ("reference", "company", "contact_name", "contact_email", "contact_phone", "domain", "country",
-                "region", "product_interest", "value", "currency", "source", "notes")  # fmt: skip
+OPPORTUNITY_COLUMNS = (
+    "reference",
+    "customer_name",
+    "customer_domain",
+    "country",
+    "product_lines",
+    "value",
+    "currency",
+    "expected_close_date",
+    "sales_owner",
+    "status",
+)
+LEAD_COLUMNS = (
+    "reference",
+    "company",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "domain",
+    "country",
+    "region",
+    "product_interest",
+    "value",
+    "currency",
+    "source",
+    "notes",
+)
 
 
 class ListWidget(widgets.Widget):

@@ -23,15 +23,54 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
+from partners.models import Partner
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.lib.names import normalise_domain, normalise_name
 
 S = DealRegistration.Status
-STEMS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne", "Soylent",
-         "Hooli", "Vandelay", "Pied Piper", "Massive Dynamic", "Oscorp", "Gringotts", "Monarch", "Nakatomi",
-         "Virtucon", "Aperture", "Black Mesa", "Dunder Mifflin", "Sterling Cooper", "Prestige", "Bluth",
-         "Krusty", "Duff", "Blue Sun", "Weyland", "Yoyodyne", "Zorg", "Gekko", "Nordström", "Müller", "Société Générale",
-         "Ålborg", "Łódź Metal", "Café Olé", "Schön", "Brûlerie"]  # fmt: skip
+STEMS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Pied Piper",
+    "Massive Dynamic",
+    "Oscorp",
+    "Gringotts",
+    "Monarch",
+    "Nakatomi",
+    "Virtucon",
+    "Aperture",
+    "Black Mesa",
+    "Dunder Mifflin",
+    "Sterling Cooper",
+    "Prestige",
+    "Bluth",
+    "Krusty",
+    "Duff",
+    "Blue Sun",
+    "Weyland",
+    "Yoyodyne",
+    "Zorg",
+    "Gekko",
+    "Nordström",
+    "Müller",
+    "Société Générale",
+    "Ålborg",
+    "Łódź Metal",
+    "Café Olé",
+    "Schön",
+    "Brûlerie",
+]
 KINDS = [
     "Water",
     "Chemicals",
@@ -46,16 +85,22 @@ KINDS = [
 ]
 SUFFIXES = ["Inc.", "Ltd", "GmbH", "LLC", "Corp.", "S.A.", "B.V.", "plc", "AG", ""]
 COUNTRIES = ["US", "US", "US", "CA", "DE", "GB", "FR"]
-WEIGHTS = [(S.DRAFT, 7), (S.SUBMITTED, 9), (S.UNDER_REVIEW, 9), (S.INFO_REQUESTED, 4), (S.APPROVED, 22),
-           (S.REJECTED, 9), (S.WON, 21), (S.LOST, 11), (S.EXPIRED, 8)]  # fmt: skip
+WEIGHTS = [
+    (S.DRAFT, 7),
+    (S.SUBMITTED, 9),
+    (S.UNDER_REVIEW, 9),
+    (S.INFO_REQUESTED, 4),
+    (S.APPROVED, 22),
+    (S.REJECTED, 9),
+    (S.WON, 21),
+    (S.LOST, 11),
+    (S.EXPIRED, 8),
+]
 
 
 def seed_deals(tenant, stdout=None) -> None:
     if DealRegistration.objects.exists():
         return
-    from partners.models import Partner
-    from prm.catalog.models import Product
-
     partners = list(Partner.objects.order_by("code"))
     lines = sorted(set(Product.objects.values_list("category", flat=True))) or ["general"]
     if not partners:
@@ -77,13 +122,13 @@ def seed_deals(tenant, stdout=None) -> None:
         opportunities = _opportunities(tenant, lines, rng)
         _leads(tenant, partners, lines, rng)
     if stdout is not None:
-        stdout.write(f"  deals: {DealRegistration.objects.count()} registrations, {len(opportunities)} direct opportunities, "
-                     f"{Lead.objects.count()} leads, {Conflict.objects.count()} conflicts\n")  # fmt: skip
+        stdout.write(
+            f"  deals: {DealRegistration.objects.count()} registrations, {len(opportunities)} direct opportunities, "
+            f"{Lead.objects.count()} leads, {Conflict.objects.count()} conflicts\n"
+        )
 
 
 def _expertise(partners, lines, rng) -> None:
-    from partners.models import Partner
-
     for partner in partners:
         if not partner.expertise:
             chosen = sorted(rng.sample(lines, k=min(len(lines), rng.randint(2, 3))))
@@ -122,15 +167,26 @@ def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> lis
         value = sum((v for _l, _q, v in specs), Decimal("0"))
         user_id = (users.get(partner.pk) or [None])[0]
         r = DealRegistration(
-            tenant=tenant, partner=partner, created_by_id=user_id, owner_id=user_id, status=status,
-            customer_name=name, customer_name_normalised=normalise_name(name),
+            tenant=tenant,
+            partner=partner,
+            created_by_id=user_id,
+            owner_id=user_id,
+            status=status,
+            customer_name=name,
+            customer_name_normalised=normalise_name(name),
             customer_domain=normalise_domain(normalise_name(name).replace(" ", "") + ".example"),
-            country=partner.country if rng.random() < 0.7 else rng.choice(COUNTRIES), address=f"{rng.randint(1, 999)} Main Street",
-            contact_name="Pat Buyer", contact_email=f"buyer{i}@customer.example", currency=tenant.base_currency,
-            value=value, product_lines=chosen, expected_close_date=today + timedelta(days=rng.randint(-60, 180)),
-            deal_type=rng.choice(["new", "new", "renewal"]), competitors=rng.choice(["", "Grundfos", "KSB", "Xylem"]),
+            country=partner.country if rng.random() < 0.7 else rng.choice(COUNTRIES),
+            address=f"{rng.randint(1, 999)} Main Street",
+            contact_name="Pat Buyer",
+            contact_email=f"buyer{i}@customer.example",
+            currency=tenant.base_currency,
+            value=value,
+            product_lines=chosen,
+            expected_close_date=today + timedelta(days=rng.randint(-60, 180)),
+            deal_type=rng.choice(["new", "new", "renewal"]),
+            competitors=rng.choice(["", "Grundfos", "KSB", "Xylem"]),
             created_at=created,
-        )  # fmt: skip
+        )
         # Never in the future: a later conflicting registration must be submitted after this one.
         submitted = min(created + timedelta(hours=rng.randint(1, 48)), now - timedelta(minutes=30))
         decided = min(submitted + timedelta(hours=rng.randint(2, 120)), now)
@@ -167,18 +223,32 @@ def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> lis
         line_specs.append(specs)
     created_rows = DealRegistration.objects.bulk_create(rows, batch_size=500)
     DealLine.objects.bulk_create(
-        [DealLine(tenant=tenant, registration=r, product_line=line, quantity=q, value=v, created_at=r.created_at)
-         for r, specs in zip(created_rows, line_specs, strict=True) for line, q, v in specs],
+        [
+            DealLine(
+                tenant=tenant, registration=r, product_line=line, quantity=q, value=v, created_at=r.created_at
+            )
+            for r, specs in zip(created_rows, line_specs, strict=True)
+            for line, q, v in specs
+        ],
         batch_size=1000,
-    )  # fmt: skip
+    )
     customers: dict[tuple, Customer] = {}
     for r in created_rows:
         if r.status != S.DRAFT:
-            customers.setdefault((r.partner_id, r.country, r.customer_name_normalised), Customer(
-                tenant=tenant, partner_id=r.partner_id, legal_name=r.customer_name, name_normalised=r.customer_name_normalised,
-                domain=r.customer_domain, country=r.country, address=r.address, contact_name=r.contact_name,
-                contact_email=r.contact_email,
-            ))  # fmt: skip
+            customers.setdefault(
+                (r.partner_id, r.country, r.customer_name_normalised),
+                Customer(
+                    tenant=tenant,
+                    partner_id=r.partner_id,
+                    legal_name=r.customer_name,
+                    name_normalised=r.customer_name_normalised,
+                    domain=r.customer_domain,
+                    country=r.country,
+                    address=r.address,
+                    contact_name=r.contact_name,
+                    contact_email=r.contact_email,
+                ),
+            )
     Customer.objects.bulk_create(list(customers.values()), batch_size=500)
     return created_rows
 
@@ -198,30 +268,65 @@ def _conflicts(tenant, registrations, partners, users, rng) -> None:
         status = rng.choice([S.SUBMITTED, S.UNDER_REVIEW, S.REJECTED]) if not near else S.SUBMITTED
         submitted = max(first.submitted_at or now, now - timedelta(days=2)) + timedelta(minutes=n + 1)
         user_id = (users.get(other.pk) or [None])[0]
-        later.append(DealRegistration(
-            tenant=tenant, partner=other, created_by_id=user_id, owner_id=user_id, status=status, customer_name=name,
-            customer_name_normalised=normalise_name(name), customer_domain="" if near else first.customer_domain,
-            country=first.country, address="1 Other Road", contact_name="Sam Buyer", contact_email=f"sam{n}@customer.example",
-            currency=first.currency, value=first.value, product_lines=first.product_lines,
-            expected_close_date=first.expected_close_date, submitted_at=min(submitted, now), first_submitted_at=min(submitted, now),
-            review_due_at=min(submitted, now) + timedelta(hours=72), created_at=min(submitted, now) - timedelta(hours=1),
-            conflict_flag=DealRegistration.ConflictFlag.NEAR if near else DealRegistration.ConflictFlag.EXACT,
-            rejection_code="conflict" if status == S.REJECTED else "", rejection_reason="Registered first by another partner" if status == S.REJECTED else "",
-            decided_at=now if status == S.REJECTED else None,
-        ))  # fmt: skip
+        later.append(
+            DealRegistration(
+                tenant=tenant,
+                partner=other,
+                created_by_id=user_id,
+                owner_id=user_id,
+                status=status,
+                customer_name=name,
+                customer_name_normalised=normalise_name(name),
+                customer_domain="" if near else first.customer_domain,
+                country=first.country,
+                address="1 Other Road",
+                contact_name="Sam Buyer",
+                contact_email=f"sam{n}@customer.example",
+                currency=first.currency,
+                value=first.value,
+                product_lines=first.product_lines,
+                expected_close_date=first.expected_close_date,
+                submitted_at=min(submitted, now),
+                first_submitted_at=min(submitted, now),
+                review_due_at=min(submitted, now) + timedelta(hours=72),
+                created_at=min(submitted, now) - timedelta(hours=1),
+                conflict_flag=DealRegistration.ConflictFlag.NEAR
+                if near
+                else DealRegistration.ConflictFlag.EXACT,
+                rejection_code="conflict" if status == S.REJECTED else "",
+                rejection_reason="Registered first by another partner" if status == S.REJECTED else "",
+                decided_at=now if status == S.REJECTED else None,
+            )
+        )
         kinds.append((first, near))
     created = DealRegistration.objects.bulk_create(later)
-    DealLine.objects.bulk_create([
-        DealLine(tenant=tenant, registration=r, product_line=line, quantity=1, value=(r.value / len(r.product_lines)).quantize(Decimal("0.01")))
-        for r in created for line in r.product_lines
-    ])  # fmt: skip
-    Conflict.objects.bulk_create([
-        Conflict(tenant=tenant, registration=r, other_registration=first,
-                 kind=Conflict.Kind.NEAR if near else Conflict.Kind.EXACT,
-                 rule=Conflict.Rule.PARENT_SUBSIDIARY if near else Conflict.Rule.NAME_AND_DOMAIN,
-                 score=Decimal("0.520") if near else Decimal("1.000"), product_lines=r.product_lines)
-        for r, (first, near) in zip(created, kinds, strict=True)
-    ])  # fmt: skip
+    DealLine.objects.bulk_create(
+        [
+            DealLine(
+                tenant=tenant,
+                registration=r,
+                product_line=line,
+                quantity=1,
+                value=(r.value / len(r.product_lines)).quantize(Decimal("0.01")),
+            )
+            for r in created
+            for line in r.product_lines
+        ]
+    )
+    Conflict.objects.bulk_create(
+        [
+            Conflict(
+                tenant=tenant,
+                registration=r,
+                other_registration=first,
+                kind=Conflict.Kind.NEAR if near else Conflict.Kind.EXACT,
+                rule=Conflict.Rule.PARENT_SUBSIDIARY if near else Conflict.Rule.NAME_AND_DOMAIN,
+                score=Decimal("0.520") if near else Decimal("1.000"),
+                product_lines=r.product_lines,
+            )
+            for r, (first, near) in zip(created, kinds, strict=True)
+        ]
+    )
 
 
 def _extensions(tenant, registrations, users, reviewers, rng) -> None:
@@ -234,11 +339,18 @@ def _extensions(tenant, registrations, users, reviewers, rng) -> None:
         if requester is None:
             continue
         pending = r.status == S.APPROVED and rng.random() < 0.4
-        rows.append(DealExtension(
-            tenant=tenant, registration=r, requested_by_id=requester, reason="Customer postponed the decision", days=30,
-            status=DealExtension.Status.PENDING if pending else DealExtension.Status.APPROVED,
-            decided_by_id=None if pending else (reviewers[0] if reviewers else None), decided_at=None if pending else now,
-        ))  # fmt: skip
+        rows.append(
+            DealExtension(
+                tenant=tenant,
+                registration=r,
+                requested_by_id=requester,
+                reason="Customer postponed the decision",
+                days=30,
+                status=DealExtension.Status.PENDING if pending else DealExtension.Status.APPROVED,
+                decided_by_id=None if pending else (reviewers[0] if reviewers else None),
+                decided_at=None if pending else now,
+            )
+        )
         if not pending:
             extended.append(r.pk)
     DealExtension.objects.bulk_create(rows)
@@ -249,59 +361,127 @@ def _opportunities(tenant, lines, rng) -> list[DirectOpportunity]:
     rows = []
     for i in range(80):
         name = _customer_name(rng)
-        rows.append(DirectOpportunity(
-            tenant=tenant, reference=f"OPP-{1000 + i}", customer_name=name, customer_name_normalised=normalise_name(name),
-            customer_domain=normalise_domain(normalise_name(name).replace(" ", "") + ".example"), country=rng.choice(COUNTRIES),
-            product_lines=sorted(rng.sample(lines, k=1)), value=Decimal(rng.randint(50, 2000) * 100), currency=tenant.base_currency,
-            expected_close_date=timezone.localdate() + timedelta(days=rng.randint(10, 200)), sales_owner="Key account team",
-            status=rng.choice(["open", "open", "open", "won", "lost"]),
-            created_at=timezone.now() - timedelta(days=rng.randint(30, 400)),
-        ))  # fmt: skip
+        rows.append(
+            DirectOpportunity(
+                tenant=tenant,
+                reference=f"OPP-{1000 + i}",
+                customer_name=name,
+                customer_name_normalised=normalise_name(name),
+                customer_domain=normalise_domain(normalise_name(name).replace(" ", "") + ".example"),
+                country=rng.choice(COUNTRIES),
+                product_lines=sorted(rng.sample(lines, k=1)),
+                value=Decimal(rng.randint(50, 2000) * 100),
+                currency=tenant.base_currency,
+                expected_close_date=timezone.localdate() + timedelta(days=rng.randint(10, 200)),
+                sales_owner="Key account team",
+                status=rng.choice(["open", "open", "open", "won", "lost"]),
+                created_at=timezone.now() - timedelta(days=rng.randint(30, 400)),
+            )
+        )
     return DirectOpportunity.objects.bulk_create(rows)
 
 
 def _leads(tenant, partners, lines, rng) -> None:
-    RoutingRule.objects.bulk_create([
-        RoutingRule(tenant=tenant, position=10, name="Key accounts: Gold and up", min_tier="Gold", product_lines=lines[:1],
-                    distribution="weighted"),
-        RoutingRule(tenant=tenant, position=20, name="North America", countries=["US", "CA"]),
-        RoutingRule(tenant=tenant, position=30, name="Everywhere else", match_territory=False, require_expertise=False),
-    ])  # fmt: skip
+    RoutingRule.objects.bulk_create(
+        [
+            RoutingRule(
+                tenant=tenant,
+                position=10,
+                name="Key accounts: Gold and up",
+                min_tier="Gold",
+                product_lines=lines[:1],
+                distribution="weighted",
+            ),
+            RoutingRule(tenant=tenant, position=20, name="North America", countries=["US", "CA"]),
+            RoutingRule(
+                tenant=tenant,
+                position=30,
+                name="Everywhere else",
+                match_territory=False,
+                require_expertise=False,
+            ),
+        ]
+    )
     now = timezone.now()
     states = ["new", "offered", "offered", "accepted", "accepted", "returned", "closed"]
     leads, plans = [], []
     for i in range(140):
         state = states[i % len(states)]
         partner = partners[i % len(partners)]
-        leads.append(Lead(
-            tenant=tenant, reference=f"WEB-{5000 + i}", company=_customer_name(rng), contact_name="Lee Prospect",
-            contact_email=f"lead{i}@prospect.example", country=partner.country, region=partner.region,
-            product_interest=rng.choice(lines), value=Decimal(rng.randint(10, 500) * 100), currency=tenant.base_currency,
-            source=rng.choice(["Website", "Trade show", "Webinar", "Referral"]), status=state,
-            partner=partner if state in ("offered", "accepted") else None,
-            offer_due_at=now + timedelta(hours=rng.randint(-10, 40)) if state == "offered" else None,
-            routing_note="Demo routing" if state != "new" else "", created_at=now - timedelta(days=rng.randint(0, 60)),
-        ))  # fmt: skip
+        leads.append(
+            Lead(
+                tenant=tenant,
+                reference=f"WEB-{5000 + i}",
+                company=_customer_name(rng),
+                contact_name="Lee Prospect",
+                contact_email=f"lead{i}@prospect.example",
+                country=partner.country,
+                region=partner.region,
+                product_interest=rng.choice(lines),
+                value=Decimal(rng.randint(10, 500) * 100),
+                currency=tenant.base_currency,
+                source=rng.choice(["Website", "Trade show", "Webinar", "Referral"]),
+                status=state,
+                partner=partner if state in ("offered", "accepted") else None,
+                offer_due_at=now + timedelta(hours=rng.randint(-10, 40)) if state == "offered" else None,
+                routing_note="Demo routing" if state != "new" else "",
+                created_at=now - timedelta(days=rng.randint(0, 60)),
+            )
+        )
         plans.append((state, partner))
     created = Lead.objects.bulk_create(leads)
     assignments = []
     for lead, (state, partner) in zip(created, plans, strict=True):
         others = [p for p in partners if p.pk != partner.pk]
         if state in ("offered", "accepted", "returned") and others:
-            assignments.append(LeadAssignment(
-                tenant=tenant, lead=lead, partner=others[0], reason="Round-robin", offered_at=lead.created_at,
-                due_at=lead.created_at + timedelta(hours=48), outcome="declined", decided_at=lead.created_at + timedelta(hours=5),
-                decline_reason="No capacity this quarter",
-            ))  # fmt: skip
+            assignments.append(
+                LeadAssignment(
+                    tenant=tenant,
+                    lead=lead,
+                    partner=others[0],
+                    reason="Round-robin",
+                    offered_at=lead.created_at,
+                    due_at=lead.created_at + timedelta(hours=48),
+                    outcome="declined",
+                    decided_at=lead.created_at + timedelta(hours=5),
+                    decline_reason="No capacity this quarter",
+                )
+            )
         if state == "offered":
-            assignments.append(LeadAssignment(tenant=tenant, lead=lead, partner=partner, reason="Round-robin",
-                                              offered_at=now - timedelta(hours=8), due_at=lead.offer_due_at))  # fmt: skip
+            assignments.append(
+                LeadAssignment(
+                    tenant=tenant,
+                    lead=lead,
+                    partner=partner,
+                    reason="Round-robin",
+                    offered_at=now - timedelta(hours=8),
+                    due_at=lead.offer_due_at,
+                )
+            )
         elif state == "accepted":
-            assignments.append(LeadAssignment(tenant=tenant, lead=lead, partner=partner, reason="Round-robin",
-                                              offered_at=lead.created_at, due_at=lead.created_at + timedelta(hours=48),
-                                              outcome="accepted", decided_at=lead.created_at + timedelta(hours=3)))  # fmt: skip
+            assignments.append(
+                LeadAssignment(
+                    tenant=tenant,
+                    lead=lead,
+                    partner=partner,
+                    reason="Round-robin",
+                    offered_at=lead.created_at,
+                    due_at=lead.created_at + timedelta(hours=48),
+                    outcome="accepted",
+                    decided_at=lead.created_at + timedelta(hours=3),
+                )
+            )
         elif state == "returned":
-            assignments.append(LeadAssignment(tenant=tenant, lead=lead, partner=partner, reason="Round-robin",
-                                              offered_at=lead.created_at, due_at=lead.created_at + timedelta(hours=48),
-                                              outcome="timed_out", decided_at=lead.created_at + timedelta(hours=48)))  # fmt: skip
+            assignments.append(
+                LeadAssignment(
+                    tenant=tenant,
+                    lead=lead,
+                    partner=partner,
+                    reason="Round-robin",
+                    offered_at=lead.created_at,
+                    due_at=lead.created_at + timedelta(hours=48),
+                    outcome="timed_out",
+                    decided_at=lead.created_at + timedelta(hours=48),
+                )
+            )
     LeadAssignment.objects.bulk_create(assignments)

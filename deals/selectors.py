@@ -4,7 +4,7 @@ other apps read (won deals for incentives and scorecards)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deals.models import (
     Conflict,
@@ -28,8 +29,12 @@ from deals.models import (
 from partners.models import Kpi
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 from prm.finance.rates import ConvertedSums, converted_sums
 from prm.lib.money import Money, format_amount_str, quantize_money
+from prm.lib.names import fold
+from prm.notifications.recipients import partner_members, staff_members
+from prm.roles import Role
 
 S = DealRegistration.Status
 
@@ -68,14 +73,49 @@ def get_extension_for_membership_or_404(membership: Membership, pk: int) -> Deal
     return get_object_or_404(extensions_for_membership(membership), pk=pk)
 
 
+def missing_for_submit(registration: DealRegistration) -> list[str]:
+    """What a complete submission still lacks (labels of the missing parts)."""
+    missing = []
+    for name in (
+        "customer_name",
+        "country",
+        "address",
+        "contact_name",
+        "contact_email",
+        "currency",
+        "expected_close_date",
+    ):
+        if not getattr(registration, name):
+            missing.append(str(getattr(DealRegistration._meta.get_field(name), "verbose_name", name)))
+    if not registration.lines.exists():
+        missing.append(_("at least one product line"))
+    elif not any(line.value > 0 for line in registration.lines.all()):
+        missing.append(_("a product line with a value"))
+    return missing
+
+
+# --- who hears about a registration -----------------------------------------------------------------
+
+
+def partner_people(registration: DealRegistration) -> list:
+    """The registration's creator and owner, and the partner's admins."""
+    admins = partner_members(registration.partner_id, roles=[Role.PARTNER_ADMIN])
+    return [u for u in [registration.created_by, registration.owner, *admins] if u is not None]
+
+
+def reviewers_for(
+    partner_id: int, *, roles: Iterable[str] = (Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER)
+) -> list:
+    """Vendor staff who review this partner's registrations (restricted managers: if assigned)."""
+    return staff_members(roles, partner_id=partner_id)
+
+
 def customers_for_membership(membership: Membership, query: str = "") -> QuerySet[Customer]:
     """A partner's own end customers for the look-up (vendor staff: none; they do not register)."""
     if not membership.is_partner:
         return Customer.objects.none()
     qs = Customer.objects.filter(partner_id=membership.partner_id)
     if query:
-        from prm.lib.names import fold
-
         qs = qs.filter(
             Q(legal_name__icontains=query)
             | Q(name_normalised__contains=fold(query))
@@ -144,9 +184,15 @@ def review_queue(membership: Membership) -> QuerySet[DealRegistration]:
 
 
 PIPELINE_SORTS = {
-    "created": "created_at", "submitted": "submitted_at", "value": "value", "customer": "customer_name",
-    "partner": "partner__code", "status": "status", "close": "expected_close_date", "protection": "protection_until",
-}  # fmt: skip
+    "created": "created_at",
+    "submitted": "submitted_at",
+    "value": "value",
+    "customer": "customer_name",
+    "partner": "partner__code",
+    "status": "status",
+    "close": "expected_close_date",
+    "protection": "protection_until",
+}
 
 
 def _parse_date(value: str) -> date | None:
@@ -229,10 +275,25 @@ def pipeline_export_rows(qs: QuerySet[DealRegistration]):
 
 
 PIPELINE_EXPORT_HEADERS = [
-    "reference", "partner_code", "partner", "status", "customer", "domain", "country", "product_lines", "value",
-    "currency", "expected_close_date", "deal_type", "conflict", "submitted_at", "protection_until", "discount_pct",
-    "closed_value", "closed_on",
-]  # fmt: skip
+    "reference",
+    "partner_code",
+    "partner",
+    "status",
+    "customer",
+    "domain",
+    "country",
+    "product_lines",
+    "value",
+    "currency",
+    "expected_close_date",
+    "deal_type",
+    "conflict",
+    "submitted_at",
+    "protection_until",
+    "discount_pct",
+    "closed_value",
+    "closed_on",
+]
 
 
 def registration_day() -> Coalesce:
@@ -263,10 +324,14 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
     by_status = pipeline_values(qs, currency, keys={"status": "status"})
     converted = by_status.complete
     stages = [
-        {"status": s.value, "label": str(s.label), "n": counts.get(s.value, 0),
-         "totals": by_status.totals((s.value,)) if s.value in counts else [Money(Decimal("0"), currency)]}
+        {
+            "status": s.value,
+            "label": str(s.label),
+            "n": counts.get(s.value, 0),
+            "totals": by_status.totals((s.value,)) if s.value in counts else [Money(Decimal("0"), currency)],
+        }
         for s in S
-    ]  # fmt: skip
+    ]
     partner_counts = {
         row["partner_id"]: row
         for row in qs.order_by()
@@ -278,14 +343,26 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
     for pid, row in partner_counts.items():
         totals = by_partner_values.totals((pid,))
         rank = totals[0].amount if converted else Decimal(row["n"])
-        partners.append({"code": row["partner__code"], "name": row["partner__name"], "n": row["n"], "won": row["won"],
-                         "totals": totals, "rank": rank})  # fmt: skip
+        partners.append(
+            {
+                "code": row["partner__code"],
+                "name": row["partner__name"],
+                "n": row["n"],
+                "won": row["won"],
+                "totals": totals,
+                "rank": rank,
+            }
+        )
     partners.sort(key=lambda p: (-p["rank"], p["code"]))
     won = counts.get(S.WON, 0)
     lost = counts.get(S.LOST, 0)
-    approval = qs.filter(decided_at__isnull=False, first_submitted_at__isnull=False, status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED]).aggregate(
+    approval = qs.filter(
+        decided_at__isnull=False,
+        first_submitted_at__isnull=False,
+        status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED],
+    ).aggregate(
         avg=Avg(ExpressionWrapper(F("decided_at") - F("first_submitted_at"), output_field=DurationField()))
-    )["avg"]  # fmt: skip
+    )["avg"]
     now = timezone.now()
     open_qs = qs.filter(
         status__in=[S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED], submitted_at__isnull=False
@@ -314,9 +391,11 @@ def pipeline_dashboard(qs: QuerySet[DealRegistration], currency: str) -> dict[st
         # What the converted figure is made of, when registrations come in several currencies.
         "open_by_currency": [
             Money(quantize_money(amount, code), code) for code, amount in open_values.by_currency().items()
-        ] if open_values.currencies() not in ([], [currency]) else [],
+        ]
+        if open_values.currencies() not in ([], [currency])
+        else [],
         "waiting": sum(aged.values()),
-    }  # fmt: skip
+    }
 
 
 def pipeline_chart(figures: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
@@ -325,22 +404,37 @@ def pipeline_chart(figures: dict[str, Any], labels: dict[str, str]) -> dict[str,
     drawn on one axis)."""
     converted = figures["converted"]
     return {
-        "stages": {"labels": [s["label"] for s in figures["stages"]], "counts": [s["n"] for s in figures["stages"]],
-                   "values": [_values_json(s["totals"]) for s in figures["stages"]]},
-        "partners": {"labels": [p["code"] for p in figures["by_partner"]],
-                     "values": [format_amount_str(p["totals"][0].amount, figures["currency"]) if converted else p["n"]
-                                for p in figures["by_partner"]],
-                     "label": labels["value"] if converted else labels["count"]},
-        "aging": {"labels": [a["label"] for a in figures["aging"]], "counts": [a["n"] for a in figures["aging"]]},
+        "stages": {
+            "labels": [s["label"] for s in figures["stages"]],
+            "counts": [s["n"] for s in figures["stages"]],
+            "values": [_values_json(s["totals"]) for s in figures["stages"]],
+        },
+        "partners": {
+            "labels": [p["code"] for p in figures["by_partner"]],
+            "values": [
+                format_amount_str(p["totals"][0].amount, figures["currency"]) if converted else p["n"]
+                for p in figures["by_partner"]
+            ],
+            "label": labels["value"] if converted else labels["count"],
+        },
+        "aging": {
+            "labels": [a["label"] for a in figures["aging"]],
+            "counts": [a["n"] for a in figures["aging"]],
+        },
         "labels": labels,
-    }  # fmt: skip
+    }
 
 
 # --- for other apps: incentives (SPIF per won deal) and scorecards ---------------------------------
 
 
-def won_deals(*, start: date | None = None, end: date | None = None, partner_ids: Sequence[int] | None = None,
-              min_value: Decimal | None = None) -> QuerySet[DealRegistration]:  # fmt: skip
+def won_deals(
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    partner_ids: Sequence[int] | None = None,
+    min_value: Decimal | None = None,
+) -> QuerySet[DealRegistration]:
     """Won registrations, closed between ``start`` and ``end`` inclusive, with partner, currency,
     closed value and product lines: what the incentive engine and the scorecards read."""
     qs = DealRegistration.objects.filter(status=S.WON).select_related("partner")
@@ -361,17 +455,28 @@ def deal_kpis(partner_ids: Sequence[int], start: date, end: date) -> dict[int, d
         DealRegistration.objects.filter(partner_id__in=list(partner_ids))
         .values("partner_id")
         .annotate(
-            submitted=Count("id", filter=Q(first_submitted_at__date__gte=start, first_submitted_at__date__lte=end)),
-            approved=Count("id", filter=Q(decided_at__date__gte=start, decided_at__date__lte=end,
-                                          status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED])),
+            submitted=Count(
+                "id", filter=Q(first_submitted_at__date__gte=start, first_submitted_at__date__lte=end)
+            ),
+            approved=Count(
+                "id",
+                filter=Q(
+                    decided_at__date__gte=start,
+                    decided_at__date__lte=end,
+                    status__in=[S.APPROVED, S.WON, S.LOST, S.EXPIRED],
+                ),
+            ),
             won=Count("id", filter=Q(status=S.WON, closed_on__gte=start, closed_on__lte=end)),
         )
-    )  # fmt: skip
+    )
     return {
-        row["partner_id"]: {Kpi.DEALS_SUBMITTED: Decimal(row["submitted"]), Kpi.DEALS_APPROVED: Decimal(row["approved"]),
-                            Kpi.DEALS_WON: Decimal(row["won"])}
+        row["partner_id"]: {
+            Kpi.DEALS_SUBMITTED: Decimal(row["submitted"]),
+            Kpi.DEALS_APPROVED: Decimal(row["approved"]),
+            Kpi.DEALS_WON: Decimal(row["won"]),
+        }
         for row in rows
-    }  # fmt: skip
+    }
 
 
 # --- direct opportunities and leads ------------------------------------------------------------------
@@ -434,6 +539,4 @@ def get_routing_rule_or_404(pk: int) -> RoutingRule:
 
 def product_lines() -> list[str]:
     """The catalog's product categories: the product lines a registration may name."""
-    from prm.catalog.models import Product
-
     return sorted(set(Product.objects.filter(is_active=True).values_list("category", flat=True)))

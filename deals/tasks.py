@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment
+from deals.selectors import partner_people, reviewers_for
 from deals.services.leads import lead_time_out
-from deals.services.registrations import partner_people, registration_expire, reviewers_for
+from deals.services.outcome import registration_expire
 from prm.celery import tenant_task
 from prm.notifications.services import notify
 from prm.roles import Role
@@ -38,19 +39,36 @@ def review_sla() -> dict[str, int]:
         status__in=[S.SUBMITTED, S.UNDER_REVIEW], review_due_at__isnull=False
     )
     reminded = escalated = 0
-    for r in waiting.filter(reminded_at__isnull=True, review_due_at__gt=now,
-                            review_due_at__lte=now + timedelta(hours=settings.review_reminder_hours)).select_related("partner"):  # fmt: skip
-        notify(recipients=reviewers_for(r.partner_id), verb="deal.review_reminder",
-               message=_("%(ref)s (%(partner)s) must be reviewed by %(due)s.") % {
-                   "ref": r.reference, "partner": r.partner.name, "due": timezone.localtime(r.review_due_at).strftime("%Y-%m-%d %H:%M")},
-               url=reverse("deals:review", kwargs={"pk": r.pk}))  # fmt: skip
+    for r in waiting.filter(
+        reminded_at__isnull=True,
+        review_due_at__gt=now,
+        review_due_at__lte=now + timedelta(hours=settings.review_reminder_hours),
+    ).select_related("partner"):
+        notify(
+            recipients=reviewers_for(r.partner_id),
+            verb="deal.review_reminder",
+            message=_("%(ref)s (%(partner)s) must be reviewed by %(due)s.")
+            % {
+                "ref": r.reference,
+                "partner": r.partner.name,
+                "due": timezone.localtime(r.review_due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            url=reverse("deals:review", kwargs={"pk": r.pk}),
+        )
         DealRegistration.objects.filter(pk=r.pk).update(reminded_at=now)
         reminded += 1
     for r in waiting.filter(escalated_at__isnull=True, review_due_at__lte=now).select_related("partner"):
-        notify(recipients=reviewers_for(r.partner_id, roles=[Role.VENDOR_ADMIN]), verb="deal.review_escalation",
-               message=_("Review SLA missed: %(ref)s (%(partner)s) has waited since %(since)s.") % {
-                   "ref": r.reference, "partner": r.partner.name, "since": timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M")},
-               url=reverse("deals:review", kwargs={"pk": r.pk}))  # fmt: skip
+        notify(
+            recipients=reviewers_for(r.partner_id, roles=[Role.VENDOR_ADMIN]),
+            verb="deal.review_escalation",
+            message=_("Review SLA missed: %(ref)s (%(partner)s) has waited since %(since)s.")
+            % {
+                "ref": r.reference,
+                "partner": r.partner.name,
+                "since": timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            url=reverse("deals:review", kwargs={"pk": r.pk}),
+        )
         DealRegistration.objects.filter(pk=r.pk).update(escalated_at=now)
         escalated += 1
     return {"reminded": reminded, "escalated": escalated}
@@ -62,15 +80,22 @@ def expiry_warnings() -> int:
     settings = DealSettings.current()
     today = timezone.localdate()
     due = DealRegistration.objects.filter(
-        status=S.APPROVED, expiry_warned_at__isnull=True, protection_until__gte=today,
+        status=S.APPROVED,
+        expiry_warned_at__isnull=True,
+        protection_until__gte=today,
         protection_until__lte=today + timedelta(days=settings.expiry_warning_days),
-    ).select_related("created_by", "owner")  # fmt: skip
+    ).select_related("created_by", "owner")
     count = 0
     for r in due:
-        notify(recipients=partner_people(r), verb="deal.expiry_warning",
-               message=_("The protection of %(ref)s (%(customer)s) ends on %(until)s: close it or request an extension.") % {
-                   "ref": r.reference, "customer": r.customer_name, "until": str(r.protection_until)},
-               url=reverse("deals:detail", kwargs={"pk": r.pk}))  # fmt: skip
+        notify(
+            recipients=partner_people(r),
+            verb="deal.expiry_warning",
+            message=_(
+                "The protection of %(ref)s (%(customer)s) ends on %(until)s: close it or request an extension."
+            )
+            % {"ref": r.reference, "customer": r.customer_name, "until": str(r.protection_until)},
+            url=reverse("deals:detail", kwargs={"pk": r.pk}),
+        )
         DealRegistration.objects.filter(pk=r.pk).update(expiry_warned_at=timezone.now())
         count += 1
     return count
@@ -81,6 +106,7 @@ def lead_timeouts() -> int:
     """Offers past the lead SLA time out; the lead is routed to the next partner."""
     lead_ids = set(
         LeadAssignment.objects.filter(outcome=LeadAssignment.Outcome.PENDING, due_at__lte=timezone.now())
-        .filter(Q(lead__status=Lead.Status.OFFERED)).values_list("lead_id", flat=True)
-    )  # fmt: skip
+        .filter(Q(lead__status=Lead.Status.OFFERED))
+        .values_list("lead_id", flat=True)
+    )
     return sum(1 for pk in sorted(lead_ids) if lead_time_out(lead=Lead.objects.get(pk=pk)))

@@ -16,3 +16,12 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set (several workers share their request metrics through files
+    there), forget a worker's live gauges when it exits."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,4 +1,7 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class PartnersConfig(AppConfig):
@@ -6,11 +9,10 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self) -> None:
-        from celery.schedules import crontab
-        from django.utils.translation import gettext_lazy as _
-        from django.utils.translation import gettext_noop
-
-        import partners.kpis  # noqa: F401  (registers the built-in KPI providers)
+        # Imported here, not at the top: these modules use models, which exist only once the app
+        # registry is ready; ready() is where the app registers itself with the core.
+        import partners.kpis  # registers the built-in KPI providers
+        import partners.tasks  # noqa: F401  (registers the tasks that services start by name)
         from partners.panels import channel_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
         from partners.resources import PartnerResource
@@ -71,5 +73,12 @@ class PartnersConfig(AppConfig):
         register_beat_entry(
             "partners-certification-reminders", "partners.certification_reminders", crontab(hour=6, minute=30)
         )
+        # Checklists follow data changed outside the partners app (colleagues invited or joined).
+        register_beat_entry("partners-onboarding-refresh", "partners.onboarding_refresh", crontab(minute=40))
         register_partner_scope(partners_for_membership)
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        register_job_kind(
+            "partners:scorecards", JobKind(task="partners.scorecards_job", label=_("Scorecards"))
+        )
         register_payout_details(statuses=payout_details_statuses, full=payout_details_full)

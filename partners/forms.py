@@ -6,12 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import LOWER_IS_BETTER, Kpi, Partner, Program, Resource, RevenueBand, Tier
+from prm.catalog.models import Product
 from prm.forms import AmountField
 
 
 def expertise_choices() -> list[tuple[str, str]]:
-    from prm.catalog.models import Product
-
     categories = (
         Product.objects.filter(is_active=True)
         .order_by("category")

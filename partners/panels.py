@@ -5,6 +5,14 @@ from __future__ import annotations
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from partners.models import Certification, PartnerApplication, TierProposal
+from partners.selectors import (
+    agreement_signed,
+    latest_scorecard,
+    onboarding_progress,
+    partners_for_membership,
+)
+from partners.services.scorecards import tier_gap
 from prm.accounts.models import Membership
 from prm.dashboard import Panel
 from prm.roles import Perm, membership_has
@@ -14,9 +22,6 @@ def partner_status_panel(membership: Membership) -> Panel | None:
     """Partner members: tier, agreement, onboarding and what the next tier needs."""
     if not membership.is_partner or membership.partner is None:
         return None
-    from partners.selectors import agreement_signed, latest_scorecard, onboarding_progress
-    from partners.services.scorecards import tier_gap
-
     partner = membership.partner
     assert partner is not None
     card = latest_scorecard(partner)
@@ -37,9 +42,6 @@ def channel_panel(membership: Membership) -> Panel | None:
     """Vendor staff: partners by tier and what waits for a decision."""
     if membership.is_partner or not membership_has(membership, Perm.PARTNER_VIEW):
         return None
-    from partners.models import Certification, PartnerApplication, TierProposal
-    from partners.selectors import partners_for_membership
-
     partners = partners_for_membership(membership)
     by_tier = list(partners.values("tier").annotate(n=Count("id")).order_by("-n"))
     context = {

@@ -11,6 +11,7 @@ from import_export import fields, resources
 
 from partners.models import Certification, Partner, PartnerUserObjectPermission, Tier
 from partners.selectors import partners_for_membership
+from partners.services.lifecycle import partner_change_tier
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.exports import export_response
@@ -135,8 +136,6 @@ class PartnerResource(resources.ModelResource):
             instance.tier = tier.name
 
     def after_save_instance(self, instance, row, **kwargs):
-        from partners.services.lifecycle import partner_change_tier
-
         context: ImportContext = kwargs.get("import_context") or ImportContext()
         before = instance._import_before
         if before is None:

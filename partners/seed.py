@@ -11,15 +11,19 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from partners.models import (
     Agreement,
     Certification,
     Course,
     Kpi,
+    Lesson,
     OnboardingItem,
     Partner,
     PartnerApplication,
+    QuizChoice,
+    QuizQuestion,
     Resource,
     ResourceVersion,
     Scorecard,
@@ -188,8 +192,6 @@ def seed_partners(tenant, stdout=None) -> None:
         _resources(tenant, acting_user)
         manager = Membership.objects.select_related("user").filter(role=Role.CHANNEL_MANAGER).first()
         if manager is not None:
-            from guardian.shortcuts import assign_perm
-
             for partner in partners[:6]:
                 assign_perm("partners.manage_partner", manager.user, partner)
     # PDFs are rendered outside the data transaction (slow I/O).
@@ -285,8 +287,6 @@ def _people_and_certifications(tenant, rng, partners) -> None:
 
 
 def _course(tenant, program) -> Course:
-    from partners.models import Lesson, QuizChoice, QuizQuestion
-
     course = Course.objects.create(
         title="Sales fundamentals",
         description="Positioning, pricing and deal registration basics.",

@@ -9,8 +9,9 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
@@ -20,19 +21,25 @@ from partners.models import (
     AgreementTemplate,
     Certification,
     Course,
+    Kpi,
     OnboardingItem,
+    OnboardingStep,
     Partner,
     PartnerApplication,
     PartnerUserObjectPermission,
+    PayoutDetails,
     Program,
     Resource,
     Scorecard,
     Tier,
     TierProposal,
 )
-from prm.accounts.models import Membership
+from prm.accounts.models import Invitation, Membership
+from prm.notifications.recipients import partner_members, staff_members
 from prm.roles import Role
 from prm.workflow import DomainError
+
+K = OnboardingStep.Kind
 
 
 def partners_for_membership(membership: Membership) -> QuerySet[Partner]:
@@ -199,9 +206,6 @@ def signed_agreement_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(request, *args: Any, **kwargs: Any):
-        from django.contrib import messages
-        from django.shortcuts import redirect
-
         membership = getattr(request, "membership", None)
         if membership is not None and membership.is_partner and not agreement_signed(membership.partner):
             messages.warning(request, _("Sign the current partner agreement to unlock this page."))
@@ -250,8 +254,48 @@ def onboarding_items(partner: Partner) -> list[OnboardingItem]:
     return list(OnboardingItem.objects.filter(partner=partner).select_related("step"))
 
 
-def onboarding_progress(partner: Partner) -> dict[str, Any]:
+def onboarding_step_done(kind: str, partner: Partner) -> bool:
+    """Whether the data shows a checklist step done (the agreement signed, the profile complete...)."""
+    if kind == K.SIGN_AGREEMENT:
+        return agreement_signed(partner)
+    if kind == K.COMPANY_PROFILE:
+        return partner.profile_complete
+    if kind == K.PAYOUT_DETAILS:
+        return PayoutDetails.objects.filter(partner=partner).exists()
+    if kind == K.INVITE_COLLEAGUES:
+        members = Membership.objects.filter(partner=partner, is_active=True).count()
+        pending = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING).count()
+        return members + pending >= 2
+    if kind == K.CERTIFICATION:
+        today = timezone.localdate()
+        return Certification.objects.filter(
+            partner=partner, status=Certification.Status.VALID, issued_on__lte=today, expires_on__gte=today
+        ).exists()
+    return False
+
+
+def onboarding_changes(partner: Partner, items: list[OnboardingItem]) -> list[tuple[OnboardingItem, bool]]:
+    """The checklist items whose state the data has changed, each with whether it is done now: an
+    item is done once its condition holds; only the agreement item reopens (a new version to sign)."""
+    changes = []
+    for item in items:
+        done = onboarding_step_done(item.step.kind, partner)
+        if done and item.completed_at is None:
+            changes.append((item, True))
+        elif not done and item.completed_at is not None and item.step.kind == K.SIGN_AGREEMENT:
+            changes.append((item, False))
+    return changes
+
+
+def onboarding_progress(partner: Partner, *, live: bool = False) -> dict[str, Any]:
+    """The checklist as recorded. ``live``: as the data stands now (the onboarding page), for
+    display only; the recorded state follows the events that change the data and the periodic
+    refresh (``partners.services.onboarding.onboarding_refresh``), never a page view."""
     items = onboarding_items(partner)
+    if live:
+        now = timezone.now()
+        for item, is_done in onboarding_changes(partner, items):
+            item.completed_at = now if is_done else None  # shown, not saved
     today = timezone.localdate()
     done = sum(1 for i in items if i.is_done)
     total = len(items)
@@ -325,6 +369,18 @@ def scorecard_history(partner: Partner, limit: int = 24) -> list[Scorecard]:
     return list(reversed(Scorecard.objects.filter(partner=partner).order_by("-as_of")[:limit]))
 
 
+def scorecard_chart(history: list[Scorecard]) -> dict[str, Any]:
+    """The scorecard trend chart's data (revenue and certified people per scorecard day); values
+    stay strings (Decimal text), the chart script parses them."""
+    return {
+        "labels": [s.as_of.isoformat() for s in history],
+        "revenue": [s.values.get(Kpi.REVENUE_12M, "0") for s in history],
+        "certified": [s.values.get(Kpi.CERTIFIED_PEOPLE, "0") for s in history],
+        "revenue_label": str(Kpi.REVENUE_12M.label),
+        "certified_label": str(Kpi.CERTIFIED_PEOPLE.label),
+    }
+
+
 def tier_proposals_for_membership(membership: Membership) -> QuerySet[TierProposal]:
     return TierProposal.objects.select_related("partner", "from_tier", "to_tier", "decided_by").filter(
         partner__in=partners_for_membership(membership)
@@ -340,6 +396,19 @@ def get_tier_proposal_for_membership_or_404(membership: Membership, pk: int) -> 
 
 def account_managers(partner: Partner) -> list:
     return list(get_users_with_perms(partner, only_with_perms_in=["manage_partner"], with_group_users=False))
+
+
+# --- Who hears about a partner ------------------------------------------------------------------------
+
+
+def partner_admins(partner: Partner) -> list:
+    return partner_members(partner.pk, roles=[Role.PARTNER_ADMIN])
+
+
+def partner_staff_recipients(partner: Partner) -> list:
+    """Who hears about a partner on the vendor side: its account managers, else the channel
+    managers who see every partner."""
+    return account_managers(partner) or staff_members([Role.CHANNEL_MANAGER], unrestricted_only=True)
 
 
 def channel_manager_memberships() -> QuerySet[Membership]:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from partners.models import PartnerApplication
+
+# Services by module: a task calls whatever the service module holds when it runs.
+from partners.services import enablement, onboarding, scorecards
 from prm.celery import tenant_task
 from prm.jobs.models import Job
 from prm.jobs.services import (
@@ -33,7 +37,9 @@ def mail_applicant(*, application_id: int, event: str) -> bool:
     if event == "info_requested":
         if not application.amend_token:
             return False
-        context["amend_url"] = tenant.portal_url(f"/partners/apply/amend/{application.amend_token}/")
+        context["amend_url"] = tenant.portal_url(
+            reverse("partners:apply_amend", kwargs={"token": application.amend_token})
+        )
     send_mail(
         subject_line(render_to_string("partners/email/application_subject.txt", context)),
         render_to_string("partners/email/application_body.txt", context),
@@ -46,9 +52,7 @@ def mail_applicant(*, application_id: int, event: str) -> bool:
 @tenant_task(name="partners.scorecards_nightly")
 def scorecards_nightly() -> dict:
     """Nightly: every scored partner's scorecard for today, and tier proposals."""
-    from partners.services.scorecards import scorecards_calculate
-
-    return scorecards_calculate()
+    return scorecards.scorecards_calculate()
 
 
 @tenant_task(
@@ -60,13 +64,11 @@ def scorecards_nightly() -> dict:
     max_retries=TRANSIENT_RETRIES,
 )
 def scorecards_job(self, *, job_id: int) -> None:
-    from partners.services.scorecards import scorecards_calculate
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not job_start(job):
         return
     try:
-        summary = scorecards_calculate(
+        summary = scorecards.scorecards_calculate(
             partner_ids=job.params.get("partner_ids"),
             progress=lambda done, total: job_progress(job, done * 100 // max(total, 1)),
         )
@@ -84,14 +86,26 @@ def scorecards_job(self, *, job_id: int) -> None:
 
 @tenant_task(name="partners.onboarding_reminders")
 def onboarding_reminders() -> int:
-    from partners.services.onboarding import onboarding_send_reminders
+    return onboarding.onboarding_send_reminders()
 
-    return onboarding_send_reminders()
+
+@tenant_task(name="partners.onboarding_refresh")
+def onboarding_refresh() -> int:
+    """Hourly: open checklist items follow the data that changed outside the partners app
+    (colleagues invited or joined, certificates now valid), never a page view."""
+    return onboarding.onboarding_refresh_partners()
+
+
+@tenant_task(name="partners.onboarding_refresh_program")
+def onboarding_refresh_program(*, program_id: int) -> int:
+    """After a new agreement version that must be signed: the program's agreement items reopen."""
+    return onboarding.onboarding_refresh_partners(program_id=program_id)
 
 
 @tenant_task(name="partners.certification_reminders")
 def certification_reminders() -> dict:
     """Daily: expire lapsed certifications and remind holders 30 days before expiry."""
-    from partners.services.enablement import certification_send_expiry_reminders, certifications_expire
-
-    return {"expired": certifications_expire(), "reminded": certification_send_expiry_reminders()}
+    return {
+        "expired": enablement.certifications_expire(),
+        "reminded": enablement.certification_send_expiry_reminders(),
+    }

@@ -10,9 +10,22 @@ class PosdataConfig(AppConfig):
     verbose_name = _("Point-of-sale data")
 
     def ready(self) -> None:
+        """Register what POS data adds to the lower layers: navigation, the home panel, the
+        scorecard revenue, the import kind, the demo seed step and the Celery tasks."""
+        # Imported here, not at the top: these modules import models, which are not loaded yet
+        # when Django imports this module (the app registry fills in before ready() runs).
+        import posdata.tasks  # noqa: F401  (registers the tasks the services start by name)
+        from partners.kpis import register_kpi_provider
+        from posdata.kpis import revenue_by_partner
+        from posdata.panels import sales_panel
         from posdata.resources import SkuXrefResource
+        from posdata.seed import seed_pos_data
+        from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
+        from prm.jobs.registry import JobKind, register_job_kind
+        from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
+        from prm.seed import register_seed_step
 
         register_import_kind(
             "sku_xref",
@@ -24,6 +37,12 @@ class PosdataConfig(AppConfig):
                 perm=Perm.POS_MANAGE,
             ),
         )
-        from posdata import integration
-
-        integration.register()
+        register_nav(NavItem(_("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40))
+        register_nav(NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
+        register_panel(sales_panel)
+        register_kpi_provider("posdata.revenue", revenue_by_partner)
+        register_seed_step(seed_pos_data, name="posdata", after=("partners",))
+        register_job_kind("pos:*", JobKind(task="posdata.process_upload", label=_("POS or inventory load")))
+        register_job_kind(
+            "pos:reprocess", JobKind(task="posdata.reprocess_exceptions", label=_("Exception re-processing"))
+        )

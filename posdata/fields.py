@@ -77,95 +77,95 @@ def required_groups(kind: str) -> list[tuple[str, ...]]:
     ]
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """The header names of a field, written as one comma-separated list."""
+    return tuple(name.strip() for name in text.split(","))
+
+
 _SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     Kind.POS: {
-        "invoice_number": (
-            "invoice no", "invoice", "inv no", "inv", "invoice id", "invoice ref", "inv ref",
-            "document no", "doc no", "bill no", "billing document", "rechnung", "rechnungs no",
-            "rechnungsno", "beleg no", "belegno", "facture", "factura", "sales invoice", "invoice no no",
+        "invoice_number": _names(
+            "invoice no, invoice, inv no, inv, invoice id, invoice ref, inv ref, document no, doc no, "
+            "bill no, billing document, rechnung, rechnungs no, rechnungsno, beleg no, belegno, facture, "
+            "factura, sales invoice, invoice no no"
         ),
-        "invoice_line": (
-            "line", "line no", "invoice line", "inv line", "line item", "item line", "position", "pos",
-            "line id", "ln", "ln no", "seq", "sequence", "zeile", "position no",
+        "invoice_line": _names(
+            "line, line no, invoice line, inv line, line item, item line, position, pos, line id, ln, ln no, "
+            "seq, sequence, zeile, position no"
         ),
-        "invoice_date": (
-            "invoice date", "inv date", "ship date", "shipped", "ship dt", "shipping date", "date",
-            "date shipped", "transaction date", "sale date", "sales date", "order date", "doc date",
-            "document date", "billing date", "posting date", "rechnungsdatum", "datum", "lieferdatum",
-            "invoice dt", "inv dt",
+        "invoice_date": _names(
+            "invoice date, inv date, ship date, shipped, ship dt, shipping date, date, date shipped, "
+            "transaction date, sale date, sales date, order date, doc date, document date, billing date, "
+            "posting date, rechnungsdatum, datum, lieferdatum, invoice dt, inv dt"
         ),
-        "sku": (
-            "sku", "vendor sku", "item no", "item", "item code", "part no", "part", "part number",
-            "vendor part", "vendor part no", "mfr part", "mfr part no", "manufacturer part no", "mpn",
-            "product code", "product no", "product id", "material", "material no", "article",
-            "article no", "artikel", "artikel no", "artikelnummer", "model", "model no", "catalog no",
-            "vendor item", "vendor item no", "supplier part no", "manufacturer sku", "mfg part no",
+        "sku": _names(
+            "sku, vendor sku, item no, item, item code, part no, part, part number, vendor part, "
+            "vendor part no, mfr part, mfr part no, manufacturer part no, mpn, product code, product no, "
+            "product id, material, material no, article, article no, artikel, artikel no, artikelnummer, "
+            "model, model no, catalog no, vendor item, vendor item no, supplier part no, manufacturer sku, "
+            "mfg part no"
         ),
-        "partner_sku": (
-            "partner sku", "distributor sku", "dist sku", "reseller sku", "our sku", "internal sku",
-            "customer part", "customer part no", "partner item", "partner item no", "dist part no",
-            "distributor part no", "distributor item", "our item", "our item no", "internal item",
-            "internal part no", "local sku",
+        "partner_sku": _names(
+            "partner sku, distributor sku, dist sku, reseller sku, our sku, internal sku, customer part, "
+            "customer part no, partner item, partner item no, dist part no, distributor part no, "
+            "distributor item, our item, our item no, internal item, internal part no, local sku"
         ),
-        "gtin": ("gtin", "upc", "ean", "upc code", "ean code", "ean13", "barcode", "gtin14", "gtin13"),
-        "quantity": (
-            "qty", "quantity", "units", "qty shipped", "ship qty", "shipped qty", "quantity shipped",
-            "qty sold", "quantity sold", "units sold", "pcs", "menge", "anzahl", "sales qty", "sold qty",
-            "qty invoiced", "invoiced qty", "quantity invoiced",
+        "gtin": _names("gtin, upc, ean, upc code, ean code, ean13, barcode, gtin14, gtin13"),
+        "quantity": _names(
+            "qty, quantity, units, qty shipped, ship qty, shipped qty, quantity shipped, qty sold, "
+            "quantity sold, units sold, pcs, menge, anzahl, sales qty, sold qty, qty invoiced, invoiced qty, "
+            "quantity invoiced"
         ),
-        "unit_of_measure": ("uom", "unit", "unit of measure", "um", "u m", "units of measure", "einheit", "me"),
-        "unit_price": (
-            "unit price", "price", "resale price", "unit resale", "unit resale price", "sell price",
-            "selling price", "sales price", "price each", "each price", "net price", "unit net price",
-            "unit sell price", "preis", "einzelpreis", "resale", "unit sales price",
+        "unit_of_measure": _names("uom, unit, unit of measure, um, u m, units of measure, einheit, me"),
+        "unit_price": _names(
+            "unit price, price, resale price, unit resale, unit resale price, sell price, selling price, "
+            "sales price, price each, each price, net price, unit net price, unit sell price, preis, "
+            "einzelpreis, resale, unit sales price"
         ),
-        "extended_amount": (
-            "ext price", "extended price", "extended amount", "ext amount", "ext", "amount", "line total",
-            "total", "net amount", "sales amount", "line amount", "extended", "ext resale", "revenue",
-            "total price", "net value", "value", "sales value", "betrag", "gesamtpreis", "umsatz",
-            "extended resale", "ext sales", "total amount",
+        "extended_amount": _names(
+            "ext price, extended price, extended amount, ext amount, ext, amount, line total, total, "
+            "net amount, sales amount, line amount, extended, ext resale, revenue, total price, net value, "
+            "value, sales value, betrag, gesamtpreis, umsatz, extended resale, ext sales, total amount"
         ),
-        "currency": ("currency", "curr", "ccy", "cur", "currency code", "waehrung", "währung"),
-        "end_customer": (
-            "customer", "end user", "end customer", "customer name", "end user name", "end customer name",
-            "enduser", "sold to", "sold to name", "ship to name", "ship to customer", "client", "kunde",
-            "account", "account name", "bill to name", "end user company",
+        "currency": _names("currency, curr, ccy, cur, currency code, waehrung, währung"),
+        "end_customer": _names(
+            "customer, end user, end customer, customer name, end user name, end customer name, enduser, "
+            "sold to, sold to name, ship to name, ship to customer, client, kunde, account, account name, "
+            "bill to name, end user company"
         ),
-        "country": ("country", "ctry", "country code", "ship to country", "end user country", "land", "cntry"),
-        "postal_code": (
-            "zip", "postal code", "zip code", "postcode", "post code", "plz", "ship to zip", "postal",
-            "end user zip",
+        "country": _names("country, ctry, country code, ship to country, end user country, land, cntry"),
+        "postal_code": _names(
+            "zip, postal code, zip code, postcode, post code, plz, ship to zip, postal, end user zip"
         ),
-        "transaction_type": ("type", "transaction type", "trans type", "txn type", "sale type", "tx type"),
-        "agreement_number": (
-            "agreement", "agreement no", "spa", "spa no", "contract", "contract no", "special pricing",
-            "sp agreement", "debit no", "authorization no", "auth no",
+        "transaction_type": _names("type, transaction type, trans type, txn type, sale type, tx type"),
+        "agreement_number": _names(
+            "agreement, agreement no, spa, spa no, contract, contract no, special pricing, sp agreement, "
+            "debit no, authorization no, auth no"
         ),
     },
     Kind.INVENTORY: {
-        "snapshot_date": (
-            "date", "snapshot date", "as of", "as of date", "report date", "inventory date", "stock date",
-            "week ending", "week end", "period end", "datum", "stichtag",
+        "snapshot_date": _names(
+            "date, snapshot date, as of, as of date, report date, inventory date, stock date, week ending, "
+            "week end, period end, datum, stichtag"
         ),
-        "sku": (
-            "sku", "vendor sku", "item no", "item", "item code", "part no", "part", "vendor part",
-            "mfr part", "mfr part no", "product code", "product no", "material", "article", "artikel",
-            "model", "vendor item",
+        "sku": _names(
+            "sku, vendor sku, item no, item, item code, part no, part, vendor part, mfr part, mfr part no, "
+            "product code, product no, material, article, artikel, model, vendor item"
         ),
-        "partner_sku": ("partner sku", "distributor sku", "dist sku", "our sku", "internal sku", "our item"),
-        "gtin": ("gtin", "upc", "ean", "barcode"),
-        "unit_of_measure": ("uom", "unit", "unit of measure", "um", "einheit"),
-        "on_hand": (
-            "on hand", "qty on hand", "quantity on hand", "oh", "qoh", "stock", "stock on hand",
-            "inventory", "available", "bestand", "on hand qty", "soh",
+        "partner_sku": _names("partner sku, distributor sku, dist sku, our sku, internal sku, our item"),
+        "gtin": _names("gtin, upc, ean, barcode"),
+        "unit_of_measure": _names("uom, unit, unit of measure, um, einheit"),
+        "on_hand": _names(
+            "on hand, qty on hand, quantity on hand, oh, qoh, stock, stock on hand, inventory, available, "
+            "bestand, on hand qty, soh"
         ),
-        "on_order": ("on order", "qty on order", "oo", "open po", "open orders", "on order qty", "qoo"),
-        "in_transit": ("in transit", "intransit", "qty in transit", "transit", "qit", "in transit qty"),
-        "received": ("received", "receipts", "qty received", "qr"),
-        "sold": ("sold", "qty sold", "units sold", "sales", "qs"),
-        "returned": ("returned", "returns", "qty returned", "qu"),
+        "on_order": _names("on order, qty on order, oo, open po, open orders, on order qty, qoo"),
+        "in_transit": _names("in transit, intransit, qty in transit, transit, qit, in transit qty"),
+        "received": _names("received, receipts, qty received, qr"),
+        "sold": _names("sold, qty sold, units sold, sales, qs"),
+        "returned": _names("returned, returns, qty returned, qu"),
     },
-}  # fmt: skip
+}
 
 _NORMALISED = {
     kind: {f: tuple(normalise_header(s) for s in names) for f, names in fields.items()}

@@ -240,6 +240,14 @@ class RejectedRow(TenantModel):
         LOADED = "loaded", _("Loaded after re-processing")
         DUPLICATE = "duplicate", _("Duplicate after re-processing")
 
+    # A kept row is resolved once, by the re-processing job (set-based: its UPDATEs move only rows
+    # in a state this table allows to move, see posdata.pipeline.load).
+    TRANSITIONS = {
+        Resolution.OPEN: {Resolution.LOADED, Resolution.DUPLICATE},
+        Resolution.LOADED: set(),
+        Resolution.DUPLICATE: set(),
+    }
+
     upload = TenantForeignKey(Upload, on_delete=models.CASCADE, related_name="rejected_rows")
     partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
     line = models.IntegerField()

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posdata.fields import header_score
-from prm.reader import FileLayout, _open_text, iter_rows
+from prm.reader import FileLayout
 from prm.reader import inspect_file as inspect_any_file
 
-__all__ = ["FileLayout", "_open_text", "inspect_file", "iter_rows"]
+__all__ = ["FileLayout", "inspect_file"]
 
 
 def inspect_file(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from partners.selectors import partners_for_membership
 from posdata.models import InventorySnapshot, PosLine, RejectedRow, SkuXref, Upload
 from prm.accounts.models import Membership
+from prm.catalog.models import Product
 
 WEEKS_OF_SUPPLY_DEFINITION = _(
     "weeks of supply = on hand / average weekly net units sold (POS) over the trailing 13 weeks up to the "
@@ -131,8 +132,6 @@ def sell_through(membership: Membership, f: SalesFilter, currency: str) -> dict[
 
 def filter_choices(membership: Membership) -> dict[str, list]:
     partners = partners_for_membership(membership)
-    from prm.catalog.models import Product
-
     return {
         "partners": list(partners.values_list("pk", "code", "name")),
         "regions": sorted({r for r in partners.values_list("region", flat=True) if r}),

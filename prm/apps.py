@@ -80,9 +80,36 @@ class PrmConfig(AppConfig):
         )
         register_nav(NavItem(_("Remittances"), "finance:remittances", Perm.REMITTANCE_VIEW, order=72))
         register_nav(
+            NavItem(
+                _("Finance settings"), "finance:settings", Perm.FINANCE_SETTINGS, section="admin", order=26
+            )
+        )
+        register_nav(
             NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
         )
+        register_nav(NavItem(_("Data export"), "data_export", Perm.TENANT_EXPORT, section="admin", order=90))
         register_panel(payables_panel)
         register_seed_step(seed_fx_rates, name="fx_rates")
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)
         register_beat_entry("sweep-staging-tables", "prm.tasks.sweep_staging_tables", 1800.0)
+
+        import prm.ops.tasks  # noqa: F401  (registers the operations tasks with Celery)
+        from prm.ops import signals as ops_signals
+        from prm.ops.heartbeat import HEARTBEAT_INTERVAL
+
+        ops_signals.connect()
+        register_beat_entry("ops-heartbeat", "prm.ops.heartbeat", HEARTBEAT_INTERVAL, per_tenant=False)
+        register_beat_entry("recover-stuck-jobs", "prm.ops.recover_stuck_jobs", 300.0)
+
+        from prm.jobs.registry import JobKind, register_job_kind
+
+        # The core's own job kinds; apps register theirs the same way from their ready().
+        register_job_kind(
+            "import:*", JobKind(task="prm.imports.run_reference_import", label=_("Reference data import"))
+        )
+        register_job_kind(
+            "ops:tenant_export", JobKind(task="prm.ops.tenant_export", label=_("Tenant data export"))
+        )
+        register_job_kind(
+            "export:payout_batch", JobKind(task="prm.finance.payout_export_xlsx", label=_("Payout workbook"))
+        )

@@ -10,12 +10,18 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
+from celery.app import trace
+
+from prm.ops import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
 
 app = Celery("prm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Celery logs a task's return value on success; job summaries do not belong in the log.
+trace.LOG_SUCCESS = "Task %(name)s[%(id)s] succeeded in %(runtime)ss"
 
 
 class TenantRequired(ValueError):
@@ -41,8 +47,25 @@ class TenantTask(Task):
         tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
         if tenant is None:
             raise TenantRequired(f"Task {self.name}: tenant {tenant_id} does not exist or is inactive.")
-        with tenant_context(tenant), acting_for_job(kwargs.get("job_id")):
+        with (
+            logs.bound(task=self.name, task_id=self.request.id),
+            tenant_context(tenant),
+            acting_for_job(kwargs.get("job_id")),
+        ):
             return super().__call__(*args, **kwargs)
+
+    def signature_from_request(self, request=None, args=None, kwargs=None, queue=None, **extra_options):
+        """A retry (``autoretry_for``, ``self.retry``) is built from the request, whose kwargs lost
+        ``tenant_id`` to ``__call__``: put the running task's tenant back, or the retry is refused."""
+        # Imported here like in __call__: this module loads with the settings, before the apps.
+        from prm.tenancy.context import current_tenant
+
+        request = self.request if request is None else request
+        kwargs = dict(request.kwargs if kwargs is None else kwargs or {})
+        tenant = current_tenant()
+        if "tenant_id" not in kwargs and tenant is not None:
+            kwargs["tenant_id"] = tenant.pk
+        return super().signature_from_request(request, args, kwargs, queue=queue, **extra_options)
 
 
 def tenant_task(**options: Any) -> Callable[[Callable[..., Any]], Task]:

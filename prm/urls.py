@@ -3,6 +3,10 @@
 from django.urls import include, path
 
 from prm import views
+from prm.ops import tenant_views
+
+# The 500 page shows the request id (prm.ops.middleware) for the user to quote.
+handler500 = "prm.ops.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,12 +32,15 @@ urlpatterns = [
     path("products/", views.products, name="products"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("imports/", views.imports, name="imports"),
+    path("data-export/", tenant_views.data_export, name="data_export"),
+    path("data-export/<int:pk>/", tenant_views.data_export_download, name="data_export_download"),
     path("finance/", include("prm.finance.urls")),
     path("partners/", include("partners.urls")),
     path("deals/", include("deals.urls")),
     path("pos/", include("posdata.urls")),
     path("claims/", include("claims.urls")),
     path("rebates/", include("rebates.urls")),
+    path("funds/", include("funds.urls")),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo/", views.brand_logo, name="brand_logo"),
 ]

@@ -1,4 +1,6 @@
-"""Shared pieces of every workflow service: domain errors and the transition check."""
+"""Shared pieces of every workflow service: domain errors, the transition check and the permission
+check. The decision step built on them is ``prm.decisions`` (this module stays import-light: models
+import it through ``prm.lib.money``)."""
 
 from __future__ import annotations
 

@@ -37,18 +37,23 @@ def test_vendor_pages_render_in_german(seeded):
     with cast.a.context():
         conflicted = DealRegistration.objects.filter(conflicts__isnull=False).first()
         lead = Lead.objects.filter(status="new").first()
-    _assert_german(cast.a.client("manager"), {
-        "/": "Prüfwarteschlange",
-        reverse("deals:list"): "Deal-Pipeline",
-        reverse("deals:review", args=[conflicted.pk]): "Überschneidende Produktlinien",
-        reverse("deals:dashboard"): "Alter der Registrierungen, die auf eine Entscheidung warten",
-        reverse("deals:lead_detail", args=[lead.pk]): "Routing-Vorschau",
-        reverse("deals:routing_rules"): "Regeln für das Lead-Routing",
-        reverse("partners:list"): "Stufenvorschläge",
-        reverse("partners:programs"): "Partnerprogramme",
-        reverse("posdata:uploads"): "Datenqualität nach Monat",
-        reverse("posdata:inventory"): "Reichweite in Wochen = Bestand / durchschnittlicher wöchentlicher Nettoabsatz",
-    })  # fmt: skip
+    _assert_german(
+        cast.a.client("manager"),
+        {
+            "/": "Prüfwarteschlange",
+            reverse("deals:list"): "Deal-Pipeline",
+            reverse("deals:review", args=[conflicted.pk]): "Überschneidende Produktlinien",
+            reverse("deals:dashboard"): "Alter der Registrierungen, die auf eine Entscheidung warten",
+            reverse("deals:lead_detail", args=[lead.pk]): "Routing-Vorschau",
+            reverse("deals:routing_rules"): "Regeln für das Lead-Routing",
+            reverse("partners:list"): "Stufenvorschläge",
+            reverse("partners:programs"): "Partnerprogramme",
+            reverse("posdata:uploads"): "Datenqualität nach Monat",
+            reverse(
+                "posdata:inventory"
+            ): "Reichweite in Wochen = Bestand / durchschnittlicher wöchentlicher Nettoabsatz",
+        },
+    )
 
 
 def test_import_kinds_are_offered_in_the_language_of_the_request(cast):
@@ -67,10 +72,13 @@ def test_partner_pages_render_in_german(seeded):
     cast = seeded
     with cast.a.context():
         approved = DealRegistration.objects.filter(partner=cast.a.partners["p1"], status="approved").first()
-    _assert_german(cast.a.client("p1_admin"), {
-        "/": "Ihre Partnerschaft",
-        reverse("deals:list"): "Meine Deal-Registrierungen",
-        reverse("deals:detail", args=[approved.pk]): "Geschützt bis",
-        reverse("deals:new"): "Deal registrieren",
-        reverse("posdata:upload_new"): "Abverkaufs- oder Bestandsdaten hochladen",
-    })  # fmt: skip
+    _assert_german(
+        cast.a.client("p1_admin"),
+        {
+            "/": "Ihre Partnerschaft",
+            reverse("deals:list"): "Meine Deal-Registrierungen",
+            reverse("deals:detail", args=[approved.pk]): "Geschützt bis",
+            reverse("deals:new"): "Deal registrieren",
+            reverse("posdata:upload_new"): "Abverkaufs- oder Bestandsdaten hochladen",
+        },
+    )

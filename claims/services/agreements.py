@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 
 from claims.models import AgreementLine, AgreementVersion, PricingAgreement
 from partners.models import Partner
-from partners.selectors import partners_for_membership
+from partners.selectors import partner_admins, partners_for_membership
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.catalog.models import Product
 from prm.lib.money import check_minor_units
 from prm.lib.names import normalise_name
 from prm.notifications.services import notify
-from prm.roles import Perm, Role, membership_has
+from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
@@ -149,9 +149,15 @@ def _write_lines(agreement: PricingAgreement, lines: list[LineTerms]) -> None:
 
 
 def agreement_create(
-    *, number: str, partner: Partner, terms: AgreementTerms, acting_membership: Membership | None
+    *,
+    number: str,
+    partner: Partner,
+    terms: AgreementTerms,
+    acting_membership: Membership | None,
+    deal_reference: str = "",
 ) -> PricingAgreement:
-    """Issue a special pricing agreement to a distributor."""
+    """Issue a special pricing agreement to a distributor (``deal_reference``: the approved deal
+    registration it was started from, kept on the agreement and in the audit record)."""
     _require_manage(acting_membership, partner)
     number = (number or "").strip()
     if not number or len(number) > 64:
@@ -169,6 +175,7 @@ def agreement_create(
             start_date=terms.start_date,
             end_date=terms.end_date,
             currency=currency,
+            deal_reference=(deal_reference or "")[:32],
             created_by=_actor(acting_membership),
         )
         _write_lines(agreement, terms.lines)
@@ -176,7 +183,11 @@ def agreement_create(
             actor=_actor(acting_membership),
             action="agreement.create",
             obj=agreement,
-            after={"partner": partner.code, **terms_snapshot(agreement)},
+            after={
+                "partner": partner.code,
+                "deal_reference": agreement.deal_reference,
+                **terms_snapshot(agreement),
+            },
         )
     return agreement
 
@@ -260,11 +271,8 @@ def agreement_cancel(
             before={"status": A.ACTIVE},
             after={"status": A.CANCELLED, "reason": reason},
         )
-        admins = Membership.objects.filter(
-            partner=locked.partner, role=Role.PARTNER_ADMIN, is_active=True
-        ).select_related("user")
         notify(
-            recipients=[m.user for m in admins],
+            recipients=partner_admins(locked.partner),
             verb="agreement.cancelled",
             message=_("Special pricing agreement %(n)s was cancelled: %(reason)s")
             % {"n": locked.number, "reason": reason},

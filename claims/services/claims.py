@@ -18,9 +18,14 @@ from django.utils.translation import gettext as _
 from claims import pipeline
 from claims.fields import REQUIRED, detect_mapping, header_score
 from claims.models import AgreementLine, Claim, ClaimLine
-from claims.selectors import claim_window_days
+from claims.selectors import claim_settings, claim_window_days
 from partners.models import Partner
-from partners.selectors import partners_for_membership, require_active_partner, require_signed_agreement
+from partners.selectors import (
+    partner_admins,
+    partners_for_membership,
+    require_active_partner,
+    require_signed_agreement,
+)
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.files import store_upload
@@ -39,14 +44,13 @@ from prm.jobs.services import (
 from prm.lib.money import format_amount_str, minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.reader import inspect_file
-from prm.roles import Perm, Role, membership_has
+from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
 logger = logging.getLogger(__name__)
 C = Claim.Status
 L = ClaimLine.Status
-PAYMENT_TERM_DAYS = 30
 COUNTED = (L.ACCEPTED, L.ADJUSTED)
 
 
@@ -214,8 +218,10 @@ def claim_totals(claim: Claim) -> dict[str, Any]:
     )
 
 
-def _store_totals(claim: Claim) -> dict[str, Any]:
-    totals = claim_totals(claim)
+def _store_totals(claim: Claim, totals: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Keep the claim's totals in step with its lines (``totals``: already computed)."""
+    if totals is None:
+        totals = claim_totals(claim)
     claim.claimed_total = totals["claimed"]
     claim.approved_total = totals["approved"]
     claim.line_count = totals["lines"]
@@ -238,7 +244,7 @@ def job_summary(claim: Claim, totals: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
+def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
     """Check every staged line against every rule and store the verdicts, consuming quantity
     under a lock on the agreement lines (in line order), in one transaction."""
     with transaction.atomic():
@@ -253,15 +259,16 @@ def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
             window_days=claim_window_days(),
             currency=locked.currency,
             norm=norm,
+            used=used,
         )
         pipeline.lock_agreement_lines(run)
-        pipeline.validate_and_insert(run)
+        totals = pipeline.validate_and_insert(run)
         pipeline.consume(run)
         check_transition(Claim.TRANSITIONS, locked.status, C.IN_REVIEW, what=_("The claim"))
         locked.status = C.IN_REVIEW
         locked.validated_at = timezone.now()
         locked.save(update_fields=["status", "validated_at"])
-        totals = _store_totals(locked)
+        totals = _store_totals(locked, totals)
         summary = job_summary(locked, totals)
         audit(actor=None, action="claim.validate", obj=locked, after=summary)
         _notify_partner(
@@ -274,12 +281,7 @@ def claim_validate(claim: Claim, *, norm: str) -> dict[str, Any]:
 
 
 def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
-    recipients = [
-        m.user
-        for m in Membership.objects.filter(
-            partner=claim.partner, role=Role.PARTNER_ADMIN, is_active=True
-        ).select_related("user")
-    ]
+    recipients = partner_admins(claim.partner)
     if claim.created_by is not None:
         recipients.append(claim.created_by)
     notify(recipients=recipients, verb=verb, message=message, url=reverse("claims:detail", args=[claim.pk]))
@@ -295,7 +297,7 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         result = job_summary(claim, claim_totals(claim))
         job_succeed(job, result)
         return result
-    stage, norm, names = pipeline.scratch_names(job)
+    stage, norm, names, used = pipeline.scratch_names(job)
     try:
         if claim.status == C.SUBMITTED:
             claim = _move(claim, C.VALIDATING)
@@ -304,7 +306,7 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         job_progress(job, 65)
         pipeline.normalise(stage=stage, norm=norm, names=names, decimal_comma=decimal_comma)
         job_progress(job, 80)
-        result = claim_validate(claim, norm=norm)
+        result = claim_validate(claim, norm=norm, used=used)
     except DomainError as exc:
         _fail(claim, job, str(exc))
         return job.result
@@ -318,12 +320,20 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, 
         return job.result
     finally:
         try:
-            for table in (stage, norm, names):
+            for table in (stage, norm, names, used):
                 pipeline.drop_table(table)
         except Exception:  # the connection may be broken; the staging sweep drops them later
             logger.warning("could not drop the scratch tables of claim %s", claim.pk)
     job_succeed(job, result)
     return result
+
+
+def claim_validation_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave up on a validation (prm.jobs.registry): the claim fails with the
+    message, like a validation that failed, and the partner may submit it again."""
+    claim = Claim.objects.filter(pk=job.params.get("claim_id")).first()
+    if claim is not None:
+        _fail(claim, job, message)
 
 
 def _fail(claim: Claim, job: Job, message: str) -> None:
@@ -414,10 +424,15 @@ def claim_line_override(
         locked.overridden_at = timezone.now()
         locked.save(
             update_fields=[
-                "accepted_quantity", "allowed_unit_debit", "amount", "status", "override_reason", "overridden_by",
+                "accepted_quantity",
+                "allowed_unit_debit",
+                "amount",
+                "status",
+                "override_reason",
+                "overridden_by",
                 "overridden_at",
             ]
-        )  # fmt: skip
+        )
         _store_totals(claim)
         audit(
             actor=acting_membership.user,
@@ -455,7 +470,7 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
                 partner=locked.partner,
                 amount=total,
                 currency=locked.currency,
-                due_date=timezone.localdate() + datetime.timedelta(days=PAYMENT_TERM_DAYS),
+                due_date=timezone.localdate() + datetime.timedelta(days=claim_settings().payment_term_days),
                 description=_("Ship-and-debit claim %(n)s") % {"n": locked.number},
                 acting_user=acting_membership.user,
             )

@@ -16,21 +16,40 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment, RoutingRule
+from deals.services.drafts import registration_create
 from partners.models import Partner
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.decisions import Notice, decide
 from prm.lib.money import check_minor_units, quantize_money
 from prm.lib.names import normalise_domain
+from prm.notifications.recipients import partner_members, staff_members
 from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require
 
 L = Lead.Status
 Outcome = LeadAssignment.Outcome
-LEAD_FIELDS = ("company", "contact_name", "contact_email", "contact_phone", "domain", "country", "region",
-               "product_interest", "value", "currency", "source", "notes")  # fmt: skip
+OFFER_TRANSITIONS = {
+    Outcome.PENDING: frozenset({Outcome.ACCEPTED, Outcome.DECLINED, Outcome.TIMED_OUT, Outcome.WITHDRAWN})
+}
+LEAD_STAFF_ROLES = (Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER)
+LEAD_FIELDS = (
+    "company",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "domain",
+    "country",
+    "region",
+    "product_interest",
+    "value",
+    "currency",
+    "source",
+    "notes",
+)
 
 
 @dataclass
@@ -61,9 +80,12 @@ class RoutingDecision:
 
 def _default_rule(settings: DealSettings) -> RoutingRule:
     return RoutingRule(
-        name=str(_("Default routing")), match_territory=True, require_expertise=True,
-        max_open_leads=settings.max_open_leads, distribution=settings.distribution,
-    )  # fmt: skip
+        name=str(_("Default routing")),
+        match_territory=True,
+        require_expertise=True,
+        max_open_leads=settings.max_open_leads,
+        distribution=settings.distribution,
+    )
 
 
 def _rule_applies(rule: RoutingRule, lead: Lead) -> bool:
@@ -82,12 +104,18 @@ def open_lead_counts(partner_ids: list[int]) -> dict[int, int]:
     still a draft (the capacity measure)."""
     pending = dict(
         LeadAssignment.objects.filter(partner_id__in=partner_ids, outcome=Outcome.PENDING)
-        .values("partner_id").annotate(n=Count("id")).values_list("partner_id", "n")
-    )  # fmt: skip
+        .values("partner_id")
+        .annotate(n=Count("id"))
+        .values_list("partner_id", "n")
+    )
     accepted = dict(
-        Lead.objects.filter(partner_id__in=partner_ids, status=L.ACCEPTED, registrations__status=DealRegistration.Status.DRAFT)
-        .values("partner_id").annotate(n=Count("id", distinct=True)).values_list("partner_id", "n")
-    )  # fmt: skip
+        Lead.objects.filter(
+            partner_id__in=partner_ids, status=L.ACCEPTED, registrations__status=DealRegistration.Status.DRAFT
+        )
+        .values("partner_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("partner_id", "n")
+    )
     return {pid: pending.get(pid, 0) + accepted.get(pid, 0) for pid in partner_ids}
 
 
@@ -98,24 +126,36 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     rule = next((r for r in rules if _rule_applies(r, lead)), None)
     used = rule or _default_rule(settings)
     decision = RoutingDecision(rule=rule, rule_label=used.name)
-    excluded = set(
-        LeadAssignment.objects.filter(lead=lead, outcome__in=[Outcome.DECLINED, Outcome.TIMED_OUT]).values_list("partner_id", flat=True)
-    ) if lead.pk else set()  # fmt: skip
+    excluded = (
+        set(
+            LeadAssignment.objects.filter(
+                lead=lead, outcome__in=[Outcome.DECLINED, Outcome.TIMED_OUT]
+            ).values_list("partner_id", flat=True)
+        )
+        if lead.pk
+        else set()
+    )
     partners = list(Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("code"))
     ids = [p.pk for p in partners]
     counts = open_lead_counts(ids)
     history: dict[int, dict[str, Any]] = {
         row["partner_id"]: row
-        for row in LeadAssignment.objects.filter(partner_id__in=ids).values("partner_id").annotate(
-            n=Count("id"), last=Max("offered_at"))
-    }  # fmt: skip
+        for row in LeadAssignment.objects.filter(partner_id__in=ids)
+        .values("partner_id")
+        .annotate(n=Count("id"), last=Max("offered_at"))
+    }
     capacity = used.max_open_leads if used.max_open_leads is not None else settings.max_open_leads
     min_rank = settings.tier_rank(used.min_tier) if used.min_tier else None
     product = lead.product_interest.casefold()
     for partner in partners:
         rank = settings.tier_rank(partner.tier)
-        check = Check(partner=partner, eligible=False, open_leads=counts.get(partner.pk, 0),
-                      offers=history.get(partner.pk, {}).get("n", 0), weight=max(rank, 0) + 1)  # fmt: skip
+        check = Check(
+            partner=partner,
+            eligible=False,
+            open_leads=counts.get(partner.pk, 0),
+            offers=history.get(partner.pk, {}).get("n", 0),
+            weight=max(rank, 0) + 1,
+        )
         expertise = {str(e).casefold() for e in (partner.expertise or [])}
         in_territory = partner.country.upper() == lead.country.upper() or (
             bool(lead.region) and (partner.region or "").casefold() == lead.region.casefold()
@@ -169,16 +209,34 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     return decision
 
 
-def _partner_people(partner_id: int) -> list:
-    return [
-        m.user
-        for m in Membership.objects.select_related("user").filter(partner_id=partner_id, is_active=True)
-    ]
-
-
 def _lead_staff() -> list:
-    return [m.user for m in Membership.objects.select_related("user").filter(
-        role__in=["vendor_admin", "channel_manager", "marketing_manager"], is_active=True)]  # fmt: skip
+    return staff_members(LEAD_STAFF_ROLES)
+
+
+def _decide_offer(
+    offer: LeadAssignment,
+    outcome: str,
+    *,
+    lead: Lead,
+    actor,
+    action: str,
+    decided_by: str | None = "decided_by",
+    **kwargs: Any,
+) -> None:
+    """Record the partner's answer to an offer (or its time-out). The offer is locked with its
+    lead (the caller holds the lead's row lock); the audit event belongs to the lead's history."""
+    decide(
+        offer,
+        outcome,
+        transitions=OFFER_TRANSITIONS,
+        what=_("The lead offer"),
+        actor=actor,
+        action=action,
+        status_field="outcome",
+        decided_by=decided_by,
+        audit_obj=lead,
+        **kwargs,
+    )
 
 
 def _lead_url(lead: Lead) -> str:
@@ -207,24 +265,42 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
             after=snapshot(locked, ["status", "partner"]),
         )
         if tried:
-            notify(recipients=_lead_staff(), verb="lead.returned",
-                   message=_("Lead %(lead)s is back in the vendor queue: %(why)s") % {"lead": locked.company, "why": locked.routing_note},
-                   url=_lead_url(locked))  # fmt: skip
+            notify(
+                recipients=_lead_staff(),
+                verb="lead.returned",
+                message=_("Lead %(lead)s is back in the vendor queue: %(why)s")
+                % {"lead": locked.company, "why": locked.routing_note},
+                url=_lead_url(locked),
+            )
         return locked
     due = now + timedelta(hours=DealSettings.current().lead_sla_hours)
-    LeadAssignment.objects.create(lead=locked, partner=decision.partner, rule=decision.rule,
-                                  reason=f"{decision.rule_label}: {decision.reason}"[:300], offered_at=now, due_at=due)  # fmt: skip
+    LeadAssignment.objects.create(
+        lead=locked,
+        partner=decision.partner,
+        rule=decision.rule,
+        reason=f"{decision.rule_label}: {decision.reason}"[:300],
+        offered_at=now,
+        due_at=due,
+    )
     locked.status = L.OFFERED
     locked.partner = decision.partner
     locked.offer_due_at = due
     locked.routing_note = decision.reason[:300]
     locked.save(update_fields=["status", "partner", "offer_due_at", "routing_note"])
-    audit(actor=actor, action="lead.offer", obj=locked, before=before,
-          after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label})  # fmt: skip
-    notify(recipients=_partner_people(decision.partner.pk), verb="lead.offered",
-           message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.") % {
-               "company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
-           url=_lead_url(locked))  # fmt: skip
+    audit(
+        actor=actor,
+        action="lead.offer",
+        obj=locked,
+        before=before,
+        after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label},
+    )
+    notify(
+        recipients=partner_members(decision.partner.pk),
+        verb="lead.offered",
+        message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.")
+        % {"company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
+        url=_lead_url(locked),
+    )
     return locked
 
 
@@ -297,8 +373,6 @@ def _pending_offer(locked: Lead, membership: Membership) -> LeadAssignment:
 
 def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> DealRegistration:
     """The partner takes the lead, names its owner, and gets a draft registration pre-filled."""
-    from deals.services.registrations import registration_create
-
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         offer = _pending_offer(locked, acting_membership)
@@ -308,27 +382,43 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
             user=owner, partner_id=acting_membership.partner_id, is_active=True
         ).exists():
             raise DomainError(_("The owner must be a colleague at your company."))
-        now = timezone.now()
-        offer.outcome, offer.decided_at, offer.decided_by = Outcome.ACCEPTED, now, acting_membership.user
-        offer.save(update_fields=["outcome", "decided_at", "decided_by"])
         before = snapshot(locked, ["status", "partner", "owner"])
         locked.status, locked.owner, locked.offer_due_at = L.ACCEPTED, owner, None
         locked.save(update_fields=["status", "owner", "offer_due_at"])
-        audit(actor=acting_membership.user, action="lead.accept", obj=locked, before=before,
-              after=snapshot(locked, ["status", "partner", "owner"]))  # fmt: skip
+        _decide_offer(
+            offer,
+            Outcome.ACCEPTED,
+            lead=locked,
+            actor=acting_membership.user,
+            action="lead.accept",
+            detail_before=before,
+            detail=snapshot(locked, ["status", "partner", "owner"]),
+        )
         registration = registration_create(
-            acting_membership=acting_membership, lead=locked,
-            data={"customer_name": locked.company, "customer_domain": locked.domain, "country": locked.country,
-                  "contact_name": locked.contact_name, "contact_email": locked.contact_email,
-                  "contact_phone": locked.contact_phone, "currency": locked.currency,
-                  "notes": _("From lead: %(source)s. %(notes)s") % {"source": locked.source or "—", "notes": locked.notes}},
+            acting_membership=acting_membership,
+            lead=locked,
+            data={
+                "customer_name": locked.company,
+                "customer_domain": locked.domain,
+                "country": locked.country,
+                "contact_name": locked.contact_name,
+                "contact_email": locked.contact_email,
+                "contact_phone": locked.contact_phone,
+                "currency": locked.currency,
+                "notes": _("From lead: %(source)s. %(notes)s")
+                % {"source": locked.source or "—", "notes": locked.notes},
+            },
             lines=[{"product_line": locked.product_interest, "quantity": 1, "value": locked.value}],
-        )  # fmt: skip
+        )
         if owner != acting_membership.user:
             DealRegistration.objects.filter(pk=registration.pk).update(owner=owner)
-        notify(recipients=_lead_staff(), verb="lead.accepted",
-               message=_("%(partner)s accepted lead %(company)s.") % {"partner": offer.partner.name, "company": locked.company},
-               url=_lead_url(locked))  # fmt: skip
+        notify(
+            recipients=_lead_staff(),
+            verb="lead.accepted",
+            message=_("%(partner)s accepted lead %(company)s.")
+            % {"partner": offer.partner.name, "company": locked.company},
+            url=_lead_url(locked),
+        )
     registration.refresh_from_db()
     return registration
 
@@ -340,18 +430,14 @@ def lead_decline(*, lead: Lead, acting_membership: Membership, reason: str) -> L
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         offer = _pending_offer(locked, acting_membership)
-        offer.outcome, offer.decided_at, offer.decided_by = (
+        _decide_offer(
+            offer,
             Outcome.DECLINED,
-            timezone.now(),
-            acting_membership.user,
-        )
-        offer.decline_reason = reason.strip()
-        offer.save(update_fields=["outcome", "decided_at", "decided_by", "decline_reason"])
-        audit(
+            lead=locked,
             actor=acting_membership.user,
             action="lead.decline",
-            obj=locked,
-            after={"partner": offer.partner_id, "reason": offer.decline_reason},
+            changes={"decline_reason": reason.strip()},
+            detail={"partner": offer.partner_id, "reason": reason.strip()},
         )
         _route_locked(locked, actor=acting_membership.user)
     lead.refresh_from_db()
@@ -365,12 +451,23 @@ def lead_time_out(*, lead: Lead) -> bool:
         offer = locked.assignments.filter(outcome=Outcome.PENDING, due_at__lte=timezone.now()).first()
         if offer is None or locked.status != L.OFFERED:
             return False
-        offer.outcome, offer.decided_at = Outcome.TIMED_OUT, timezone.now()
-        offer.save(update_fields=["outcome", "decided_at"])
-        audit(actor=None, action="lead.time_out", obj=locked, after={"partner": offer.partner_id})
-        notify(recipients=_partner_people(offer.partner_id), verb="lead.timed_out",
-               message=_("The lead %(company)s was not answered in time and went to another partner.") % {"company": locked.company},
-               url="", email=True)  # fmt: skip
+        _decide_offer(
+            offer,
+            Outcome.TIMED_OUT,
+            lead=locked,
+            actor=None,
+            action="lead.time_out",
+            decided_by=None,
+            detail={"partner": offer.partner_id},
+            notices=[
+                Notice(
+                    recipients=partner_members(offer.partner_id),
+                    verb="lead.timed_out",
+                    message=_("The lead %(company)s was not answered in time and went to another partner.")
+                    % {"company": locked.company},
+                )
+            ],
+        )
         _route_locked(locked, actor=None)
     return True
 
@@ -382,8 +479,9 @@ def lead_close(*, lead: Lead, acting_membership: Membership) -> Lead:
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         if locked.status in (L.ACCEPTED, L.CLOSED):
             raise DomainError(_("This lead was already accepted or closed."))
-        locked.assignments.filter(outcome=Outcome.PENDING).update(outcome=Outcome.WITHDRAWN, decided_at=timezone.now(),
-                                                            decided_by=acting_membership.user)  # fmt: skip
+        locked.assignments.filter(outcome=Outcome.PENDING).update(
+            outcome=Outcome.WITHDRAWN, decided_at=timezone.now(), decided_by=acting_membership.user
+        )
         before = snapshot(locked, ["status", "partner"])
         locked.status, locked.partner, locked.offer_due_at = L.CLOSED, None, None
         locked.save(update_fields=["status", "partner", "offer_due_at"])
@@ -406,9 +504,27 @@ def routing_rule_save(*, acting_membership: Membership, rule: RoutingRule) -> Ro
     rule.product_lines = sorted({p.strip() for p in rule.product_lines if p.strip()})
     with transaction.atomic():
         rule.save()
-        audit(actor=acting_membership.user, action="routing_rule.create" if created else "routing_rule.update", obj=rule,
-              after=snapshot(rule, ["position", "name", "is_active", "countries", "regions", "product_lines",
-                                    "match_territory", "require_expertise", "min_tier", "max_open_leads", "distribution"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="routing_rule.create" if created else "routing_rule.update",
+            obj=rule,
+            after=snapshot(
+                rule,
+                [
+                    "position",
+                    "name",
+                    "is_active",
+                    "countries",
+                    "regions",
+                    "product_lines",
+                    "match_territory",
+                    "require_expertise",
+                    "min_tier",
+                    "max_open_leads",
+                    "distribution",
+                ],
+            ),
+        )
     return rule
 
 

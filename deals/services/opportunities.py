@@ -17,11 +17,31 @@ from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require
 
-OPPORTUNITY_FIELDS = ["reference", "customer_name", "customer_domain", "country", "product_lines", "value",
-                      "currency", "expected_close_date", "sales_owner", "status"]  # fmt: skip
-SETTINGS_FIELDS = ["protection_days", "extension_days", "max_extensions", "review_sla_hours", "review_reminder_hours",
-                   "expiry_warning_days", "fuzzy_threshold", "lead_sla_hours", "max_open_leads", "distribution",
-                   "tier_order"]  # fmt: skip
+OPPORTUNITY_FIELDS = [
+    "reference",
+    "customer_name",
+    "customer_domain",
+    "country",
+    "product_lines",
+    "value",
+    "currency",
+    "expected_close_date",
+    "sales_owner",
+    "status",
+]
+SETTINGS_FIELDS = [
+    "protection_days",
+    "extension_days",
+    "max_extensions",
+    "review_sla_hours",
+    "review_reminder_hours",
+    "expiry_warning_days",
+    "fuzzy_threshold",
+    "lead_sla_hours",
+    "max_open_leads",
+    "distribution",
+    "tier_order",
+]
 
 
 def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, Any]) -> DirectOpportunity:
@@ -40,14 +60,26 @@ def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, 
         raise DomainError(_("Reference %(ref)s is already used.") % {"ref": reference})
     with transaction.atomic():
         opportunity = DirectOpportunity.objects.create(
-            reference=reference, customer_name=name, customer_name_normalised=normalise_name(name),
-            customer_domain=normalise_domain(data.get("customer_domain") or ""), country=country,
-            product_lines=lines, value=quantize_money(check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency),
-            currency=currency, expected_close_date=data.get("expected_close_date"),
-            sales_owner=(data.get("sales_owner") or "").strip(), created_by=acting_membership.user,
-        )  # fmt: skip
-        audit(actor=acting_membership.user, action="direct_opportunity.create", obj=opportunity,
-              after=snapshot(opportunity, OPPORTUNITY_FIELDS))  # fmt: skip
+            reference=reference,
+            customer_name=name,
+            customer_name_normalised=normalise_name(name),
+            customer_domain=normalise_domain(data.get("customer_domain") or ""),
+            country=country,
+            product_lines=lines,
+            value=quantize_money(
+                check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency
+            ),
+            currency=currency,
+            expected_close_date=data.get("expected_close_date"),
+            sales_owner=(data.get("sales_owner") or "").strip(),
+            created_by=acting_membership.user,
+        )
+        audit(
+            actor=acting_membership.user,
+            action="direct_opportunity.create",
+            obj=opportunity,
+            after=snapshot(opportunity, OPPORTUNITY_FIELDS),
+        )
     return opportunity
 
 
@@ -62,8 +94,13 @@ def direct_opportunity_set_status(
         before = snapshot(locked, ["status"])
         locked.status = status
         locked.save(update_fields=["status"])
-        audit(actor=acting_membership.user, action="direct_opportunity.status", obj=locked, before=before,
-              after=snapshot(locked, ["status"]))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="direct_opportunity.status",
+            obj=locked,
+            before=before,
+            after=snapshot(locked, ["status"]),
+        )
     opportunity.refresh_from_db()
     return opportunity
 
@@ -79,6 +116,11 @@ def deal_settings_update(*, acting_membership: Membership, data: dict[str, Any])
                 setattr(settings, name, data[name])
         settings.full_clean(exclude=["tenant"])
         settings.save()
-        audit(actor=acting_membership.user, action="deal_settings.update", obj=settings, before=before,
-              after=snapshot(settings, SETTINGS_FIELDS))  # fmt: skip
+        audit(
+            actor=acting_membership.user,
+            action="deal_settings.update",
+            obj=settings,
+            before=before,
+            after=snapshot(settings, SETTINGS_FIELDS),
+        )
     return settings

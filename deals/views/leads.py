@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,10 +37,15 @@ from deals.services.leads import (
 from deals.services.opportunities import direct_opportunity_create, direct_opportunity_set_status
 from prm.access import portal_view
 from prm.accounts.models import User
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
+
+
+def _lead_url(lead: Lead) -> str:
+    return reverse("deals:lead_detail", kwargs={"pk": lead.pk})
 
 
 def _colleagues(request: PortalRequest):
@@ -58,10 +64,16 @@ def lead_list(request: PortalRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(company__icontains=q)
-    return render(request, "deals/leads.html", {
-        "page": paginate(request, qs.order_by("-created_at", "-pk")), "statuses": Lead.Status.choices,
-        "filters": request.GET, "can_manage": membership_has(request.membership, Perm.LEAD_MANAGE),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/leads.html",
+        {
+            "page": paginate(request, qs.order_by("-created_at", "-pk")),
+            "statuses": Lead.Status.choices,
+            "filters": request.GET,
+            "can_manage": membership_has(request.membership, Perm.LEAD_MANAGE),
+        },
+    )
 
 
 @portal_view(Perm.LEAD_MANAGE)
@@ -70,8 +82,11 @@ def lead_new(request: PortalRequest) -> HttpResponse:
     form = LeadForm(request.POST or None, initial={"currency": request.tenant.base_currency})
     if request.method == "POST" and form.is_valid():
         try:
-            lead = lead_create(acting_membership=request.membership, data=form.cleaned_data,
-                               route=request.POST.get("action") != "queue")  # fmt: skip
+            lead = lead_create(
+                acting_membership=request.membership,
+                data=form.cleaned_data,
+                route=request.POST.get("action") != "queue",
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -83,9 +98,12 @@ def lead_new(request: PortalRequest) -> HttpResponse:
 @portal_view(Perm.LEAD_MANAGE)
 @require_POST
 def leads_route_queue_view(request: PortalRequest) -> HttpResponse:
-    offered = leads_route_queue(acting_membership=request.membership)
-    messages.success(request, _("%(n)d leads offered to partners.") % {"n": offered})
-    return redirect("deals:leads")
+    return run_action(
+        request,
+        lambda: leads_route_queue(acting_membership=request.membership),
+        success=lambda offered: _("%(n)d leads offered to partners.") % {"n": offered},
+        redirect_to="deals:leads",
+    )
 
 
 @portal_view(Perm.LEAD_VIEW)
@@ -95,9 +113,15 @@ def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
     lead = get_lead_for_membership_or_404(membership, pk)
     if lead_passed_on(lead, membership):
         # The lead moved on: the partner keeps its own offer record, nothing of the lead since.
-        return render(request, "deals/lead_passed_on.html", {
-            "lead_id": lead.pk, "company": lead.company, "assignments": lead_assignments_for(lead, membership),
-        })  # fmt: skip
+        return render(
+            request,
+            "deals/lead_passed_on.html",
+            {
+                "lead_id": lead.pk,
+                "company": lead.company,
+                "assignments": lead_assignments_for(lead, membership),
+            },
+        )
     is_offered_to_me = (
         membership.is_partner
         and lead.status == Lead.Status.OFFERED
@@ -109,11 +133,17 @@ def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "assignments": lead_assignments_for(lead, membership),
         "can_manage": can_manage,
         "can_respond": is_offered_to_me and membership_has(membership, Perm.LEAD_RESPOND),
-        "accept_form": LeadAcceptForm(colleagues=_colleagues(request), initial={"owner": membership.user}) if is_offered_to_me else None,
+        "accept_form": LeadAcceptForm(colleagues=_colleagues(request), initial={"owner": membership.user})
+        if is_offered_to_me
+        else None,
         "decline_form": LeadDeclineForm(),
-        "preview": routing_preview(lead) if can_manage and lead.status in (Lead.Status.NEW, Lead.Status.RETURNED, Lead.Status.OFFERED) else None,
-        "registration": lead.registrations.filter(partner_id=membership.partner_id).first() if membership.is_partner else lead.registrations.first(),
-    }  # fmt: skip
+        "preview": routing_preview(lead)
+        if can_manage and lead.status in (Lead.Status.NEW, Lead.Status.RETURNED, Lead.Status.OFFERED)
+        else None,
+        "registration": lead.registrations.filter(partner_id=membership.partner_id).first()
+        if membership.is_partner
+        else lead.registrations.first(),
+    }
     return render(request, "deals/lead_detail.html", context)
 
 
@@ -121,24 +151,23 @@ def lead_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_route_view(request: PortalRequest, pk: int) -> HttpResponse:
     lead = get_lead_for_membership_or_404(request.membership, pk)
-    try:
-        lead = lead_route(lead=lead, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, lead.routing_note or lead.get_status_display())
-    return redirect("deals:lead_detail", pk=lead.pk)
+    return run_action(
+        request,
+        lambda: lead_route(lead=lead, acting_membership=request.membership),
+        success=lambda routed: routed.routing_note or routed.get_status_display(),
+        redirect_to=_lead_url(lead),
+    )
 
 
 @portal_view(Perm.LEAD_MANAGE)
 @require_POST
 def lead_close_view(request: PortalRequest, pk: int) -> HttpResponse:
     lead = get_lead_for_membership_or_404(request.membership, pk)
-    try:
-        lead_close(lead=lead, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect("deals:lead_detail", pk=lead.pk)
+    return run_action(
+        request,
+        lambda: lead_close(lead=lead, acting_membership=request.membership),
+        redirect_to=_lead_url(lead),
+    )
 
 
 @portal_view(Perm.LEAD_VIEW)
@@ -149,13 +178,13 @@ def lead_accept_view(request: PortalRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = LeadAcceptForm(request.POST, colleagues=_colleagues(request))
     owner = form.cleaned_data["owner"] if form.is_valid() else None
-    try:
-        registration = lead_accept(lead=lead, acting_membership=request.membership, owner=owner)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:lead_detail", pk=lead.pk)
-    messages.success(request, _("Lead accepted: complete the draft registration and submit it."))
-    return redirect("deals:edit", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: lead_accept(lead=lead, acting_membership=request.membership, owner=owner),
+        success=_("Lead accepted: complete the draft registration and submit it."),
+        redirect_to=lambda registration: reverse("deals:edit", kwargs={"pk": registration.pk}),
+        error_redirect_to=_lead_url(lead),
+    )
 
 
 @portal_view(Perm.LEAD_VIEW)
@@ -165,16 +194,18 @@ def lead_decline_view(request: PortalRequest, pk: int) -> HttpResponse:
     if not membership_has(request.membership, Perm.LEAD_RESPOND):
         raise PermissionDenied
     form = LeadDeclineForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why you decline the lead."))
-        return redirect("deals:lead_detail", pk=lead.pk)
-    try:
-        lead_decline(lead=lead, acting_membership=request.membership, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:lead_detail", pk=lead.pk)
-    messages.info(request, _("Lead declined."))
-    return redirect("deals:leads")
+    return run_action(
+        request,
+        lambda: lead_decline(
+            lead=lead, acting_membership=request.membership, reason=form.cleaned_data["reason"]
+        ),
+        form=form,
+        invalid=_("Say why you decline the lead."),
+        success=_("Lead declined."),
+        level=messages.INFO,
+        redirect_to="deals:leads",
+        error_redirect_to=_lead_url(lead),
+    )
 
 
 @portal_view(Perm.LEAD_MANAGE)
@@ -204,9 +235,12 @@ def routing_rule_edit(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def routing_rule_delete_view(request: PortalRequest, pk: int) -> HttpResponse:
     rule = get_routing_rule_or_404(pk)
-    routing_rule_delete(acting_membership=request.membership, rule=rule)
-    messages.success(request, _("Routing rule deleted."))
-    return redirect("deals:routing_rules")
+    return run_action(
+        request,
+        lambda: routing_rule_delete(acting_membership=request.membership, rule=rule),
+        success=_("Routing rule deleted."),
+        redirect_to="deals:routing_rules",
+    )
 
 
 @portal_view(Perm.OPPORTUNITY_MANAGE)
@@ -221,19 +255,28 @@ def opportunity_list(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(request, _("Direct opportunity recorded."))
             return redirect("deals:opportunities")
-    return render(request, "deals/opportunities.html", {
-        "page": paginate(request, direct_opportunities(request.GET)), "form": form, "filters": request.GET,
-        "statuses": DirectOpportunity.Status.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/opportunities.html",
+        {
+            "page": paginate(request, direct_opportunities(request.GET)),
+            "form": form,
+            "filters": request.GET,
+            "statuses": DirectOpportunity.Status.choices,
+        },
+    )
 
 
 @portal_view(Perm.OPPORTUNITY_MANAGE)
 @require_POST
 def opportunity_status(request: PortalRequest, pk: int) -> HttpResponse:
     opportunity = get_direct_opportunity_or_404(pk)
-    try:
-        direct_opportunity_set_status(opportunity=opportunity, acting_membership=request.membership,
-                                      status=request.POST.get("status", ""))  # fmt: skip
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect("deals:opportunities")
+    return run_action(
+        request,
+        lambda: direct_opportunity_set_status(
+            opportunity=opportunity,
+            acting_membership=request.membership,
+            status=request.POST.get("status", ""),
+        ),
+        redirect_to="deals:opportunities",
+    )

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,24 +31,21 @@ from deals.selectors import (
     filter_pipeline,
     get_attachment_for_membership_or_404,
     get_registration_for_membership_or_404,
+    missing_for_submit,
     pipeline_export_rows,
     product_lines,
     registrations_for_membership,
 )
-from deals.services.registrations import (
-    attachment_add,
-    extension_request,
-    missing_for_submit,
-    registration_add_lines,
-    registration_create,
-    registration_mark_lost,
-    registration_mark_won,
-    registration_submit,
-    registration_update_draft,
-)
+from deals.services.attachments import attachment_add
+from deals.services.drafts import registration_create, registration_update_draft
+from deals.services.extensions import extension_request
+from deals.services.outcome import registration_mark_lost, registration_mark_won
+from deals.services.submission import registration_add_lines, registration_submit
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
+from prm.actions import form_errors, run_action
 from prm.exports import export_response
+from prm.files import file_download
 from prm.http import PortalRequest
 from prm.lib.money import quantize_money
 from prm.roles import Perm, membership_has
@@ -74,16 +72,20 @@ def _formset(request: PortalRequest, registration: DealRegistration | None):
     currency = _lines_currency(request, registration)
     if request.method == "POST":
         return LineFormSet(request.POST, prefix="lines", form_kwargs={"currency": currency})
-    initial = [{"product_line": x.product_line, "quantity": x.quantity, "value": quantize_money(x.value, currency)}
-               for x in registration.lines.all()] if registration else []  # fmt: skip
+    initial = (
+        [
+            {
+                "product_line": x.product_line,
+                "quantity": x.quantity,
+                "value": quantize_money(x.value, currency),
+            }
+            for x in registration.lines.all()
+        ]
+        if registration
+        else []
+    )
     initial += [{"quantity": 1}] * (1 if initial else 2)
     return LineFormSet(initial=initial, prefix="lines", form_kwargs={"currency": currency})
-
-
-def _problems(form, fallback: str) -> str:
-    """The form's own messages (e.g. "JPY amounts take no decimals."), else ``fallback``."""
-    found = [str(message) for messages_ in form.errors.values() for message in messages_]
-    return " ".join(found) or fallback
 
 
 def _lines_of(formset) -> list[dict] | None:
@@ -132,8 +134,9 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
     formset = _formset(request, None)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            registration = registration_create(acting_membership=request.membership, data=form.cleaned_data,
-                                               lines=_lines_of(formset) or [])  # fmt: skip
+            registration = registration_create(
+                acting_membership=request.membership, data=form.cleaned_data, lines=_lines_of(formset) or []
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -145,17 +148,26 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
 
 
 def _submit_and_redirect(request: PortalRequest, registration: DealRegistration) -> HttpResponse:
-    try:
-        registration = registration_submit(registration=registration, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:edit", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: registration_submit(registration=registration, acting_membership=request.membership),
+        success=_submitted,
+        redirect_to=_detail_url(registration),
+        error_redirect_to=reverse("deals:edit", kwargs={"pk": registration.pk}),
+    )
+
+
+def _submitted(registration: DealRegistration) -> tuple[int, str]:
     if registration.conflict_flag == DealRegistration.ConflictFlag.EXACT:
-        messages.warning(request, _("Submitted. Another registration for this customer and product line came first: "
-                                    "a reviewer will decide."))  # fmt: skip
-    else:
-        messages.success(request, _("Submitted for review."))
-    return redirect("deals:detail", pk=registration.pk)
+        return messages.WARNING, _(
+            "Submitted. Another registration for this customer and product line came first: "
+            "a reviewer will decide."
+        )
+    return messages.SUCCESS, _("Submitted for review.")
+
+
+def _detail_url(registration: DealRegistration) -> str:
+    return reverse("deals:detail", kwargs={"pk": registration.pk})
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -170,8 +182,12 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
     formset = _formset(request, registration)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            registration_update_draft(registration=registration, acting_membership=request.membership,
-                                      data=form.cleaned_data, lines=_lines_of(formset))  # fmt: skip
+            registration_update_draft(
+                registration=registration,
+                acting_membership=request.membership,
+                data=form.cleaned_data,
+                lines=_lines_of(formset),
+            )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -179,9 +195,16 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
                 return _submit_and_redirect(request, registration)
             messages.success(request, _("Draft saved."))
             return redirect("deals:edit", pk=registration.pk)
-    return render(request, "deals/form.html", {
-        "form": form, "formset": formset, "registration": registration, "missing": missing_for_submit(registration),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "registration": registration,
+            "missing": missing_for_submit(registration),
+        },
+    )
 
 
 def _initial(registration: DealRegistration) -> dict:
@@ -201,13 +224,23 @@ def registration_autosave(request: PortalRequest, pk: int) -> HttpResponse:
     form.is_valid()
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
     try:
-        registration_update_draft(registration=registration, acting_membership=request.membership, data=data,
-                                  lines=_lines_of(formset) if formset.is_valid() else None)  # fmt: skip
+        registration_update_draft(
+            registration=registration,
+            acting_membership=request.membership,
+            data=data,
+            lines=_lines_of(formset) if formset.is_valid() else None,
+        )
     except DomainError as exc:
         return render(request, "deals/_autosave.html", {"error": str(exc)})
-    return render(request, "deals/_autosave.html", {
-        "saved_at": timezone.localtime(), "errors": form.errors, "missing": missing_for_submit(registration),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/_autosave.html",
+        {
+            "saved_at": timezone.localtime(),
+            "errors": form.errors,
+            "missing": missing_for_submit(registration),
+        },
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -224,11 +257,17 @@ def customer_lookup(request: PortalRequest) -> HttpResponse:
 def customer_fill(request: PortalRequest, pk: int) -> HttpResponse:
     """htmx: the customer fields of the form, filled from one of the partner's customers."""
     customer = get_object_or_404(customers_for_membership(request.membership), pk=pk)
-    form = RegistrationForm(initial={
-        "customer_name": customer.legal_name, "customer_domain": customer.domain, "country": customer.country,
-        "address": customer.address, "contact_name": customer.contact_name, "contact_email": customer.contact_email,
-        "contact_phone": customer.contact_phone,
-    })  # fmt: skip
+    form = RegistrationForm(
+        initial={
+            "customer_name": customer.legal_name,
+            "customer_domain": customer.domain,
+            "country": customer.country,
+            "address": customer.address,
+            "contact_name": customer.contact_name,
+            "contact_email": customer.contact_email,
+            "contact_phone": customer.contact_phone,
+        }
+    )
     return render(request, "deals/_customer_fields.html", {"form": form, "oob": True})
 
 
@@ -284,25 +323,32 @@ def registration_add_line_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = LineForm(request.POST, currency=registration.currency)
-    line = form.line() if form.is_valid() else None
-    if not line:
-        messages.error(request, _problems(form, _("Choose a product line, a quantity and a value.")))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        conflicts = registration_add_lines(
+    incomplete = _("Choose a product line, a quantity and a value.")
+
+    def add():
+        line = form.line()
+        if not line:
+            raise DomainError(incomplete)
+        return registration_add_lines(
             registration=registration, acting_membership=request.membership, lines=[line]
         )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        if any(c.kind == c.Kind.EXACT for c in conflicts):
-            messages.warning(
-                request,
-                _("Line added. It conflicts with an earlier registration; a reviewer will look at it."),
-            )
-        else:
-            messages.success(request, _("Line added."))
-    return redirect("deals:detail", pk=registration.pk)
+
+    return run_action(
+        request,
+        add,
+        form=form,
+        invalid=lambda f: form_errors(f) or incomplete,
+        success=_line_added,
+        redirect_to=_detail_url(registration),
+    )
+
+
+def _line_added(conflicts) -> tuple[int, str]:
+    if any(c.kind == c.Kind.EXACT for c in conflicts):
+        return messages.WARNING, _(
+            "Line added. It conflicts with an earlier registration; a reviewer will look at it."
+        )
+    return messages.SUCCESS, _("Line added.")
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -311,26 +357,22 @@ def attachment_upload(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Choose a file to attach."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        attachment_add(
+    return run_action(
+        request,
+        lambda: attachment_add(
             registration=registration, acting_membership=request.membership, upload=form.cleaned_data["file"]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("File attached."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Choose a file to attach."),
+        success=_("File attached."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
 @require_GET
 def attachment_download(request: PortalRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     """Files are served only through this permission-checked view, never from a public URL."""
-    from prm.files import file_download
-
     attachment = get_attachment_for_membership_or_404(request.membership, pk, attachment_pk)
     return file_download(attachment.path, filename=attachment.filename, content_type=attachment.content_type)
 
@@ -341,20 +383,18 @@ def extension_request_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_register(request)
     form = ExtensionRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why you need more time."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        extension_request(
+    return run_action(
+        request,
+        lambda: extension_request(
             registration=registration,
             acting_membership=request.membership,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Extension requested."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Say why you need more time."),
+        success=_("Extension requested."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 def _require_may_close(request: PortalRequest) -> None:
@@ -372,17 +412,19 @@ def registration_won(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_may_close(request)
     form = WonForm(request.POST, currency=registration.currency)
-    if not form.is_valid():
-        messages.error(request, _problems(form, _("Enter the closed value and date.")))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        registration_mark_won(registration=registration, acting_membership=request.membership,
-                              closed_value=form.cleaned_data["closed_value"], closed_on=form.cleaned_data["closed_on"])  # fmt: skip
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Congratulations: the deal is recorded as won."))
-    return redirect("deals:detail", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: registration_mark_won(
+            registration=registration,
+            acting_membership=request.membership,
+            closed_value=form.cleaned_data["closed_value"],
+            closed_on=form.cleaned_data["closed_on"],
+        ),
+        form=form,
+        invalid=lambda f: form_errors(f) or _("Enter the closed value and date."),
+        success=_("Congratulations: the deal is recorded as won."),
+        redirect_to=_detail_url(registration),
+    )
 
 
 @portal_view(Perm.DEAL_VIEW)
@@ -391,17 +433,16 @@ def registration_lost(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     _require_may_close(request)
     form = LostForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the deal was lost."))
-        return redirect("deals:detail", pk=registration.pk)
-    try:
-        registration_mark_lost(
+    return run_action(
+        request,
+        lambda: registration_mark_lost(
             registration=registration,
             acting_membership=request.membership,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.info(request, _("The deal is recorded as lost."))
-    return redirect("deals:detail", pk=registration.pk)
+        ),
+        form=form,
+        invalid=_("Say why the deal was lost."),
+        success=_("The deal is recorded as lost."),
+        level=messages.INFO,
+        redirect_to=_detail_url(registration),
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,10 +27,9 @@ from deals.selectors import (
     registrations_for_membership,
     review_queue,
 )
+from deals.services.extensions import extension_approve, extension_refuse
 from deals.services.opportunities import deal_settings_update
-from deals.services.registrations import (
-    extension_approve,
-    extension_refuse,
+from deals.services.review import (
     registration_approve,
     registration_reject,
     registration_request_info,
@@ -37,6 +37,7 @@ from deals.services.registrations import (
 )
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm
 from prm.views import paginate
@@ -50,10 +51,16 @@ def review_queue_view(request: PortalRequest) -> HttpResponse:
     pending_extensions = extensions_for_membership(request.membership).filter(
         status=DealExtension.Status.PENDING
     )
-    return render(request, "deals/review_queue.html", {
-        "page": paginate(request, qs), "now": timezone.now(), "extensions": list(pending_extensions[:50]),
-        "decision_form": ExtensionDecisionForm(),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/review_queue.html",
+        {
+            "page": paginate(request, qs),
+            "now": timezone.now(),
+            "extensions": list(pending_extensions[:50]),
+            "decision_form": ExtensionDecisionForm(),
+        },
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
@@ -62,56 +69,57 @@ def review(request: PortalRequest, pk: int) -> HttpResponse:
     """Both sides of every match next to each other, with the rule and score, and the decisions."""
     registration = get_registration_for_membership_or_404(request.membership, pk)
     conflicts = conflicts_for_review(registration, request.membership)
-    return render(request, "deals/review.html", {
-        "r": registration,
-        "lines": list(registration.lines.all()),
-        "conflicts": conflicts,
-        "conflicted_by": conflicted_by_for_review(registration, request.membership),
-        "approve_form": ApproveForm(initial={
-            "protection_days": protection_days_for(registration.partner),
-            "discount_pct": registration_discount_for(registration.partner),
-        }),
-        "reject_form": RejectForm(),
-        "info_form": InfoRequestForm(),
-        "extensions": list(registration.extensions.select_related("requested_by")),
-        "decision_form": ExtensionDecisionForm(),
-        "now": timezone.now(),
-    })  # fmt: skip
+    return render(
+        request,
+        "deals/review.html",
+        {
+            "r": registration,
+            "lines": list(registration.lines.all()),
+            "conflicts": conflicts,
+            "conflicted_by": conflicted_by_for_review(registration, request.membership),
+            "approve_form": ApproveForm(
+                initial={
+                    "protection_days": protection_days_for(registration.partner),
+                    "discount_pct": registration_discount_for(registration.partner),
+                }
+            ),
+            "reject_form": RejectForm(),
+            "info_form": InfoRequestForm(),
+            "extensions": list(registration.extensions.select_related("requested_by")),
+            "decision_form": ExtensionDecisionForm(),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _decide(request: PortalRequest, pk: int, form_class, action) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
     form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request,
-            _("Please complete the form: %(errors)s")
-            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
-        )
-        return redirect("deals:review", pk=registration.pk)
-    try:
-        action(registration=registration, acting_membership=request.membership, **form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("deals:review", pk=registration.pk)
-    registration.refresh_from_db(fields=["status"])
-    messages.success(
+    return run_action(
         request,
-        _("%(ref)s: %(status)s.")
-        % {"ref": registration.reference, "status": registration.get_status_display()},
+        lambda: action(registration=registration, acting_membership=request.membership, **form.cleaned_data),
+        form=form,
+        invalid=lambda f: (
+            _("Please complete the form: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in f.errors.items())}
+        ),
+        success=lambda decided: (
+            _("%(ref)s: %(status)s.") % {"ref": decided.reference, "status": decided.get_status_display()}
+        ),
+        redirect_to="deals:review_queue",
+        error_redirect_to=reverse("deals:review", kwargs={"pk": registration.pk}),
     )
-    return redirect("deals:review_queue")
 
 
 @portal_view(Perm.DEAL_REVIEW)
 @require_POST
 def start_review(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
-    try:
-        registration_start_review(registration=registration, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    return redirect("deals:review", pk=registration.pk)
+    return run_action(
+        request,
+        lambda: registration_start_review(registration=registration, acting_membership=request.membership),
+        redirect_to=reverse("deals:review", kwargs={"pk": registration.pk}),
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
@@ -137,17 +145,21 @@ def request_info(request: PortalRequest, pk: int) -> HttpResponse:
 def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
     extension = get_extension_for_membership_or_404(request.membership, pk)
     form = ExtensionDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose approve or refuse."))
-        return redirect("deals:review_queue")
-    service = extension_approve if form.cleaned_data["decision"] == "approve" else extension_refuse
-    try:
-        service(extension=extension, acting_membership=request.membership, note=form.cleaned_data["note"])
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Extension decided."))
-    return redirect("deals:review_queue")
+
+    def decide():
+        service = extension_approve if form.cleaned_data["decision"] == "approve" else extension_refuse
+        return service(
+            extension=extension, acting_membership=request.membership, note=form.cleaned_data["note"]
+        )
+
+    return run_action(
+        request,
+        decide,
+        form=form,
+        invalid=_("Choose approve or refuse."),
+        success=_("Extension decided."),
+        redirect_to="deals:review_queue",
+    )
 
 
 @portal_view(Perm.DEAL_REVIEW)
@@ -155,15 +167,27 @@ def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
 def dashboard(request: PortalRequest) -> HttpResponse:
     qs = filter_pipeline(registrations_for_membership(request.membership), request.GET)
     figures = pipeline_dashboard(qs, request.tenant.base_currency)
-    chart = pipeline_chart(figures, {
-        "count": str(_("Registrations")), "value": str(_("Value (%(currency)s)") % {"currency": figures["currency"]}),
-        "open": str(_("Open registrations")),
-    })  # fmt: skip
-    return render(request, "deals/dashboard.html", {
-        "figures": figures, "chart": chart, "filters": request.GET, "statuses": DealRegistration.Status.choices,
-        "product_lines": product_lines(), "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
-        "currency": request.tenant.base_currency,
-    })  # fmt: skip
+    chart = pipeline_chart(
+        figures,
+        {
+            "count": str(_("Registrations")),
+            "value": str(_("Value (%(currency)s)") % {"currency": figures["currency"]}),
+            "open": str(_("Open registrations")),
+        },
+    )
+    return render(
+        request,
+        "deals/dashboard.html",
+        {
+            "figures": figures,
+            "chart": chart,
+            "filters": request.GET,
+            "statuses": DealRegistration.Status.choices,
+            "product_lines": product_lines(),
+            "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
+            "currency": request.tenant.base_currency,
+        },
+    )
 
 
 @portal_view(Perm.DEAL_SETTINGS)

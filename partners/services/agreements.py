@@ -6,17 +6,21 @@ import hashlib
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.models import Agreement, AgreementTemplate, Partner, Program
 from partners.pdf import agreement_pdf, unknown_merge_fields
-from partners.selectors import current_agreement_template
+from partners.selectors import current_agreement_template, partner_staff_recipients
+from partners.services.onboarding import onboarding_refresh
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.files import resolve_tenant_file, store_bytes
+from prm.jobs.services import task_enqueue
+from prm.notifications.recipients import partner_members
 from prm.notifications.services import notify
-from prm.roles import Perm, Role, membership_has
+from prm.roles import Perm, Role, membership_has, require_staff
 from prm.workflow import DomainError, check_transition, require
 
 T = AgreementTemplate.Status
@@ -25,15 +29,11 @@ A = Agreement.Status
 AGREEMENT_TRANSITIONS = {A.PENDING: frozenset({A.SIGNED})}
 
 
-def _require_manage(acting_membership: Membership) -> None:
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PROGRAM_MANAGE))
-
-
 def agreement_template_create(
     *, program: Program, acting_membership: Membership, title: str, body: str, requires_resign: bool = True
 ) -> AgreementTemplate:
     """A new draft version of the program's agreement."""
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.PROGRAM_MANAGE)
     unknown = unknown_merge_fields(body)
     if unknown:
         raise DomainError(_("Unknown merge fields: %(fields)s") % {"fields": ", ".join(unknown)})
@@ -64,7 +64,7 @@ def agreement_template_publish(
 ) -> AgreementTemplate:
     """Publish a draft: it becomes the program's current agreement; the previous one retires. When
     it requires re-signing, the program's partner admins are told to sign again."""
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.PROGRAM_MANAGE)
     with transaction.atomic():
         locked = AgreementTemplate.objects.select_for_update().get(pk=template.pk)
         check_transition(TEMPLATE_TRANSITIONS, locked.status, T.PUBLISHED, what=_("Agreement template"))
@@ -85,18 +85,16 @@ def agreement_template_publish(
             after={"status": T.PUBLISHED, "requires_resign": locked.requires_resign},
         )
         if locked.requires_resign:
-            admins = [
-                m.user
-                for m in Membership.objects.select_related("user").filter(
-                    role=Role.PARTNER_ADMIN, is_active=True, partner__program_id=locked.program_id
-                )
-            ]
             notify(
-                recipients=admins,
+                recipients=partner_members(
+                    Partner.objects.filter(program_id=locked.program_id), roles=[Role.PARTNER_ADMIN]
+                ),
                 verb="agreement.resign",
                 message=_("A new version of the partner agreement needs your signature."),
-                url="/partners/agreement/",
+                url=reverse("partners:agreement_current"),
             )
+        # The program's checklists follow (the agreement item reopens where a signature is due).
+        task_enqueue("partners.onboarding_refresh_program", program_id=locked.program_id)
     return locked
 
 
@@ -155,33 +153,71 @@ def agreement_sign(
         raise DomainError(_("Type your full name to sign."))
     if not consent:
         raise DomainError(_("Confirm that you agree to the agreement and may sign for your company."))
+    current = Agreement.objects.select_related("template__program", "partner").get(pk=agreement.pk)
+    _check_signable(current, document_sha256)
+    if file_sha256(current.document_path) != current.document_sha256:
+        raise DomainError(_("The document changed since you opened it; reload the page and read it again."))
+    signed_at = timezone.now()
+    signature = {
+        "name": signer_name,
+        "email": acting_membership.user.email,
+        "signed_at": signed_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "ip": ip or "",
+        "user_agent": user_agent[:500],
+        "document_sha256": current.document_sha256,
+    }
+    # The slow part (rendering the signed copy) runs before the row lock: a second signer waits
+    # for the lock, not for a PDF. Under the lock everything is checked again; a copy that is not
+    # used is removed.
+    path, digest = store_bytes(
+        agreement_pdf(current.template, current.partner, signature=signature),
+        area="agreements",
+        suffix=".pdf",
+    )
+    try:
+        return _record_signature(
+            agreement=current,
+            acting_membership=acting_membership,
+            signer_name=signer_name,
+            document_sha256=document_sha256,
+            signed_at=signed_at,
+            ip=ip,
+            user_agent=user_agent,
+            path=path,
+            digest=digest,
+        )
+    except BaseException:
+        resolve_tenant_file(path).unlink(missing_ok=True)
+        raise
+
+
+def _check_signable(agreement: Agreement, document_sha256: str) -> None:
+    check_transition(AGREEMENT_TRANSITIONS, agreement.status, A.SIGNED, what=_("Agreement"))
+    if agreement.template.status != T.PUBLISHED:
+        raise DomainError(_("A newer version of the agreement exists; reload the page to sign it."))
+    if document_sha256 != agreement.document_sha256:
+        raise DomainError(_("The document changed since you opened it; reload the page and read it again."))
+
+
+def _record_signature(
+    *,
+    agreement: Agreement,
+    acting_membership: Membership,
+    signer_name: str,
+    document_sha256: str,
+    signed_at,
+    ip: str | None,
+    user_agent: str,
+    path: str,
+    digest: str,
+) -> Agreement:
     with transaction.atomic():
         locked = (
             Agreement.objects.select_for_update(of=("self",))
             .select_related("template__program", "partner")
             .get(pk=agreement.pk)
         )
-        check_transition(AGREEMENT_TRANSITIONS, locked.status, A.SIGNED, what=_("Agreement"))
-        if locked.template.status != T.PUBLISHED:
-            raise DomainError(_("A newer version of the agreement exists; reload the page to sign it."))
-        if (
-            document_sha256 != locked.document_sha256
-            or file_sha256(locked.document_path) != locked.document_sha256
-        ):
-            raise DomainError(
-                _("The document changed since you opened it; reload the page and read it again.")
-            )
-        signed_at = timezone.now()
-        signature = {
-            "name": signer_name,
-            "email": acting_membership.user.email,
-            "signed_at": signed_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "ip": ip or "",
-            "user_agent": user_agent[:500],
-            "document_sha256": locked.document_sha256,
-        }
-        signed_pdf = agreement_pdf(locked.template, locked.partner, signature=signature)
-        path, digest = store_bytes(signed_pdf, area="agreements", suffix=".pdf")
+        _check_signable(locked, document_sha256)
         locked.status = A.SIGNED
         locked.signer = acting_membership.user
         locked.signer_name = signer_name
@@ -229,14 +265,12 @@ def agreement_sign(
                 before={"status": Partner.Status.ONBOARDING},
                 after={"status": Partner.Status.ACTIVE},
             )
-        from partners.services.onboarding import onboarding_refresh, partner_staff_recipients
-
         onboarding_refresh(partner=partner)
         notify(
             recipients=partner_staff_recipients(partner),
             verb="agreement.signed",
             message=_("%(partner)s signed %(agreement)s.")
             % {"partner": partner.name, "agreement": str(locked.template)},
-            url=f"/partners/{partner.pk}/",
+            url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
     return locked

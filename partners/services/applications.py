@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,9 +19,12 @@ from partners.services.programs import default_program, partner_enrol
 from prm.accounts.models import Membership
 from prm.accounts.services import partner_invitation_create
 from prm.audit.services import audit
+from prm.decisions import decide, lock_for_transition
+from prm.jobs.services import task_enqueue
+from prm.notifications.recipients import staff_members
 from prm.notifications.services import notify
-from prm.roles import Perm, Role, membership_has
-from prm.workflow import DomainError, check_transition, require
+from prm.roles import Perm, Role, require_staff
+from prm.workflow import DomainError, check_transition
 
 S = PartnerApplication.Status
 APPLICATION_TRANSITIONS = {
@@ -105,30 +109,46 @@ def application_submit(*, data: dict[str, Any], ip: str | None = None) -> Partne
             obj=application,
             after={"company": application.company, "domain": domain, "duplicate": application.is_duplicate},
         )
-        reviewers = [
-            m.user
-            for m in Membership.objects.select_related("user").filter(
-                role__in=[Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN],
-                is_active=True,
-                assigned_partners_only=False,
-            )
-        ]
         notify(
-            recipients=reviewers,
+            recipients=staff_members([Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN], unrestricted_only=True),
             verb="application.submitted",
             message=_("New partner application from %(company)s.") % {"company": application.company},
-            url=f"/partners/applications/{application.pk}/",
+            url=_review_url(application),
         )
     return application
+
+
+def _review_url(application: PartnerApplication) -> str:
+    return reverse("partners:application_detail", kwargs={"pk": application.pk})
 
 
 def _lock_for_review(
     application: PartnerApplication, acting_membership: Membership, target: str
 ) -> PartnerApplication:
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.APPLICATION_REVIEW))
-    locked = PartnerApplication.objects.select_for_update().get(pk=application.pk)
-    check_transition(APPLICATION_TRANSITIONS, locked.status, target, what=_("Application"))
-    return locked
+    require_staff(acting_membership, Perm.APPLICATION_REVIEW)
+    return lock_for_transition(
+        PartnerApplication,
+        application.pk,
+        transitions=APPLICATION_TRANSITIONS,
+        target=target,
+        what=_("Application"),
+    )
+
+
+def _decide(
+    locked: PartnerApplication, target: str, *, acting_membership: Membership, action: str, **kwargs
+) -> None:
+    decide(
+        locked,
+        target,
+        transitions=APPLICATION_TRANSITIONS,
+        what=_("Application"),
+        actor=acting_membership.user,
+        action=action,
+        decided_by="reviewed_by",
+        decided_at="reviewed_at",
+        **kwargs,
+    )
 
 
 def _next_code(partner_type: str) -> str:
@@ -179,21 +199,13 @@ def application_approve(
             partner=partner,
             role=Role.PARTNER_ADMIN,
         )
-        locked.status = S.APPROVED
-        locked.partner = partner
-        locked.program = program
-        locked.amend_token = None
-        locked.reviewed_by = acting_membership.user
-        locked.reviewed_at = timezone.now()
-        locked.save(
-            update_fields=["status", "partner", "program", "amend_token", "reviewed_by", "reviewed_at"]
-        )
-        audit(
-            actor=acting_membership.user,
+        _decide(
+            locked,
+            S.APPROVED,
+            acting_membership=acting_membership,
             action="application.approve",
-            obj=locked,
-            before={"status": application.status},
-            after={"status": locked.status, "partner": partner.pk},
+            changes={"partner": partner, "program": program, "amend_token": None},
+            detail={"partner": partner.pk},
         )
     application.refresh_from_db()
     return partner
@@ -207,22 +219,15 @@ def application_reject(
         raise DomainError(_("Give the reason for the rejection."))
     with transaction.atomic():
         locked = _lock_for_review(application, acting_membership, S.REJECTED)
-        before = locked.status
-        locked.status = S.REJECTED
-        locked.rejection_reason = reason
-        locked.amend_token = None
-        locked.reviewed_by = acting_membership.user
-        locked.reviewed_at = timezone.now()
-        locked.save(update_fields=["status", "rejection_reason", "amend_token", "reviewed_by", "reviewed_at"])
-        audit(
-            actor=acting_membership.user,
+        _decide(
+            locked,
+            S.REJECTED,
+            acting_membership=acting_membership,
             action="application.reject",
-            obj=locked,
-            before={"status": before},
-            after={"status": locked.status, "reason": reason},
+            changes={"rejection_reason": reason, "amend_token": None},
+            detail={"reason": reason},
         )
-        tenant_id, application_id = locked.tenant_id, locked.pk
-        transaction.on_commit(lambda: _mail_applicant(tenant_id, application_id, "rejected"))
+        task_enqueue("partners.mail_applicant", application_id=locked.pk, event="rejected")
     application.refresh_from_db()
 
 
@@ -235,21 +240,15 @@ def application_request_info(
         raise DomainError(_("Say what information is missing."))
     with transaction.atomic():
         locked = _lock_for_review(application, acting_membership, S.INFO_REQUESTED)
-        locked.status = S.INFO_REQUESTED
-        locked.info_request = message
-        locked.amend_token = secrets.token_urlsafe(32)
-        locked.reviewed_by = acting_membership.user
-        locked.reviewed_at = timezone.now()
-        locked.save(update_fields=["status", "info_request", "amend_token", "reviewed_by", "reviewed_at"])
-        audit(
-            actor=acting_membership.user,
+        _decide(
+            locked,
+            S.INFO_REQUESTED,
+            acting_membership=acting_membership,
             action="application.request_info",
-            obj=locked,
-            before={"status": S.SUBMITTED},
-            after={"status": locked.status, "message": message},
+            changes={"info_request": message, "amend_token": secrets.token_urlsafe(32)},
+            detail={"message": message},
         )
-        tenant_id, application_id = locked.tenant_id, locked.pk
-        transaction.on_commit(lambda: _mail_applicant(tenant_id, application_id, "info_requested"))
+        task_enqueue("partners.mail_applicant", application_id=locked.pk, event="info_requested")
     application.refresh_from_db()
     return locked.amend_token or ""
 
@@ -284,12 +283,6 @@ def application_amend(*, token: str, data: dict[str, Any]) -> PartnerApplication
                 recipients=[locked.reviewed_by],
                 verb="application.amended",
                 message=_("%(company)s answered your questions.") % {"company": locked.company},
-                url=f"/partners/applications/{locked.pk}/",
+                url=_review_url(locked),
             )
     return locked
-
-
-def _mail_applicant(tenant_id: int, application_id: int, event: str) -> None:
-    from partners.tasks import mail_applicant
-
-    mail_applicant.delay(tenant_id=tenant_id, application_id=application_id, event=event)

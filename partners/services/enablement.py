@@ -9,6 +9,7 @@ from typing import IO
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,21 +24,19 @@ from partners.models import (
     ResourceDownload,
     ResourceVersion,
 )
-from partners.selectors import require_active_partner
+from partners.selectors import partner_admins, partner_staff_recipients, require_active_partner
+from partners.services.onboarding import onboarding_refresh
 from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.decisions import Notice, decide, lock_for_transition
 from prm.files import store_document
 from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
-from prm.workflow import DomainError, check_transition, require
+from prm.roles import Perm, require_staff
+from prm.workflow import DomainError, require
 
 C = Certification.Status
 CERTIFICATION_TRANSITIONS = {C.PENDING: frozenset({C.VALID, C.REJECTED}), C.VALID: frozenset({C.EXPIRED})}
 CERTIFICATE_KINDS = ("pdf", "png", "jpeg")
-
-
-def _require_manage(acting_membership: Membership) -> None:
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.ENABLEMENT_MANAGE))
 
 
 def add_months(day: date, months: int) -> date:
@@ -62,7 +61,7 @@ def resource_create(
     min_tier_rank: int = 0,
     notes: str = "",
 ) -> Resource:
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.ENABLEMENT_MANAGE)
     stored = store_document(upload, area="resources")
     with transaction.atomic():
         resource = Resource.objects.create(
@@ -106,7 +105,7 @@ def _version_insert(resource, stored, filename, notes, user, number) -> Resource
 def resource_version_add(
     *, resource: Resource, acting_membership: Membership, upload: IO[bytes], filename: str, notes: str = ""
 ) -> ResourceVersion:
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.ENABLEMENT_MANAGE)
     stored = store_document(upload, area="resources")
     with transaction.atomic():
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
@@ -161,7 +160,7 @@ def course_create(
     quiz_cooldown_hours: int = 24,
     program=None,
 ) -> Course:
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.ENABLEMENT_MANAGE)
     if not 1 <= pass_mark <= 100:
         raise DomainError(_("The pass mark is a percentage between 1 and 100."))
     if quiz_max_attempts < 1 or quiz_cooldown_hours < 1:
@@ -200,7 +199,7 @@ def lesson_add(
     upload: IO[bytes] | None = None,
     filename: str = "",
 ) -> Lesson:
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.ENABLEMENT_MANAGE)
     stored = store_document(upload, area="lessons") if upload is not None else None
     with transaction.atomic():
         order = (course.lessons.aggregate(n=Max("order"))["n"] or 0) + 1
@@ -225,7 +224,7 @@ def lesson_add(
 def question_add(
     *, course: Course, acting_membership: Membership, text: str, choices: list[tuple[str, bool]]
 ) -> QuizQuestion:
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.ENABLEMENT_MANAGE)
     choices = [(c.strip(), ok) for c, ok in choices if c.strip()]
     if len(choices) < 2 or sum(1 for _c, ok in choices if ok) != 1:
         raise DomainError(_("A question needs at least two answers, exactly one of them correct."))
@@ -363,46 +362,43 @@ def certificate_upload(
             obj=cert,
             after={"name": name, "sha256": stored["sha256"]},
         )
-        from partners.services.onboarding import partner_staff_recipients
-
         notify(
             recipients=partner_staff_recipients(cert.partner),
             verb="certification.uploaded",
             message=_("%(user)s uploaded the certificate %(name)s for verification.")
             % {"user": membership.user, "name": name},
-            url="/partners/certifications/?status=pending",
+            url=reverse("partners:certifications") + "?status=pending",
         )
     return cert
 
 
-def _decide(cert: Certification, acting_membership: Membership, target: str) -> Certification:
-    require(
-        acting_membership.is_staff_member and membership_has(acting_membership, Perm.CERTIFICATION_VERIFY)
+def _lock_for_decision(cert: Certification, acting_membership: Membership, target: str) -> Certification:
+    require_staff(acting_membership, Perm.CERTIFICATION_VERIFY)
+    return lock_for_transition(
+        Certification, cert.pk, transitions=CERTIFICATION_TRANSITIONS, target=target, what=_("Certification")
     )
-    locked = Certification.objects.select_for_update().get(pk=cert.pk)
-    check_transition(CERTIFICATION_TRANSITIONS, locked.status, target, what=_("Certification"))
-    return locked
 
 
 def certification_verify(*, certification: Certification, acting_membership: Membership) -> Certification:
     with transaction.atomic():
-        locked = _decide(certification, acting_membership, C.VALID)
-        locked.status = C.VALID
-        locked.verified_by = acting_membership.user
-        locked.verified_at = timezone.now()
-        locked.save(update_fields=["status", "verified_by", "verified_at"])
-        audit(
+        locked = _lock_for_decision(certification, acting_membership, C.VALID)
+        decide(
+            locked,
+            C.VALID,
+            transitions=CERTIFICATION_TRANSITIONS,
+            what=_("Certification"),
             actor=acting_membership.user,
             action="certification.verify",
-            obj=locked,
-            before={"status": C.PENDING},
-            after={"status": C.VALID},
-        )
-        notify(
-            recipients=[locked.user],
-            verb="certification.verified",
-            message=_("Your certificate %(name)s was verified.") % {"name": locked.name},
-            url="/partners/certifications/",
+            decided_by="verified_by",
+            decided_at="verified_at",
+            notices=[
+                Notice(
+                    recipients=[locked.user],
+                    verb="certification.verified",
+                    message=_("Your certificate %(name)s was verified.") % {"name": locked.name},
+                    url=reverse("partners:certifications"),
+                )
+            ],
         )
         _after_certification_change(locked)
     return locked
@@ -415,32 +411,32 @@ def certification_reject(
     if not reason:
         raise DomainError(_("Give the reason for the rejection."))
     with transaction.atomic():
-        locked = _decide(certification, acting_membership, C.REJECTED)
-        locked.status = C.REJECTED
-        locked.rejection_reason = reason[:300]
-        locked.verified_by = acting_membership.user
-        locked.verified_at = timezone.now()
-        locked.save(update_fields=["status", "rejection_reason", "verified_by", "verified_at"])
-        audit(
+        locked = _lock_for_decision(certification, acting_membership, C.REJECTED)
+        decide(
+            locked,
+            C.REJECTED,
+            transitions=CERTIFICATION_TRANSITIONS,
+            what=_("Certification"),
             actor=acting_membership.user,
             action="certification.reject",
-            obj=locked,
-            before={"status": C.PENDING},
-            after={"status": C.REJECTED, "reason": reason},
-        )
-        notify(
-            recipients=[locked.user],
-            verb="certification.rejected",
-            message=_("Your certificate %(name)s was not accepted: %(reason)s")
-            % {"name": locked.name, "reason": reason},
-            url="/partners/certifications/",
+            decided_by="verified_by",
+            decided_at="verified_at",
+            changes={"rejection_reason": reason[:300]},
+            detail={"reason": reason},
+            notices=[
+                Notice(
+                    recipients=[locked.user],
+                    verb="certification.rejected",
+                    message=_("Your certificate %(name)s was not accepted: %(reason)s")
+                    % {"name": locked.name, "reason": reason},
+                    url=reverse("partners:certifications"),
+                )
+            ],
         )
     return locked
 
 
 def _after_certification_change(cert: Certification) -> None:
-    from partners.services.onboarding import onboarding_refresh
-
     onboarding_refresh(partner=cert.partner)
 
 
@@ -453,15 +449,15 @@ def certifications_expire(*, today: date | None = None) -> int:
             locked = Certification.objects.select_for_update().get(pk=cert.pk)
             if locked.status != C.VALID:
                 continue
-            check_transition(CERTIFICATION_TRANSITIONS, locked.status, C.EXPIRED, what=_("Certification"))
-            locked.status = C.EXPIRED
-            locked.save(update_fields=["status"])
-            audit(
+            decide(
+                locked,
+                C.EXPIRED,
+                transitions=CERTIFICATION_TRANSITIONS,
+                what=_("Certification"),
                 actor=None,
                 action="certification.expire",
-                obj=locked,
-                before={"status": C.VALID},
-                after={"status": C.EXPIRED},
+                decided_by=None,
+                decided_at=None,
             )
             expired += 1
     return expired
@@ -472,8 +468,6 @@ EXPIRY_REMINDER_DAYS = 30
 
 def certification_send_expiry_reminders(*, today: date | None = None) -> int:
     """Remind holders (and their partner admins) 30 days before a certification expires; once each."""
-    from partners.services.onboarding import partner_admins
-
     today = today or timezone.localdate()
     due = Certification.objects.select_related("user", "partner").filter(
         status=C.VALID,
@@ -489,7 +483,7 @@ def certification_send_expiry_reminders(*, today: date | None = None) -> int:
                 verb="certification.expiring",
                 message=_("The certification %(name)s of %(user)s expires on %(date)s.")
                 % {"name": cert.name, "user": cert.user, "date": cert.expires_on.isoformat()},
-                url="/partners/training/",
+                url=reverse("partners:courses"),
             )
             Certification.objects.filter(pk=cert.pk).update(expiry_reminded_on=today)
             sent += 1

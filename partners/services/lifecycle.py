@@ -7,16 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from partners.models import Partner, Tier, TierProposal
-from partners.selectors import agreement_signed
+from partners.selectors import agreement_signed, partner_admins, partner_staff_recipients
 from partners.services.programs import partner_set_tier
+from partners.services.scorecards import withdraw_pending_proposal
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
-from prm.workflow import DomainError, check_transition, require
+from prm.roles import Perm, require_staff
+from prm.workflow import DomainError, check_transition
 
 S = Partner.Status
 COMMAND_LINE = "command line"
@@ -32,7 +34,7 @@ def register_partner_stopped_hook(hook: Callable[[Partner], object]) -> None:
 
 
 def _require_lifecycle(acting_membership: Membership) -> None:
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_LIFECYCLE))
+    require_staff(acting_membership, Perm.PARTNER_LIFECYCLE)
 
 
 def _clean_reason(reason: str) -> str:
@@ -43,8 +45,6 @@ def _clean_reason(reason: str) -> str:
 
 
 def _recipients(partner: Partner) -> list:
-    from partners.services.onboarding import partner_admins, partner_staff_recipients
-
     return [*partner_admins(partner), *partner_staff_recipients(partner)]
 
 
@@ -70,7 +70,7 @@ def _change_status(
             recipients=_recipients(locked),
             verb=action,
             message=message % {"partner": locked.name, "reason": reason},
-            url=f"/partners/{locked.pk}/",
+            url=reverse("partners:detail", kwargs={"pk": locked.pk}),
         )
         if not locked.is_operating:
             for hook in PARTNER_STOPPED_HOOKS:
@@ -124,8 +124,6 @@ def partner_change_tier(
     """Move a partner to ``tier`` by hand (a vendor admin, or the operator on the command line when
     ``acting_membership`` is None), outside the scorecard's proposals; a pending proposal is
     withdrawn. The partner's admins are notified."""
-    from partners.services.scorecards import withdraw_pending_proposal
-
     if acting_membership is not None:
         _require_lifecycle(acting_membership)
     reason = _clean_reason(reason)
@@ -160,7 +158,7 @@ def partner_change_tier(
             recipients=_recipients(changed),
             verb="tier.changed",
             message=f"{message} {reason}",
-            url=f"/partners/{changed.pk}/scorecard/",
+            url=reverse("partners:scorecard", kwargs={"pk": changed.pk}),
         )
     partner.current_tier, partner.tier, partner.program_id = (
         changed.current_tier,

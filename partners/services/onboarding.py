@@ -8,61 +8,27 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from partners.fields import mask
-from partners.models import Certification, OnboardingItem, OnboardingStep, Partner, PayoutDetails
-from partners.selectors import account_managers, agreement_signed, partners_for_membership
-from prm.accounts.models import Invitation, Membership
+from partners.models import OnboardingItem, Partner, PayoutDetails
+from partners.selectors import (
+    account_managers,
+    onboarding_changes,
+    onboarding_items,
+    partner_admins,
+    partner_staff_recipients,
+    partners_for_membership,
+)
+from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.notifications.recipients import staff_members
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
 from prm.workflow import DomainError, require
-
-K = OnboardingStep.Kind
-
-
-def partner_staff_recipients(partner: Partner) -> list:
-    """Who hears about a partner on the vendor side: its account managers, else channel managers."""
-    managers = account_managers(partner)
-    if managers:
-        return managers
-    return [
-        m.user
-        for m in Membership.objects.select_related("user").filter(
-            role=Role.CHANNEL_MANAGER, is_active=True, assigned_partners_only=False
-        )
-    ]
-
-
-def partner_admins(partner: Partner) -> list:
-    return [
-        m.user
-        for m in Membership.objects.select_related("user").filter(
-            partner=partner, role=Role.PARTNER_ADMIN, is_active=True
-        )
-    ]
-
-
-def _step_done(kind: str, partner: Partner) -> bool:
-    if kind == K.SIGN_AGREEMENT:
-        return agreement_signed(partner)
-    if kind == K.COMPANY_PROFILE:
-        return partner.profile_complete
-    if kind == K.PAYOUT_DETAILS:
-        return PayoutDetails.objects.filter(partner=partner).exists()
-    if kind == K.INVITE_COLLEAGUES:
-        members = Membership.objects.filter(partner=partner, is_active=True).count()
-        pending = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING).count()
-        return members + pending >= 2
-    if kind == K.CERTIFICATION:
-        today = timezone.localdate()
-        return Certification.objects.filter(
-            partner=partner, status=Certification.Status.VALID, issued_on__lte=today, expires_on__gte=today
-        ).exists()
-    return False
 
 
 def onboarding_refresh(*, partner: Partner) -> int:
@@ -70,14 +36,8 @@ def onboarding_refresh(*, partner: Partner) -> int:
     new version must be signed). Returns the number of items that changed."""
     changed = 0
     partner.refresh_from_db()
-    for item in OnboardingItem.objects.select_related("step").filter(partner=partner):
-        done = _step_done(item.step.kind, partner)
-        if done and item.completed_at is None:
-            item.completed_at = timezone.now()
-        elif not done and item.completed_at is not None and item.step.kind == K.SIGN_AGREEMENT:
-            item.completed_at = None
-        else:
-            continue
+    for item, done in onboarding_changes(partner, onboarding_items(partner)):
+        item.completed_at = timezone.now() if done else None
         item.save(update_fields=["completed_at"])
         audit(
             actor=None,
@@ -86,6 +46,25 @@ def onboarding_refresh(*, partner: Partner) -> int:
             after={"step": item.step.kind, "partner": partner.pk},
         )
         changed += 1
+    return changed
+
+
+def onboarding_refresh_partners(*, program_id: int | None = None) -> int:
+    """The periodic refresh (and the one after a new agreement version): the checklists of the
+    program's partners, else of every partner with an open item, follow the data changed outside
+    this app (colleagues invited or joined, certificates that became valid). Returns the number of
+    items that changed."""
+    partners = Partner.objects.order_by("pk")
+    if program_id is not None:
+        partners = partners.filter(program_id=program_id)
+    else:
+        partners = partners.filter(
+            pk__in=OnboardingItem.objects.filter(completed_at__isnull=True).values("partner_id")
+        )
+    changed = 0
+    for partner in list(partners):
+        with transaction.atomic():
+            changed += onboarding_refresh(partner=partner)
     return changed
 
 
@@ -158,7 +137,7 @@ def partner_profile_change_request(*, partner: Partner, acting_membership: Membe
             verb="partner.change_requested",
             message=_("%(partner)s asks for a profile change: %(message)s")
             % {"partner": partner.name, "message": message[:400]},
-            url=f"/partners/{partner.pk}/edit/",
+            url=reverse("partners:edit", kwargs={"pk": partner.pk}),
         )
 
 
@@ -218,16 +197,12 @@ def payout_details_update(
             before=before,
             after=after,
         )
-        finance = [
-            m.user
-            for m in Membership.objects.select_related("user").filter(role=Role.FINANCE, is_active=True)
-        ]
         notify(
-            recipients=finance,
+            recipients=staff_members([Role.FINANCE]),
             verb="payout_details.changed",
             message=_("%(partner)s changed its payout details (account %(account)s).")
             % {"partner": partner.name, "account": mask(compact)},
-            url=f"/partners/{partner.pk}/",
+            url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
         onboarding_refresh(partner=partner)
     return details
@@ -259,7 +234,7 @@ def payout_details_verify(*, partner: Partner, acting_membership: Membership) ->
             verb="payout_details.verified",
             message=_("Finance verified your payout details (account %(account)s).")
             % {"account": mask(details.account_number)},
-            url=f"/partners/{partner.pk}/payout/",
+            url=reverse("partners:payout", kwargs={"pk": partner.pk}),
         )
     return details
 
@@ -286,7 +261,7 @@ def partner_manager_assign(*, partner: Partner, manager: Membership, acting_memb
             recipients=[manager.user],
             verb="partner.assigned",
             message=_("You are now account manager of %(partner)s.") % {"partner": partner.name},
-            url=f"/partners/{partner.pk}/",
+            url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
 
 
@@ -334,7 +309,7 @@ def onboarding_send_reminders(*, today=None) -> int:
                 verb="onboarding.overdue",
                 message=_("%(partner)s: overdue onboarding items: %(items)s")
                 % {"partner": partner.name, "items": titles},
-                url=f"/partners/{partner.pk}/onboarding/",
+                url=reverse("partners:onboarding", kwargs={"pk": partner.pk}),
             )
             OnboardingItem.objects.filter(pk__in=[i.pk for i in partner_items]).update(last_reminded_on=today)
     return sum(len(v) for v in by_partner.values())

@@ -23,9 +23,9 @@ from partners.models import (
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.lib.money import check_minor_units
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, require_staff
 from prm.tenancy.context import require_tenant
-from prm.workflow import DomainError, require
+from prm.workflow import DomainError
 
 # name, rank, discount %, MDF, rebates, lead priority, rules
 STANDARD_TIERS: list[tuple[str, int, str, bool, bool, int, dict[str, str]]] = [
@@ -66,10 +66,6 @@ STANDARD_AGREEMENT = """This Partner Agreement is made between {{ vendor }} ("Ve
 Signed electronically on {{ today }}."""
 
 
-def _require_manage(acting_membership: Membership) -> None:
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PROGRAM_MANAGE))
-
-
 def _setup_program(program: Program, acting_user) -> None:
     for name, rank, discount, mdf, rebate, priority, rules in STANDARD_TIERS:
         tier = Tier.objects.create(
@@ -103,7 +99,7 @@ def program_create(
     *, acting_membership: Membership, code: str, name: str, description: str = "", is_default: bool = False
 ) -> Program:
     """A new program with the standard tiers, checklist and a first agreement version."""
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.PROGRAM_MANAGE)
     if Program.objects.filter(code=code).exists():
         raise DomainError(_("A program with the code %(code)s exists already.") % {"code": code})
     with transaction.atomic():
@@ -140,7 +136,7 @@ def tier_update(
     *, tier: Tier, acting_membership: Membership, rules: dict[str, Decimal | None], **benefits: Any
 ) -> Tier:
     """Change a tier's benefits and rules (a rule of None removes it)."""
-    _require_manage(acting_membership)
+    require_staff(acting_membership, Perm.PROGRAM_MANAGE)
     with transaction.atomic():
         locked = Tier.objects.select_for_update().get(pk=tier.pk)
         before = snapshot(locked, TIER_BENEFIT_FIELDS)

@@ -8,20 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.kpis import kpi_values
-from partners.models import Kpi, Partner, Scorecard, Tier, TierProposal
+from partners.models import LOWER_IS_BETTER, Kpi, Partner, Scorecard, Tier, TierProposal
+from partners.selectors import next_tier, partner_admins, partners_for_membership
 from partners.services.programs import partner_set_tier
 from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.decisions import Notice, decide, lock_for_transition
 from prm.jobs.models import Job
 from prm.jobs.services import job_create, job_enqueue
-from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, require_staff
 from prm.tenancy.context import require_tenant
-from prm.workflow import check_transition, require
+from prm.workflow import require
 
 P = TierProposal.Status
 PROPOSAL_TRANSITIONS = {P.PENDING: frozenset({P.APPROVED, P.REJECTED, P.WITHDRAWN})}
@@ -166,51 +168,60 @@ def withdraw_pending_proposal(partner: Partner) -> None:
 
 
 def _withdraw(proposal: TierProposal) -> None:
-    check_transition(PROPOSAL_TRANSITIONS, proposal.status, P.WITHDRAWN, what=_("Tier proposal"))
-    proposal.status = P.WITHDRAWN
-    proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "decided_at"])
-    audit(
+    decide(
+        proposal,
+        P.WITHDRAWN,
+        transitions=PROPOSAL_TRANSITIONS,
+        what=_("Tier proposal"),
         actor=None,
         action="tier_proposal.withdraw",
-        obj=proposal,
-        before={"status": P.PENDING},
-        after={"status": P.WITHDRAWN},
+        decided_by=None,
     )
 
 
 def _lock_proposal(proposal: TierProposal, acting_membership: Membership, target: str) -> TierProposal:
-    require(
-        acting_membership.is_staff_member and membership_has(acting_membership, Perm.TIER_PROPOSAL_DECIDE)
+    require_staff(acting_membership, Perm.TIER_PROPOSAL_DECIDE)
+    return lock_for_transition(
+        TierProposal.objects.select_related("partner", "to_tier", "from_tier"),
+        proposal.pk,
+        transitions=PROPOSAL_TRANSITIONS,
+        target=target,
+        what=_("Tier proposal"),
     )
-    locked = (
-        TierProposal.objects.select_for_update(of=("self",))
-        .select_related("partner", "to_tier", "from_tier")
-        .get(pk=proposal.pk)
-    )
-    check_transition(PROPOSAL_TRANSITIONS, locked.status, target, what=_("Tier proposal"))
-    return locked
+
+
+def _scorecard_url(proposal: TierProposal) -> str:
+    return reverse("partners:scorecard", kwargs={"pk": proposal.partner_id})
 
 
 def tier_proposal_approve(
     *, proposal: TierProposal, acting_membership: Membership, note: str = ""
 ) -> TierProposal:
     """Move the partner to the proposed tier; the partner's admins are notified."""
-    from partners.services.onboarding import partner_admins
-
     with transaction.atomic():
         locked = _lock_proposal(proposal, acting_membership, P.APPROVED)
-        locked.status = P.APPROVED
-        locked.decided_by = acting_membership.user
-        locked.decided_at = timezone.now()
-        locked.decision_note = note[:500]
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit(
+        message = (
+            _("Congratulations: %(partner)s is now %(tier)s.")
+            if locked.direction == TierProposal.Direction.PROMOTION
+            else _("%(partner)s moves to the %(tier)s tier.")
+        ) % {"partner": locked.partner.name, "tier": locked.to_tier.name}
+        decide(
+            locked,
+            P.APPROVED,
+            transitions=PROPOSAL_TRANSITIONS,
+            what=_("Tier proposal"),
             actor=acting_membership.user,
             action="tier_proposal.approve",
-            obj=locked,
-            before={"status": P.PENDING},
-            after={"status": P.APPROVED, "to": locked.to_tier.name, "note": note},
+            changes={"decision_note": note[:500]},
+            detail={"to": locked.to_tier.name, "note": note},
+            notices=[
+                Notice(
+                    recipients=partner_admins(locked.partner),
+                    verb="tier.changed",
+                    message=message,
+                    url=_scorecard_url(locked),
+                )
+            ],
         )
         partner_set_tier(
             partner=locked.partner,
@@ -219,17 +230,6 @@ def tier_proposal_approve(
             action="partner.tier_change",
             reason=str(locked.direction),
         )
-        message = (
-            _("Congratulations: %(partner)s is now %(tier)s.")
-            if locked.direction == TierProposal.Direction.PROMOTION
-            else _("%(partner)s moves to the %(tier)s tier.")
-        ) % {"partner": locked.partner.name, "tier": locked.to_tier.name}
-        notify(
-            recipients=partner_admins(locked.partner),
-            verb="tier.changed",
-            message=message,
-            url=f"/partners/{locked.partner_id}/scorecard/",
-        )
     return locked
 
 
@@ -237,40 +237,37 @@ def tier_proposal_reject(
     *, proposal: TierProposal, acting_membership: Membership, note: str = ""
 ) -> TierProposal:
     """Keep the partner's tier; the partner's admins are told the outcome of a promotion proposal."""
-    from partners.services.onboarding import partner_admins
-
     with transaction.atomic():
         locked = _lock_proposal(proposal, acting_membership, P.REJECTED)
-        locked.status = P.REJECTED
-        locked.decided_by = acting_membership.user
-        locked.decided_at = timezone.now()
-        locked.decision_note = note[:500]
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit(
+        notices = []
+        if locked.direction == TierProposal.Direction.PROMOTION:
+            notices.append(
+                Notice(
+                    recipients=partner_admins(locked.partner),
+                    verb="tier.unchanged",
+                    message=_("%(partner)s stays %(tier)s for now.")
+                    % {"partner": locked.partner.name, "tier": locked.partner.tier},
+                    url=_scorecard_url(locked),
+                )
+            )
+        decide(
+            locked,
+            P.REJECTED,
+            transitions=PROPOSAL_TRANSITIONS,
+            what=_("Tier proposal"),
             actor=acting_membership.user,
             action="tier_proposal.reject",
-            obj=locked,
-            before={"status": P.PENDING},
-            after={"status": P.REJECTED, "note": note},
+            changes={"decision_note": note[:500]},
+            detail={"note": note},
+            notices=notices,
         )
-        if locked.direction == TierProposal.Direction.PROMOTION:
-            notify(
-                recipients=partner_admins(locked.partner),
-                verb="tier.unchanged",
-                message=_("%(partner)s stays %(tier)s for now.")
-                % {"partner": locked.partner.name, "tier": locked.partner.tier},
-                url=f"/partners/{locked.partner_id}/scorecard/",
-            )
     return locked
 
 
 def scorecard_recalculate_start(*, acting_membership: Membership, partner: Partner | None = None) -> Job:
     """On-demand recalculation as a background job: one partner, or every partner the member may
     see (a channel manager restricted to assigned partners recalculates those only)."""
-    from partners.selectors import partners_for_membership
-    from partners.tasks import scorecards_job
-
-    require(acting_membership.is_staff_member and membership_has(acting_membership, Perm.PARTNER_VIEW))
+    require_staff(acting_membership, Perm.PARTNER_VIEW)
     scope = partners_for_membership(acting_membership)
     partner_ids: list[int] | None
     if partner is not None:
@@ -287,15 +284,12 @@ def scorecard_recalculate_start(*, acting_membership: Membership, partner: Partn
             partner=partner,
             params={"partner_ids": partner_ids},
         )
-        job_enqueue(job, scorecards_job)
+        job_enqueue(job, "partners.scorecards_job")
     return job
 
 
 def tier_gap(partner: Partner, scorecard: Scorecard | None) -> dict[str, Any] | None:
     """What it takes to reach the next tier: each rule with the partner's value and the gap."""
-    from partners.models import LOWER_IS_BETTER
-    from partners.selectors import next_tier
-
     target = next_tier(partner)
     if target is None:
         return None

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,6 +34,7 @@ from partners.services.agreements import (
 from partners.services.programs import program_create, tier_update
 from partners.views.common import client_ip, user_agent
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.files import file_download
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
@@ -140,13 +142,12 @@ def template_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def template_publish(request: PortalRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(agreement_templates(), pk=pk)
-    try:
-        agreement_template_publish(template=template, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Version %(v)s is now the current agreement.") % {"v": template.version})
-    return redirect("partners:template_detail", pk=template.pk)
+    return run_action(
+        request,
+        lambda: agreement_template_publish(template=template, acting_membership=request.membership),
+        success=_("Version %(v)s is now the current agreement.") % {"v": template.version},
+        redirect_to=reverse("partners:template_detail", kwargs={"pk": template.pk}),
+    )
 
 
 # --- Signing ------------------------------------------------------------------------------------
@@ -193,11 +194,9 @@ def agreement_sign_view(request: PortalRequest, pk: int) -> HttpResponseBase:
     if not membership_has(request.membership, Perm.AGREEMENT_SIGN):
         raise PermissionDenied
     form = SignForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Type your full name and confirm your consent to sign."))
-        return redirect("partners:agreement_current")
-    try:
-        agreement_sign(
+    return run_action(
+        request,
+        lambda: agreement_sign(
             agreement=agreement,
             acting_membership=request.membership,
             signer_name=form.cleaned_data["signer_name"],
@@ -205,12 +204,12 @@ def agreement_sign_view(request: PortalRequest, pk: int) -> HttpResponseBase:
             document_sha256=form.cleaned_data["document_sha256"],
             ip=client_ip(request),
             user_agent=user_agent(request),
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Thank you: the agreement is signed. You can download the signed copy."))
-    return redirect("partners:agreement_current")
+        ),
+        form=form,
+        invalid=_("Type your full name and confirm your consent to sign."),
+        success=_("Thank you: the agreement is signed. You can download the signed copy."),
+        redirect_to="partners:agreement_current",
+    )
 
 
 @portal_view(Perm.PARTNER_VIEW)

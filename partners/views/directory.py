@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
-from partners.models import Agreement, Kpi, Partner, Program, Tier
+from partners.models import Agreement, Partner, Program, Tier
 from partners.resources import export_rows
 from partners.selectors import (
     account_managers,
@@ -25,6 +27,7 @@ from partners.selectors import (
     onboarding_progress,
     partner_directory,
     partners_for_membership,
+    scorecard_chart,
     scorecard_history,
     tier_benefits,
 )
@@ -36,6 +39,7 @@ from partners.services.onboarding import (
 )
 from prm.access import portal_view
 from prm.accounts.models import Invitation, Membership
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.views import paginate
@@ -127,14 +131,6 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
     )
     members = partner.memberships.select_related("user").filter(is_active=True).order_by("user__email")
     invitations = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING)
-    history = scorecard_history(partner)
-    chart = {
-        "labels": [s.as_of.isoformat() for s in history],
-        "revenue": [s.values.get(Kpi.REVENUE_12M, "0") for s in history],
-        "certified": [s.values.get(Kpi.CERTIFIED_PEOPLE, "0") for s in history],
-        "revenue_label": str(Kpi.REVENUE_12M.label),
-        "certified_label": str(Kpi.CERTIFIED_PEOPLE.label),
-    }
     context = {
         "partner": partner,
         "members": members,
@@ -146,7 +142,7 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "onboarding": onboarding_progress(partner),
         "certifications": certifications_for_membership(membership).filter(partner=partner)[:50],
         "scorecard": latest_scorecard(partner),
-        "chart": chart,
+        "chart": scorecard_chart(scorecard_history(partner)),
         "managers": account_managers(partner) if membership.is_staff_member else [],
         "payout": getattr(partner, "payout_details", None)
         if membership_has(membership, Perm.PAYOUT_DETAILS_VIEW)
@@ -183,8 +179,6 @@ def partner_edit(request: PortalRequest, pk: int) -> HttpResponse:
         membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)
     )
     if not allowed:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     # The form validates against a copy; the service writes (views never save partners).
     form = ProfileForm(
@@ -218,18 +212,21 @@ def partner_change_request(request: PortalRequest, pk: int) -> HttpResponse:
     the role after the partner is found, so another tenant's or partner's id answers 404)."""
     partner = get_partner_for_membership_or_404(request.membership, pk)
     form = ChangeRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say what should change."))
-        return redirect("partners:edit", pk=partner.pk)
-    try:
-        partner_profile_change_request(
+    return run_action(
+        request,
+        lambda: partner_profile_change_request(
             partner=partner, acting_membership=request.membership, message=form.cleaned_data["message"]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Your request was sent to your channel managers."))
-    return redirect("partners:detail", pk=partner.pk)
+        ),
+        form=form,
+        invalid=_("Say what should change."),
+        success=_("Your request was sent to your channel managers."),
+        redirect_to=_detail_url(partner.pk),
+        invalid_redirect_to=reverse("partners:edit", kwargs={"pk": partner.pk}),
+    )
+
+
+def _detail_url(pk: int) -> str:
+    return reverse("partners:detail", kwargs={"pk": pk})
 
 
 @portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)
@@ -237,18 +234,16 @@ def partner_change_request(request: PortalRequest, pk: int) -> HttpResponse:
 def partner_manager_add(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     form = AssignManagerForm(request.POST, managers=channel_manager_memberships())
-    if form.is_valid():
-        try:
-            partner_manager_assign(
-                partner=partner, manager=form.cleaned_data["manager"], acting_membership=request.membership
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Account manager assigned."))
-    else:
-        messages.error(request, _("Choose a channel manager."))
-    return redirect("partners:detail", pk=partner.pk)
+    return run_action(
+        request,
+        lambda: partner_manager_assign(
+            partner=partner, manager=form.cleaned_data["manager"], acting_membership=request.membership
+        ),
+        form=form,
+        invalid=_("Choose a channel manager."),
+        success=_("Account manager assigned."),
+        redirect_to=_detail_url(partner.pk),
+    )
 
 
 @portal_view(Perm.ACCOUNT_MANAGER_ASSIGN)
@@ -256,12 +251,11 @@ def partner_manager_add(request: PortalRequest, pk: int) -> HttpResponse:
 def partner_manager_remove(request: PortalRequest, pk: int, user_id: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     membership = get_object_or_404(channel_manager_memberships(), user_id=user_id)
-    try:
-        partner_manager_unassign(
+    return run_action(
+        request,
+        lambda: partner_manager_unassign(
             partner=partner, manager_user=membership.user, acting_membership=request.membership
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Account manager removed."))
-    return redirect("partners:detail", pk=partner.pk)
+        ),
+        success=_("Account manager removed."),
+        redirect_to=_detail_url(partner.pk),
+    )

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,6 +22,7 @@ from partners.forms import (
     VersionForm,
 )
 from partners.models import Certification, Lesson, QuizAttempt
+from partners.resources import export_rows
 from partners.selectors import (
     certifications_for_membership,
     courses_for_membership,
@@ -43,6 +45,7 @@ from partners.services.enablement import (
     resource_version_add,
 )
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.files import file_download
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
@@ -206,22 +209,23 @@ def course_quiz(request: PortalRequest, pk: int) -> HttpResponse:
         value = request.POST.get(f"q{question.pk}", "")
         if value.isdigit():
             answers[question.pk] = int(value)
-    try:
-        attempt = quiz_submit(course=course, membership=request.membership, answers=answers)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
+
+    def scored(attempt) -> tuple[int, str]:
         if attempt.passed:
-            messages.success(
-                request, _("You passed with %(score)s%%: you are now certified.") % {"score": attempt.score}
-            )
-        else:
-            messages.warning(
-                request,
-                _("You scored %(score)s%%; the pass mark is %(mark)s%%. Try again.")
-                % {"score": attempt.score, "mark": course.pass_mark},
-            )
-    return redirect("partners:course_detail", pk=course.pk)
+            return messages.SUCCESS, _("You passed with %(score)s%%: you are now certified.") % {
+                "score": attempt.score
+            }
+        return messages.WARNING, _("You scored %(score)s%%; the pass mark is %(mark)s%%. Try again.") % {
+            "score": attempt.score,
+            "mark": course.pass_mark,
+        }
+
+    return run_action(
+        request,
+        lambda: quiz_submit(course=course, membership=request.membership, answers=answers),
+        success=scored,
+        redirect_to=reverse("partners:course_detail", kwargs={"pk": course.pk}),
+    )
 
 
 @portal_view(Perm.ENABLEMENT_MANAGE)
@@ -292,8 +296,6 @@ def certification_list(request: PortalRequest) -> HttpResponseBase:
         qs = qs.filter(status=status)
     export = request.GET.get("export")
     if export in {"csv", "xlsx"} and request.membership.is_staff_member:
-        from partners.resources import export_rows
-
         return export_rows("certifications", export, qs)
     return render(
         request,
@@ -352,13 +354,12 @@ def certification_file(request: PortalRequest, pk: int) -> HttpResponseBase:
 @require_POST
 def certification_verify_view(request: PortalRequest, pk: int) -> HttpResponse:
     cert = get_certification_for_membership_or_404(request.membership, pk)
-    try:
-        certification_verify(certification=cert, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Certificate verified."))
-    return redirect("partners:certifications")
+    return run_action(
+        request,
+        lambda: certification_verify(certification=cert, acting_membership=request.membership),
+        success=_("Certificate verified."),
+        redirect_to="partners:certifications",
+    )
 
 
 @portal_view(Perm.CERTIFICATION_VERIFY)
@@ -366,14 +367,13 @@ def certification_verify_view(request: PortalRequest, pk: int) -> HttpResponse:
 def certification_reject_view(request: PortalRequest, pk: int) -> HttpResponse:
     cert = get_certification_for_membership_or_404(request.membership, pk)
     form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Give the reason for the rejection."))
-        certification_reject(
+    return run_action(
+        request,
+        lambda: certification_reject(
             certification=cert, acting_membership=request.membership, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Certificate rejected."))
-    return redirect("partners:certifications")
+        ),
+        form=form,
+        invalid=_("Give the reason for the rejection."),
+        success=_("Certificate rejected."),
+        redirect_to="partners:certifications",
+    )

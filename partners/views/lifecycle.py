@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,24 +18,28 @@ from partners.services.lifecycle import (
     partner_terminate,
 )
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm
-from prm.workflow import DomainError
 
 
 def _status_change(request: PortalRequest, pk: int, service: Callable, done: str) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason."))
-        return redirect("partners:detail", pk=partner.pk)
-    try:
-        service(partner=partner, acting_membership=request.membership, reason=form.cleaned_data["reason"])
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect("partners:detail", pk=partner.pk)
+    return run_action(
+        request,
+        lambda: service(
+            partner=partner, acting_membership=request.membership, reason=form.cleaned_data["reason"]
+        ),
+        form=form,
+        invalid=_("Give a reason."),
+        success=done,
+        redirect_to=_detail_url(partner.pk),
+    )
+
+
+def _detail_url(pk: int) -> str:
+    return reverse("partners:detail", kwargs={"pk": pk})
 
 
 @portal_view(Perm.PARTNER_LIFECYCLE)
@@ -62,18 +65,16 @@ def partner_reactivate_view(request: PortalRequest, pk: int) -> HttpResponse:
 def partner_tier_change_view(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     form = TierChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a tier and give a reason."))
-        return redirect("partners:detail", pk=partner.pk)
-    try:
-        partner_change_tier(
+    return run_action(
+        request,
+        lambda: partner_change_tier(
             partner=partner,
             tier=form.cleaned_data["tier"],
             acting_membership=request.membership,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The tier is changed."))
-    return redirect("partners:detail", pk=partner.pk)
+        ),
+        form=form,
+        invalid=_("Choose a tier and give a reason."),
+        success=_("The tier is changed."),
+        redirect_to=_detail_url(partner.pk),
+    )

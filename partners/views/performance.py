@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,10 +19,11 @@ from partners.selectors import (
     get_tier_proposal_for_membership_or_404,
     latest_scorecard,
     onboarding_progress,
+    scorecard_chart,
     scorecard_history,
     tier_proposals_for_membership,
 )
-from partners.services.onboarding import onboarding_refresh, payout_details_update, payout_details_verify
+from partners.services.onboarding import payout_details_update, payout_details_verify
 from partners.services.scorecards import (
     scorecard_recalculate_start,
     tier_gap,
@@ -29,6 +31,7 @@ from partners.services.scorecards import (
     tier_proposal_reject,
 )
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.views import paginate
@@ -38,10 +41,10 @@ from prm.workflow import DomainError
 @portal_view(Perm.PARTNER_VIEW)
 def onboarding(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
-    onboarding_refresh(partner=partner)
-    return render(
-        request, "partners/onboarding.html", {"partner": partner, "onboarding": onboarding_progress(partner)}
-    )
+    # As the data stands now, without writing: the recorded checklist follows the events that
+    # change it and the hourly refresh task.
+    progress = onboarding_progress(partner, live=True)
+    return render(request, "partners/onboarding.html", {"partner": partner, "onboarding": progress})
 
 
 @portal_view(Perm.PAYOUT_DETAILS_VIEW)
@@ -81,13 +84,12 @@ def payout(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def payout_verify(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
-    try:
-        payout_details_verify(partner=partner, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Payout details verified: payouts can go to this account."))
-    return redirect("partners:payout", pk=partner.pk)
+    return run_action(
+        request,
+        lambda: payout_details_verify(partner=partner, acting_membership=request.membership),
+        success=_("Payout details verified: payouts can go to this account."),
+        redirect_to=reverse("partners:payout", kwargs={"pk": partner.pk}),
+    )
 
 
 def _kpi_rows(partner, scorecard) -> list[dict]:
@@ -120,14 +122,6 @@ def _kpi_rows(partner, scorecard) -> list[dict]:
 def scorecard(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_partner_for_membership_or_404(request.membership, pk)
     card = latest_scorecard(partner)
-    history = scorecard_history(partner)
-    chart = {
-        "labels": [s.as_of.isoformat() for s in history],
-        "revenue": [s.values.get(Kpi.REVENUE_12M, "0") for s in history],
-        "certified": [s.values.get(Kpi.CERTIFIED_PEOPLE, "0") for s in history],
-        "revenue_label": str(Kpi.REVENUE_12M.label),
-        "certified_label": str(Kpi.CERTIFIED_PEOPLE.label),
-    }
     return render(
         request,
         "partners/scorecard.html",
@@ -136,7 +130,7 @@ def scorecard(request: PortalRequest, pk: int) -> HttpResponse:
             "scorecard": card,
             "rows": _kpi_rows(partner, card),
             "gap": tier_gap(partner, card),
-            "chart": chart,
+            "chart": scorecard_chart(scorecard_history(partner)),
             "can_recalculate": request.membership.is_staff_member,
             "proposals": tier_proposals_for_membership(request.membership).filter(partner=partner)[:5]
             if request.membership.is_staff_member
@@ -194,10 +188,9 @@ def _decide(request: PortalRequest, pk: int, decision: str) -> HttpResponse:
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     service = tier_proposal_approve if decision == "approve" else tier_proposal_reject
-    try:
-        service(proposal=proposal, acting_membership=request.membership, note=note)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Decision recorded."))
-    return redirect("partners:proposals")
+    return run_action(
+        request,
+        lambda: service(proposal=proposal, acting_membership=request.membership, note=note),
+        success=_("Decision recorded."),
+        redirect_to="partners:proposals",
+    )

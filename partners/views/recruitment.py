@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +26,7 @@ from partners.services.applications import (
 )
 from partners.views.common import client_ip
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.http import AnyRequest, PortalRequest
 from prm.roles import Perm
 from prm.views import paginate
@@ -130,23 +131,26 @@ def application_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def application_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
     application = get_application_or_404(pk)
     form = ApproveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Check the program and the partner code."))
-        return redirect("partners:application_detail", pk=pk)
-    try:
-        partner = application_approve(
+    return run_action(
+        request,
+        lambda: application_approve(
             application=application,
             acting_membership=request.membership,
             program=form.cleaned_data["program"],
             code=form.cleaned_data["code"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("partners:application_detail", pk=pk)
-    messages.success(
-        request, _("%(partner)s was created and its contact invited.") % {"partner": partner.name}
+        ),
+        form=form,
+        invalid=_("Check the program and the partner code."),
+        success=lambda partner: (
+            _("%(partner)s was created and its contact invited.") % {"partner": partner.name}
+        ),
+        redirect_to=lambda partner: reverse("partners:detail", kwargs={"pk": partner.pk}),
+        error_redirect_to=_detail_url(pk),
     )
-    return redirect("partners:detail", pk=partner.pk)
+
+
+def _detail_url(pk: int) -> str:
+    return reverse("partners:application_detail", kwargs={"pk": pk})
 
 
 @portal_view(Perm.APPLICATION_REVIEW)
@@ -154,17 +158,16 @@ def application_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
 def application_reject_view(request: PortalRequest, pk: int) -> HttpResponse:
     application = get_application_or_404(pk)
     form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Give the reason for the rejection."))
-        application_reject(
+    return run_action(
+        request,
+        lambda: application_reject(
             application=application, acting_membership=request.membership, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The application was rejected and the applicant told why."))
-    return redirect("partners:application_detail", pk=pk)
+        ),
+        form=form,
+        invalid=_("Give the reason for the rejection."),
+        success=_("The application was rejected and the applicant told why."),
+        redirect_to=_detail_url(pk),
+    )
 
 
 @portal_view(Perm.APPLICATION_REVIEW)
@@ -172,16 +175,15 @@ def application_reject_view(request: PortalRequest, pk: int) -> HttpResponse:
 def application_request_info_view(request: PortalRequest, pk: int) -> HttpResponse:
     application = get_application_or_404(pk)
     form = InfoRequestForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise DomainError(_("Say what information is missing."))
-        application_request_info(
+    return run_action(
+        request,
+        lambda: application_request_info(
             application=application,
             acting_membership=request.membership,
             message=form.cleaned_data["message"],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The applicant received a link to amend the application."))
-    return redirect("partners:application_detail", pk=pk)
+        ),
+        form=form,
+        invalid=_("Say what information is missing."),
+        success=_("The applicant received a link to amend the application."),
+        redirect_to=_detail_url(pk),
+    )

@@ -32,7 +32,7 @@ from prm.finance.forms import BankFileForm, BatchCancelForm, BatchCreateForm, Ma
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_statuses
 from prm.finance.reports import STATE_LABELS, accrual_report, aging_report, reconciliation_report
-from prm.finance.selectors import payables_for_membership
+from prm.finance.selectors import finance_settings, payables_for_membership
 from prm.finance.tasks import payout_export_xlsx
 from prm.http import PortalRequest
 from prm.jobs.selectors import get_job_for_membership_or_404
@@ -84,7 +84,6 @@ def batch_create(request: PortalRequest) -> HttpResponse:
                 acting_membership=request.membership,
                 currency=data["currency"],
                 filters=filters,
-                rate_date_policy=data["rate_date_policy"],
                 note=data["note"],
             )
         except DomainError as exc:
@@ -92,7 +91,15 @@ def batch_create(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(request, _("Batch %(ref)s built: review it below.") % {"ref": batch.reference})
             return redirect("finance:batch_detail", pk=batch.pk)
-    return render(request, "finance/batch_create.html", {"form": form})
+    return render(
+        request,
+        "finance/batch_create.html",
+        {
+            "form": form,
+            "policy": finance_settings().get_rate_date_policy_display(),
+            "can_settings": membership_has(request.membership, Perm.FINANCE_SETTINGS),
+        },
+    )
 
 
 def _actions(membership, batch: PayoutBatch) -> dict[str, bool]:
@@ -306,8 +313,12 @@ def batch_export_file(request: PortalRequest, pk: int, job_pk: int) -> HttpRespo
     if job.params.get("full"):
         if not (membership_has(request.membership, Perm.PAYOUT_BANK_FULL) and session_used_mfa(request)):
             raise PermissionDenied
-        audit(actor=request.user, action="payout_batch.download", obj=batch,
-              after={"format": "xlsx", "bank_details": "full", "job": job.pk})  # fmt: skip
+        audit(
+            actor=request.user,
+            action="payout_batch.download",
+            obj=batch,
+            after={"format": "xlsx", "bank_details": "full", "job": job.pk},
+        )
     return file_download(job.result["file"], filename=job.result["filename"], content_type=XLSX_CONTENT_TYPE)
 
 

@@ -29,6 +29,7 @@ from prm.files import UploadRejected, iter_csv_records, open_text, store_upload
 from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
 from prm.finance.payout_details import OK, UNVERIFIED, payout_details_statuses
 from prm.finance.rates import rate_lateral_sql
+from prm.finance.selectors import finance_settings
 from prm.finance.services import _currency
 from prm.finance.tasks import remittance_statements
 from prm.lib.money import format_amount_str, minor_units, quantize_money
@@ -213,18 +214,17 @@ def payout_batch_create(
     acting_membership: Membership,
     currency: str,
     filters: BatchFilters | None = None,
-    rate_date_policy: str = PayoutBatch.RateDate.APPROVAL,
     note: str = "",
 ) -> PayoutBatch:
     """Build a batch in ``currency`` from the open payables matching ``filters``. Per partner the
     lines net (clawbacks included); a partner whose net is negative, who has no verified payout
     details or whose amounts cannot be converted is held back with the reason, and its payables
-    stay open for a later batch. Rates are previewed now and fixed at approval."""
+    stay open for a later batch. The batch records the tenant's rate-date policy (finance
+    settings; the approval date by default): rates are previewed now and fixed at approval."""
     require(membership_has(acting_membership, Perm.PAYOUT_BATCH_MANAGE))
     currency = _currency(currency)
     filters = filters or BatchFilters()
-    if rate_date_policy not in PayoutBatch.RateDate.values:
-        raise DomainError(_("Choose when the exchange rates are taken."))
+    rate_date_policy = finance_settings().rate_date_policy
     today = timezone.localdate()
     try:
         with transaction.atomic():
@@ -345,6 +345,8 @@ def _summary(batch: PayoutBatch) -> dict[str, Any]:
         "held": batch.payments.filter(status=PayoutPayment.Status.HELD).count(),
         "lines": batch.lines.filter(live=True).count(),
         "filters": batch.filters,
+        "rate_date_policy": batch.rate_date_policy,
+        "rate_day": batch.rate_day.isoformat() if batch.rate_day else None,
     }
 
 
@@ -380,8 +382,12 @@ def _fix_rates(batch: PayoutBatch, day: datetime.date) -> None:
         (missing,) = cursor.fetchone()
         if missing:
             raise DomainError(
-                _("%(n)d lines have no exchange rate into %(currency)s on the approval date.")
-                % {"n": missing, "currency": batch.currency}
+                _("%(n)d lines have no exchange rate into %(currency)s on their rate date (%(policy)s).")
+                % {
+                    "n": missing,
+                    "currency": batch.currency,
+                    "policy": PayoutBatch.RateDate(batch.rate_date_policy).label,
+                }
             )
         cursor.execute(
             f"""
@@ -437,7 +443,7 @@ def payout_batch_approve(*, batch: PayoutBatch, acting_membership: Membership) -
             B.APPROVED,
             acting_membership.user,
             now,
-            day,
+            day if locked.rate_date_policy == PayoutBatch.RateDate.APPROVAL else None,
         )
         locked.save(update_fields=["status", "approved_by", "approved_at", "rate_day", "updated_at"])
         audit(

@@ -89,9 +89,6 @@ class BatchCreateForm(forms.Form):
     currency = CurrencyField(
         label=_("Pay in"), help_text=_("Other currencies are converted at stored rates.")
     )
-    rate_date_policy = forms.ChoiceField(
-        label=_("Exchange rates as of"), choices=PayoutBatch.RateDate.choices, initial="approval"
-    )
     source_types = forms.MultipleChoiceField(label=_("Sources"), required=False, choices=[])
     partners = forms.MultipleChoiceField(label=_("Partners"), required=False, choices=[])
     payable_currency = CurrencyField(label=_("Only payables in"), required=False)
@@ -105,6 +102,17 @@ class BatchCreateForm(forms.Form):
         field.choices = [(s.kind, s.label) for s in payable_source_kinds()]
         field = cast(forms.MultipleChoiceField, self.fields["partners"])
         field.choices = [(str(p.pk), f"{p.code} {p.name}") for p in partners]
+
+
+class FinanceSettingsForm(forms.Form):
+    rate_date_policy = forms.ChoiceField(
+        label=_("Exchange rates of payout batches as of"),
+        choices=PayoutBatch.RateDate.choices,
+        help_text=_(
+            "Payables in another currency than the batch's are converted at the stored rate of this date. "
+            "Batches already built keep the policy they recorded."
+        ),
+    )
 
 
 class BatchCancelForm(forms.Form):

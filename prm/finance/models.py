@@ -188,6 +188,9 @@ class PayoutBatch(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The policy (copied from the tenant's finance settings when the batch is built) and, under
+    # the approval-date policy, the day whose rates converted the lines (set at approval); under
+    # the due-date policy each line keeps its own rate date.
     rate_day = models.DateField(_("rates as of"), null=True, blank=True)
     exported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -214,6 +217,28 @@ class PayoutBatch(TenantModel):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
+
+
+class FinanceSettings(TenantModel):
+    """The tenant's finance policies. ``rate_date_policy``: the date whose stored exchange rates
+    convert a payout batch's payables into the payment currency (the approval date unless finance
+    chooses each payable's due date). A batch copies the policy when it is built and keeps it.
+    Changed only by ``finance_settings_update`` (audited)."""
+
+    rate_date_policy = models.CharField(
+        _("exchange rates of payout batches as of"),
+        max_length=16,
+        choices=PayoutBatch.RateDate.choices,
+        default=PayoutBatch.RateDate.APPROVAL,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="finance_settings_once")]
+        verbose_name_plural = "finance settings"
+
+    def __str__(self) -> str:
+        return "Finance settings"
 
 
 class PayoutPayment(TenantModel):

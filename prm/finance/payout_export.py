@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from prm.exports import sql_escaped, write_xlsx
+from prm.exports import sql_escaped, whole_result_plan, write_xlsx
 from prm.files import tenant_folder
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_clear, payout_details_statuses
@@ -27,10 +27,28 @@ from prm.tenancy.context import require_tenant
 XLSX_INLINE_MAX_LINES = 20_000
 
 HEADERS = [
-    "batch", "partner_code", "partner", "payee", "account_holder", "account_number", "bank_code",
-    "payable", "source_type", "source_id", "description", "amount", "currency", "payment_amount",
-    "payment_currency", "rate", "rate_date", "rate_source", "payment_total", "payment_reference", "paid_on",
-]  # fmt: skip
+    "batch",
+    "partner_code",
+    "partner",
+    "payee",
+    "account_holder",
+    "account_number",
+    "bank_code",
+    "payable",
+    "source_type",
+    "source_id",
+    "description",
+    "amount",
+    "currency",
+    "payment_amount",
+    "payment_currency",
+    "rate",
+    "rate_date",
+    "rate_source",
+    "payment_total",
+    "payment_reference",
+    "paid_on",
+]
 
 
 def bank_details(batch: PayoutBatch, *, full: bool) -> dict[int, Mapping[str, str]]:
@@ -73,18 +91,10 @@ def lines_sql(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> t
 def line_rows(batch: PayoutBatch, details: Mapping[int, Mapping[str, str]]) -> Iterator[tuple]:
     """The export's rows from a server-side cursor (constant memory for any batch size)."""
     sql, params = lines_sql(batch, details)
-    with connection.cursor() as setting:
-        # A server-side cursor is planned for its first rows (nested loops); the export reads them
-        # all, so plan for the whole result (hash joins), as for the COPY path.
-        setting.execute("SET cursor_tuple_fraction = 1.0")
-    try:
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(5000):
-                yield from rows
-    finally:
-        with connection.cursor() as setting:
-            setting.execute("RESET cursor_tuple_fraction")
+    with whole_result_plan(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
 
 
 def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:

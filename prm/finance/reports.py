@@ -260,15 +260,27 @@ _BATCH_CHECKS: dict[str, str] = {
 def _batch_message(check: str, row: tuple) -> Discrepancy:
     if check == "line_vs_payable":
         ref, batch, line, payable = row
-        return Discrepancy(check, ref, _("%(batch)s has %(line)s, the payable %(payable)s.")
-                           % {"batch": batch, "line": line, "payable": payable})  # fmt: skip
+        return Discrepancy(
+            check,
+            ref,
+            _("%(batch)s has %(line)s, the payable %(payable)s.")
+            % {"batch": batch, "line": line, "payable": payable},
+        )
     if check == "payable_vs_batch":
         ref, batch, batch_status, status = row
-        return Discrepancy(check, ref, _("Payable is %(status)s, its batch %(batch)s is %(batch_status)s.")
-                           % {"status": status, "batch": batch, "batch_status": batch_status})  # fmt: skip
+        return Discrepancy(
+            check,
+            ref,
+            _("Payable is %(status)s, its batch %(batch)s is %(batch_status)s.")
+            % {"status": status, "batch": batch, "batch_status": batch_status},
+        )
     ref, currency, amount, lines = row
-    return Discrepancy(check, ref, _("Payment of %(amount)s %(currency)s, its lines add up to %(lines)s.")
-                       % {"amount": amount, "currency": currency, "lines": lines})  # fmt: skip
+    return Discrepancy(
+        check,
+        ref,
+        _("Payment of %(amount)s %(currency)s, its lines add up to %(lines)s.")
+        % {"amount": amount, "currency": currency, "lines": lines},
+    )
 
 
 _LEDGER_CHECK = """
@@ -295,10 +307,20 @@ def _ledger_discrepancies(source: ReconciliationSource, tenant_id: int) -> list[
             message = _("A payable of %(payable)s %(pcurrency)s has no line in %(ledger)s.")
         else:
             message = _("%(ledger)s says %(amount)s %(currency)s, the payable %(payable)s %(pcurrency)s.")
-        found.append(Discrepancy("ledger_vs_payable", ref, message % {
-            "ledger": source.label, "amount": ledger_amount, "currency": ledger_currency,
-            "payable": payable_amount, "pcurrency": payable_currency,
-        }))  # fmt: skip
+        found.append(
+            Discrepancy(
+                "ledger_vs_payable",
+                ref,
+                message
+                % {
+                    "ledger": source.label,
+                    "amount": ledger_amount,
+                    "currency": ledger_currency,
+                    "payable": payable_amount,
+                    "pcurrency": payable_currency,
+                },
+            )
+        )
     return found
 
 

@@ -41,8 +41,14 @@ def seed_fx_rates(tenant, stdout=None) -> None:
     if tenant.base_currency not in PER_USD:
         return
     rows = [
-        FxRate(tenant=tenant, base_currency=tenant.base_currency, quote_currency=quote, rate_date=day, rate=rate,
-               source=SOURCE)
+        FxRate(
+            tenant=tenant,
+            base_currency=tenant.base_currency,
+            quote_currency=quote,
+            rate_date=day,
+            rate=rate,
+            source=SOURCE,
+        )
         for quote, day, rate in demo_rates(tenant.base_currency, datetime.date.today())
-    ]  # fmt: skip
+    ]
     FxRate.objects.bulk_create(rows, ignore_conflicts=True)

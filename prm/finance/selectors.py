@@ -12,10 +12,15 @@ from django.utils import timezone
 
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
-from prm.finance.models import FxRate, Payable
+from prm.finance.models import FinanceSettings, FxRate, Payable
 from prm.lib.money import Money, quantize_money
 from prm.roles import Role
 from prm.scoping import partners_in_scope
+
+
+def finance_settings() -> FinanceSettings:
+    """The tenant's finance policies; the defaults (unsaved) until someone changes them."""
+    return FinanceSettings.objects.first() or FinanceSettings()
 
 
 def fx_rates(params: Mapping[str, str] | None = None) -> QuerySet[FxRate]:
@@ -132,9 +137,19 @@ def payable_history(payable: Payable) -> QuerySet[AuditEvent]:
 
 
 PAYABLE_EXPORT_HEADERS = [
-    "reference", "source_type", "source_id", "partner_code", "partner", "payee", "amount", "currency",
-    "due_date", "status", "description", "created_at",
-]  # fmt: skip
+    "reference",
+    "source_type",
+    "source_id",
+    "partner_code",
+    "partner",
+    "payee",
+    "amount",
+    "currency",
+    "due_date",
+    "status",
+    "description",
+    "created_at",
+]
 
 
 def payable_export_rows(qs: QuerySet[Payable]):

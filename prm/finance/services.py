@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
-from prm.finance.models import FxRate, Payable
+from prm.finance.models import FinanceSettings, FxRate, Payable, PayoutBatch
 from prm.finance.registry import payable_source
 from prm.finance.resources import currency_problems, rate_problems
 from prm.lib.money import check_minor_units, format_amount_str
@@ -232,3 +232,27 @@ def payable_cancel(*, payable: Payable, acting_membership: Membership, reason: s
         )
     payable.refresh_from_db()
     return payable
+
+
+def finance_settings_update(*, acting_membership: Membership, rate_date_policy: str) -> FinanceSettings:
+    """Set the tenant's finance policies: the date whose exchange rates convert the payables of
+    payout batches built from now on (batches already built keep the policy they recorded)."""
+    require(membership_has(acting_membership, Perm.FINANCE_SETTINGS))
+    if rate_date_policy not in PayoutBatch.RateDate.values:
+        raise DomainError(_("Choose when the exchange rates are taken."))
+    with transaction.atomic():
+        current, _created = FinanceSettings.objects.get_or_create(tenant=require_tenant())
+        locked = FinanceSettings.objects.select_for_update().get(pk=current.pk)
+        before = snapshot(locked, ["rate_date_policy"])
+        if locked.rate_date_policy == rate_date_policy:
+            return locked
+        locked.rate_date_policy = rate_date_policy
+        locked.save(update_fields=["rate_date_policy", "updated_at"])
+        audit(
+            actor=acting_membership.user,
+            action="finance_settings.update",
+            obj=locked,
+            before=before,
+            after=snapshot(locked, ["rate_date_policy"]),
+        )
+    return locked

@@ -7,6 +7,7 @@ app_name = "finance"
 urlpatterns = [
     path("rates/", views.rates, name="rates"),
     path("rates/convert/", views.rate_convert, name="convert"),
+    path("settings/", views.finance_settings_view, name="settings"),
     path("payables/", views.payables, name="payables"),
     path("payables/<int:pk>/", views.payable_detail, name="payable_detail"),
     path("payables/<int:pk>/cancel/", views.payable_cancel_view, name="payable_cancel"),

@@ -14,11 +14,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from prm.access import portal_view
 from prm.exports import export_response
 from prm.finance import selectors
-from prm.finance.forms import PAYABLE_STATUS_CHOICES, ConvertForm, FxRateForm, PayableCancelForm
+from prm.finance.forms import (
+    PAYABLE_STATUS_CHOICES,
+    ConvertForm,
+    FinanceSettingsForm,
+    FxRateForm,
+    PayableCancelForm,
+)
 from prm.finance.models import Payable
 from prm.finance.rates import MissingRate, convert
 from prm.finance.registry import payable_source_kinds
-from prm.finance.services import fx_rate_create, payable_cancel
+from prm.finance.services import finance_settings_update, fx_rate_create, payable_cancel
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.scoping import partners_in_scope
@@ -137,3 +143,22 @@ def payable_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Payable %(ref)s cancelled.") % {"ref": payable.reference})
     return redirect("finance:payable_detail", pk=payable.pk)
+
+
+@portal_view(Perm.FINANCE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def finance_settings_view(request: PortalRequest) -> HttpResponse:
+    """The tenant's finance policies (vendor admin and finance)."""
+    current = selectors.finance_settings()
+    form = FinanceSettingsForm(request.POST or None, initial={"rate_date_policy": current.rate_date_policy})
+    if request.method == "POST" and form.is_valid():
+        try:
+            finance_settings_update(
+                acting_membership=request.membership, rate_date_policy=form.cleaned_data["rate_date_policy"]
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Finance settings saved."))
+            return redirect("finance:settings")
+    return render(request, "finance/settings.html", {"form": form})

@@ -35,6 +35,13 @@ class Job(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Runs of the task so far (a redelivered or retried run counts), and when the latest began:
+    # the stuck-job sweep judges a run by it (prm/jobs/recovery.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    # Times the sweep found the job stuck (no run alive past its time limit).
+    stuck_count = models.PositiveSmallIntegerField(default=0)
+    stuck_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

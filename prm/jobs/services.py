@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from prm.audit.services import acting_for
 from prm.jobs.models import Job
+from prm.ops import logs, metrics
 from prm.tenancy.context import require_tenant
 
 logger = logging.getLogger(__name__)
@@ -41,15 +42,25 @@ def job_enqueue(job: Job, task: str | Task) -> None:
     transaction.on_commit(lambda: current_app.tasks[name].delay(tenant_id=tenant_id, job_id=job.pk))
 
 
+def task_enqueue(task_name: str, **kwargs: Any) -> None:
+    """Run the tenant task registered as ``task_name`` for the current tenant once the current
+    transaction commits (the same by-name start as ``job_enqueue``, for tasks without a job)."""
+    tenant_id = require_tenant().pk
+    transaction.on_commit(lambda: current_app.tasks[task_name].delay(tenant_id=tenant_id, **kwargs))
+
+
 def job_start(job: Job) -> bool:
     """Mark the job running; False if it already finished (a redelivered task does nothing)."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.is_finished:
             return False
+        now = timezone.now()
         locked.status = Job.Status.RUNNING
-        locked.started_at = locked.started_at or timezone.now()
-        locked.save(update_fields=["status", "started_at"])
+        locked.started_at = locked.started_at or now
+        locked.attempts += 1
+        locked.attempt_started_at = now
+        locked.save(update_fields=["status", "started_at", "attempts", "attempt_started_at"])
     job.refresh_from_db()
     return True
 
@@ -62,16 +73,29 @@ def job_progress(job: Job, percent: int, counts: dict[str, Any] | None = None) -
     Job.objects.filter(pk=job.pk).update(**fields)
 
 
-def job_succeed(job: Job, result: dict[str, Any]) -> None:
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.SUCCEEDED, progress=100, result=result, finished_at=timezone.now()
+def _observe(job: Job, outcome: str, finished_at, result: Any = None) -> None:
+    started = job.attempt_started_at or job.started_at or job.created_at
+    seconds = (finished_at - started).total_seconds() if started else None
+    metrics.observe_job(
+        kind=job.kind, outcome=outcome, seconds=seconds, rows=metrics.rows_of(result) if result else 0
     )
+    logger.info("job %s", outcome, extra={"kind": job.kind, "job_id": job.pk, "seconds": seconds})
+
+
+def job_succeed(job: Job, result: dict[str, Any]) -> None:
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.SUCCEEDED, progress=100, result=result, finished_at=now
+    )
+    _observe(job, "succeeded", now, result)
 
 
 def job_fail(job: Job, error: str, result: dict[str, Any] | None = None) -> None:
+    now = timezone.now()
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.FAILED, error=error[:4000], result=result or {}, finished_at=timezone.now()
+        status=Job.Status.FAILED, error=error[:4000], result=result or {}, finished_at=now
     )
+    _observe(job, "failed", now)
 
 
 def unexpected_failure_message(exc: BaseException, *, what: str) -> str:
@@ -98,6 +122,10 @@ def acting_for_job(job_id: Any) -> Iterator[None]:
     job = Job.objects.select_related("created_by").filter(pk=job_id).first() if job_id else None
     token = acting_for.set(job.created_by if job is not None else None)
     try:
-        yield
+        if job is None:
+            yield
+        else:
+            with logs.bound(job_id=job.pk, user=job.created_by_id):
+                yield
     finally:
         acting_for.reset(token)

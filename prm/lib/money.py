@@ -24,9 +24,25 @@ ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 
 # ISO 4217 minor units that differ from 2.
 _MINOR_UNITS = {
-    "BHD": 3, "CLF": 4, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3,
-    "LYD": 3, "OMR": 3, "PYG": 0, "TND": 3, "UGX": 0, "UYW": 4, "VND": 0, "XAF": 0, "XOF": 0,
-}  # fmt: skip
+    "BHD": 3,
+    "CLF": 4,
+    "CLP": 0,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "PYG": 0,
+    "TND": 3,
+    "UGX": 0,
+    "UYW": 4,
+    "VND": 0,
+    "XAF": 0,
+    "XOF": 0,
+}  # fmt: skip  (a table of currencies: one per cell reads better than one per line)
 # The most decimal places any currency has: what an amount field may accept before its currency is known.
 MAX_MINOR_UNITS = max(_MINOR_UNITS.values())
 

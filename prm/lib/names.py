@@ -40,8 +40,23 @@ LEGAL_SUFFIXES = frozenset(
 )
 
 # Letters that Unicode does not decompose into a base letter plus a combining accent.
-_SPECIAL_LETTERS = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
-                                  "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ı": "i"})  # fmt: skip
+_SPECIAL_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "þ": "th",
+        "Þ": "th",
+        "ı": "i",
+    }
+)
 # Dots and apostrophes join (S.p.A. -> spa, O'Neil -> oneil); other punctuation separates words.
 _JOINING = re.compile(r"[.'’`´]")
 _SEPARATING = re.compile(r"[^\w\s]|_")

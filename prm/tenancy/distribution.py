@@ -45,6 +45,7 @@ REFERENCE_TABLES_WITH_TENANT = {
 # this list with the schema), so that nobody creates one without deciding where it lives.
 REFERENCE_TABLES = {
     "prm_tenant": "the tenants themselves",
+    "prm_tenantdeletion": "the operator's tenant deletions, kept after the tenant is gone",
     "prm_user": "people log in once for every tenant",
     "prm_user_groups": "Django's user-group link",
     "prm_user_user_permissions": "Django's user-permission link",

@@ -35,7 +35,7 @@ from rebates.models import Accrual, Basis, CalculationRun, ProgramVersion, Rebat
 from rebates.services.programs import _require, _user, current_definition
 
 R = CalculationRun.Status
-JOB_KIND = "rebates.calculate"
+JOB_KIND = "rebates:calculate"
 
 
 def run_start(
@@ -151,6 +151,15 @@ def run_execute(job: Job) -> dict[str, Any]:
     result = run_result(run)
     job_succeed(job, result)
     return result
+
+
+def run_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave the run's job up: the run fails with the same message."""
+    run_id = (job.params or {}).get("run_id")
+    if run_id:
+        CalculationRun.objects.filter(pk=run_id, status__in=[R.QUEUED, R.RUNNING]).update(
+            status=R.FAILED, error=message[:4000], finished_at=timezone.now()
+        )
 
 
 def run_now(*, program: RebateProgram, as_of: datetime.date | None = None) -> CalculationRun:

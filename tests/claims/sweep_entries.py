@@ -38,3 +38,4 @@ ENTRIES = {
     "claims:agreement_cancel": Entry(kwargs=_agreement, methods=("POST",), partner_owned=True),
 }
 ENTRIES["claims:reports"] = Entry()
+ENTRIES["claims:settings"] = Entry(methods=("GET", "POST"))

@@ -70,10 +70,14 @@ def test_amend_cannot_go_below_what_was_claimed(cast):
         with pytest.raises(DomainError):
             agreement_amend(
                 agreement=spa,
-                terms=AgreementTerms(spa.end_customer, spa.start_date, spa.end_date,
-                                     [LineTerms(product("PMP-100"), Decimal("100"), Decimal("80"), 5)]),
+                terms=AgreementTerms(
+                    spa.end_customer,
+                    spa.start_date,
+                    spa.end_date,
+                    [LineTerms(product("PMP-100"), Decimal("100"), Decimal("80"), 5)],
+                ),
                 acting_membership=cast.a.memberships["manager"],
-            )  # fmt: skip
+            )
         assert not AgreementVersion.objects.exists()
 
 

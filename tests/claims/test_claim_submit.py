@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+import xlsxwriter
 from django.core.exceptions import PermissionDenied
 
 from claims.models import Claim
@@ -81,14 +82,22 @@ def test_submitting_needs_the_role_and_an_active_partner_and_is_audited(cast):
     with cast.a.context():
         with pytest.raises(PermissionDenied):
             claim_submit(
-                partner=cast.a.partners["p1"], number="X", claim_date=TODAY, lines=[line()],
-                acting_membership=cast.a.memberships["manager"], enqueue=False,
-            )  # fmt: skip
+                partner=cast.a.partners["p1"],
+                number="X",
+                claim_date=TODAY,
+                lines=[line()],
+                acting_membership=cast.a.memberships["manager"],
+                enqueue=False,
+            )
         with pytest.raises(DomainError):
             claim_submit(
-                partner=cast.a.partners["p1"], number="X", claim_date=TODAY, lines=[line()],
-                acting_membership=cast.a.memberships["p2_user"], enqueue=False,
-            )  # fmt: skip
+                partner=cast.a.partners["p1"],
+                number="X",
+                claim_date=TODAY,
+                lines=[line()],
+                acting_membership=cast.a.memberships["p2_user"],
+                enqueue=False,
+            )
         cast.a.partners["p1"].__class__.objects.filter(pk=cast.a.partners["p1"].pk).update(status="suspended")
         with pytest.raises(DomainError):
             claim_submit(
@@ -130,3 +139,53 @@ def test_claim_date_is_kept(cast):
         agreement(cast)
         claim = submit(cast, [line()], claim_date=datetime.date(2026, 6, 15))
     assert claim.claim_date == datetime.date(2026, 6, 15)
+
+
+def test_an_xlsx_claim_with_a_title_row_is_read_by_the_same_tolerant_reader(cast):
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Claim")
+    sheet.write_row(0, 0, ["Northwind debit memo DM-X1"])
+    sheet.write_row(
+        2,
+        0,
+        [
+            "Agreement",
+            "Invoice No",
+            "Line",
+            "Ship Date",
+            "SKU",
+            "Qty",
+            "UOM",
+            "Customer",
+            "Debit per unit",
+            "Resale Price",
+        ],
+    )
+    sheet.write_row(
+        3, 0, ["SPA-1", "INV-X", 1, "2026-06-01", "PMP-100", 3, "EA", "Globex Water Utility", 20, 110]
+    )
+    sheet.write_row(
+        4, 0, ["SPA-1", "INV-X", 2, "2026-06-02", "PMP-100", 1, "CS", "Globex Water Utility", 20, ""]
+    )
+    book.close()
+    with cast.a.context():
+        agreement(cast)
+        claim = claim_submit(
+            partner=cast.a.partners["p1"],
+            number="DM-X1",
+            claim_date=TODAY,
+            file=io.BytesIO(buffer.getvalue()),
+            original_name="claim.xlsx",
+            acting_membership=cast.a.memberships["p1_user"],
+            enqueue=False,
+        )
+        claim_validate_run(claim.job)
+        claim.refresh_from_db()
+        assert claim.format == "xlsx" and claim.status == "in_review"
+        assert [line.source_line for line in claim.lines.order_by("line")] == [4, 5]
+    # The case (10 eaches of this product) converts before the quantity check: 7 of 10 remain.
+    assert verdicts(claim) == [
+        ("accepted", [], 3, "60.0000"),
+        ("adjusted", ["QUANTITY_EXCEEDED"], 7, "140.0000"),
+    ]

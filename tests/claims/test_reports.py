@@ -3,8 +3,13 @@ agreement utilisation, shown to vendor staff and exported as CSV and XLSX."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from claims.services.claims import claim_approve
 from tests.claims.helpers import agreement, line, submit
@@ -50,3 +55,29 @@ def test_exports_carry_the_figures(cast):
     assert usage[1][6:10] == ["10", "5", "5", "50 %"]
     xlsx = client.get(reverse("claims:reports"), {"export": "utilisation", "format": "xlsx"})
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_rejection_chart_and_expiring_agreements_are_shown(cast):
+    _data(cast)
+    with cast.a.context():
+        today = timezone.localdate()
+        agreement(
+            cast,
+            "SPA-SOON",
+            start=today - datetime.timedelta(days=10),
+            end=today + datetime.timedelta(days=5),
+        )
+    body = cast.a.client("manager").get(reverse("claims:reports")).content.decode()
+    data = json.loads(
+        re.search(r'<script id="claims-chart-data" type="application/json">(.*?)</script>', body).group(1)
+    )
+    assert data["months"] == ["2026-06"]
+    assert {s["code"]: s["counts"] for s in data["series"]} == {
+        "DEBIT_EXCEEDS_ALLOWED": [1],
+        "SKU_NOT_ON_AGREEMENT": [1],
+    }
+    usage = _csv(
+        cast.a.client("manager").get(reverse("claims:reports"), {"export": "utilisation", "format": "csv"})
+    )
+    soon = [row for row in usage if row[0] == "SPA-SOON"]
+    assert soon and soon[0][-1] == "yes"

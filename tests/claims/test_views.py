@@ -153,11 +153,18 @@ def test_agreement_form_by_role(cast, who, status):
 
 def test_manager_creates_an_agreement_and_the_distributor_sees_consumed_and_remaining(cast):
     form = {
-        "number": "SPA-9", "partner": cast.a.partners["p1"].pk, "end_customer": "Globex", "start_date": "2026-01-01",
-        "end_date": "2026-12-31", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0",
-        "lines-0-sku": "PMP-100", "lines-0-book_cost": "100", "lines-0-approved_cost": "80",
+        "number": "SPA-9",
+        "partner": cast.a.partners["p1"].pk,
+        "end_customer": "Globex",
+        "start_date": "2026-01-01",
+        "end_date": "2026-12-31",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-sku": "PMP-100",
+        "lines-0-book_cost": "100",
+        "lines-0-approved_cost": "80",
         "lines-0-authorized_quantity": "10",
-    }  # fmt: skip
+    }
     response = cast.a.client("manager").post(reverse("claims:agreement_new"), form)
     assert response.status_code == 302
     with cast.a.context():

@@ -9,7 +9,7 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 from tests.deals.helpers import register
 from tests.sweep import Entry
 
@@ -31,9 +31,14 @@ def _approved(cast):
 def _attachment(cast):
     registration = register(cast, "p1_user")
     attachment = DealAttachment.objects.create(
-        registration=registration, filename="quote.txt", path="tenants/none/quote.txt", content_type="text/plain",
-        size=5, sha256="0" * 64, uploaded_by=cast.a.users["p1_user"],
-    )  # fmt: skip
+        registration=registration,
+        filename="quote.txt",
+        path="tenants/none/quote.txt",
+        content_type="text/plain",
+        size=5,
+        sha256="0" * 64,
+        uploaded_by=cast.a.users["p1_user"],
+    )
     return {"pk": registration.pk, "attachment_pk": attachment.pk}
 
 
@@ -59,8 +64,14 @@ def _customer(cast):
 def _lead(cast):
     from django.utils import timezone
 
-    lead = Lead.objects.create(company="Lead Co", country="US", product_interest="pumps", currency="USD",
-                               status=Lead.Status.OFFERED, partner=cast.a.partners["p1"])  # fmt: skip
+    lead = Lead.objects.create(
+        company="Lead Co",
+        country="US",
+        product_interest="pumps",
+        currency="USD",
+        status=Lead.Status.OFFERED,
+        partner=cast.a.partners["p1"],
+    )
     LeadAssignment.objects.create(
         lead=lead, partner=cast.a.partners["p1"], reason="test", due_at=timezone.now()
     )
@@ -72,8 +83,16 @@ def _rule(cast):
 
 
 def _opportunity(cast):
-    return {"pk": DirectOpportunity.objects.create(reference="OPP-9", customer_name="X", customer_name_normalised="x",
-                                                   country="US", product_lines=["pumps"], currency="USD").pk}  # fmt: skip
+    return {
+        "pk": DirectOpportunity.objects.create(
+            reference="OPP-9",
+            customer_name="X",
+            customer_name_normalised="x",
+            country="US",
+            product_lines=["pumps"],
+            currency="USD",
+        ).pk
+    }
 
 
 ENTRIES = {

@@ -11,19 +11,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import DealRegistration
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 
 pytestmark = pytest.mark.django_db
 
 
 def _form(currency: str, value: str, **extra) -> dict:
     return {
-        "customer_name": f"Yen {currency} KK", "customer_domain": f"{currency.lower()}.example", "country": "JP",
-        "address": "1-1 Chiyoda", "contact_name": "Aiko", "contact_email": "aiko@example.jp", "currency": currency,
-        "expected_close_date": (timezone.localdate() + timedelta(days=20)).isoformat(), "deal_type": "new",
-        "competitors": "", "notes": "", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
-        "lines-0-product_line": "pumps", "lines-0-quantity": "1", "lines-0-value": value, **extra,
-    }  # fmt: skip
+        "customer_name": f"Yen {currency} KK",
+        "customer_domain": f"{currency.lower()}.example",
+        "country": "JP",
+        "address": "1-1 Chiyoda",
+        "contact_name": "Aiko",
+        "contact_email": "aiko@example.jp",
+        "currency": currency,
+        "expected_close_date": (timezone.localdate() + timedelta(days=20)).isoformat(),
+        "deal_type": "new",
+        "competitors": "",
+        "notes": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product_line": "pumps",
+        "lines-0-quantity": "1",
+        "lines-0-value": value,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -47,9 +59,12 @@ def test_jpy_and_kwd_values_are_stored_and_shown_with_their_decimals(cast, curre
 
 @pytest.mark.parametrize(
     "currency,value,message",
-    [("JPY", "1250000.5", "JPY amounts take no decimals."), ("KWD", "10.1234", "KWD amounts take at most 3 decimals."),
-     ("USD", "10.001", "USD amounts take at most 2 decimals.")],
-)  # fmt: skip
+    [
+        ("JPY", "1250000.5", "JPY amounts take no decimals."),
+        ("KWD", "10.1234", "KWD amounts take at most 3 decimals."),
+        ("USD", "10.001", "USD amounts take at most 2 decimals."),
+    ],
+)
 def test_a_value_with_too_many_decimals_is_refused_with_a_message(cast, currency, value, message):
     response = cast.a.client("p1_user").post(reverse("deals:new"), _form(currency, value))
     assert response.status_code == 200

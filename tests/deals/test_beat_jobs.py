@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from deals.models import DealRegistration, Lead
 from deals.services.leads import lead_create
-from deals.services.registrations import registration_approve, registration_mark_won
+from deals.services.outcome import registration_mark_won
+from deals.services.review import registration_approve
 from deals.tasks import expire_registrations, expiry_warnings, lead_timeouts, review_sla
 from partners.models import Partner
 from prm.audit.models import AuditEvent
@@ -32,8 +33,12 @@ def test_approved_registration_expires_after_protection_unless_won(cast):
         registration_approve(registration=expiring, acting_membership=manager, protection_days=10)
         won = register(cast, name="Won", domain="w.test")
         registration_approve(registration=won, acting_membership=manager, protection_days=10)
-        registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
-                              closed_value="100", closed_on=timezone.localdate())  # fmt: skip
+        registration_mark_won(
+            registration=won,
+            acting_membership=cast.a.memberships["p1_user"],
+            closed_value="100",
+            closed_on=timezone.localdate(),
+        )
     with time_machine.travel(timezone.now() + timedelta(days=10), tick=False):
         assert _run(expire_registrations, cast) == 0  # the last protected day
     with time_machine.travel(timezone.now() + timedelta(days=11), tick=False):
@@ -96,8 +101,10 @@ def test_lead_offer_times_out_and_is_rerouted(cast):
             Partner.objects.filter(pk=cast.a.partners[key].pk).update(
                 country="US", region="West", expertise=["pumps"], status="active"
             )
-        lead = lead_create(acting_membership=cast.a.memberships["manager"],
-                           data={"company": "Slow Co", "country": "US", "product_interest": "pumps"})  # fmt: skip
+        lead = lead_create(
+            acting_membership=cast.a.memberships["manager"],
+            data={"company": "Slow Co", "country": "US", "product_interest": "pumps"},
+        )
         first = lead.partner_id
     with time_machine.travel(timezone.now() + timedelta(hours=47), tick=False):
         assert _run(lead_timeouts, cast) == 0

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from deals.models import Conflict, DealRegistration
-from deals.services.registrations import registration_submit
+from deals.services.submission import registration_submit
 from prm.roles import Role
 from prm.tenancy.context import tenant_context
 from tests.deals.helpers import register

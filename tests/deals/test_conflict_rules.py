@@ -6,7 +6,7 @@ import pytest
 
 from deals.models import Conflict, DealRegistration, DealSettings
 from deals.services.opportunities import direct_opportunity_create
-from deals.services.registrations import registration_reject
+from deals.services.review import registration_reject
 from tests.deals.helpers import register
 from tests.factories import ProductFactory
 
@@ -90,9 +90,17 @@ def test_rejected_registrations_are_not_active_and_do_not_conflict(cast):
 
 def test_earlier_direct_opportunity_conflicts(cast):
     with cast.a.context():
-        opportunity = direct_opportunity_create(acting_membership=cast.a.memberships["manager"], data={
-            "reference": "OPP-1", "customer_name": "Acme Incorporated", "customer_domain": "acme.com", "country": "US",
-            "product_lines": ["pumps"], "value": "5000"})  # fmt: skip
+        opportunity = direct_opportunity_create(
+            acting_membership=cast.a.memberships["manager"],
+            data={
+                "reference": "OPP-1",
+                "customer_name": "Acme Incorporated",
+                "customer_domain": "acme.com",
+                "country": "US",
+                "product_lines": ["pumps"],
+                "value": "5000",
+            },
+        )
         registration = register(cast, "p1_user", "Acme Inc.")
         conflict = Conflict.objects.get(registration=registration)
         assert conflict.direct_opportunity_id == opportunity.pk

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import DealRegistration
-from deals.services.registrations import registration_approve, registration_create, registration_submit
+from deals.services.drafts import registration_create
+from deals.services.review import registration_approve
+from deals.services.submission import registration_submit
 from prm.finance.models import FxRate
 from prm.lib.money import Money
 from tests.deals.helpers import customer_data

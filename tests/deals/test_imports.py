@@ -25,9 +25,13 @@ def _import(cast, tmp_path, kind: str, text: str) -> dict:
 
 
 def test_direct_opportunities_import_and_then_conflict_with_registrations(cast, tmp_path):
-    report = _import(cast, tmp_path, "direct_opportunities",
-                     "reference,customer_name,customer_domain,country,product_lines,value,currency,expected_close_date\n"
-                     "OPP-1,Acme Incorporated,https://acme.com,us,pumps; valves,5000,usd,2027-01-31\n")  # fmt: skip
+    report = _import(
+        cast,
+        tmp_path,
+        "direct_opportunities",
+        "reference,customer_name,customer_domain,country,product_lines,value,currency,expected_close_date\n"
+        "OPP-1,Acme Incorporated,https://acme.com,us,pumps; valves,5000,usd,2027-01-31\n",
+    )
     assert report["created"] == 1 and report["errors"] == []
     with cast.a.context():
         opportunity = DirectOpportunity.objects.get(reference="OPP-1")
@@ -42,8 +46,12 @@ def test_direct_opportunities_import_and_then_conflict_with_registrations(cast, 
 
 
 def test_invalid_rows_import_nothing_and_report_line_and_column(cast, tmp_path):
-    report = _import(cast, tmp_path, "direct_opportunities",
-                     "reference,customer_name,country,product_lines,value\nOPP-1,Good,US,pumps,1\nOPP-2,Bad,USA,,x\n")  # fmt: skip
+    report = _import(
+        cast,
+        tmp_path,
+        "direct_opportunities",
+        "reference,customer_name,country,product_lines,value\nOPP-1,Good,US,pumps,1\nOPP-2,Bad,USA,,x\n",
+    )
     assert report["created"] == 0
     columns = {(e["line"], e["column"]) for e in report["errors"]}
     assert {(3, "country"), (3, "product_lines"), (3, "value")} <= columns

@@ -17,11 +17,17 @@ def _lead(cast) -> Lead:
     return lead_create(
         acting_membership=cast.a.memberships["manager"],
         data={
-            "company": "Prospect Ltd", "contact_name": "Casey Contact", "contact_email": "casey@prospect.test",
-            "contact_phone": "+1 555 0100", "country": "US", "region": "West", "product_interest": "pumps",
-            "value": "5000", "notes": "Budget approved in Q3",
+            "company": "Prospect Ltd",
+            "contact_name": "Casey Contact",
+            "contact_email": "casey@prospect.test",
+            "contact_phone": "+1 555 0100",
+            "country": "US",
+            "region": "West",
+            "product_interest": "pumps",
+            "value": "5000",
+            "notes": "Budget approved in Q3",
         },
-    )  # fmt: skip
+    )
 
 
 def _decline(cast, lead: Lead, reason: str) -> Lead:

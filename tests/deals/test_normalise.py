@@ -48,9 +48,14 @@ def test_legal_suffix_inside_a_name_is_kept():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("https://www.Acme.com/about", "acme.com"), ("ACME.COM.", "acme.com"), ("buyer@acme.com", "acme.com"),
-     ("acme.com:8080", "acme.com"), ("", "")],
-)  # fmt: skip
+    [
+        ("https://www.Acme.com/about", "acme.com"),
+        ("ACME.COM.", "acme.com"),
+        ("buyer@acme.com", "acme.com"),
+        ("acme.com:8080", "acme.com"),
+        ("", ""),
+    ],
+)
 def test_domains_are_reduced_to_the_host(raw, expected):
     assert normalise_domain(raw) == expected
 

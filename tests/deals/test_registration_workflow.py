@@ -10,20 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from deals.models import Conflict, DealExtension, DealRegistration
-from deals.services.registrations import (
-    extension_approve,
-    extension_refuse,
-    extension_request,
-    registration_add_lines,
+from deals.services.drafts import registration_update_draft
+from deals.services.extensions import extension_approve, extension_refuse, extension_request
+from deals.services.outcome import registration_mark_lost, registration_mark_won
+from deals.services.review import (
     registration_approve,
-    registration_mark_lost,
-    registration_mark_won,
     registration_reject,
     registration_request_info,
     registration_start_review,
-    registration_submit,
-    registration_update_draft,
 )
+from deals.services.submission import registration_add_lines, registration_submit
 from prm.audit.models import AuditEvent
 from prm.notifications.models import Notification
 from prm.workflow import DomainError, InvalidTransition
@@ -58,8 +54,12 @@ def test_submit_sets_timestamp_sla_customer_and_audit(cast):
 def test_incomplete_registration_cannot_be_submitted_and_nothing_changes(cast):
     with cast.a.context():
         registration = register(cast, submit=False)
-        registration_update_draft(registration=registration, acting_membership=cast.a.memberships["p1_user"],
-                                  data={"address": ""}, lines=[])  # fmt: skip
+        registration_update_draft(
+            registration=registration,
+            acting_membership=cast.a.memberships["p1_user"],
+            data={"address": ""},
+            lines=[],
+        )
         before = AuditEvent.objects.count()
         with pytest.raises(DomainError, match="address"):
             registration_submit(registration=registration, acting_membership=cast.a.memberships["p1_user"])
@@ -151,8 +151,11 @@ def test_info_request_and_resubmission(cast):
             registration=registration, acting_membership=cast.a.memberships["manager"], message="Who decides?"
         )
         assert registration.status == S.INFO_REQUESTED
-        registration_update_draft(registration=registration, acting_membership=cast.a.memberships["p1_user"],
-                                  data={"notes": "The CFO decides."})  # fmt: skip
+        registration_update_draft(
+            registration=registration,
+            acting_membership=cast.a.memberships["p1_user"],
+            data={"notes": "The CFO decides."},
+        )
         registration_submit(registration=registration, acting_membership=cast.a.memberships["p1_user"])
         assert registration.status == S.SUBMITTED
         assert _actions(registration)[-4:] == [
@@ -182,10 +185,18 @@ def test_won_and_lost_after_approval(cast):
         registration_approve(registration=won, acting_membership=manager)
         # A typed value is never rounded silently: USD takes two decimals.
         with pytest.raises(DomainError, match="USD amounts take at most 2 decimals"):
-            registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
-                                  closed_value=Decimal("1234.567"), closed_on=timezone.localdate())  # fmt: skip
-        registration_mark_won(registration=won, acting_membership=cast.a.memberships["p1_user"],
-                              closed_value=Decimal("1234.57"), closed_on=timezone.localdate())  # fmt: skip
+            registration_mark_won(
+                registration=won,
+                acting_membership=cast.a.memberships["p1_user"],
+                closed_value=Decimal("1234.567"),
+                closed_on=timezone.localdate(),
+            )
+        registration_mark_won(
+            registration=won,
+            acting_membership=cast.a.memberships["p1_user"],
+            closed_value=Decimal("1234.57"),
+            closed_on=timezone.localdate(),
+        )
         assert won.status == S.WON
         assert won.closed_value == Decimal("1234.57")
         lost = register(cast, name="Lost Co", domain="lost.test")
@@ -244,8 +255,11 @@ def test_lines_added_after_approval_are_checked_for_conflicts(cast):
         mine = register(cast, "p1_user", lines=(("pumps", 1, "100"),))
         registration_approve(registration=mine, acting_membership=manager)
         register(cast, "p2_user", lines=(("valves", 1, "100"),))  # P2 registered valves meanwhile
-        conflicts = registration_add_lines(registration=mine, acting_membership=cast.a.memberships["p1_user"],
-                                           lines=[{"product_line": "valves", "quantity": 3, "value": "300"}])  # fmt: skip
+        conflicts = registration_add_lines(
+            registration=mine,
+            acting_membership=cast.a.memberships["p1_user"],
+            lines=[{"product_line": "valves", "quantity": 3, "value": "300"}],
+        )
         assert [(c.kind, c.product_lines) for c in conflicts] == [("exact", ["valves"])]
         mine.refresh_from_db()
         assert mine.conflict_flag == "exact"

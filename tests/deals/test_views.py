@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals.models import DealAttachment, DealRegistration, Lead
-from deals.services.registrations import registration_approve
+from deals.services.review import registration_approve
 from partners.models import Partner
 from tests.deals.helpers import register
 
@@ -66,8 +66,10 @@ def test_reviewer_sees_both_sides_and_the_rule(cast):
 def test_manager_approves_through_the_page(cast):
     with cast.a.context():
         registration = register(cast)
-    response = cast.a.client("manager").post(reverse("deals:approve", args=[registration.pk]),
-                                             {"protection_days": "60", "discount_pct": "5", "note": ""})  # fmt: skip
+    response = cast.a.client("manager").post(
+        reverse("deals:approve", args=[registration.pk]),
+        {"protection_days": "60", "discount_pct": "5", "note": ""},
+    )
     assert response.status_code == 302
     with cast.a.context():
         registration.refresh_from_db()
@@ -79,8 +81,11 @@ def test_refused_approval_is_a_message_not_an_error(cast):
     with cast.a.context():
         register(cast, "p1_user")
         second = register(cast, "p2_user")
-    response = cast.a.client("manager").post(reverse("deals:approve", args=[second.pk]),
-                                             {"protection_days": "60", "discount_pct": "5"}, follow=True)  # fmt: skip
+    response = cast.a.client("manager").post(
+        reverse("deals:approve", args=[second.pk]),
+        {"protection_days": "60", "discount_pct": "5"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert "came first" in response.content.decode()
 
@@ -88,13 +93,27 @@ def test_refused_approval_is_a_message_not_an_error(cast):
 def test_partner_registers_and_submits_through_the_form(cast):
     client = cast.a.client("p1_user")
     data = {
-        "customer_name": "Formco GmbH", "customer_domain": "formco.de", "country": "de", "address": "Weg 1",
-        "contact_name": "Ute", "contact_email": "ute@formco.de", "currency": "USD",
-        "expected_close_date": (timezone.localdate() + timedelta(days=20)).isoformat(), "deal_type": "new",
-        "competitors": "", "notes": "", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0",
-        "lines-0-product_line": "pumps", "lines-0-quantity": "3", "lines-0-value": "4500",
-        "lines-1-product_line": "", "lines-1-quantity": "1", "lines-1-value": "", "action": "submit",
-    }  # fmt: skip
+        "customer_name": "Formco GmbH",
+        "customer_domain": "formco.de",
+        "country": "de",
+        "address": "Weg 1",
+        "contact_name": "Ute",
+        "contact_email": "ute@formco.de",
+        "currency": "USD",
+        "expected_close_date": (timezone.localdate() + timedelta(days=20)).isoformat(),
+        "deal_type": "new",
+        "competitors": "",
+        "notes": "",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product_line": "pumps",
+        "lines-0-quantity": "3",
+        "lines-0-value": "4500",
+        "lines-1-product_line": "",
+        "lines-1-quantity": "1",
+        "lines-1-value": "",
+        "action": "submit",
+    }
     response = client.post(reverse("deals:new"), data)
     assert response.status_code == 302
     with cast.a.context():
@@ -109,8 +128,16 @@ def test_autosave_and_customer_lookup(cast):
         register(cast, "p1_user", "Lookup Industries", domain="lookup.test")
         draft = register(cast, "p1_user", "", domain="", submit=False)
     client = cast.a.client("p1_user")
-    response = client.post(reverse("deals:autosave", args=[draft.pk]), {"customer_name": "Typed Co", "currency": "USD",
-                           "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"}, HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        reverse("deals:autosave", args=[draft.pk]),
+        {
+            "customer_name": "Typed Co",
+            "currency": "USD",
+            "lines-TOTAL_FORMS": "0",
+            "lines-INITIAL_FORMS": "0",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert "Draft saved" in response.content.decode()
     with cast.a.context():
         draft.refresh_from_db()
@@ -129,8 +156,10 @@ def test_attachment_upload_and_permission_checked_download(cast):
     with cast.a.context():
         registration = register(cast)
     client = cast.a.client("p1_user")
-    client.post(reverse("deals:attachment_upload", args=[registration.pk]),
-                {"file": SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf")})  # fmt: skip
+    client.post(
+        reverse("deals:attachment_upload", args=[registration.pk]),
+        {"file": SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf")},
+    )
     with cast.a.context():
         attachment = DealAttachment.objects.get(registration=registration)
     url = reverse("deals:attachment_download", args=[registration.pk, attachment.pk])
@@ -162,8 +191,13 @@ def _measure(client, url: str) -> tuple[int, str]:
 def _leads(cast, n: int, start: int = 0) -> None:
     with cast.a.context():
         for i in range(start, start + n):
-            Lead.objects.create(company=f"Queue Lead {i}", country="US", product_interest="pumps",
-                                currency="USD", partner=cast.a.partners["p1"] if i % 2 else None)  # fmt: skip
+            Lead.objects.create(
+                company=f"Queue Lead {i}",
+                country="US",
+                product_interest="pumps",
+                currency="USD",
+                partner=cast.a.partners["p1"] if i % 2 else None,
+            )
 
 
 def _listed(body: str, pattern: str) -> list[str]:

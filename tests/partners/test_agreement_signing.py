@@ -181,3 +181,53 @@ def test_merge_fields_are_escaped_in_the_document(cast):
 
     html = merged_body_html("Dear {{ partner_name }}", {"partner_name": "<script>x</script>"})
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_signed_copy_is_rendered_before_the_row_lock(cast, monkeypatch):
+    """Rendering a PDF is slow: it must not run while the agreement row is locked."""
+    from django.db import connection
+
+    from partners.services import agreements as service
+
+    with cast.a.context():
+        helpers.program_with_partners(cast)
+        agreement = agreement_prepare(
+            partner=cast.a.partners["p1"], acting_membership=cast.a.memberships["p1_admin"]
+        )
+        seen = []
+        render = service.agreement_pdf
+
+        def watched(template, partner, signature=None):
+            if signature is not None:
+                seen.append(connection.in_atomic_block)
+            return render(template, partner, signature=signature)
+
+        monkeypatch.setattr(service, "agreement_pdf", watched)
+        signed = _sign(cast, agreement)
+        assert seen == [False]
+        assert signed.status == Agreement.Status.SIGNED
+        assert _sha(signed.signed_pdf_path) == signed.signed_pdf_sha256
+
+
+def test_a_signed_copy_rendered_for_a_signature_that_lost_the_race_is_removed(cast, monkeypatch):
+    from partners.services import agreements as service
+
+    with cast.a.context():
+        helpers.program_with_partners(cast)
+        agreement = agreement_prepare(
+            partner=cast.a.partners["p1"], acting_membership=cast.a.memberships["p1_admin"]
+        )
+        folder = Path(settings.MEDIA_ROOT) / Path(agreement.document_path).parent
+        before = set(folder.iterdir())
+        render = service.agreement_pdf
+
+        def someone_else_signs_meanwhile(template, partner, signature=None):
+            Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.SIGNED)
+            return render(template, partner, signature=signature)
+
+        monkeypatch.setattr(service, "agreement_pdf", someone_else_signs_meanwhile)
+        with pytest.raises(InvalidTransition):
+            _sign(cast, agreement)
+        assert set(folder.iterdir()) == before
+        assert not AuditEvent.objects.filter(action="agreement.sign").exists()

@@ -18,8 +18,10 @@ def test_import_moves_partners_into_the_named_tier(cast, tmp_path):
     with cast.a.context():
         helpers.program_with_partners(cast)
     path = tmp_path / "partners.csv"
-    path.write_text("code,name,type,country,region,tier,email\nD100,Northwind Distribution,distributor,us,West,gold,a@b.test\n"
-                    "N1,New One,reseller,CA,East,Unknown tier,\n")  # fmt: skip
+    path.write_text(
+        "code,name,type,country,region,tier,email\nD100,Northwind Distribution,distributor,us,West,gold,a@b.test\n"
+        "N1,New One,reseller,CA,East,Unknown tier,\n"
+    )
     out = StringIO()
     call_command("import_data", "--tenant", "acme", "--kind", "partners", str(path), "--json", stdout=out)
     report = json.loads(out.getvalue())
@@ -32,12 +34,16 @@ def test_import_moves_partners_into_the_named_tier(cast, tmp_path):
 
 
 def test_seed_step_creates_partners_in_every_tier_with_agreements_and_scorecards(cast, settings):
-    from partners.seed import seed_partners
+    from partners.seed import DEMO_PARTNERS, seed_partners
 
     with cast.a.context():
+        named = {spec["code"] for spec in DEMO_PARTNERS[cast.a.tenant.slug]}
+        missing = named - set(Partner.objects.values_list("code", flat=True))
         seed_partners(cast.a.tenant)
         seed_partners(cast.a.tenant)  # idempotent
-        assert Partner.objects.count() == 2 + 36
+        # The cast's two partners, the named demo partners it lacked, and 36 generated ones.
+        assert Partner.objects.count() == 2 + len(missing) + 36
+        assert named <= set(Partner.objects.values_list("code", flat=True))
         assert set(Partner.objects.values_list("tier", flat=True)) >= {
             "Registered",
             "Silver",

@@ -142,15 +142,18 @@ def test_services_refuse_a_suspended_partner_even_with_a_stale_membership(cast):
         stale = cast.a.memberships["p1_user"]
         stale.partner
         _suspend(cast)
-        from deals.services.registrations import registration_submit
+        from deals.services.submission import registration_submit
 
         with pytest.raises((PartnerNotActive, PermissionDenied)):
             registration_submit(registration=draft, acting_membership=stale)
         with pytest.raises(PartnerNotActive):
             upload_receive(
-                partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(b"a,b\n1,2\n"), original_name="x.csv",
+                partner=cast.a.partners["p1"],
+                kind="pos",
+                file=io.BytesIO(b"a,b\n1,2\n"),
+                original_name="x.csv",
                 acting_membership=cast.a.memberships["manager"],
-            )  # fmt: skip
+            )
         assert DealRegistration.objects.get(pk=draft.pk).status == DealRegistration.Status.DRAFT
 
 
@@ -176,9 +179,14 @@ def test_suspension_withdraws_pending_lead_offers(cast):
         Partner.objects.update(country="US", region="West", expertise=["pumps"], status="active")
         lead = lead_create(
             acting_membership=cast.a.memberships["manager"],
-            data={"company": "Prospect Ltd", "country": "US", "region": "West", "product_interest": "pumps",
-                  "value": "5000"},
-        )  # fmt: skip
+            data={
+                "company": "Prospect Ltd",
+                "country": "US",
+                "region": "West",
+                "product_interest": "pumps",
+                "value": "5000",
+            },
+        )
         holder = lead.partner
         _suspend(cast, "p1" if holder.code == "D100" else "p2")
         lead.refresh_from_db()
@@ -189,7 +197,7 @@ def test_suspension_withdraws_pending_lead_offers(cast):
 
 
 def test_a_terminated_partners_registration_no_longer_blocks_a_rival(cast):
-    from deals.services.registrations import registration_approve, registration_start_review
+    from deals.services.review import registration_approve, registration_start_review
 
     with cast.a.context():
         first = register(cast, "p1_user")
@@ -212,9 +220,11 @@ def test_vendor_admin_changes_the_tier_by_hand(cast):
         pending = helpers.proposal(cast, program)
         gold = helpers.tier(program, "Gold")
         partner_change_tier(
-            partner=cast.a.partners["p1"], tier=gold, acting_membership=cast.a.memberships["admin"],
+            partner=cast.a.partners["p1"],
+            tier=gold,
+            acting_membership=cast.a.memberships["admin"],
             reason="Strategic account",
-        )  # fmt: skip
+        )
         partner = Partner.objects.get(pk=cast.a.partners["p1"].pk)
         assert (partner.tier, partner.current_tier_id) == ("Gold", gold.pk)
         event = AuditEvent.objects.get(action="partner.tier_change")
@@ -230,9 +240,11 @@ def test_channel_managers_cannot_change_a_tier_by_hand(cast):
         program = helpers.program_with_partners(cast)
         with pytest.raises(PermissionDenied):
             partner_change_tier(
-                partner=cast.a.partners["p1"], tier=helpers.tier(program, "Gold"),
-                acting_membership=cast.a.memberships["manager"], reason="Please",
-            )  # fmt: skip
+                partner=cast.a.partners["p1"],
+                tier=helpers.tier(program, "Gold"),
+                acting_membership=cast.a.memberships["manager"],
+                reason="Please",
+            )
         assert Partner.objects.get(pk=cast.a.partners["p1"].pk).tier == "Registered"
         assert not AuditEvent.objects.filter(action="partner.tier_change").exists()
 

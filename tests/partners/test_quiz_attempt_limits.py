@@ -60,9 +60,12 @@ def test_the_allowance_is_per_person(cast):
 def test_course_settings_change_the_limit(cast):
     with cast.a.context():
         course = course_create(
-            acting_membership=cast.a.memberships["marketing"], title="Strict", certification_name="Strict Pro",
-            quiz_max_attempts=1, quiz_cooldown_hours=48,
-        )  # fmt: skip
+            acting_membership=cast.a.memberships["marketing"],
+            title="Strict",
+            certification_name="Strict Pro",
+            quiz_max_attempts=1,
+            quiz_cooldown_hours=48,
+        )
         helpers_course = helpers.course()
         for question in helpers_course.questions.all():
             question.course = course

@@ -88,8 +88,8 @@ def test_restricted_reviewer_does_not_see_the_other_partners_conflicting_registr
 
 
 def test_restricted_manager_exception_count_covers_assigned_partners_only(cast, restricted):
-    from posdata.integration import sales_panel
     from posdata.models import RejectedRow, Upload
+    from posdata.panels import sales_panel
 
     with cast.a.context():
         for key in ("p1", "p2", "p2"):
@@ -101,9 +101,14 @@ def test_restricted_manager_exception_count_covers_assigned_partners_only(cast, 
                 checksum=f"{key}{Upload.objects.count()}",
             )
             RejectedRow.objects.create(
-                upload=upload, partner=cast.a.partners[key], line=2, data={}, errors=[], unknown_product=True,
+                upload=upload,
+                partner=cast.a.partners[key],
+                line=2,
+                data={},
+                errors=[],
+                unknown_product=True,
                 product_key="X",
-            )  # fmt: skip
+            )
         manager = Membership.objects.select_related("partner", "user", "tenant").get(
             pk=cast.a.memberships["manager"].pk
         )
@@ -139,9 +144,10 @@ def test_the_service_ignores_region_and_expertise_from_partners(cast):
 
     with cast.a.context():
         partner_profile_update(
-            partner=cast.a.partners["p1"], acting_membership=cast.a.memberships["p1_admin"],
+            partner=cast.a.partners["p1"],
+            acting_membership=cast.a.memberships["p1_admin"],
             data={"region": "Everywhere", "expertise": ["pumps", "valves"], "phone": "+1 555"},
-        )  # fmt: skip
+        )
         partner = Partner.objects.get(pk=cast.a.partners["p1"].pk)
         assert (partner.region, partner.expertise, partner.phone) == ("West", [], "+1 555")
         partner_profile_update(

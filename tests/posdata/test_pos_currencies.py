@@ -22,8 +22,15 @@ pytestmark = pytest.mark.django_db
 
 HEADER = "invoice_number,invoice_line,invoice_date,sku,quantity,unit_price,currency\n"
 KEYS = {
-    "status", "rows_read", "rows_loaded", "rows_rejected", "rows_duplicate", "quantity_total", "amount_total", "errors",
-}  # fmt: skip
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "rows_duplicate",
+    "quantity_total",
+    "amount_total",
+    "errors",
+}
 MIXED = (
     HEADER + "A,1,2026-03-02,PMP-100,10,100.00,USD\n"  # line 2: 1000.00 USD
     "B,1,2026-03-02,PMP-100,2,250.00,EUR\n"  # line 3: 500 EUR at 1.10 = 550.00
@@ -108,8 +115,13 @@ def test_a_mixed_file_with_duplicates_totals_only_the_loaded_lines(cast, catalog
 
 def test_a_missing_rate_refuses_the_file_naming_pair_date_and_line_and_loads_nothing(cast, catalog, tmp_path):
     with cast.a.context():  # EUR rates exist; JPY has none
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 3, 1),
-                              rate=Decimal("1.1"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 3, 1),
+            rate=Decimal("1.1"),
+            source="ECB",
+        )
     path = write(tmp_path, MIXED)
     with pytest.raises(CommandError) as info:
         run(path)
@@ -123,8 +135,13 @@ def test_a_missing_rate_refuses_the_file_naming_pair_date_and_line_and_loads_not
         assert upload.job.status == "failed"
     # Once the rate is there, the same file is accepted.
     with cast.a.context():
-        FxRate.objects.create(base_currency="JPY", quote_currency="USD", rate_date=datetime.date(2026, 3, 9),
-                              rate=Decimal("0.0067"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="JPY",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 3, 9),
+            rate=Decimal("0.0067"),
+            source="ECB",
+        )
     result = run(path)
     # 1000 + (500 + 100 - 50) EUR x 1.10 + 30000 JPY x 0.0067
     assert result["rows_loaded"] == 5 and result["amount_total"] == "1806.00"
@@ -147,9 +164,11 @@ def test_reprocessed_lines_in_several_currencies_are_totalled_per_currency(
     with cast.a.context():
         with django_capture_on_commit_callbacks(execute=True):
             job = exception_map_and_reprocess(
-                partner=cast.a.partners["p1"], product_key="NW-VALVE", product=catalog["valve"],
+                partner=cast.a.partners["p1"],
+                product_key="NW-VALVE",
+                product=catalog["valve"],
                 acting_membership=cast.a.memberships["manager"],
-            )  # fmt: skip
+            )
         job = Job.objects.get(pk=job.pk)
     assert job.status == "succeeded", job.error
     assert job.result["rows_loaded"] == 2
@@ -162,8 +181,13 @@ def test_the_home_panel_revenue_converts_lines_in_other_currencies(cast, catalog
 
     today = datetime.date.today()
     with cast.a.context():
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=today - datetime.timedelta(days=30),
-                              rate=Decimal("1.10"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=today - datetime.timedelta(days=30),
+            rate=Decimal("1.10"),
+            source="ECB",
+        )
     day = (today - datetime.timedelta(days=10)).isoformat()
     load(
         cast.a,

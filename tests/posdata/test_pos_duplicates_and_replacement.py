@@ -66,10 +66,13 @@ def test_period_replacement_deletes_the_period_and_loads_the_corrected_file_with
     load(cast.a, "p1", write(tmp_path, original, "orig.csv"))
     corrected = HEADER + "A,1,2026-01-10,PMP-100,4,10\nD,1,2026-02-10,PMP-100,9,10\n"
     upload, result = load(
-        cast.a, "p1", write(tmp_path, corrected, "fix.csv"),
-        replace_start=datetime.date(2026, 1, 1), replace_end=datetime.date(2026, 1, 31),
+        cast.a,
+        "p1",
+        write(tmp_path, corrected, "fix.csv"),
+        replace_start=datetime.date(2026, 1, 1),
+        replace_end=datetime.date(2026, 1, 31),
         acting_user=cast.a.users["p1_admin"],
-    )  # fmt: skip
+    )
     assert result["rows_loaded"] == 1 and result["rows_rejected"] == 1
     assert result["errors"][0]["code"] == "OUTSIDE_PERIOD"
     with cast.a.context():
@@ -88,7 +91,11 @@ def test_partner_user_may_not_replace_a_period(cast, catalog, tmp_path):
 
     with cast.a.context(), pytest.raises(PermissionDenied):
         upload_receive(
-            partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(b"a,b\n1,2\n"), original_name="x.csv",
+            partner=cast.a.partners["p1"],
+            kind="pos",
+            file=io.BytesIO(b"a,b\n1,2\n"),
+            original_name="x.csv",
             acting_membership=cast.a.memberships["p1_user"],
-            replace_start=datetime.date(2026, 1, 1), replace_end=datetime.date(2026, 1, 31),
-        )  # fmt: skip
+            replace_start=datetime.date(2026, 1, 1),
+            replace_end=datetime.date(2026, 1, 31),
+        )

@@ -28,14 +28,19 @@ def test_mapping_an_unknown_code_creates_a_cross_reference_and_loads_its_lines(
     _u, result = load(cast.a, "p1", write(tmp_path, CONTENT))
     assert result["rows_rejected"] == 3
     with cast.a.context():
-        assert set(RejectedRow.objects.filter(unknown_product=True).values_list("product_key", flat=True)) == {
-            "NW-VALVE", "NW-OTHER",
-        }  # fmt: skip
+        assert set(
+            RejectedRow.objects.filter(unknown_product=True).values_list("product_key", flat=True)
+        ) == {
+            "NW-VALVE",
+            "NW-OTHER",
+        }
         with django_capture_on_commit_callbacks(execute=True):
             job = exception_map_and_reprocess(
-                partner=cast.a.partners["p1"], product_key="NW-VALVE", product=catalog["valve"],
+                partner=cast.a.partners["p1"],
+                product_key="NW-VALVE",
+                product=catalog["valve"],
                 acting_membership=cast.a.memberships["manager"],
-            )  # fmt: skip
+            )
         job = Job.objects.get(pk=job.pk)
         assert job.status == "succeeded", job.error
         assert job.result["rows_loaded"] == 2 and job.result["quantity_total"] == 3

@@ -59,14 +59,29 @@ def test_xlsx_with_title_rows_reports_sheet_rows(cast, catalog, tmp_path):
 @pytest.mark.parametrize(
     "headers,expected",
     [
-        (["Invoice #", "Ship Date", "Item Number", "Qty", "Unit Price", "End User"],
-         {"invoice_number", "invoice_date", "sku", "quantity", "unit_price", "end_customer"}),
-        (["Inv No", "Inv Date", "Part #", "Quantity Shipped", "Ext Price", "Customer", "UPC"],
-         {"invoice_number", "invoice_date", "sku", "quantity", "extended_amount", "end_customer", "gtin"}),
-        (["Rechnung", "Datum", "Artikel", "Menge", "Preis", "Betrag", "Kunde", "PLZ"],
-         {"invoice_number", "invoice_date", "sku", "quantity", "unit_price", "extended_amount", "end_customer", "postal_code"}),
+        (
+            ["Invoice #", "Ship Date", "Item Number", "Qty", "Unit Price", "End User"],
+            {"invoice_number", "invoice_date", "sku", "quantity", "unit_price", "end_customer"},
+        ),
+        (
+            ["Inv No", "Inv Date", "Part #", "Quantity Shipped", "Ext Price", "Customer", "UPC"],
+            {"invoice_number", "invoice_date", "sku", "quantity", "extended_amount", "end_customer", "gtin"},
+        ),
+        (
+            ["Rechnung", "Datum", "Artikel", "Menge", "Preis", "Betrag", "Kunde", "PLZ"],
+            {
+                "invoice_number",
+                "invoice_date",
+                "sku",
+                "quantity",
+                "unit_price",
+                "extended_amount",
+                "end_customer",
+                "postal_code",
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_header_names_are_recognised(headers, expected):
     from posdata.fields import detect_mapping
 

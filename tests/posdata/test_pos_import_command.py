@@ -14,8 +14,15 @@ from tests.posdata.helpers import write
 pytestmark = pytest.mark.django_db
 
 KEYS = {
-    "status", "rows_read", "rows_loaded", "rows_rejected", "rows_duplicate", "quantity_total", "amount_total", "errors",
-}  # fmt: skip
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "rows_duplicate",
+    "quantity_total",
+    "amount_total",
+    "errors",
+}
 
 
 def run(*args) -> dict:
@@ -89,9 +96,14 @@ def test_same_file_again_is_refused_as_duplicate_file(cast, catalog, tmp_path):
 def test_mapping_option_names_headers_for_fields(cast, catalog, tmp_path):
     content = "Doc,When,What,How many,Each\nA-1,2026-02-01,PMP-100,3,10\n"
     result = run(
-        "--tenant", "acme", "--partner", "D100", str(write(tmp_path, content)),
-        "--mapping", "Doc=invoice_number,When=invoice_date,What=sku,How many=quantity,Each=unit_price",
-    )  # fmt: skip
+        "--tenant",
+        "acme",
+        "--partner",
+        "D100",
+        str(write(tmp_path, content)),
+        "--mapping",
+        "Doc=invoice_number,When=invoice_date,What=sku,How many=quantity,Each=unit_price",
+    )
     assert (result["rows_loaded"], result["amount_total"], result["quantity_total"]) == (1, "30.00", 3)
 
 
@@ -127,5 +139,7 @@ def test_invoice_line_defaults_to_position_within_invoice(cast, catalog, tmp_pat
     assert result["rows_loaded"] == 3
     with cast.a.context():
         assert sorted(PosLine.objects.values_list("invoice_number", "invoice_line", "quantity")) == [
-            ("A", 1, 1), ("A", 2, 2), ("B", 1, 1),
-        ]  # fmt: skip
+            ("A", 1, 1),
+            ("A", 2, 2),
+            ("B", 1, 1),
+        ]

@@ -16,6 +16,7 @@ from django.test import TestCase
 
 from posdata import services
 from posdata.models import Upload
+from posdata.services import loading, uploads
 from prm import files
 from prm.jobs.models import Job
 from tests.posdata.helpers import load, write
@@ -35,7 +36,7 @@ def _explode(*args, **kwargs):
 
 
 def test_the_upload_request_stores_the_file_without_parsing_it(cast, catalog, monkeypatch):
-    monkeypatch.setattr(services, "inspect_file", _explode)
+    monkeypatch.setattr(uploads, "inspect_file", _explode)
     client = cast.a.client("p1_user")
     response = _post(client, cast.a.partners["p1"].pk, CONTENT.encode())
     assert response.status_code == 302
@@ -107,7 +108,7 @@ def test_an_unexpected_reading_error_shows_a_reference_and_logs_the_detail(
     def broken(*args, **kwargs):
         raise KeyError("xl/secret/internal-part.xml")
 
-    monkeypatch.setattr(services, "inspect_file", broken)
+    monkeypatch.setattr(uploads, "inspect_file", broken)
     with caplog.at_level(logging.ERROR), TestCase.captureOnCommitCallbacks(execute=True):
         _post(cast.a.client("p1_user"), cast.a.partners["p1"].pk, CONTENT.encode())
     with cast.a.context():
@@ -123,7 +124,7 @@ def test_an_unexpected_load_error_shows_a_reference_not_the_exception(
     def broken(*args, **kwargs):
         raise RuntimeError('relation "posdata_secret" does not exist')
 
-    monkeypatch.setattr(services, "_load", broken)
+    monkeypatch.setattr(loading, "_load", broken)
     with caplog.at_level(logging.ERROR):
         upload, _result = load(cast.a, "p1", write(tmp_path, CONTENT))
     with cast.a.context():
@@ -139,7 +140,7 @@ def test_a_transient_database_error_is_left_to_the_task_retry_not_failed(cast, c
     from posdata.tasks import process_upload
 
     assert OperationalError in process_upload.autoretry_for and process_upload.max_retries >= 3
-    real_load = services._load
+    real_load = loading._load
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -148,12 +149,15 @@ def test_a_transient_database_error_is_left_to_the_task_retry_not_failed(cast, c
             raise OperationalError("server closed the connection unexpectedly")
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_load", flaky)
+    monkeypatch.setattr(loading, "_load", flaky)
     with cast.a.context():
         upload = services.upload_receive(
-            partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(CONTENT.encode()), original_name="s.csv",
+            partner=cast.a.partners["p1"],
+            kind="pos",
+            file=io.BytesIO(CONTENT.encode()),
+            original_name="s.csv",
             read_now=True,
-        )  # fmt: skip
+        )
         job = services.upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
         with pytest.raises(OperationalError):
             services.upload_process(job, retry_transient=True)  # attempt 1: Celery will retry
@@ -169,12 +173,15 @@ def test_the_last_attempt_of_a_transient_error_fails_with_a_reference(cast, cata
     def down(*args, **kwargs):
         raise OperationalError("could not connect to server at 10.0.0.5")
 
-    monkeypatch.setattr(services, "_load", down)
+    monkeypatch.setattr(loading, "_load", down)
     with cast.a.context():
         upload = services.upload_receive(
-            partner=cast.a.partners["p1"], kind="pos", file=io.BytesIO(CONTENT.encode()), original_name="s.csv",
+            partner=cast.a.partners["p1"],
+            kind="pos",
+            file=io.BytesIO(CONTENT.encode()),
+            original_name="s.csv",
             read_now=True,
-        )  # fmt: skip
+        )
         job = services.upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
         services.upload_process(job, retry_transient=False)
         job.refresh_from_db()

@@ -52,9 +52,13 @@ def _payable(cast):
 
     # Directly in the table: the sweep needs a row of partner P1, not a registered source app.
     payable = Payable.objects.create(
-        source_type="sweep_source", source_id="1", partner=cast.a.partners["p1"], amount=Decimal("10.00"),
-        currency="USD", due_date=datetime.date(2026, 12, 31),
-    )  # fmt: skip
+        source_type="sweep_source",
+        source_id="1",
+        partner=cast.a.partners["p1"],
+        amount=Decimal("10.00"),
+        currency="USD",
+        due_date=datetime.date(2026, 12, 31),
+    )
     return {"pk": payable.pk}
 
 
@@ -66,17 +70,28 @@ def _batch(cast):
     from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
 
     payable = Payable.objects.create(
-        source_type="sweep_source", source_id="batch-1", partner=cast.a.partners["p1"], amount=Decimal("10.00"),
-        currency="USD", due_date=datetime.date(2026, 12, 31), status="in_batch",
-    )  # fmt: skip
+        source_type="sweep_source",
+        source_id="batch-1",
+        partner=cast.a.partners["p1"],
+        amount=Decimal("10.00"),
+        currency="USD",
+        due_date=datetime.date(2026, 12, 31),
+        status="in_batch",
+    )
     batch = PayoutBatch.objects.create(currency="USD", created_by=cast.a.users["finance"])
     payment = PayoutPayment.objects.create(
         batch=batch, partner=cast.a.partners["p1"], amount=Decimal("10.00"), currency="USD", line_count=1
     )
     PayoutBatchLine.objects.create(
-        batch=batch, payment=payment, payable=payable, partner=payable.partner, amount=payable.amount,
-        currency="USD", payment_amount=payable.amount, payment_currency="USD",
-    )  # fmt: skip
+        batch=batch,
+        payment=payment,
+        payable=payable,
+        partner=payable.partner,
+        amount=payable.amount,
+        currency="USD",
+        payment_amount=payable.amount,
+        payment_currency="USD",
+    )
     return {"pk": batch.pk, "payment_pk": payment.pk}
 
 
@@ -87,9 +102,12 @@ def _batch_only(cast):
 def _batch_export_job(cast):
     pk = _batch(cast)["pk"]
     job = Job.objects.create(
-        kind="export:payout_batch", created_by=cast.a.users["finance"], params={"batch": pk, "full": False},
-        status="succeeded", result={"file": "tenants/none.xlsx", "filename": "x.xlsx"},
-    )  # fmt: skip
+        kind="export:payout_batch",
+        created_by=cast.a.users["finance"],
+        params={"batch": pk, "full": False},
+        status="succeeded",
+        result={"file": "tenants/none.xlsx", "filename": "x.xlsx"},
+    )
     return {"pk": pk, "job_pk": job.pk}
 
 
@@ -134,6 +152,7 @@ ENTRIES = {
     "imports": Entry(methods=("GET", "POST")),
     "finance:rates": Entry(methods=("GET", "POST")),
     "finance:convert": Entry(),
+    "finance:settings": Entry(methods=("GET", "POST")),
     "finance:payables": Entry(),
     "finance:payable_detail": Entry(kwargs=_payable, partner_owned=True),
     "finance:payable_cancel": Entry(kwargs=_payable, methods=("POST",), partner_owned=True),

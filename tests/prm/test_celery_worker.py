@@ -35,10 +35,21 @@ def worker():
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
     env.update({"DATABASE_URL": _test_database_url(), "PRM_ENV": "test"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prm", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "prm",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         env=env,
-    )  # fmt: skip
+    )
     yield process
     process.terminate()
     process.wait(timeout=20)

@@ -45,9 +45,15 @@ def run_manage(*args: str, database_url: str) -> subprocess.CompletedProcess[str
 
 def test_create_tenant_before_migrate_prints_one_line_naming_migrate(empty_database_url):
     result = run_manage(
-        "create_tenant", "--slug", "initech", "--name", "Initech", "--currency", "EUR",
+        "create_tenant",
+        "--slug",
+        "initech",
+        "--name",
+        "Initech",
+        "--currency",
+        "EUR",
         database_url=empty_database_url,
-    )  # fmt: skip
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -63,7 +63,9 @@ def test_no_xlsx_cell_starts_a_formula(texts):
 @given(st.lists(hostile_text.map(lambda t: t.replace("\x00", "")), min_size=50, max_size=50))
 def test_the_sql_escaping_of_the_copy_path_agrees_with_the_writer(texts):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql_escaped('t')} FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
-                       [texts])  # fmt: skip
+        cursor.execute(
+            f"SELECT {sql_escaped('t')} FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+            [texts],
+        )
         escaped = [row[0] for row in cursor.fetchall()]
     assert escaped == [escape_cell(t) for t in texts]

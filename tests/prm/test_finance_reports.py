@@ -28,8 +28,13 @@ def ledger(cast, fake_source):  # noqa: F811
     """P1: 100 USD due in Q1 (approved in a batch), 50 EUR due in Q2 (open). P2: 30 USD due in Q2."""
     payout_details(cast.a, "p1")
     with cast.a.context():
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 1, 1),
-                              rate=Decimal("1.20"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 1, 1),
+            rate=Decimal("1.20"),
+            source="ECB",
+        )
     make_payable(cast.a, source_id="A", amount="100.00", due_date=datetime.date(2026, 2, 15))
     with cast.a.context():
         batch = payout_batch_create(acting_membership=cast.a.memberships["finance"], currency="USD")
@@ -54,8 +59,11 @@ def test_accrued_approved_and_paid_by_quarter_source_and_partner(cast, ledger):
         "D200 Contoso Supply": Decimal("30.00"),
     }
     assert [row.label for row in report.sources] == ["Test claim line"]
-    chart = json.loads(response.content.decode().split('id="finance-report-data" type="application/json">')[1]
-                       .split("</script>")[0])  # fmt: skip
+    chart = json.loads(
+        response.content.decode()
+        .split('id="finance-report-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
     assert chart["labels"] == ["2026-Q1", "2026-Q2"] and chart["series"][0]["values"] == ["100.00", "90.00"]
     assert "<script>" not in response.content.decode()  # data only: no inline code
 
@@ -71,8 +79,10 @@ def test_only_finance_and_admins_see_the_reports(cast, ledger):
 
 def test_the_open_liability_by_age(cast, ledger):
     with cast.a.context():
-        rows = {r["key"]: [m.amount for m in r["totals"]] for r in aging_report(
-            Payable.objects.all(), target="USD", today=datetime.date(2026, 6, 15))}  # fmt: skip
+        rows = {
+            r["key"]: [m.amount for m in r["totals"]]
+            for r in aging_report(Payable.objects.all(), target="USD", today=datetime.date(2026, 6, 15))
+        }
     assert rows["not_due"] == [Decimal("30.00")]
     assert rows["31_60"] == [Decimal("60.00")]
     assert rows["61_90"] == [] and rows["over_90"] == [Decimal("100.00")]
@@ -106,8 +116,11 @@ def test_reconciliation_names_each_deliberately_broken_row(cast, ledger):
 
 def test_reconciliation_compares_a_source_ledger_to_the_payables(cast, ledger):
     def sql():
-        return "SELECT * FROM (VALUES ('A', 100.00::numeric, 'USD'), ('B', 50.01::numeric, 'EUR'), " \
-               "('Z', 7.00::numeric, 'USD')) v", []  # fmt: skip
+        return (
+            "SELECT * FROM (VALUES ('A', 100.00::numeric, 'USD'), ('B', 50.01::numeric, 'EUR'), "
+            "('Z', 7.00::numeric, 'USD')) v",
+            [],
+        )
 
     register_reconciliation_source(SOURCE, label="Test claims ledger", sql=sql)
     try:

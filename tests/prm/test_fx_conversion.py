@@ -118,10 +118,15 @@ def test_same_currency_needs_no_rate_and_keeps_the_amount(rates):
 @pytest.mark.parametrize(
     "currency,day",
     [
-        ("EUR", D(2026, 3, 1)), ("EUR", D(2026, 3, 9)), ("EUR", D(2026, 3, 10)), ("EUR", D(2027, 1, 1)),
-        ("JPY", D(2026, 3, 1)), ("JPY", D(2026, 6, 1)), ("KWD", D(2026, 3, 2)),
+        ("EUR", D(2026, 3, 1)),
+        ("EUR", D(2026, 3, 9)),
+        ("EUR", D(2026, 3, 10)),
+        ("EUR", D(2027, 1, 1)),
+        ("JPY", D(2026, 3, 1)),
+        ("JPY", D(2026, 6, 1)),
+        ("KWD", D(2026, 3, 2)),
     ],
-)  # fmt: skip
+)
 def test_sql_and_python_pick_the_same_rate(rates, currency, day):
     with rates.a.context():
         _rate("USD", "EUR", D(2026, 3, 10), "0.5")  # same date as a direct EUR/USD rate: direct wins

@@ -146,8 +146,17 @@ def test_a_bad_rate_is_refused_with_a_message_and_nothing_is_written(cast, field
     assert _rates(cast.a) == []
 
 
-@pytest.mark.parametrize(("who", "status"), [("admin", 200), ("finance", 200), ("manager", 403), ("marketing", 403),
-                                             ("p1_admin", 403), ("p1_user", 403)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("admin", 200),
+        ("finance", 200),
+        ("manager", 403),
+        ("marketing", 403),
+        ("p1_admin", 403),
+        ("p1_user", 403),
+    ],
+)
 def test_rates_pages_are_for_finance_and_vendor_admins(cast, who, status):
     client = cast.a.client(who)
     assert client.get("/finance/rates/").status_code == status
@@ -159,10 +168,20 @@ def test_rates_pages_are_for_finance_and_vendor_admins(cast, who, status):
 
 def test_the_convert_page_shows_jpy_and_kwd_amounts_with_the_rate_used(cast):
     with cast.a.context():
-        FxRate.objects.create(base_currency="USD", quote_currency="JPY", rate_date=datetime.date(2026, 3, 1),
-                              rate=Decimal("150"), source="ECB")  # fmt: skip
-        FxRate.objects.create(base_currency="KWD", quote_currency="USD", rate_date=datetime.date(2026, 3, 1),
-                              rate=Decimal("3.25"), source="CBK")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="USD",
+            quote_currency="JPY",
+            rate_date=datetime.date(2026, 3, 1),
+            rate=Decimal("150"),
+            source="ECB",
+        )
+        FxRate.objects.create(
+            base_currency="KWD",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 3, 1),
+            rate=Decimal("3.25"),
+            source="CBK",
+        )
     client = cast.a.client("finance")
     yen = client.get("/finance/rates/convert/?amount=10.005&from_currency=USD&to_currency=JPY&day=2026-03-05")
     assert "amount" in yen.context["form"].errors  # USD takes two decimals
@@ -185,6 +204,11 @@ def test_the_convert_page_shows_jpy_and_kwd_amounts_with_the_rate_used(cast):
 
 def test_the_rates_list_shows_every_decimal_of_a_small_rate(cast):
     with cast.a.context():
-        FxRate.objects.create(base_currency="JPY", quote_currency="KWD", rate_date=datetime.date(2026, 3, 1),
-                              rate=Decimal("0.002051234567"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="JPY",
+            quote_currency="KWD",
+            rate_date=datetime.date(2026, 3, 1),
+            rate=Decimal("0.002051234567"),
+            source="ECB",
+        )
     assert "0.002051234567" in cast.a.client("finance").get("/finance/rates/").content.decode()

@@ -32,9 +32,13 @@ def test_concurrent_creations_for_one_source_line_make_exactly_one_payable(cast,
             with tenant_context(tenant), transaction.atomic():
                 barrier.wait(timeout=30)  # everyone looks for an existing payable before anyone commits
                 payable, created = payable_create(
-                    source_type=fake_source, source_id="CL-1/1", partner=partner, amount=Decimal("250.00"),
-                    currency="USD", due_date=datetime.date(2026, 12, 31),
-                )  # fmt: skip
+                    source_type=fake_source,
+                    source_id="CL-1/1",
+                    partner=partner,
+                    amount=Decimal("250.00"),
+                    currency="USD",
+                    due_date=datetime.date(2026, 12, 31),
+                )
                 results.append((payable.pk, created))
                 time.sleep(0.2)  # hold the transaction open: the others block on the unique index
         except BaseException as exc:

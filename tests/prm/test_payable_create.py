@@ -55,9 +55,13 @@ def test_the_database_refuses_a_second_row_for_a_source_line(cast, fake_source):
     payable, _ = make_payable(cast.a, source_id="42")
     with cast.a.context(), pytest.raises(IntegrityError), transaction.atomic():
         Payable.objects.create(
-            source_type=payable.source_type, source_id="42", partner=payable.partner, amount=Decimal("1"),
-            currency="USD", due_date=payable.due_date,
-        )  # fmt: skip
+            source_type=payable.source_type,
+            source_id="42",
+            partner=payable.partner,
+            amount=Decimal("1"),
+            currency="USD",
+            due_date=payable.due_date,
+        )
 
 
 def test_the_same_source_id_in_another_tenant_is_another_payable(cast, fake_source):  # noqa: F811
@@ -100,9 +104,13 @@ def test_jpy_and_kwd_amounts_are_stored_exactly(cast, fake_source):  # noqa: F81
 def test_an_unregistered_source_kind_is_refused(cast):
     with cast.a.context(), pytest.raises(UnknownPayableSource, match="claim_line"):
         payable_create(
-            source_type="claim_line", source_id="1", partner=cast.a.partners["p1"], amount=Decimal("1"),
-            currency="USD", due_date=None,
-        )  # fmt: skip
+            source_type="claim_line",
+            source_id="1",
+            partner=cast.a.partners["p1"],
+            amount=Decimal("1"),
+            currency="USD",
+            due_date=None,
+        )
 
 
 def test_a_payee_must_work_for_the_partner(cast, fake_source):  # noqa: F811
@@ -115,6 +123,10 @@ def test_a_payee_must_work_for_the_partner(cast, fake_source):  # noqa: F811
 def test_a_partner_of_another_tenant_is_refused(cast, fake_source):  # noqa: F811
     with cast.a.context(), pytest.raises(DomainError, match="another tenant"):
         payable_create(
-            source_type=fake_source, source_id="x", partner=cast.b.partners["p1"], amount=Decimal("1"),
-            currency="USD", due_date=None,
-        )  # fmt: skip
+            source_type=fake_source,
+            source_id="x",
+            partner=cast.b.partners["p1"],
+            amount=Decimal("1"),
+            currency="USD",
+            due_date=None,
+        )

@@ -22,6 +22,7 @@ from prm.finance.batches import (
     payout_batch_mark_paid,
 )
 from prm.finance.models import FxRate, Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
+from prm.finance.services import finance_settings_update
 from prm.notifications.models import Notification
 from prm.workflow import DomainError, InvalidTransition
 from tests.prm.finance_helpers import fake_source, make_payable, payout_details, second_finance  # noqa: F401
@@ -65,8 +66,10 @@ def test_clawbacks_net_per_partner_and_a_negative_net_carries_forward(cast, owed
         assert payments["D200"].hold_reason == PayoutPayment.Hold.NEGATIVE_NET
         assert payments["D200"].amount == Decimal("-30.00")
         assert set(PayoutBatchLine.objects.filter(batch=batch).values_list("payable_id", flat=True)) == {
-            owed["p1_a"].pk, owed["p1_b"].pk, owed["p1_claw"].pk,
-        }  # fmt: skip
+            owed["p1_a"].pk,
+            owed["p1_b"].pk,
+            owed["p1_claw"].pk,
+        }
         assert AuditEvent.objects.filter(action="payout_batch.create", object_id=str(batch.pk)).count() == 1
         assert AuditEvent.objects.filter(action="payable.batch").count() == 3
     assert {_status(cast, owed[k]) for k in ("p1_a", "p1_b", "p1_claw")} == {Payable.Status.IN_BATCH}
@@ -138,17 +141,30 @@ def test_other_roles_cannot_build_or_approve(cast, owed):
 def test_rates_are_taken_at_the_approval_date_by_default(cast, fake_source):  # noqa: F811
     payout_details(cast.a, "p1")
     with cast.a.context():
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 1, 1),
-                              rate=Decimal("1.10"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 1, 1),
+            rate=Decimal("1.10"),
+            source="ECB",
+        )
     make_payable(cast.a, source_id="EU", amount="100.00", currency="EUR")
     with time_machine.travel(datetime.datetime(2026, 2, 1, 12, tzinfo=datetime.UTC)):
         batch = _create(cast)
     with cast.a.context():
         line = batch.lines.get()
-        assert (line.rate, line.rate_date, line.payment_amount) == (Decimal("1.1"), datetime.date(2026, 1, 1),
-                                                                    Decimal("110.00"))  # fmt: skip
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 3, 1),
-                              rate=Decimal("1.2345"), source="ECB")  # fmt: skip
+        assert (line.rate, line.rate_date, line.payment_amount) == (
+            Decimal("1.1"),
+            datetime.date(2026, 1, 1),
+            Decimal("110.00"),
+        )
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 3, 1),
+            rate=Decimal("1.2345"),
+            source="ECB",
+        )
     checker = second_finance(cast.a)
     with time_machine.travel(datetime.datetime(2026, 3, 2, 12, tzinfo=datetime.UTC)), cast.a.context():
         approved = payout_batch_approve(batch=batch, acting_membership=checker)
@@ -164,15 +180,23 @@ def test_rates_can_be_taken_at_each_payables_due_date(cast, fake_source):  # noq
     payout_details(cast.a, "p1")
     with cast.a.context():
         for day, rate in ((datetime.date(2026, 3, 1), "1.05"), (datetime.date(2026, 6, 1), "1.30")):
-            FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=day, rate=Decimal(rate),
-                                  source="ECB")  # fmt: skip
+            FxRate.objects.create(
+                base_currency="EUR", quote_currency="USD", rate_date=day, rate=Decimal(rate), source="ECB"
+            )
     make_payable(cast.a, source_id="EU", amount="200.00", currency="EUR", due_date=datetime.date(2026, 3, 31))
-    batch = _create(cast, rate_date_policy="due_date")
+    with cast.a.context():
+        finance_settings_update(acting_membership=cast.a.memberships["finance"], rate_date_policy="due_date")
+    batch = _create(cast)
+    assert batch.rate_date_policy == "due_date"
     with cast.a.context():
         approved = payout_batch_approve(batch=batch, acting_membership=second_finance(cast.a))
         line = approved.lines.get()
-        assert (line.rate, line.rate_date, line.payment_amount) == (Decimal("1.05"), datetime.date(2026, 3, 1),
-                                                                    Decimal("210.00"))  # fmt: skip
+        assert (line.rate, line.rate_date, line.payment_amount) == (
+            Decimal("1.05"),
+            datetime.date(2026, 3, 1),
+            Decimal("210.00"),
+        )
+        assert approved.rate_date_policy == "due_date" and approved.rate_day is None
 
 
 def test_a_missing_rate_holds_the_partner_back(cast, fake_source):  # noqa: F811
@@ -193,12 +217,22 @@ def test_export_paid_per_partner_then_the_batch_is_paid(cast, owed):
         batch = payout_batch_approve(batch=batch, acting_membership=second_finance(cast.a))
         finance = cast.a.memberships["finance"]
         with pytest.raises(InvalidTransition):
-            payout_batch_mark_paid(batch=batch, acting_membership=finance, confirmations=[
-                PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-1", datetime.date(2026, 12, 1))])  # fmt: skip
+            payout_batch_mark_paid(
+                batch=batch,
+                acting_membership=finance,
+                confirmations=[
+                    PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-1", datetime.date(2026, 12, 1))
+                ],
+            )
         batch = payout_batch_export(batch=batch, acting_membership=finance)
         assert Payable.objects.get(pk=owed["p1_a"].pk).status == Payable.Status.EXPORTED
-        batch = payout_batch_mark_paid(batch=batch, acting_membership=finance, confirmations=[
-            PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-1", datetime.date(2026, 12, 1))])  # fmt: skip
+        batch = payout_batch_mark_paid(
+            batch=batch,
+            acting_membership=finance,
+            confirmations=[
+                PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-1", datetime.date(2026, 12, 1))
+            ],
+        )
         assert batch.status == PayoutBatch.Status.EXPORTED
         p1 = batch.payments.get(partner=cast.a.partners["p1"])
         assert (p1.status, p1.payment_reference, p1.paid_on) == ("paid", "BANK-1", datetime.date(2026, 12, 1))
@@ -211,10 +245,20 @@ def test_export_paid_per_partner_then_the_batch_is_paid(cast, owed):
             recipient=cast.a.users["p2_admin"], verb="payout.paid"
         ).exists()
         with pytest.raises(InvalidTransition):  # paid once only
-            payout_batch_mark_paid(batch=batch, acting_membership=finance, confirmations=[
-                PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-9", datetime.date(2026, 12, 2))])  # fmt: skip
-        batch = payout_batch_mark_paid(batch=batch, acting_membership=finance, confirmations=[
-            PaymentConfirmation(cast.a.partners["p2"].pk, "BANK-2", datetime.date(2026, 12, 2))])  # fmt: skip
+            payout_batch_mark_paid(
+                batch=batch,
+                acting_membership=finance,
+                confirmations=[
+                    PaymentConfirmation(cast.a.partners["p1"].pk, "BANK-9", datetime.date(2026, 12, 2))
+                ],
+            )
+        batch = payout_batch_mark_paid(
+            batch=batch,
+            acting_membership=finance,
+            confirmations=[
+                PaymentConfirmation(cast.a.partners["p2"].pk, "BANK-2", datetime.date(2026, 12, 2))
+            ],
+        )
         assert batch.status == PayoutBatch.Status.PAID
         assert AuditEvent.objects.filter(action="payout_payment.paid").count() == 2
         assert AuditEvent.objects.filter(action="payout_batch.paid").count() == 1
@@ -266,12 +310,24 @@ def test_the_database_refuses_a_payable_in_two_live_batches(cast, owed):
         payment = PayoutPayment.objects.create(batch=other, partner=line.partner, amount=1, currency="USD")
         with pytest.raises(IntegrityError, match="payout_line_one_live_batch"), transaction.atomic():
             PayoutBatchLine.objects.create(
-                batch=other, payment=payment, payable=line.payable, partner=line.partner, amount=line.amount,
-                currency="USD", payment_amount=line.amount, payment_currency="USD",
-            )  # fmt: skip
+                batch=other,
+                payment=payment,
+                payable=line.payable,
+                partner=line.partner,
+                amount=line.amount,
+                currency="USD",
+                payment_amount=line.amount,
+                payment_currency="USD",
+            )
         # A cancelled batch's line no longer counts.
         PayoutBatchLine.objects.filter(pk=line.pk).update(live=False)
         PayoutBatchLine.objects.create(
-            batch=other, payment=payment, payable=line.payable, partner=line.partner, amount=line.amount,
-            currency="USD", payment_amount=line.amount, payment_currency="USD",
-        )  # fmt: skip
+            batch=other,
+            payment=payment,
+            payable=line.payable,
+            partner=line.partner,
+            amount=line.amount,
+            currency="USD",
+            payment_amount=line.amount,
+            payment_currency="USD",
+        )

@@ -65,16 +65,22 @@ def test_finance_builds_a_batch_from_filters(cast, fake_source):  # noqa: F811
     make_payable(cast.a, "p2", source_id="B", amount="50.00")
     response = cast.a.client("finance").post(
         "/finance/batches/new/",
-        {"currency": "usd", "rate_date_policy": "approval", "partners": [str(cast.a.partners["p2"].pk)],
-         "source_types": [fake_source], "due_before": "2027-01-01"},
-    )  # fmt: skip
+        {
+            "currency": "usd",
+            "partners": [str(cast.a.partners["p2"].pk)],
+            "source_types": [fake_source],
+            "due_before": "2027-01-01",
+        },
+    )
     assert response.status_code == 302
     with cast.a.context():
         batch = PayoutBatch.objects.get()
         assert response["Location"] == f"/finance/batches/{batch.pk}/"
         assert list(batch.lines.values_list("payable__source_id", flat=True)) == ["B"]
-    response = cast.a.client("finance").post("/finance/batches/new/", {"currency": "USD", "rate_date_policy": "approval",
-                                                                      "partners": [str(cast.a.partners["p2"].pk)]})  # fmt: skip
+    response = cast.a.client("finance").post(
+        "/finance/batches/new/",
+        {"currency": "USD", "partners": [str(cast.a.partners["p2"].pk)]},
+    )
     assert response.status_code == 200 and "No open payables match" in response.content.decode()
 
 
@@ -106,8 +112,10 @@ def test_a_bank_file_marks_payments_paid(cast, batch):
         batch.refresh_from_db()
         payment = batch.payments.get(partner=cast.a.partners["p1"])
         assert (batch.status, payment.payment_reference, payment.paid_on) == (
-            "paid", "TRX-77", datetime.date(2026, 12, 3),
-        )  # fmt: skip
+            "paid",
+            "TRX-77",
+            datetime.date(2026, 12, 3),
+        )
         assert set(
             Payable.objects.filter(partner=cast.a.partners["p1"]).values_list("status", flat=True)
         ) == {"paid"}

@@ -26,8 +26,13 @@ pytestmark = pytest.mark.django_db
 def exported(cast, fake_source):  # noqa: F811
     payout_details(cast.a, "p1")
     with cast.a.context():
-        FxRate.objects.create(base_currency="EUR", quote_currency="USD", rate_date=datetime.date(2026, 1, 1),
-                              rate=Decimal("1.10"), source="ECB")  # fmt: skip
+        FxRate.objects.create(
+            base_currency="EUR",
+            quote_currency="USD",
+            rate_date=datetime.date(2026, 1, 1),
+            rate=Decimal("1.10"),
+            source="ECB",
+        )
     make_payable(cast.a, source_id="=HYPERLINK(1)", amount="100.00", description="@evil")
     make_payable(cast.a, source_id="EU-1", amount="50.00", currency="EUR")
     with cast.a.context():
@@ -66,8 +71,11 @@ def test_the_csv_has_erp_columns_masked_bank_details_and_no_formula(cast, export
     )
     euro = by_source["EU-1"]
     assert (euro["amount"], euro["currency"], euro["payment_amount"], euro["payment_currency"]) == (
-        "50.0000", "EUR", "55.0000", "USD",
-    )  # fmt: skip
+        "50.0000",
+        "EUR",
+        "55.0000",
+        "USD",
+    )
     assert (
         euro["rate"].startswith("1.1") and euro["rate_date"] == "2026-01-01" and euro["rate_source"] == "ECB"
     )

@@ -41,15 +41,26 @@ def paid(cast, fake_source, rebate_source, django_capture_on_commit_callbacks): 
     with cast.a.context():
         from prm.finance.services import payable_create
 
-        payable_create(source_type=rebate_source, source_id="RB-2026Q1", partner=cast.a.partners["p1"],
-                       amount="25.50", currency="USD", due_date=datetime.date(2026, 4, 30))  # fmt: skip
+        payable_create(
+            source_type=rebate_source,
+            source_id="RB-2026Q1",
+            partner=cast.a.partners["p1"],
+            amount="25.50",
+            currency="USD",
+            due_date=datetime.date(2026, 4, 30),
+        )
         finance = cast.a.memberships["finance"]
         batch = payout_batch_create(acting_membership=finance, currency="USD")
         batch = payout_batch_approve(batch=batch, acting_membership=second_finance(cast.a))
         batch = payout_batch_export(batch=batch, acting_membership=finance)
         with django_capture_on_commit_callbacks(execute=True):
-            payout_batch_mark_paid(batch=batch, acting_membership=finance, confirmations=[
-                PaymentConfirmation(cast.a.partners["p1"].pk, "TRX-2026-0042", datetime.date(2026, 12, 5))])  # fmt: skip
+            payout_batch_mark_paid(
+                batch=batch,
+                acting_membership=finance,
+                confirmations=[
+                    PaymentConfirmation(cast.a.partners["p1"].pk, "TRX-2026-0042", datetime.date(2026, 12, 5))
+                ],
+            )
         return batch.payments.get(partner=cast.a.partners["p1"])
 
 
@@ -61,10 +72,24 @@ def test_the_statement_shows_branding_batch_lines_by_source_and_totals(cast, pai
     response = cast.a.client("p1_admin").get(f"/finance/remittances/{paid.pk}/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = _text(b"".join(response.streaming_content))
-    for expected in ("Acme Industrial", "Remittance statement", paid.batch.reference, "D100 Northwind Distribution",
-                     "TRX-2026-0042", "2026-12-05", "Test claim line", "Test rebate", "CL-7/1", "CL-7/2",
-                     "RB-2026Q1", "Pumps for ACME", "Subtotal Test claim line", "$60.00", "$25.50",
-                     "Total paid: $85.50"):  # fmt: skip
+    for expected in (
+        "Acme Industrial",
+        "Remittance statement",
+        paid.batch.reference,
+        "D100 Northwind Distribution",
+        "TRX-2026-0042",
+        "2026-12-05",
+        "Test claim line",
+        "Test rebate",
+        "CL-7/1",
+        "CL-7/2",
+        "RB-2026Q1",
+        "Pumps for ACME",
+        "Subtotal Test claim line",
+        "$60.00",
+        "$25.50",
+        "Total paid: $85.50",
+    ):
         assert expected in text, expected
     assert (
         text.index("Test claim line")

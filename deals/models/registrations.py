@@ -1,5 +1,5 @@
-"""Deal registration: end customers, registrations with their product lines and files, the
-vendor's direct opportunities, conflicts between them, and lead distribution to partners."""
+"""Deal registrations: the partner's end customers, registrations with their product lines, files and
+extensions, and the conflicts found between them (and with direct opportunities)."""
 
 from __future__ import annotations
 
@@ -7,73 +7,15 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deals.models.opportunities import DirectOpportunity
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
-from prm.tenancy.context import require_tenant
 from prm.tenancy.fields import TenantForeignKey
 from prm.tenancy.models import TenantModel, currency_validator
-
-
-class DealSettings(TenantModel):
-    """The tenant's deal registration and lead policies (one row per tenant, defaults from DOMAIN.md)."""
-
-    class Distribution(models.TextChoices):
-        ROUND_ROBIN = "round_robin", _("Round-robin")
-        WEIGHTED = "weighted", _("Weighted by tier")
-
-    protection_days = models.PositiveIntegerField(_("protection period (days)"), default=90)
-    extension_days = models.PositiveIntegerField(_("extension length (days)"), default=30)
-    max_extensions = models.PositiveSmallIntegerField(_("extensions allowed per registration"), default=1)
-    review_sla_hours = models.PositiveIntegerField(_("review SLA (hours)"), default=72)
-    review_reminder_hours = models.PositiveIntegerField(
-        _("remind reviewers this many hours before the SLA lapses"), default=24
-    )
-    expiry_warning_days = models.PositiveIntegerField(_("warn partners days before expiry"), default=14)
-    fuzzy_threshold = models.DecimalField(
-        _("near-match similarity threshold"),
-        max_digits=3,
-        decimal_places=2,
-        default=Decimal("0.60"),
-        validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("1.00"))],
-        help_text=_(
-            "pg_trgm similarity (0-1) of normalised names above which a registration is a possible conflict."
-        ),
-    )
-    lead_sla_hours = models.PositiveIntegerField(_("lead response SLA (hours)"), default=48)
-    max_open_leads = models.PositiveIntegerField(_("default capacity (open leads per partner)"), default=10)
-    distribution = models.CharField(
-        max_length=16, choices=Distribution.choices, default=Distribution.ROUND_ROBIN
-    )
-    tier_order = models.CharField(
-        _("tier order (lowest first)"), max_length=200, default="Registered,Silver,Gold,Platinum",
-        help_text=_("Comma-separated tier names, used for minimum tiers and weighting."),
-    )  # fmt: skip
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="deal_settings_one_per_tenant")]
-        verbose_name_plural = "deal settings"
-
-    def __str__(self) -> str:
-        return "Deal settings"
-
-    @classmethod
-    def current(cls) -> DealSettings:
-        tenant = require_tenant()
-        found = cls.objects.filter(tenant=tenant).first()
-        if found is not None:
-            return found
-        obj, _created = cls.objects.get_or_create(tenant=tenant)
-        return obj
-
-    def tier_rank(self, tier: str) -> int:
-        """0 for the lowest tier named in ``tier_order``; -1 for a tier not in the list."""
-        names = [t.strip().casefold() for t in self.tier_order.split(",") if t.strip()]
-        key = (tier or "").strip().casefold()
-        return names.index(key) if key in names else -1
 
 
 class Customer(TenantModel):
@@ -314,48 +256,6 @@ class DealExtension(TenantModel):
         return f"Extension of {self.registration.reference}"
 
 
-class DirectOpportunity(TenantModel):
-    """An opportunity the vendor's own sales team works; a later partner registration for the same
-    customer and product line conflicts with it."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
-
-    reference = models.CharField(max_length=64)
-    customer_name = models.CharField(max_length=200)
-    customer_name_normalised = models.CharField(max_length=200)
-    customer_domain = models.CharField(max_length=253, blank=True)
-    country = models.CharField(max_length=2)
-    product_lines = models.JSONField(default=list)
-    value = models.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS, default=Decimal("0")
-    )
-    currency = models.CharField(max_length=3, validators=[currency_validator])
-    expected_close_date = models.DateField(null=True, blank=True)
-    sales_owner = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "direct opportunities"
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "reference"], name="direct_opportunity_ref_unique")
-        ]
-        indexes = [
-            models.Index(fields=["tenant", "country", "customer_name_normalised"]),
-            models.Index(fields=["tenant", "customer_domain"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.reference} {self.customer_name}"
-
-
 class Conflict(TenantModel):
     """A match found when ``registration`` was checked: an earlier registration of another partner
     or a direct opportunity, with the rule that matched and its similarity score."""
@@ -398,133 +298,3 @@ class Conflict(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.get_rule_display()}"
-
-
-class Lead(TenantModel):
-    """A prospect the vendor hands to a partner: routed by rules, accepted or declined."""
-
-    class Status(models.TextChoices):
-        NEW = "new", _("New (vendor queue)")
-        OFFERED = "offered", _("Offered")
-        ACCEPTED = "accepted", _("Accepted")
-        RETURNED = "returned", _("Returned to vendor")
-        CLOSED = "closed", _("Closed")
-
-    reference = models.CharField(max_length=64, blank=True, help_text=_("External id (imports match on it)."))
-    company = models.CharField(max_length=200)
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=40, blank=True)
-    domain = models.CharField(max_length=253, blank=True)
-    country = models.CharField(max_length=2)
-    region = models.CharField(max_length=64, blank=True)
-    product_interest = models.CharField(_("product line"), max_length=100)
-    value = models.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS, default=Decimal("0")
-    )
-    currency = models.CharField(max_length=3, validators=[currency_validator])
-    source = models.CharField(max_length=100, blank=True)
-    notes = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    partner = TenantForeignKey(
-        "partners.Partner", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads",
-        help_text=_("The partner currently offered or owning the lead."),
-    )  # fmt: skip
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    offer_due_at = models.DateTimeField(null=True, blank=True)
-    routing_note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["tenant", "status"]),
-            models.Index(fields=["tenant", "partner", "status"]),
-            models.Index(fields=["tenant", "offer_due_at"]),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "reference"],
-                condition=~models.Q(reference=""),
-                name="lead_reference_unique",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"L-{self.pk} {self.company}"
-
-
-class RoutingRule(TenantModel):
-    """One step of lead routing. Rules are tried in ``position`` order; the first whose scope
-    (countries, regions, product lines) matches the lead picks among the eligible partners."""
-
-    position = models.PositiveIntegerField(default=10)
-    name = models.CharField(max_length=120)
-    is_active = models.BooleanField(default=True)
-    countries = models.JSONField(default=list, blank=True)
-    regions = models.JSONField(default=list, blank=True)
-    product_lines = models.JSONField(default=list, blank=True)
-    match_territory = models.BooleanField(
-        default=True, help_text=_("Only partners in the lead's country or region.")
-    )
-    require_expertise = models.BooleanField(
-        default=True, help_text=_("Only partners with expertise in the lead's product line.")
-    )
-    min_tier = models.CharField(max_length=32, blank=True)
-    max_open_leads = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Empty: the tenant default.")
-    )
-    distribution = models.CharField(
-        max_length=16,
-        choices=DealSettings.Distribution.choices,
-        default=DealSettings.Distribution.ROUND_ROBIN,
-    )
-
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class LeadAssignment(TenantModel):
-    """One offer of a lead to a partner and how it ended (accepted, declined, timed out)."""
-
-    class Outcome(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        TIMED_OUT = "timed_out", _("Timed out")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-
-    lead = TenantForeignKey(Lead, on_delete=models.CASCADE, related_name="assignments")
-    partner = TenantForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="lead_assignments")
-    rule = TenantForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    reason = models.CharField(max_length=300)
-    offered_at = models.DateTimeField(default=timezone.now)
-    due_at = models.DateTimeField()
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decline_reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["offered_at", "id"]
-        indexes = [models.Index(fields=["tenant", "partner", "outcome"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "lead"],
-                condition=models.Q(outcome="pending"),
-                name="lead_one_pending_offer",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.lead} -> {self.partner}"

@@ -1,4 +1,6 @@
-"""How POS data plugs into the lower layers: navigation, the home panel and the demo seed."""
+"""Demo data of POS: a year of invoices per demo partner in its ERP's export style (with a few
+realistic mistakes) and weekly inventory snapshots, loaded through the same fast path as partner
+files (registered as a seed step in PosdataConfig.ready)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,11 @@ import random
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from django.db.models import Sum
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-
-from prm.roles import Perm, membership_has
+from partners.models import Partner
+from posdata.models import PosLine, SkuXref
+from posdata.services import pos_file_load
+from prm.catalog.models import Product
 
 # Demo files: partner code -> (share of lines, style). Styles mimic what ERPs export.
 SEED_PARTNERS = {
@@ -23,55 +23,6 @@ SEED_PARTNERS = {
     "R100": (1.0, "european"),
 }
 SEED_LINES = {"acme": 210_000, "globex": 3_000}
-
-
-def register() -> None:
-    from prm.dashboard import register_panel
-    from prm.navigation import NavItem, register_nav
-    from prm.seed import register_seed_step
-
-    register_nav(NavItem(gettext_lazy("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40))
-    register_nav(NavItem(gettext_lazy("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
-    register_panel(sales_panel)
-    register_seed_step(seed_pos_data, name="posdata", after=("partners",))
-
-    from partners.kpis import register_kpi_provider
-    from posdata.kpis import revenue_by_partner
-
-    register_kpi_provider("posdata.revenue", revenue_by_partner)
-
-
-def sales_panel(membership) -> Any:
-    from partners.selectors import partners_for_membership
-    from posdata.models import RejectedRow, Upload
-    from posdata.selectors import pos_lines_for_membership, uploads_for_membership
-    from prm.dashboard import Panel
-    from prm.finance.rates import converted_sums
-
-    if not membership_has(membership, Perm.POS_VIEW):
-        return None
-    currency = membership.tenant.base_currency
-    since = datetime.date.today() - datetime.timedelta(days=365)
-    lines = pos_lines_for_membership(membership).filter(invoice_date__gte=since)
-    units = lines.aggregate(units=Sum("quantity"))["units"]
-    # Lines in other currencies are converted at their invoice date's rate (or, when a rate is
-    # missing, the revenue is listed per currency): never left out, never added unconverted.
-    revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
-    last: Upload | None = uploads_for_membership(membership).first()
-    open_exceptions = None
-    if membership_has(membership, Perm.POS_MANAGE):
-        open_exceptions = RejectedRow.objects.filter(
-            partner__in=partners_for_membership(membership), unknown_product=True, resolution=""
-        ).count()
-    context = {
-        "revenue": revenue.totals(),
-        "converted": revenue.complete,
-        "units": units or 0,
-        "currency": currency,
-        "last_upload": last,
-        "open_exceptions": open_exceptions,
-    }
-    return Panel(_("Point-of-sale"), "posdata/panels/sales.html", context, order=40)
 
 
 def _fmt_number(value: Decimal, style: str) -> str:
@@ -182,10 +133,18 @@ def write_demo_pos_file(
             if rng.random() < 0.0005:
                 date_text = "31.02.2025" if style == "european" else "02/31/2025"
             values = [
-                f"{partner_code[0]}{invoice:07d}", str(line_no), date_text, code, str(quantity), uom,
-                _fmt_number(unit_price, style), _fmt_number(extended, style), customer, "DE" if style == "european" else "US",
+                f"{partner_code[0]}{invoice:07d}",
+                str(line_no),
+                date_text,
+                code,
+                str(quantity),
+                uom,
+                _fmt_number(unit_price, style),
+                _fmt_number(extended, style),
+                customer,
+                "DE" if style == "european" else "US",
                 f"{rng.randint(10000, 99999)}",
-            ]  # fmt: skip
+            ]
             out.write(delimiter.join(f'"{v}"' if delimiter in v else v for v in values) + "\n")
 
 
@@ -216,11 +175,6 @@ def write_demo_inventory_file(
 def seed_pos_data(tenant, stdout=None) -> None:
     """Twelve months of POS lines (loaded through the same fast path as partner files) and weekly
     inventory snapshots for the demo partners. Does nothing if the tenant already has POS data."""
-    from partners.models import Partner
-    from posdata.models import PosLine, SkuXref
-    from posdata.services import pos_file_load
-    from prm.catalog.models import Product
-
     if PosLine.objects.exists():
         return
     total = SEED_LINES.get(tenant.slug, 2_000)

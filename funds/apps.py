@@ -1,0 +1,49 @@
+"""MDF and co-op funds: budgets per period, an append-only ledger per partner and fund, requests
+with multi-level approval, claims with proof of performance that become payables."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FundsConfig(AppConfig):
+    name = "funds"
+    verbose_name = _("MDF and co-op funds")
+
+    def ready(self) -> None:
+        from celery.schedules import crontab
+        from django.urls import reverse
+
+        import funds.tasks  # noqa: F401  (registers the tasks with Celery)
+        from funds.kpis import mdf_utilisation
+        from funds.panels import funds_panel
+        from funds.seed import seed_funds
+        from funds.selectors import fund_claims_ledger
+        from partners.kpis import register_kpi_provider
+        from prm.dashboard import register_panel
+        from prm.finance.registry import register_payable_source
+        from prm.finance.reports import register_reconciliation_source
+        from prm.navigation import NavItem, register_nav
+        from prm.roles import Perm
+        from prm.schedule import register_beat_entry
+        from prm.seed import register_seed_step
+
+        register_payable_source(
+            "fund_claim",
+            label=_("MDF / co-op fund claim"),
+            url=lambda source_id: reverse("funds:claim_detail", args=[int(source_id)]),
+        )
+        register_reconciliation_source("fund_claim", label=_("Fund ledger (claimed)"), sql=fund_claims_ledger)
+        register_kpi_provider("funds.mdf_utilisation", mdf_utilisation)
+        register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35))
+        register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36))
+        register_nav(
+            NavItem(_("Fund reports"), "funds:dashboard", Perm.FUND_REPORTS, audience="staff", order=37)
+        )
+        register_panel(funds_panel)
+        register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
+        # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.
+        register_beat_entry("funds-nightly", "funds.nightly", crontab(hour=1, minute=10))
+        register_beat_entry(
+            "funds-accrue-open-periods", "funds.accrue_open_periods", crontab(hour=3, minute=40)
+        )
+        register_beat_entry("funds-mark-paid", "funds.mark_paid", crontab(minute=25))

@@ -1,0 +1,41 @@
+"""Writes of point-of-sale data, one module per transition group: ``uploads`` (receive, read,
+confirm a mapping), ``loading`` (the load job and its summary), ``xrefs`` (SKU cross-references)
+and ``exception_queue`` (re-processing rows whose product was unknown).
+
+Services never import ``posdata.tasks``: they start a task by its name (``common.task``) on commit.
+"""
+
+from posdata.services.exception_queue import (
+    exception_map_and_reprocess,
+    exceptions_reprocess_run,
+    exceptions_reprocess_start,
+)
+from posdata.services.loading import (
+    pos_file_load,
+    summary_dict,
+    upload_process,
+)
+from posdata.services.uploads import (
+    PREVIEW_CELL_CHARS,
+    parse_mapping_option,
+    upload_confirm,
+    upload_read,
+    upload_receive,
+)
+from posdata.services.xrefs import sku_xref_create, sku_xref_delete
+
+__all__ = [
+    "PREVIEW_CELL_CHARS",
+    "exception_map_and_reprocess",
+    "exceptions_reprocess_run",
+    "exceptions_reprocess_start",
+    "parse_mapping_option",
+    "pos_file_load",
+    "sku_xref_create",
+    "sku_xref_delete",
+    "summary_dict",
+    "upload_confirm",
+    "upload_process",
+    "upload_read",
+    "upload_receive",
+]
