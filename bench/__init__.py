@@ -5,4 +5,4 @@ database (dropped at the end), runs every suite there on data it generates, prin
 writes ``bench/results.json``. ``BENCH_SCALE`` (float, default 1) scales the row counts.
 """
 
-SUITES = ["bench.pos", "bench.claims", "bench.finance", "bench.funds"]
+SUITES = ["bench.pos", "bench.claims", "bench.finance", "bench.funds", "bench.rebates"]

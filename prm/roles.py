@@ -107,6 +107,12 @@ class Perm(StrEnum):
     FUND_APPROVE = "fund.approve"  # decide fund requests at one's approval level; delegate it
     FUND_CLAIM_REVIEW = "fund.claim_review"  # approve, partially approve, reject or return fund claims
     FUND_REPORTS = "fund.reports"  # utilisation dashboard, expiring funds, return by activity, exports
+    # rebates and SPIFs
+    REBATE_VIEW = "rebate.view"  # rebate statements (partner admins: their partner's; reps: their own)
+    REBATE_PROGRAM_VIEW = "rebate.program_view"  # programs, runs, accruals and settlements (vendor staff)
+    REBATE_MANAGE = "rebate.manage"  # define, load, version and simulate programs; run calculations
+    REBATE_CLOSE = "rebate.close"  # close a program's period (freeze a run) and approve the settlement
+    REBATE_REP_OPT_IN = "rebate.rep_opt_in"  # let the partner's reps be paid their SPIFs themselves
 
 
 _ALL = frozenset(Role)
@@ -191,6 +197,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.FUND_REPORTS: frozenset(
         {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.MARKETING_MANAGER, Role.FINANCE}
     ),
+    Perm.REBATE_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.REBATE_PROGRAM_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
+    Perm.REBATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -255,6 +268,11 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.FUND_APPROVE: "Approve, reject, ask for changes or approve less on fund requests at one's level (or a delegator's); delegate while away",
     Perm.FUND_CLAIM_REVIEW: "Review fund claims: approve (creates the payable), approve partially, reject or return for more proof",
     Perm.FUND_REPORTS: "Fund utilisation dashboard, expiring funds and return by activity type, with CSV/XLSX exports",
+    Perm.REBATE_VIEW: "See rebate and SPIF statements (partner admins: their partner's; partner users: their own SPIFs)",
+    Perm.REBATE_PROGRAM_VIEW: "See rebate programs, calculation runs, accruals down to their lines, and settlements",
+    Perm.REBATE_MANAGE: "Define, load and version rebate programs, simulate them and run calculations",
+    Perm.REBATE_CLOSE: "Close a rebate program's period and approve the settlement (creates the payables)",
+    Perm.REBATE_REP_OPT_IN: "Opt the partner's reps in to receive their own SPIF payouts",
 }
 
 
@@ -274,6 +292,7 @@ READ_ONLY_PERMS = frozenset(
         Perm.CLAIM_VIEW,
         Perm.REMITTANCE_VIEW,
         Perm.FUND_VIEW,
+        Perm.REBATE_VIEW,
     }
 )
 

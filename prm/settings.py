@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
     "deals.apps.DealsConfig",
     "posdata.apps.PosdataConfig",
     "claims.apps.ClaimsConfig",
+    "rebates.apps.RebatesConfig",
     "funds.apps.FundsConfig",
 ]
 

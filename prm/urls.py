@@ -39,6 +39,7 @@ urlpatterns = [
     path("deals/", include("deals.urls")),
     path("pos/", include("posdata.urls")),
     path("claims/", include("claims.urls")),
+    path("rebates/", include("rebates.urls")),
     path("funds/", include("funds.urls")),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo/", views.brand_logo, name="brand_logo"),

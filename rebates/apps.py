@@ -1,0 +1,49 @@
+"""Rebates and SPIFs: versioned programs, calculation runs with explainable accruals, statements,
+period closes that settle the due amounts as payables."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RebatesConfig(AppConfig):
+    name = "rebates"
+    verbose_name = _("Rebates and SPIFs")
+
+    def ready(self) -> None:
+        # Imported here, not at module level: the registries and models need the app registry.
+        from django.urls import reverse
+
+        import rebates.tasks  # noqa: F401  (registers the tasks with Celery)
+        from prm.dashboard import register_panel
+        from prm.finance.registry import register_payable_source
+        from prm.finance.reports import register_reconciliation_source
+        from prm.jobs.registry import JobKind, register_job_kind
+        from prm.navigation import NavItem, register_nav
+        from prm.roles import Perm
+        from prm.seed import register_seed_step
+        from rebates.panels import rebates_panel
+        from rebates.seed import seed_rebates
+        from rebates.selectors import approved_rebates_ledger
+        from rebates.services.runs import JOB_KIND, run_give_up
+
+        register_payable_source(
+            "rebate",
+            label=_("Rebate settlement line"),
+            url=lambda source_id: reverse("rebates:settlement_line", args=[int(source_id)]),
+        )
+        register_reconciliation_source(
+            "rebate", label=_("Approved rebate settlements"), sql=approved_rebates_ledger
+        )
+        register_nav(NavItem(_("Rebates"), "rebates:statements", Perm.REBATE_VIEW, order=40))
+        register_nav(
+            NavItem(
+                _("Rebate programs"), "rebates:programs", Perm.REBATE_PROGRAM_VIEW, audience="staff", order=41
+            )
+        )
+        # A run that stopped responding is started again: its work is one transaction, so a
+        # killed attempt left nothing behind; when the sweep gives up, the run is failed too.
+        register_job_kind(
+            JOB_KIND, JobKind(task="rebates.calculate", label=_("Rebate calculation"), on_give_up=run_give_up)
+        )
+        register_panel(rebates_panel)
+        register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))
