@@ -22,6 +22,7 @@ class FundsConfig(AppConfig):
         from prm.dashboard import register_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
+        from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
@@ -39,6 +40,8 @@ class FundsConfig(AppConfig):
         register_nav(
             NavItem(_("Fund reports"), "funds:dashboard", Perm.FUND_REPORTS, audience="staff", order=37)
         )
+        # An accrual run books only the difference to what is posted: a killed attempt is run again.
+        register_job_kind("funds:accrue", JobKind(task="funds.accrue_coop", label=_("Co-op accrual")))
         register_panel(funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
         # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.
