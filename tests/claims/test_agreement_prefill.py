@@ -11,13 +11,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from deals.services.review import registration_approve
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import PricingAgreement
+from deals.services.review import registration_approve
 from partners.registries import deal_prefills
 from prm.audit.models import AuditEvent
 from prm.finance.models import FxRate

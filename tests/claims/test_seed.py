@@ -7,10 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from deals.services.review import registration_approve
 
 from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.seed import AGREEMENTS, seed_claims
+from deals.services.review import registration_approve
 from prm.finance.models import Payable
 from tests.claims.helpers import product
 from tests.deals.helpers import register
