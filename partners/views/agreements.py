@@ -193,11 +193,12 @@ def agreement_current(request: PortalRequest) -> HttpResponse:
 def agreement_open(request: PortalRequest) -> HttpResponseBase:
     """Make the partner's copy of the current agreement (the exact PDF to read and sign)."""
     membership = request.membership
-    if not membership.is_partner or membership.partner is None:
+    partner = membership.partner
+    if not membership.is_partner or partner is None:
         raise Http404
     return run_action(
         request,
-        lambda: agreement_prepare(partner=membership.partner, acting_membership=membership),
+        lambda: agreement_prepare(partner=partner, acting_membership=membership),
         redirect_to=reverse("partners:agreement_current"),
     )
 
