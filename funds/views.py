@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -72,6 +73,7 @@ from partners.models import Partner
 from partners.selectors import signed_agreement_required
 from prm.access import portal_view
 from prm.accounts.models import Membership
+from prm.actions import run_action
 from prm.exports import export_response
 from prm.files import file_download
 from prm.finance.selectors import payables_for_membership
@@ -643,13 +645,12 @@ def request_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def request_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
     _require_request_perm(request)
-    try:
-        request_submit(request=fund_request, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(ref)s submitted for approval.") % {"ref": fund_request.reference})
-    return redirect("funds:request_detail", pk=fund_request.pk)
+    return run_action(
+        request,
+        lambda: request_submit(request=fund_request, acting_membership=request.membership),
+        success=_("%(ref)s submitted for approval.") % {"ref": fund_request.reference},
+        redirect_to=reverse("funds:request_detail", args=[fund_request.pk]),
+    )
 
 
 @portal_view(Perm.FUND_VIEW)
@@ -657,17 +658,16 @@ def request_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
 def request_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
     _require_request_perm(request)
-    try:
-        request_cancel(
+    return run_action(
+        request,
+        lambda: request_cancel(
             request=fund_request,
             acting_membership=request.membership,
             reason=request.POST.get("reason", "")[:1000],
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("%(ref)s cancelled.") % {"ref": fund_request.reference})
-    return redirect("funds:request_detail", pk=fund_request.pk)
+        ),
+        success=_("%(ref)s cancelled.") % {"ref": fund_request.reference},
+        redirect_to=reverse("funds:request_detail", args=[fund_request.pk]),
+    )
 
 
 @portal_view(Perm.FUND_APPROVE)
@@ -732,15 +732,14 @@ def request_link(request: PortalRequest, pk: int) -> HttpResponse:
     if registration is None and lead is None:
         messages.error(request, _("No such registration or lead of yours."))
         return redirect("funds:request_detail", pk=fund_request.pk)
-    try:
-        activity_link(
+    return run_action(
+        request,
+        lambda: activity_link(
             request=fund_request, acting_membership=request.membership, registration=registration, lead=lead
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Linked to %(ref)s.") % {"ref": fund_request.reference})
-    return redirect("funds:request_detail", pk=fund_request.pk)
+        ),
+        success=_("Linked to %(ref)s.") % {"ref": fund_request.reference},
+        redirect_to=reverse("funds:request_detail", args=[fund_request.pk]),
+    )
 
 
 # --- Delegation ----------------------------------------------------------------------------------------
@@ -779,13 +778,12 @@ def delegations(request: PortalRequest) -> HttpResponse:
 @require_POST
 def delegation_end_view(request: PortalRequest, pk: int) -> HttpResponse:
     delegation = selectors.get_delegation_for_membership_or_404(request.membership, pk)
-    try:
-        delegation_end(delegation=delegation, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Delegation ended."))
-    return redirect("funds:delegations")
+    return run_action(
+        request,
+        lambda: delegation_end(delegation=delegation, acting_membership=request.membership),
+        success=_("Delegation ended."),
+        redirect_to="funds:delegations",
+    )
 
 
 # --- Claims ---------------------------------------------------------------------------------------------
@@ -926,13 +924,12 @@ def proof_download(request: PortalRequest, pk: int) -> HttpResponseBase:
 def claim_submit_view(request: PortalRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_membership_or_404(request.membership, pk)
     _require_request_perm(request)
-    try:
-        claim_submit(claim=claim, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Claim %(ref)s submitted.") % {"ref": claim.reference})
-    return redirect("funds:claim_detail", pk=claim.pk)
+    return run_action(
+        request,
+        lambda: claim_submit(claim=claim, acting_membership=request.membership),
+        success=_("Claim %(ref)s submitted.") % {"ref": claim.reference},
+        redirect_to=reverse("funds:claim_detail", args=[claim.pk]),
+    )
 
 
 @portal_view(Perm.FUND_CLAIM_REVIEW)

@@ -15,12 +15,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.models import Partner
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.exports import export_response
 from prm.http import PortalRequest
 from prm.pdf import render_pdf
@@ -196,13 +198,12 @@ def program_export_view(request: PortalRequest, pk: int) -> HttpResponse:
 
 def _action(request: PortalRequest, pk: int, action, done: str) -> HttpResponse:
     program = selectors.get_program_or_404(pk)
-    try:
-        action(program=program, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect("rebates:program_detail", pk=program.pk)
+    return run_action(
+        request,
+        lambda: action(program=program, acting_membership=request.membership),
+        success=done,
+        redirect_to=reverse("rebates:program_detail", args=[program.pk]),
+    )
 
 
 @portal_view(Perm.REBATE_MANAGE)
@@ -363,13 +364,12 @@ def settlement_detail(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def settlement_approve_view(request: PortalRequest, pk: int) -> HttpResponse:
     settlement = selectors.get_settlement_or_404(pk)
-    try:
-        settlement_approve(settlement=settlement, acting_membership=request.membership)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Settlement approved: the payables are created."))
-    return redirect("rebates:settlement_detail", pk=settlement.pk)
+    return run_action(
+        request,
+        lambda: settlement_approve(settlement=settlement, acting_membership=request.membership),
+        success=_("Settlement approved: the payables are created."),
+        redirect_to=reverse("rebates:settlement_detail", args=[settlement.pk]),
+    )
 
 
 @portal_view(Perm.REBATE_CLOSE)
