@@ -93,7 +93,7 @@ class PrmConfig(AppConfig):
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)
         register_beat_entry("sweep-staging-tables", "prm.tasks.sweep_staging_tables", 1800.0)
 
-        import prm.ops.tasks  # noqa: F401  (registers the operations tasks with Celery)
+        import prm.ops.tasks
         from prm.ops import signals as ops_signals
         from prm.ops.heartbeat import HEARTBEAT_INTERVAL
 
@@ -112,4 +112,16 @@ class PrmConfig(AppConfig):
         )
         register_job_kind(
             "export:payout_batch", JobKind(task="prm.finance.payout_export_xlsx", label=_("Payout workbook"))
+        )
+
+        import prm.webhooks.tasks  # noqa: F401  (registers the webhook tasks with Celery)
+        from prm.events import subscribe
+        from prm.webhooks.delivery import event_record
+
+        # Published events go to the webhooks' outbox; deliveries are not jobs (no Job row, no
+        # job kind): each keeps its own schedule, and this sweep starts those whose task was lost.
+        subscribe(event_record)
+        register_beat_entry("webhooks-start-due", "prm.webhooks.start_due", 120.0)
+        register_nav(
+            NavItem(_("Webhooks"), "webhooks:endpoints", Perm.WEBHOOK_MANAGE, section="admin", order=85)
         )

@@ -8,6 +8,7 @@ from prm.jobs.models import Job
 from prm.notifications.models import Notification
 from prm.ops.models import TenantDeletion
 from prm.tenancy.models import Domain, Tenant, TenantModel
+from prm.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "AuditEvent",
@@ -23,4 +24,8 @@ __all__ = [
     "TenantDeletion",
     "TenantModel",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -239,7 +239,7 @@ CELERY_TIMEZONE = "UTC"
 from kombu import Queue  # noqa: E402
 
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-WORKLOAD_QUEUES = ("ingest", "validation", "calculation", "exports", "email")
+WORKLOAD_QUEUES = ("ingest", "validation", "calculation", "exports", "email", "webhooks")
 CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, *WORKLOAD_QUEUES)]
 # Patterns match task names in this order: the first one wins.
 CELERY_TASK_ROUTES = {
@@ -252,6 +252,7 @@ CELERY_TASK_ROUTES = {
     "rebates.*calculat*": {"queue": "calculation"},
     "prm.notifications.send_emails": {"queue": "email"},
     "prm.accounts.send_invitation_email": {"queue": "email"},
+    "prm.webhooks.*": {"queue": "webhooks"},
 }
 # django-celery-beat does not support Django 6.1: the schedule lives in code. Apps register their
 # entries from AppConfig.ready() (prm.schedule.register_beat_entry); this is the registry's dict.
@@ -424,3 +425,18 @@ PRM_DISK_MAX_PERCENT = env.float("PRM_DISK_MAX_PERCENT", default=90.0)
 # and the request needs an export finished within the last PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS.
 PRM_TENANT_DELETION_GRACE_DAYS = env.int("PRM_TENANT_DELETION_GRACE_DAYS", default=14)
 PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS = env.int("PRM_TENANT_DELETION_EXPORT_MAX_AGE_DAYS", default=7)
+
+# --- Webhooks (docs/webhooks.md) -------------------------------------------------------------------
+# Seconds to connect and for each read of one delivery attempt (the whole attempt: twice that).
+PRM_WEBHOOKS_TIMEOUT = env.float("PRM_WEBHOOKS_TIMEOUT", default=5.0)
+if not 0 < PRM_WEBHOOKS_TIMEOUT <= 30:
+    raise ImproperlyConfigured("PRM_WEBHOOKS_TIMEOUT must be between 0 and 30 seconds.")
+# Failed deliveries in a row (each after all its attempts) that disable an endpoint.
+PRM_WEBHOOKS_DISABLE_AFTER = env.int("PRM_WEBHOOKS_DISABLE_AFTER", default=5)
+if PRM_WEBHOOKS_DISABLE_AFTER < 1:
+    raise ImproperlyConfigured("PRM_WEBHOOKS_DISABLE_AFTER must be at least 1.")
+# Development and tests only: also send to http:// and loopback addresses (a receiver on this
+# machine). Never in production: it would let a tenant reach services on the server itself.
+PRM_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PRM_WEBHOOKS_ALLOW_LOOPBACK", default=False)
+if PRODUCTION and PRM_WEBHOOKS_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("PRM_WEBHOOKS_ALLOW_LOOPBACK must not be set when PRM_ENV=production.")

@@ -28,6 +28,7 @@ from partners.selectors import (
 )
 from prm.accounts.models import Membership
 from prm.audit.services import audit
+from prm.events import iso, partner_ref, publish
 from prm.files import store_upload
 from prm.finance.services import payable_create
 from prm.jobs.models import Job
@@ -271,6 +272,16 @@ def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
         totals = _store_totals(locked, totals)
         summary = job_summary(locked, totals)
         audit(actor=None, action="claim.validate", obj=locked, after=summary)
+        publish(
+            require_tenant(),
+            "claim.validated",
+            {
+                **claim_event_data(locked),
+                "accepted": totals["accepted"],
+                "adjusted": totals["adjusted"],
+                "rejected": totals["rejected"],
+            },
+        )
         _notify_partner(
             locked,
             verb="claim.validated",
@@ -278,6 +289,23 @@ def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
             % {"n": locked.number, "a": totals["accepted"], "d": totals["adjusted"], "r": totals["rejected"]},
         )
     return summary
+
+
+def claim_event_data(claim: Claim) -> dict[str, Any]:
+    """The key fields of a claim in claim.* events (docs/webhooks.md)."""
+    return {
+        "id": claim.pk,
+        "number": claim.number,
+        "status": claim.status,
+        "partner": partner_ref(claim.partner),
+        "claim_date": iso(claim.claim_date),
+        "currency": claim.currency,
+        "lines": claim.line_count,
+        "claimed_total": format_amount_str(claim.claimed_total, claim.currency),
+        "approved_total": format_amount_str(claim.approved_total, claim.currency),
+        "validated_at": iso(claim.validated_at),
+        "approved_at": iso(claim.approved_at),
+    }
 
 
 def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
@@ -485,6 +513,17 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
             obj=locked,
             before={"status": C.IN_REVIEW},
             after={"status": C.APPROVED, "approved_total": format_amount_str(total, locked.currency)},
+        )
+        payable = locked.payable
+        publish(
+            require_tenant(),
+            "claim.approved",
+            {
+                **claim_event_data(locked),
+                "payable": {"id": payable.pk, "reference": payable.reference}
+                if payable is not None
+                else None,
+            },
         )
         _notify_partner(
             locked,

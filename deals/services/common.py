@@ -13,8 +13,11 @@ from deals.selectors import partner_people, reviewers_for
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.events import iso, partner_ref, publish
+from prm.lib.money import format_amount_str
 from prm.notifications.services import notify
 from prm.roles import Perm, membership_has
+from prm.tenancy.context import require_tenant
 from prm.workflow import check_transition, require
 
 S = DealRegistration.Status
@@ -95,3 +98,32 @@ def move(
         setattr(locked, name, value)
     locked.save(update_fields=["status", *(extra or {}).keys(), "updated_at"])
     audit(actor=actor, action=action, obj=locked, before=before, after=snapshot(locked, AUDIT_FIELDS))
+
+
+# --- what other systems hear (webhooks) -------------------------------------------------------------
+
+
+def registration_event_data(registration: DealRegistration) -> dict[str, Any]:
+    """The key fields of a registration in every deal.* event (docs/webhooks.md)."""
+    return {
+        "id": registration.pk,
+        "reference": registration.reference,
+        "status": registration.status,
+        "partner": partner_ref(registration.partner),
+        "customer_name": registration.customer_name,
+        "customer_domain": registration.customer_domain,
+        "country": registration.country,
+        "deal_type": registration.deal_type,
+        "value": format_amount_str(registration.value, registration.currency),
+        "currency": registration.currency,
+        "expected_close_date": iso(registration.expected_close_date),
+        "submitted_at": iso(registration.submitted_at),
+        "protection_until": iso(registration.protection_until),
+    }
+
+
+def publish_registration(
+    registration: DealRegistration, event: str, *, key: str | None = None, **extra: Any
+) -> None:
+    """Publish ``event`` for the registration (on commit of the caller's transaction)."""
+    publish(require_tenant(), event, {**registration_event_data(registration), **extra}, key=key)

@@ -22,7 +22,8 @@ from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.decisions import Notice, decide
-from prm.lib.money import check_minor_units, quantize_money
+from prm.events import iso, partner_ref, publish
+from prm.lib.money import check_minor_units, format_amount_str, quantize_money
 from prm.lib.names import normalise_domain
 from prm.notifications.recipients import partner_members, staff_members
 from prm.notifications.services import notify
@@ -239,6 +240,22 @@ def _decide_offer(
     )
 
 
+def lead_event_data(lead: Lead) -> dict[str, Any]:
+    """The key fields of a lead in lead.* events (docs/webhooks.md); no contact details."""
+    return {
+        "id": lead.pk,
+        "external_reference": lead.reference,
+        "status": lead.status,
+        "company": lead.company,
+        "country": lead.country,
+        "region": lead.region,
+        "product_interest": lead.product_interest,
+        "value": format_amount_str(lead.value, lead.currency),
+        "currency": lead.currency,
+        "partner": partner_ref(lead.partner) if lead.partner is not None else None,
+    }
+
+
 def _lead_url(lead: Lead) -> str:
     return reverse("deals:lead_detail", kwargs={"pk": lead.pk})
 
@@ -274,7 +291,7 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
             )
         return locked
     due = now + timedelta(hours=DealSettings.current().lead_sla_hours)
-    LeadAssignment.objects.create(
+    offer = LeadAssignment.objects.create(
         lead=locked,
         partner=decision.partner,
         rule=decision.rule,
@@ -293,6 +310,16 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
         obj=locked,
         before=before,
         after={**snapshot(locked, ["status", "partner"]), "rule": decision.rule_label},
+    )
+    # A lead is offered again after a decline or a time-out: each offer is its own occurrence.
+    publish(
+        require_tenant(),
+        "lead.offered",
+        {
+            **lead_event_data(locked),
+            "offer": {"id": offer.pk, "due_at": iso(due), "rule": decision.rule_label},
+        },
+        key=str(offer.pk),
     )
     notify(
         recipients=partner_members(decision.partner.pk),
@@ -412,6 +439,15 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
         )
         if owner != acting_membership.user:
             DealRegistration.objects.filter(pk=registration.pk).update(owner=owner)
+        publish(
+            require_tenant(),
+            "lead.accepted",
+            {
+                **lead_event_data(locked),
+                "offer": {"id": offer.pk},
+                "registration": {"id": registration.pk, "reference": registration.reference},
+            },
+        )
         notify(
             recipients=_lead_staff(),
             verb="lead.accepted",

@@ -19,6 +19,7 @@ from deals.services.common import (
     move,
     notify_partner,
     notify_reviewers,
+    publish_registration,
     refreshed,
     require_owner_or_reviewer,
 )
@@ -89,6 +90,7 @@ def registration_expire(*, registration: DealRegistration) -> bool:
         if locked.protection_until >= timezone.localdate():
             return False
         move(locked, S.EXPIRED, actor=None, action="deal.expire")
+        publish_registration(locked, "deal.expired")
         notify_partner(
             locked, "deal.expired", _("The protection of %(ref)s has ended.") % {"ref": locked.reference}
         )

@@ -22,11 +22,13 @@ from deals.services.common import (
     locked_registration,
     move,
     notify_partner,
+    publish_registration,
     refreshed,
     require_reviewer,
 )
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
+from prm.events import iso
 from prm.workflow import DomainError, check_transition
 
 
@@ -105,6 +107,12 @@ def registration_approve(
                 "reviewer": acting_membership.user,
                 "info_request": note or locked.info_request,
             },
+        )
+        publish_registration(
+            locked,
+            "deal.approved",
+            discount_pct=str(locked.discount_pct),
+            approved_at=iso(locked.decided_at),
         )
         notify_partner(
             locked,

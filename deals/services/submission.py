@@ -31,6 +31,7 @@ from deals.services.common import (
     locked_registration,
     notify_partner,
     notify_reviewers,
+    publish_registration,
     refreshed,
     require_partner_member,
 )
@@ -105,6 +106,15 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
             obj=locked,
             before=before,
             after={**snapshot(locked, AUDIT_FIELDS), "conflicts": len(matches)},
+        )
+        # A registration may be submitted again after an information request: each submission
+        # is its own occurrence.
+        publish_registration(
+            locked,
+            "deal.submitted",
+            key=f"{locked.pk}:{locked.submitted_at.isoformat()}",
+            resubmission=resubmission,
+            conflict=locked.conflict_flag,
         )
         exact = locked.conflict_flag == DealRegistration.ConflictFlag.EXACT
         partner_message = (

@@ -22,6 +22,7 @@ from partners.models import (
 )
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.events import publish
 from prm.lib.money import check_minor_units
 from prm.roles import Perm, require_staff
 from prm.tenancy.context import require_tenant
@@ -176,6 +177,7 @@ def partner_set_tier(
 def _set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason: str, via: str) -> Partner:
     locked = Partner.objects.select_for_update().get(pk=partner.pk)
     before = {"tier": locked.tier, "program": locked.program_id}
+    previous = locked.current_tier
     locked.current_tier = tier
     locked.tier = tier.name if tier else ""
     if tier is not None:
@@ -184,13 +186,34 @@ def _set_tier(*, partner: Partner, tier: Tier | None, actor, action: str, reason
     after: dict = {"tier": locked.tier, "program": locked.program_id, "reason": reason}
     if via:
         after["via"] = via
-    audit(actor=actor, action=action, obj=locked, before=before, after=after)
+    event = audit(actor=actor, action=action, obj=locked, before=before, after=after)
+    if (previous.pk if previous else None) != (tier.pk if tier else None):
+        # A partner changes tier many times: each change (its audit event) is one occurrence.
+        publish(
+            require_tenant(),
+            "partner.tier_changed",
+            {
+                "id": locked.pk,
+                "code": locked.code,
+                "name": locked.name,
+                "from_tier": _tier_ref(previous),
+                "to_tier": _tier_ref(tier),
+                "program": locked.program_id,
+                "change": action,
+                "reason": reason,
+            },
+            key=f"{locked.pk}:{event.pk}",
+        )
     partner.current_tier, partner.tier, partner.program_id = (
         locked.current_tier,
         locked.tier,
         locked.program_id,
     )
     return locked
+
+
+def _tier_ref(tier: Tier | None) -> dict[str, Any] | None:
+    return {"id": tier.pk, "name": tier.name, "rank": tier.rank} if tier is not None else None
 
 
 def partner_enrol(*, partner: Partner, program: Program, actor) -> Partner:

@@ -20,6 +20,7 @@ from posdata.models import Kind, Upload
 from posdata.reader import FileLayout
 from posdata.services.uploads import DuplicateFile, upload_confirm, upload_receive, upload_set_status
 from prm.audit.services import audit
+from prm.events import iso, partner_ref, publish
 from prm.finance.rates import MissingRate, converted_sums_of_sql
 from prm.jobs.models import Job
 from prm.jobs.services import (
@@ -259,9 +260,34 @@ def _load(upload: Upload, job: Job, stage: str, norm: str) -> dict[str, Any]:
             replaced_rows=replaced,
             loaded_at=timezone.now(),
         )
+        publish(tenant, "pos_upload.completed", upload_event_data(locked))
         result = summary_dict(locked)
         job_succeed(job, result)
     return result
+
+
+def upload_event_data(upload: Upload) -> dict[str, Any]:
+    """The key fields of a loaded upload in pos_upload.completed (docs/webhooks.md): its counts and
+    totals (those of INTERFACES.md's summary, without the rejected rows' details)."""
+    return {
+        "id": upload.pk,
+        "partner": partner_ref(upload.partner),
+        "kind": upload.kind,
+        "status": upload.status,
+        "original_name": upload.original_name,
+        "rows_read": upload.rows_read,
+        "rows_loaded": upload.rows_loaded,
+        "rows_rejected": upload.rows_rejected,
+        "rows_duplicate": upload.rows_duplicate,
+        "quantity_total": int(upload.quantity_total),
+        "amount_total": format_amount_str(
+            Decimal(upload.amount_total), upload.currency or require_tenant().base_currency
+        ),
+        "currency": upload.currency or require_tenant().base_currency,
+        "amount_totals": dict(upload.amount_totals),
+        "replaced_rows": upload.replaced_rows,
+        "loaded_at": iso(upload.loaded_at),
+    }
 
 
 def pos_file_load(

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
 from prm.audit.services import audit, current_ip
+from prm.events import iso, publish
 from prm.files import UploadRejected, iter_csv_records, open_text, store_upload
 from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
 from prm.finance.payout_details import OK, UNVERIFIED, payout_details_statuses
@@ -493,7 +495,26 @@ def payout_batch_export(*, batch: PayoutBatch, acting_membership: Membership) ->
             before={"status": B.APPROVED},
             after={"status": B.EXPORTED},
         )
+        publish(require_tenant(), "batch.exported", _batch_event_data(locked))
     return locked
+
+
+def _batch_event_data(batch: PayoutBatch) -> dict[str, Any]:
+    """The key fields of an exported batch (docs/webhooks.md): what it pays, to how many partners."""
+    totals = batch.payments.filter(status=PayoutPayment.Status.TO_PAY).aggregate(
+        total=Sum("amount", default=Decimal("0")), partners=Count("id"), lines=Sum("line_count", default=0)
+    )
+    return {
+        "id": batch.pk,
+        "reference": batch.reference,
+        "status": batch.status,
+        "currency": batch.currency,
+        "total": format_amount_str(totals["total"], batch.currency),
+        "partners": totals["partners"],
+        "lines": totals["lines"],
+        "rate_day": iso(batch.rate_day),
+        "exported_at": iso(batch.exported_at),
+    }
 
 
 # --- paid ---------------------------------------------------------------------------------------

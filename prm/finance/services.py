@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.events import iso, partner_ref, publish
 from prm.finance.models import FinanceSettings, FxRate, Payable, PayoutBatch
 from prm.finance.registry import payable_source
 from prm.finance.resources import currency_problems, rate_problems
@@ -187,7 +188,25 @@ def payable_create(
                 payable, ["source_type", "source_id", "partner", "amount", "currency", "due_date"]
             ),
         )
+        publish(require_tenant(), "payable.created", payable_event_data(payable))
     return payable, True
+
+
+def payable_event_data(payable: Payable) -> dict[str, Any]:
+    """The key fields of a payable in payable.created (docs/webhooks.md): what is owed to whom, for
+    what; negative for a clawback."""
+    return {
+        "id": payable.pk,
+        "reference": payable.reference,
+        "status": payable.status,
+        "partner": partner_ref(payable.partner),
+        "source_type": payable.source_type,
+        "source_id": payable.source_id,
+        "amount": format_amount_str(payable.amount, payable.currency),
+        "currency": payable.currency,
+        "due_date": iso(payable.due_date),
+        "description": payable.description,
+    }
 
 
 def payable_cancel(*, payable: Payable, acting_membership: Membership, reason: str) -> Payable:

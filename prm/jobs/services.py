@@ -42,11 +42,16 @@ def job_enqueue(job: Job, task: str | Task) -> None:
     transaction.on_commit(lambda: current_app.tasks[name].delay(tenant_id=tenant_id, job_id=job.pk))
 
 
-def task_enqueue(task_name: str, **kwargs: Any) -> None:
+def task_enqueue(task_name: str, *, countdown: float | None = None, **kwargs: Any) -> None:
     """Run the tenant task registered as ``task_name`` for the current tenant once the current
-    transaction commits (the same by-name start as ``job_enqueue``, for tasks without a job)."""
+    transaction commits (the same by-name start as ``job_enqueue``, for tasks without a job);
+    ``countdown``: not before that many seconds after the commit."""
     tenant_id = require_tenant().pk
-    transaction.on_commit(lambda: current_app.tasks[task_name].delay(tenant_id=tenant_id, **kwargs))
+    transaction.on_commit(
+        lambda: current_app.tasks[task_name].apply_async(
+            kwargs={"tenant_id": tenant_id, **kwargs}, countdown=countdown
+        )
+    )
 
 
 def job_start(job: Job) -> bool:
