@@ -86,7 +86,10 @@ def event_record(*, tenant: Tenant, event_type: str, data: dict[str, Any], key: 
             raise
         return None
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=event, endpoint_id=pk, next_attempt_at=now) for pk in endpoint_ids]
+        [
+            WebhookDelivery(tenant=tenant, event=event, endpoint_id=pk, next_attempt_at=now)
+            for pk in endpoint_ids
+        ]
     )
     for delivery in deliveries:
         task_enqueue(DELIVER_TASK, delivery_id=delivery.pk)

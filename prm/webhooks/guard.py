@@ -67,32 +67,38 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 
 
 def address_problem(address: IPAddress) -> str | None:
-    """Why ``address`` may not receive webhooks (None: it is a public unicast address)."""
+    """What kind of address ``address`` is when it may not receive webhooks ("a private
+    address"); None for a public unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             problem = address_problem(embedded)
             if problem is None:
                 return None
-            return _("%(problem)s (inside the IPv6 address %(v6)s)") % {"problem": problem, "v6": address}
+            return _("%(problem)s (the IPv4 address %(v4)s inside it)") % {"problem": problem, "v4": embedded}
     if address.is_loopback:
-        return None if loopback_allowed() else _("%(a)s is a loopback address") % {"a": address}
+        return None if loopback_allowed() else _("a loopback address")
     checks = (
-        (address.is_unspecified, _("%(a)s is the unspecified address")),
-        (address.is_link_local, _("%(a)s is a link-local address (e.g. a cloud metadata service)")),
-        (address.is_multicast, _("%(a)s is a multicast address")),
-        (address.is_private, _("%(a)s is a private address")),
-        (
-            isinstance(address, ipaddress.IPv6Address) and address.is_site_local,
-            _("%(a)s is a site-local address"),
-        ),
-        (address.is_reserved, _("%(a)s is a reserved address")),
-        (not address.is_global, _("%(a)s is not a public address")),
+        (address.is_unspecified, _("the unspecified address")),
+        (address.is_link_local, _("a link-local address (e.g. a cloud metadata service)")),
+        (address.is_multicast, _("a multicast address")),
+        (address.is_reserved, _("a reserved address")),
+        (address.is_private, _("a private address")),
+        (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, _("a site-local address")),
+        (not address.is_global, _("not a public address")),
     )
-    for failed, message in checks:
+    for failed, problem in checks:
         if failed:
-            return message % {"a": address}
+            return problem
     return None
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(address: IPAddress) -> bool:
@@ -131,10 +137,8 @@ def _split(url: str) -> tuple[str, str, int, str]:
 
 def resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     """Every address ``host`` resolves to (a literal address: itself), in the resolver's order."""
-    try:
+    if _is_literal(host):
         return (ipaddress.ip_address(host),)
-    except ValueError:
-        pass
     try:
         infos = getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -155,11 +159,15 @@ def check_url(url: str) -> Target:
     addresses = resolve(host, port)
     for address in addresses:
         problem = address_problem(address)
-        if problem:
-            raise UnsafeUrl(
-                _("Webhooks go to public addresses only: %(host)s resolves to %(problem)s.")
-                % {"host": host, "problem": problem}
+        if problem is None:
+            continue
+        if _is_literal(host):
+            message = _("Webhooks go to public addresses only: %(address)s is %(problem)s.")
+        else:
+            message = _(
+                "Webhooks go to public addresses only: %(host)s resolves to %(address)s, %(problem)s."
             )
+        raise UnsafeUrl(message % {"host": host, "address": address, "problem": problem})
     if scheme == "http" and not all(_is_loopback(address) for address in addresses):
         raise UnsafeUrl(_("Webhooks are sent over HTTPS only: the URL must start with https://."))
     return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(str(a) for a in addresses))
