@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webhooks.helpers import Receiver, register_endpoint
+from prm.webhooks import guard
+from tests.webhooks.helpers import PUBLIC_V4, PUBLIC_V6, Receiver, fake_resolver, register_endpoint
 
 
 @pytest.fixture
@@ -22,3 +23,12 @@ def receiver(loopback):
 def hook(cast, receiver):
     """Tenant A's endpoint for every event, sending to the receiver; (endpoint, secret)."""
     return register_endpoint(cast.a, receiver.url())
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Names resolve from a table (hooks.example.com: public addresses); (table, names looked up)."""
+    table: dict[str, list[str]] = {"hooks.example.com": [PUBLIC_V4, PUBLIC_V6]}
+    calls: list[str] = []
+    monkeypatch.setattr(guard, "getaddrinfo", fake_resolver(table, calls))
+    return table, calls

@@ -4,6 +4,7 @@ gets and answers from a script), and a way to register an endpoint that sends to
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -15,6 +16,24 @@ from standardwebhooks.webhooks import Webhook
 
 from prm.events import EVENT_TYPES
 from prm.webhooks.services import endpoint_create
+
+
+PUBLIC_V4 = "93.184.215.14"
+PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
+
+
+def fake_resolver(table: dict[str, list[str]], calls: list[str] | None = None):
+    """A stand-in for DNS: ``table`` maps a name to its addresses; unknown names do not resolve."""
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if calls is not None:
+            calls.append(host)
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        family = {True: socket.AF_INET6, False: socket.AF_INET}
+        return [(family[":" in a], socket.SOCK_STREAM, 6, "", (a, port)) for a in table[host]]
+
+    return getaddrinfo
 
 
 @dataclass(frozen=True)

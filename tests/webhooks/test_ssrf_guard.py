@@ -4,8 +4,6 @@ the address checked and follows no redirect."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from prm.webhooks import guard, transport
@@ -14,35 +12,9 @@ from prm.webhooks.guard import UnsafeUrl, check_url
 from prm.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from prm.webhooks.services import endpoint_create
 from tests.deals.helpers import register
+from tests.webhooks.helpers import PUBLIC_V4, PUBLIC_V6
 
 pytestmark = pytest.mark.django_db
-
-PUBLIC_V4 = "93.184.215.14"
-PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
-
-
-def _resolver(table: dict[str, list[str]], calls: list[str] | None = None):
-    """A stand-in for DNS: ``table`` maps a name to its addresses; unknown names do not resolve."""
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if calls is not None:
-            calls.append(host)
-        if host not in table:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [
-            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-            for a in table[host]
-        ]
-
-    return getaddrinfo
-
-
-@pytest.fixture
-def dns(monkeypatch):
-    table: dict[str, list[str]] = {"hooks.example.com": [PUBLIC_V4, PUBLIC_V6]}
-    calls: list[str] = []
-    monkeypatch.setattr(guard, "getaddrinfo", _resolver(table, calls))
-    return table, calls
 
 
 @pytest.mark.parametrize(
