@@ -514,15 +514,13 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
             before={"status": C.IN_REVIEW},
             after={"status": C.APPROVED, "approved_total": format_amount_str(total, locked.currency)},
         )
-        payable = locked.payable
+        credit = locked.payable
         publish(
             require_tenant(),
             "claim.approved",
             {
                 **claim_event_data(locked),
-                "payable": {"id": payable.pk, "reference": payable.reference}
-                if payable is not None
-                else None,
+                "payable": {"id": credit.pk, "reference": credit.reference} if credit is not None else None,
             },
         )
         _notify_partner(

@@ -17,7 +17,6 @@ from standardwebhooks.webhooks import Webhook
 from prm.events import EVENT_TYPES
 from prm.webhooks.services import endpoint_create
 
-
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
 

@@ -47,7 +47,7 @@ def _attempts(cast) -> list[tuple[int, str, int | None]]:
 def test_a_delivery_carries_standard_webhooks_headers_the_verifier_accepts(
     cast, receiver, hook, django_capture_on_commit_callbacks
 ):
-    endpoint, secret = hook
+    _endpoint, secret = hook
     registration = _submit(cast, django_capture_on_commit_callbacks)
     (request,) = receiver.of_type("deal.submitted")
     payload = request.verified(secret)
@@ -76,7 +76,7 @@ def _other_secret() -> str:
 def test_a_failed_attempt_is_retried_with_backoff_until_the_server_answers(
     cast, receiver, hook, django_capture_on_commit_callbacks
 ):
-    endpoint, secret = hook
+    _endpoint, secret = hook
     receiver.answer(500, Reply(status=503, body="maintenance"), 200)
     t0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
     with time_machine.travel(t0, tick=False):

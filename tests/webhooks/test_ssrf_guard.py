@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from prm.webhooks import guard, transport
+from prm.webhooks import transport
 from prm.webhooks.delivery import delivery_attempt
 from prm.webhooks.guard import UnsafeUrl, check_url
 from prm.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
