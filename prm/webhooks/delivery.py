@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from prm.events import iso
-from prm.jobs.services import task_enqueue
+from prm.jobs.services import task_enqueue, unexpected_failure_message
 from prm.tenancy.context import require_tenant
 from prm.tenancy.models import Tenant
 from prm.webhooks import transport
@@ -162,7 +162,11 @@ def delivery_attempt(delivery_id: int) -> str:
     if not delivery.endpoint.is_enabled:
         _stop_for_disabled_endpoint(delivery)
         return "endpoint_disabled"
-    answer = _send(delivery)
+    try:
+        answer = _send(delivery)
+    except Exception as exc:  # whatever a receiver does, the attempt is logged and counted
+        message = unexpected_failure_message(exc, what=f"webhook delivery {delivery_id}")
+        answer = transport.Answer(status=None, body="", error=message[:300], duration_ms=0)
     _record(delivery_id, answer, started_at)
     return "sent" if answer.ok else "failed"
 

@@ -112,6 +112,8 @@ def _split(url: str) -> tuple[str, str, int, str]:
     url = (url or "").strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise UnsafeUrl(_("Enter a URL of at most %(n)d characters.") % {"n": MAX_URL_LENGTH})
+    if any(char <= " " or char == "\x7f" for char in url):
+        raise UnsafeUrl(_("The URL contains spaces or control characters; encode them (%20)."))
     try:
         parts = urlsplit(url)
         port = parts.port

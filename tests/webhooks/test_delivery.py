@@ -208,3 +208,40 @@ def test_nothing_is_kept_when_no_endpoint_subscribed(cast, django_capture_on_com
     _submit(cast, django_capture_on_commit_callbacks)
     with cast.a.context():
         assert not WebhookEvent.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def test_an_unexpected_error_while_sending_is_a_failed_attempt_not_a_stuck_delivery(
+    cast, hook, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something in the HTTP stack broke")
+
+    monkeypatch.setattr(delivery_module.transport, "post", broken)
+    _submit(cast, django_capture_on_commit_callbacks)
+    delivery = _delivery(cast)
+    assert (delivery.status, delivery.attempts, delivery.claimed_until) == ("pending", 1, None)
+    with cast.a.context():
+        attempt = WebhookAttempt.objects.get()
+        assert attempt.outcome == "failed" and "reference" in attempt.error
+        assert "HTTP stack" not in attempt.error  # the detail is logged, not shown
+
+
+def test_publishing_costs_one_query_without_subscribers_and_the_same_few_for_any_number(cast, receiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from prm.events import publish
+
+    def cost(key: str) -> int:
+        with cast.a.context(), CaptureQueriesContext(connection) as queries:
+            publish(cast.a.tenant, "payable.created", {"id": 1}, key=key)
+        return len(queries)
+
+    assert cost("none") == 1
+    register_endpoint(cast.a, receiver.url("/1"), events=["payable.created"])
+    one = cost("one")
+    for n in range(2, 6):
+        register_endpoint(cast.a, receiver.url(f"/{n}"), events=["payable.created"])
+    assert cost("five") == one
+    with cast.a.context():
+        assert WebhookDelivery.objects.count() == 1 + 5

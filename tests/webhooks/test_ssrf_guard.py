@@ -59,6 +59,8 @@ def test_private_loopback_link_local_and_other_non_public_addresses_are_refused(
         ("https://unknown.example.com/hook", "does not resolve"),
         ("https://hooks.example.com:99999/hook", "cannot be read"),
         ("https://hooks.example.com/" + "x" * 2000, "at most 2000"),
+        ("https://hooks.example.com/a b", "spaces or control characters"),
+        ("https://hooks.example.com/a\r\nX-Injected: 1", "spaces or control characters"),
     ],
 )
 def test_malformed_plain_http_or_credential_urls_are_refused_with_a_reason(url, why, dns):
