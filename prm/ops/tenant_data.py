@@ -131,6 +131,12 @@ def tenant_export_run(job: Job, *, retry_transient: bool = False) -> dict[str, A
     return result
 
 
+def tenant_export_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave the export up (prm.jobs.registry): the archive a killed run left
+    half-written is deleted (the tenant's data should not lie about); the sweep fails the job."""
+    partial_path(job).unlink(missing_ok=True)
+
+
 def archive_path(job: Job) -> Path:
     tenant = require_tenant()
     return tenant_folder() / EXPORT_AREA / f"{tenant.slug}-data-{job.pk}.zip"
