@@ -27,6 +27,11 @@ from celery.signals import task_postrun, task_prerun
 CHAOS_DIR = os.environ.get("PRM_CHAOS_DIR", "")
 _restore: list[tuple[Any, str, Any]] = []
 
+if CHAOS_DIR:
+    # WeasyPrint takes seconds to import on first use: paid at start-up here, so that a run
+    # reaches its pause point well within the broker's (shortened) visibility timeout.
+    import weasyprint  # noqa: F401
+
 
 def _resolve(dotted: str) -> tuple[Any, str]:
     module, _sep, name = dotted.partition(":")

@@ -425,13 +425,25 @@ def _notifications() -> list[tuple]:
     return sorted(Notification.objects.values_list("recipient__email", "verb", "message"))
 
 
+def _mdf_tiers(cast) -> None:
+    """P1 in Gold, P2 in Silver, both tiers with MDF (funds' own helper also signs agreements)."""
+    from partners.models import Partner, Tier
+    from tests.partners.helpers import program_with_partners
+
+    program = program_with_partners(cast)
+    Tier.objects.filter(program=program, name__in=("Gold", "Silver")).update(mdf_eligible=True)
+    for key, name in (("p1", "Gold"), ("p2", "Silver")):
+        tier = Tier.objects.get(program=program, name=name)
+        Partner.objects.filter(pk=cast.a.partners[key].pk).update(current_tier=tier, tier=name)
+
+
 def test_a_coop_accrual_killed_inside_its_transaction_books_each_accrual_once(cast, chaos, tmp_path):
     from funds.models import Fund, LedgerEntry
     from prm.jobs.services import job_create, job_enqueue
-    from tests.funds.helpers import days, fund, period, tiers
+    from tests.funds.helpers import days, fund, period
 
     with cast.a.context():
-        tiers(cast)
+        _mdf_tiers(cast)
         coop = fund(cast, "COOP", kind=Fund.Kind.COOP, accrual_pct=Decimal("2"))
         quarter = period(cast, coop, start=days(-40), end=days(10))
     for n, key in enumerate(("p1", "p2"), start=1):
@@ -480,14 +492,14 @@ def test_the_nightly_fund_expiry_killed_between_its_steps_expires_and_warns_once
     from django.utils import timezone
 
     from funds.models import ExpiryWarning, LedgerEntry
-    from tests.funds.helpers import allocate, fund, period, tiers
+    from tests.funds.helpers import allocate, fund, period
 
     today = timezone.localdate()
     earlier = datetime.datetime.combine(
         today - datetime.timedelta(days=20), datetime.time(12), tzinfo=datetime.UTC
     )
     with time_machine.travel(earlier, tick=False), cast.a.context():
-        tiers(cast)
+        _mdf_tiers(cast)
         mdf = fund(cast)
         quarter = period(
             cast, mdf, start=today - datetime.timedelta(days=25), end=today + datetime.timedelta(days=60)
@@ -708,6 +720,8 @@ def test_a_tenant_export_killed_mid_archive_writes_one_whole_archive(cast, chaos
 
 
 def test_remittance_statements_killed_after_the_first_pdf_render_each_once(cast, chaos):
+    import shutil
+
     from prm.files import tenant_folder
     from prm.finance.batches import PaymentConfirmation, payout_batch_mark_paid
     from prm.finance.models import PayoutPayment
@@ -742,6 +756,7 @@ def test_remittance_statements_killed_after_the_first_pdf_render_each_once(cast,
 
     with cast.a.context():
         reference = chaos.undisturbed(start, state)
+        shutil.rmtree(folder)  # the statements the undisturbed run wrote
         outcome = chaos.killed_and_redelivered(
             start, state, pause="prm.finance.remittance:store_bytes", while_paused=first_rendered
         )
