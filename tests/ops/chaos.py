@@ -2,9 +2,11 @@
 the task redelivered by the broker to another, and the end state compared with that of an
 undisturbed run of the same input.
 
-* ``WorkerPool`` (one per test module): two solo workers consuming every queue, with
-  ``tests.ops.chaos_worker`` loaded (the pause point) and the broker's visibility timeout cut to
-  seconds, so a killed worker's task comes back quickly. A killed worker is replaced at once.
+* ``WorkerPool`` (one per test module): two solo workers with ``tests.ops.chaos_worker`` loaded
+  (the pause point) and the broker's visibility timeout cut to seconds, so a killed worker's task
+  comes back quickly. A killed worker is replaced at once. They consume one queue of their own,
+  and ``private_routes`` sends this process's tasks there: the Redis broker is shared by every
+  test process of a run (``-n 2``) and their workers must not take each other's tasks.
 * ``Chaos.undisturbed(start, state)``: the work started and run in this process inside a
   transaction that is rolled back afterwards; ``state`` reads what it left, before the rollback.
 * ``Chaos.killed_and_redelivered(start, state, pause=...)``: the same work started for real; the
@@ -24,13 +26,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from prm.celery import app
@@ -58,6 +60,21 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, every:
             return
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+# One queue per test process (pytest-xdist names them gw0, gw1...).
+PRIVATE_QUEUE = f"chaos-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+@contextmanager
+def private_routes() -> Iterator[None]:
+    """Every task this process sends goes to the pool's queue meanwhile."""
+    before = app.conf.task_routes
+    app.conf.update(task_routes={"*": {"queue": PRIVATE_QUEUE}})
+    try:
+        yield
+    finally:
+        app.conf.update(task_routes=before)
 
 
 def _test_database_url() -> str:
@@ -88,8 +105,7 @@ class WorkerPool:
                 "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             }
         )
-        queues = ",".join((settings.CELERY_TASK_DEFAULT_QUEUE, *settings.WORKLOAD_QUEUES))
-        process = subprocess.Popen([*WORKER_COMMAND, "-Q", queues], env=env)
+        process = subprocess.Popen([*WORKER_COMMAND, "-Q", PRIVATE_QUEUE], env=env)
         self.processes[process.pid] = process
 
     def kill(self, pid: int) -> None:

@@ -25,7 +25,7 @@ from prm.jobs.models import Job
 from prm.jobs.staging import sweep_staging_tables
 from tests.claims.helpers import agreement
 from tests.factories import ProductFactory
-from tests.ops.chaos import Chaos, Started, WorkerPool
+from tests.ops.chaos import Chaos, Started, WorkerPool, private_routes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chaos]
 
@@ -42,7 +42,8 @@ def chaos(pool, settings):
     app.conf.task_always_eager = False  # tasks go to the broker, and the pool's workers
     settings.MEDIA_ROOT = pool.media  # the workers' media folder
     harness = Chaos(pool)
-    yield harness
+    with private_routes():
+        yield harness
     harness.disarm()
     app.conf.task_always_eager = True
 
