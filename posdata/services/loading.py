@@ -183,7 +183,7 @@ def upload_give_up(job: Job, message: str) -> None:
         locked = Upload.objects.select_for_update().filter(job=job).first()
         if locked is None or Upload.Status.FAILED not in Upload.TRANSITIONS[Upload.Status(locked.status)]:
             return
-        error = f"{message} {_('Send the file again to load it.')}"
+        error = " ".join((message, _("Send the file again to load it.")))
         upload_set_status(locked, Upload.Status.FAILED, error=error[:4000])
         audit(
             actor=None, action="pos.upload_given_up", obj=locked, after={"job": job.pk, "error": error[:500]}
