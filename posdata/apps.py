@@ -20,6 +20,7 @@ class PosdataConfig(AppConfig):
         from posdata.panels import sales_panel
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
+        from posdata.services import upload_give_up
         from prm.dashboard import register_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.jobs.registry import JobKind, register_job_kind
@@ -42,7 +43,15 @@ class PosdataConfig(AppConfig):
         register_panel(sales_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
         register_seed_step(seed_pos_data, name="posdata", after=("partners",))
-        register_job_kind("pos:*", JobKind(task="posdata.process_upload", label=_("POS or inventory load")))
+        # A killed load is run again (a new run stages afresh, and moves each line once); when the
+        # sweep gives it up, its upload fails with the reason. Re-processing exceptions keeps its
+        # progress in the job (nothing else waits on it): the failed job is all there is to say.
+        register_job_kind(
+            "pos:*",
+            JobKind(
+                task="posdata.process_upload", label=_("POS or inventory load"), on_give_up=upload_give_up
+            ),
+        )
         register_job_kind(
             "pos:reprocess", JobKind(task="posdata.reprocess_exceptions", label=_("Exception re-processing"))
         )

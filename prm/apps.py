@@ -101,17 +101,29 @@ class PrmConfig(AppConfig):
         register_beat_entry("ops-heartbeat", "prm.ops.heartbeat", HEARTBEAT_INTERVAL, per_tenant=False)
         register_beat_entry("recover-stuck-jobs", "prm.ops.recover_stuck_jobs", 300.0)
 
+        from prm.finance.payout_export import payout_export_give_up
         from prm.jobs.registry import JobKind, register_job_kind
+        from prm.ops.tenant_data import tenant_export_give_up
 
         # The core's own job kinds; apps register theirs the same way from their ready().
         register_job_kind(
             "import:*", JobKind(task="prm.imports.run_reference_import", label=_("Reference data import"))
         )
+        # Exports write next to their final name and move the file there when complete: a run
+        # redelivered after a crash rewrites the same file; given up, the half-written one goes.
         register_job_kind(
-            "ops:tenant_export", JobKind(task="prm.ops.tenant_export", label=_("Tenant data export"))
+            "ops:tenant_export",
+            JobKind(
+                task="prm.ops.tenant_export", label=_("Tenant data export"), on_give_up=tenant_export_give_up
+            ),
         )
         register_job_kind(
-            "export:payout_batch", JobKind(task="prm.finance.payout_export_xlsx", label=_("Payout workbook"))
+            "export:payout_batch",
+            JobKind(
+                task="prm.finance.payout_export_xlsx",
+                label=_("Payout workbook"),
+                on_give_up=payout_export_give_up,
+            ),
         )
 
         import prm.webhooks.tasks  # noqa: F401  (registers the webhook tasks with Celery)

@@ -64,7 +64,9 @@ def scorecards_calculate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Compute every scored partner's KPIs as of a day (idempotent: one scorecard per partner and
-    day) and propose tier changes. Set-based: KPI providers run once per chunk of partners."""
+    day) and propose tier changes. Set-based: KPI providers run once per chunk of partners. The
+    summary counts the partners with a proposal pending for their qualified tier after the run
+    (made now or kept), so a run redelivered after a crash reports what an undisturbed one would."""
     as_of = as_of or timezone.localdate()
     tenant = require_tenant()
     (start, end), (prev_start, prev_end) = periods(as_of)
@@ -122,7 +124,7 @@ def scorecards_calculate(
 
 def _propose(partner: Partner, scorecard: Scorecard) -> str | None:
     """Create (or keep) a pending proposal when the qualified tier differs from the current one;
-    withdraw a pending proposal that no longer matches."""
+    withdraw a pending proposal that no longer matches. Returns the pending proposal's direction."""
     target = scorecard.qualified_tier
     current = partner.current_tier
     pending = TierProposal.objects.select_for_update().filter(partner=partner, status=P.PENDING).first()
@@ -139,8 +141,8 @@ def _propose(partner: Partner, scorecard: Scorecard) -> str | None:
         TierProposal.Direction.PROMOTION if target.rank > current.rank else TierProposal.Direction.DEMOTION
     )
     if pending is not None:
-        if pending.to_tier_id == target.pk:
-            return None
+        if pending.to_tier_id == target.pk:  # proposed before (by an earlier run of the day, too)
+            return str(pending.direction)
         _withdraw(pending)
     proposal = TierProposal.objects.create(
         partner=partner,

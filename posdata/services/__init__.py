@@ -13,6 +13,7 @@ from posdata.services.exception_queue import (
 from posdata.services.loading import (
     pos_file_load,
     summary_dict,
+    upload_give_up,
     upload_process,
 )
 from posdata.services.uploads import (
@@ -35,6 +36,7 @@ __all__ = [
     "sku_xref_delete",
     "summary_dict",
     "upload_confirm",
+    "upload_give_up",
     "upload_process",
     "upload_read",
     "upload_receive",

@@ -59,6 +59,29 @@ def exception_map_and_reprocess(
         )
 
 
+def _plan(job: Job, upload_ids: list[int]) -> dict[str, Any]:
+    """What the job re-processes and what it has done so far, kept in ``job.counts``: written
+    before the first upload, then with each upload's rows in the same transaction. A run
+    redelivered after a crash carries on after the uploads the killed run committed, and its
+    summary still counts every line once."""
+    if job.counts.get("uploads") is not None:
+        return dict(job.counts)
+    plan = {
+        "uploads": upload_ids,
+        "done": [],
+        "totals": {
+            "rows_read": 0,
+            "rows_loaded": 0,
+            "rows_rejected": 0,
+            "rows_duplicate": 0,
+            "quantity_total": 0,
+        },
+        "amounts": {},
+    }
+    job_progress(job, 0, plan)
+    return plan
+
+
 def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict[str, Any]:
     """Re-run the queued lines through the loader, upload by upload (each with its own formats).
     Lines that now load are marked loaded (or duplicate); the others keep their current problems.
@@ -71,12 +94,14 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
     queue = RejectedRow.objects.filter(partner=partner, unknown_product=True, resolution="")
     if job.params.get("product_key"):
         queue = queue.filter(product_key__iexact=job.params["product_key"])
-    totals = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "rows_duplicate": 0, "quantity_total": 0}
-    amounts: dict[str, Decimal] = {}
-    upload_ids = list(queue.order_by().values_list("upload_id", flat=True).distinct())
+    plan = _plan(job, sorted(queue.order_by().values_list("upload_id", flat=True).distinct()))
+    totals = plan["totals"]
+    amounts = {code: Decimal(amount) for code, amount in plan["amounts"].items()}
     stage, norm = staging_tables(job, "stage", "norm")
     try:
-        for index, upload_id in enumerate(upload_ids):
+        for upload_id in plan["uploads"]:
+            if upload_id in plan["done"]:
+                continue
             upload = Upload.objects.get(pk=upload_id)
             rows = (
                 queue.filter(upload_id=upload_id)
@@ -102,14 +127,16 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
                 still = pipeline.count_rejected(norm)
                 pipeline.update_rejected(run)
                 moved = pipeline.move_good_rows(run)
-            totals["rows_read"] += count
-            totals["rows_loaded"] += moved.loaded
-            totals["rows_duplicate"] += moved.good - moved.loaded
-            totals["rows_rejected"] += still
-            totals["quantity_total"] += moved.quantity
-            for code, amount in moved.amounts.items():
-                amounts[code] = amounts.get(code, Decimal("0")) + amount
-            job_progress(job, int(100 * (index + 1) / max(len(upload_ids), 1)))
+                totals["rows_read"] += count
+                totals["rows_loaded"] += moved.loaded
+                totals["rows_duplicate"] += moved.good - moved.loaded
+                totals["rows_rejected"] += still
+                totals["quantity_total"] += moved.quantity
+                for code, amount in moved.amounts.items():
+                    amounts[code] = amounts.get(code, Decimal("0")) + amount
+                plan["done"].append(upload_id)
+                plan["amounts"] = {code: str(amount) for code, amount in amounts.items()}
+                job_progress(job, int(100 * len(plan["done"]) / max(len(plan["uploads"]), 1)), plan)
     except Exception as exc:
         if retry_transient and isinstance(exc, TRANSIENT_ERRORS):
             raise  # Celery retries the task

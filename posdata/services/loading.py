@@ -176,6 +176,21 @@ def _fail(upload: Upload, job: Job, message: str) -> None:
     job.refresh_from_db()
 
 
+def upload_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave the load up (prm.jobs.registry): its upload fails with the reason
+    and what to do, for the partner who sent it, unless a run loaded it meanwhile (the sweep
+    fails the job itself)."""
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update().filter(job=job).first()
+        if locked is None or Upload.Status.FAILED not in Upload.TRANSITIONS[Upload.Status(locked.status)]:
+            return
+        error = " ".join((message, _("Send the file again to load it.")))
+        upload_set_status(locked, Upload.Status.FAILED, error=error[:4000])
+        audit(
+            actor=None, action="pos.upload_given_up", obj=locked, after={"job": job.pk, "error": error[:500]}
+        )
+
+
 def _load(upload: Upload, job: Job, stage: str, norm: str) -> dict[str, Any]:
     tenant = require_tenant()
     layout = FileLayout(

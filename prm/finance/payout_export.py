@@ -7,7 +7,7 @@ when the batch is large)."""
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -101,25 +101,43 @@ def filename(batch: PayoutBatch, fmt: str, *, full: bool) -> str:
     return f"{batch.reference}{'-full' if full else ''}.{fmt}"
 
 
+def workbook_path(job) -> Path:
+    """One file per export job: a run redelivered after a crash rewrites it instead of leaving
+    a second copy of the bank details behind."""
+    return tenant_folder() / "exports" / f"payout-job-{job.pk}.xlsx"
+
+
+def partial_workbook_path(job) -> Path:
+    target = workbook_path(job)
+    return target.with_name(target.name + ".part")
+
+
 def write_payout_xlsx_file(job) -> dict[str, Any]:
     """The background XLSX export of ``job`` (params: batch, full): written under the tenant's
-    folder with progress; the result names the file and the download address."""
+    folder with progress, next to its final name and moved there when complete; the result names
+    the file and the download address."""
 
     batch = PayoutBatch.objects.get(pk=job.params["batch"])
     full = bool(job.params.get("full"))
     total = max(batch.lines.filter(live=True).count(), 1)
-    folder = tenant_folder() / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.xlsx"
+    target, partial = workbook_path(job), partial_workbook_path(job)
+    target.parent.mkdir(parents=True, exist_ok=True)
     rows = write_xlsx(
-        str(target),
+        str(partial),
         HEADERS,
         line_rows(batch, bank_details(batch, full=full)),
         progress=lambda done: job_progress(job, min(99, done * 100 // total)),
     )
+    os.replace(partial, target)
     return {
         "rows": rows,
         "file": str(target.relative_to(Path(settings.MEDIA_ROOT))),
         "filename": filename(batch, "xlsx", full=full),
         "download_url": reverse("finance:batch_export_file", kwargs={"pk": batch.pk, "job_pk": job.pk}),
     }
+
+
+def payout_export_give_up(job, message: str) -> None:
+    """The stuck-job sweep gave the export up (prm.jobs.registry): the workbook a killed run left
+    half-written (bank details) is deleted; the sweep fails the job with ``message``."""
+    partial_workbook_path(job).unlink(missing_ok=True)

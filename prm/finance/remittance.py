@@ -71,7 +71,8 @@ def remittance_statements_render(payment_ids: Iterable[int]) -> int:
     )
     for payment in payments:
         pdf = remittance_pdf(payment)  # slow: outside any transaction
-        path, digest = store_bytes(pdf, area="remittances", suffix=".pdf")
+        # Named after the payment: a run killed before it recorded the file leaves no orphan.
+        path, digest = store_bytes(pdf, area="remittances", suffix=".pdf", name=f"payment-{payment.pk}")
         with transaction.atomic():
             updated = PayoutPayment.objects.filter(pk=payment.pk, statement_path="").update(
                 statement_path=path, statement_sha256=digest

@@ -16,6 +16,7 @@ This module imports nothing of Django's models: settings use it for LOGGING.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -129,12 +130,49 @@ def configure() -> None:
     )
 
 
+# Beat sends the heartbeat every 30 s and it pings every queue: a dozen INFO lines from Celery
+# each time, which would bury everything else in a console (and fill the production log).
+ROUTINE_TASKS = frozenset({"prm.ops.heartbeat", "prm.ops.queue_heartbeat"})
+
+
+def _task_named(record: logging.LogRecord) -> str | None:
+    data = getattr(record, "data", None)  # Celery's "received" and "succeeded" lines
+    if isinstance(data, dict):
+        return data.get("name")
+    if record.name == "celery.beat" and isinstance(record.args, tuple) and len(record.args) == 2:
+        return str(record.args[1])  # "Scheduler: Sending due task <entry> (<task>)"
+    return None
+
+
+class RoutineTaskFilter(logging.Filter):
+    """Celery's INFO lines about the routine heartbeat tasks are DEBUG lines: shown only when the
+    log level is DEBUG. A stale heartbeat is a warning of its own (prm.ops.heartbeat)."""
+
+    def __init__(self, level: str | int = logging.INFO) -> None:
+        super().__init__()
+        self.level = logging.getLevelNamesMapping()[level] if isinstance(level, str) else level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # <= INFO: another handler's filter may have lowered the shared record already.
+        if record.levelno <= logging.INFO and _task_named(record) in ROUTINE_TASKS:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.level <= logging.DEBUG
+        return True
+
+
 def logging_config(*, json: bool, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"structured": {"()": "prm.ops.logs.make_formatter", "json": json}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "filters": {"routine_tasks": {"()": "prm.ops.logs.RoutineTaskFilter", "level": level}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "structured",
+                "filters": ["routine_tasks"],
+            }
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # SQL with its parameters (payout details, tokens) never reaches the log.

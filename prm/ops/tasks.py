@@ -16,13 +16,13 @@ from prm.tenancy.context import require_tenant
 @app.task(name="prm.ops.heartbeat", ignore_result=True)
 def heartbeat() -> None:
     """Beat sends this to the default queue; it pings every workload queue in turn, so each worker
-    pool proves that it consumes its queue."""
+    pool proves that it consumes its queue, and warns (once) about a pool that stopped answering
+    the earlier pings."""
     hb.record(f"worker:{app.conf.task_default_queue}")
-    for queue in hb.all_queues():
-        if queue != app.conf.task_default_queue:
-            queue_heartbeat.apply_async(
-                kwargs={"queue": queue}, queue=queue, expires=hb.HEARTBEAT_INTERVAL * 4
-            )
+    others = tuple(q for q in hb.all_queues() if q != app.conf.task_default_queue)
+    hb.report_changes(tuple(f"worker:{queue}" for queue in others))
+    for queue in others:
+        queue_heartbeat.apply_async(kwargs={"queue": queue}, queue=queue, expires=hb.HEARTBEAT_INTERVAL * 4)
 
 
 @app.task(name="prm.ops.queue_heartbeat", ignore_result=True)

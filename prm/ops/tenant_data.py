@@ -5,26 +5,30 @@ Tables are found in the database (every table of the public schema with a ``tena
 column), not listed by hand: a new app's tables are exported without a change here. Rows are
 copied by PostgreSQL (``COPY ... TO STDOUT``) under the tenant's row-level security, values
 verbatim (the archive is for moving or restoring data, not for a spreadsheet: nothing is
-formula-escaped; encrypted fields stay encrypted). The export is a job; running it again rewrites
-the same archive.
+formula-escaped; encrypted fields stay encrypted). Every table is read in one REPEATABLE READ,
+READ ONLY transaction on a connection of its own (``snapshot_reader``): the archive is one moment
+of the tenant's data however long it takes to write, while the job's connection reports progress.
+The export is a job; running it again rewrites the same archive.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import os
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import psycopg
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,9 +131,40 @@ def tenant_export_run(job: Job, *, retry_transient: bool = False) -> dict[str, A
     return result
 
 
+def tenant_export_give_up(job: Job, message: str) -> None:
+    """The stuck-job sweep gave the export up (prm.jobs.registry): the archive a killed run left
+    half-written is deleted (the tenant's data should not lie about); the sweep fails the job."""
+    partial_path(job).unlink(missing_ok=True)
+
+
 def archive_path(job: Job) -> Path:
     tenant = require_tenant()
     return tenant_folder() / EXPORT_AREA / f"{tenant.slug}-data-{job.pk}.zip"
+
+
+def partial_path(job: Job) -> Path:
+    """Where the archive is written until it is complete (a killed run's is rewritten by the next)."""
+    target = archive_path(job)
+    return target.with_name(target.name + ".part")
+
+
+@contextmanager
+def snapshot_reader() -> Iterator[BaseDatabaseWrapper]:
+    """A second connection whose one transaction is REPEATABLE READ and READ ONLY: every query on
+    it sees the database as it was at the first one. Its own connection, because the job's must
+    keep committing progress (visible to the page at once) while the export reads."""
+    reader = connection.copy()
+    try:
+        reader.ensure_connection()
+        assert isinstance(reader.connection, psycopg.Connection)
+        # psycopg opens the transaction with these at the first statement (the tenant binding).
+        reader.connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        reader.connection.read_only = True
+        reader.set_autocommit(False)
+        yield reader
+        reader.commit()
+    finally:
+        reader.close()
 
 
 def write_archive(job: Job) -> dict[str, Any]:
@@ -137,7 +172,7 @@ def write_archive(job: Job) -> dict[str, Any]:
     tenant = require_tenant()
     target = archive_path(job)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+    partial = partial_path(job)
     tables = tenant_tables()
     manifest: dict[str, Any] = {
         "format": "prm-tenant-export",
@@ -151,6 +186,7 @@ def write_archive(job: Job) -> dict[str, Any]:
         },
         "notes": [
             "tables/<table>.csv: the table's rows of this tenant, PostgreSQL CSV with a header row, values verbatim.",
+            "Every table, tenant.csv and users.csv were read in one transaction: one moment of the data.",
             "Encrypted columns (payout details, MFA secrets) stay encrypted with the platform's key.",
             "users.csv: the people with a membership in this tenant; no password hashes or MFA secrets.",
             "files/: the tenant's stored files, by their path under the tenant's folder.",
@@ -159,20 +195,26 @@ def write_archive(job: Job) -> dict[str, Any]:
         "files": [],
     }
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        manifest["tenant_row"] = _copy_into(
-            archive, "tenant.csv", "SELECT * FROM prm_tenant WHERE id = %s", [tenant.pk]
-        )
-        for index, table in enumerate(tables):
-            order = ' ORDER BY "id"' if "id" in table.columns else ""
-            copied = _copy_into(
-                archive,
-                f"tables/{table.name}.csv",
-                f"SELECT * FROM {quote_table(table.name)} WHERE tenant_id = %s{order}",
-                [tenant.pk],
+        with snapshot_reader() as reader:
+            manifest["tenant_row"] = _copy_into(
+                reader, archive, "tenant.csv", "SELECT * FROM prm_tenant WHERE id = %s", [tenant.pk]
             )
-            manifest["tables"][table.name] = {"model": table.model, "columns": list(table.columns), **copied}
-            job_progress(job, 5 + 75 * (index + 1) // max(len(tables), 1))
-        manifest["users"] = _write_users(archive)
+            for index, table in enumerate(tables):
+                order = ' ORDER BY "id"' if "id" in table.columns else ""
+                copied = _copy_into(
+                    reader,
+                    archive,
+                    f"tables/{table.name}.csv",
+                    f"SELECT * FROM {quote_table(table.name)} WHERE tenant_id = %s{order}",
+                    [tenant.pk],
+                )
+                manifest["tables"][table.name] = {
+                    "model": table.model,
+                    "columns": list(table.columns),
+                    **copied,
+                }
+                job_progress(job, 5 + 75 * (index + 1) // max(len(tables), 1))
+            manifest["users"] = _copy_into(reader, archive, "users.csv", *_users_query(tenant.pk))
         for relative, path in _tenant_files(tenant):
             manifest["files"].append({"path": relative, **_add_file(archive, f"files/{relative}", path)})
         job_progress(job, 95)
@@ -201,11 +243,13 @@ class _Hashing(io.RawIOBase):
         return len(data)
 
 
-def _copy_into(archive: zipfile.ZipFile, name: str, sql: str, params: list[Any]) -> dict[str, Any]:
+def _copy_into(
+    reader: BaseDatabaseWrapper, archive: zipfile.ZipFile, name: str, sql: str, params: list[Any]
+) -> dict[str, Any]:
     """COPY a query's rows as CSV into the archive member ``name``; rows, bytes and sha256."""
-    with archive.open(name, "w", force_zip64=True) as member, transaction.atomic():
+    with archive.open(name, "w", force_zip64=True) as member:
         out = _Hashing(member)
-        with connection.cursor() as cursor:
+        with reader.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
             with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)", params) as copy:
                 for chunk in copy:
@@ -217,18 +261,15 @@ def _copy_into(archive: zipfile.ZipFile, name: str, sql: str, params: list[Any])
 USER_COLUMNS = ("id", "email", "full_name", "date_joined", "last_login", "is_active")
 
 
-def _write_users(archive: zipfile.ZipFile) -> dict[str, Any]:
-    ids = Membership.objects.values_list("user_id", flat=True)
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(USER_COLUMNS)
-    count = 0
-    for user in User.objects.filter(pk__in=ids).order_by("pk").values_list(*USER_COLUMNS):
-        writer.writerow(["" if v is None else v for v in user])
-        count += 1
-    data = text.getvalue().encode()
-    archive.writestr("users.csv", data)
-    return {"file": "users.csv", "rows": count, "sha256": hashlib.sha256(data).hexdigest()}
+def _users_query(tenant_id: int) -> tuple[str, list[Any]]:
+    """The members of the tenant, without their password hashes (MFA secrets live elsewhere)."""
+    columns = ", ".join(f'"{name}"' for name in USER_COLUMNS)
+    users, memberships = User._meta.db_table, Membership._meta.db_table
+    return (
+        f"SELECT {columns} FROM {quote_table(users)} WHERE id IN"
+        f" (SELECT user_id FROM {quote_table(memberships)} WHERE tenant_id = %s) ORDER BY id",
+        [tenant_id],
+    )
 
 
 def _tenant_files(tenant) -> Iterator[tuple[str, Path]]:

@@ -1,73 +1,56 @@
-"""A real Celery worker process the chaos tests can kill (SIGKILL) and replace."""
+"""Chaos harness: real Celery worker processes, one of them SIGKILLed at a known moment of a job,
+the task redelivered by the broker to another, and the end state compared with that of an
+undisturbed run of the same input.
+
+* ``WorkerPool`` (one per test module): two solo workers with ``tests.ops.chaos_worker`` loaded
+  (the pause point) and the broker's visibility timeout cut to seconds, so a killed worker's task
+  comes back quickly. A killed worker is replaced at once. They consume one queue of their own,
+  and ``private_routes`` sends this process's tasks there: the Redis broker is shared by every
+  test process of a run (``-n 2``) and their workers must not take each other's tasks.
+* ``Chaos.undisturbed(start, state)``: the work started and run in this process inside a
+  transaction that is rolled back afterwards; ``state`` reads what it left, before the rollback.
+* ``Chaos.killed_and_redelivered(start, state, pause=...)``: the same work started for real; the
+  worker that reaches ``pause`` (after its n-th call returns) waits there, is killed, and the
+  surviving worker runs the redelivered task to the end; ``state`` reads what that left.
+
+``start`` creates the work inside the current tenant and returns a ``Started`` (the task and its
+arguments; the job, if it is one); ``state`` returns plain values, keyed by business keys (never
+row ids, which differ between the two runs), for the test to compare.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-# The killed worker's message comes back to the next worker after this many seconds.
+from prm.celery import app
+from prm.jobs.models import Job
+from prm.jobs.registry import job_kind_for
+from prm.tenancy.context import require_tenant
+
+# A killed worker's message comes back to another worker after this many seconds (kombu checks
+# every second): longer than a small job needs to reach its pause point.
 VISIBILITY_SECONDS = 6
-
-
-def _test_database_url() -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
+FINISH_TIMEOUT = 90
 
 WORKER_COMMAND = (
     sys.executable,
     *("-m", "celery", "-A", "prm", "worker", "--pool=solo", "--loglevel=WARNING"),
     *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+    *("--include", "tests.ops.chaos_worker"),
 )
-
-
-class Workers:
-    def __init__(self) -> None:
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        # Like production's workers: the runtime role only, no owner URL.
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
-        env.update(
-            {
-                "DATABASE_URL": _test_database_url(),
-                "PRM_ENV": "test",
-                "PRM_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
-                "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-            }
-        )
-        process = subprocess.Popen(
-            [
-                *WORKER_COMMAND,
-                "-Q",
-                ",".join((settings.CELERY_TASK_DEFAULT_QUEUE, *settings.WORKLOAD_QUEUES)),
-            ],
-            env=env,
-        )
-        self.processes.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen) -> None:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=20)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, every: float = 0.05) -> None:
@@ -77,3 +60,173 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, every:
             return
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+# One queue per test process (pytest-xdist names them gw0, gw1...).
+PRIVATE_QUEUE = f"chaos-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+@contextmanager
+def private_routes() -> Iterator[None]:
+    """Every task this process sends goes to the pool's queue meanwhile."""
+    before = app.conf.task_routes
+    app.conf.update(task_routes={"*": {"queue": PRIVATE_QUEUE}})
+    try:
+        yield
+    finally:
+        app.conf.update(task_routes=before)
+
+
+def _test_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+class WorkerPool:
+    SIZE = 2
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.media = directory / "media"
+        self.processes: dict[int, subprocess.Popen] = {}
+        for _ in range(self.SIZE):
+            self.start()
+
+    def start(self) -> None:
+        # Like production's workers: the runtime role only, no owner URL.
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+        env.update(
+            {
+                "DATABASE_URL": _test_database_url(),
+                "PRM_ENV": "test",
+                "PRM_MEDIA_ROOT": str(self.media),
+                "PRM_CHAOS_DIR": str(self.directory),
+                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+                "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+            }
+        )
+        process = subprocess.Popen([*WORKER_COMMAND, "-Q", PRIVATE_QUEUE], env=env)
+        self.processes[process.pid] = process
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL one of this pool's workers (nothing else) and start its replacement."""
+        process = self.processes.pop(pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=20)
+        self.start()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+
+@dataclass(frozen=True)
+class Started:
+    task: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    job: Job | None = None
+    enqueued: bool = False  # the service sends the task itself on commit
+
+    @classmethod
+    def of_job(cls, job: Job, *, enqueued: bool = True) -> Started:
+        kind = job_kind_for(job.kind)
+        assert kind is not None, job.kind
+        return cls(task=kind.task, kwargs={"job_id": job.pk}, job=job, enqueued=enqueued)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    started: Started
+    state: Any
+    killed_pid: int
+
+
+class Chaos:
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+        self.directory = pool.directory
+
+    def undisturbed(self, start: Callable[[], Started], state: Callable[[Started], Any]) -> Any:
+        try:
+            with transaction.atomic():
+                started = start()
+                app.tasks[started.task].apply(
+                    kwargs={"tenant_id": require_tenant().pk, **started.kwargs}, throw=True
+                )
+                raise _RolledBack(state(started))
+        except _RolledBack as done:
+            return done.args[0]
+
+    def killed_and_redelivered(
+        self,
+        start: Callable[[], Started],
+        state: Callable[[Started], Any],
+        *,
+        pause: str,
+        after_calls: int = 1,
+        overrides: dict[str, Any] | None = None,
+        while_paused: Callable[[Started], None] | None = None,
+    ) -> Outcome:
+        self._arm(pause, after_calls, overrides or {})
+        started = start()
+        if not started.enqueued:
+            app.tasks[started.task].delay(tenant_id=require_tenant().pk, **started.kwargs)
+        pid = self._paused_worker()
+        if while_paused is not None:
+            while_paused(started)
+        self.pool.kill(pid)
+        if started.job is not None:
+            job = started.job
+            wait_for(
+                lambda: job.refresh_from_db() or job.is_finished,
+                timeout=FINISH_TIMEOUT,
+                what=f"the redelivered {job.kind} job",
+            )
+        else:
+            wait_for(
+                lambda: self._finished_elsewhere(started.task, pid),
+                timeout=FINISH_TIMEOUT,
+                what=f"the redelivered {started.task}",
+            )
+        return Outcome(started=started, state=state(started), killed_pid=pid)
+
+    def disarm(self) -> None:
+        """Remove the pause; a worker still waiting at it (a test that failed early) is killed."""
+        (self.directory / "pause.json").unlink(missing_ok=True)
+        marker = self.directory / "paused"
+        if marker.exists():
+            pid = int(marker.read_text() or 0)
+            if pid in self.pool.processes:
+                self.pool.kill(pid)
+            marker.unlink()
+
+    def _arm(self, pause: str, after_calls: int, overrides: dict[str, Any]) -> None:
+        for name in ("paused", "finished"):
+            (self.directory / name).unlink(missing_ok=True)
+        spec = {"target": pause, "after_calls": after_calls, "set": overrides}
+        (self.directory / "pause.json").write_text(json.dumps(spec))
+
+    def _paused_worker(self) -> int:
+        marker = self.directory / "paused"
+        wait_for(lambda: marker.exists() and marker.read_text() != "", timeout=60, what="a worker to pause")
+        pid = int(marker.read_text())
+        assert pid in self.pool.processes, "the paused process is not one of the pool's workers"
+        return pid
+
+    def _finished_elsewhere(self, task: str, killed: int) -> bool:
+        log = self.directory / "finished"
+        if not log.exists():
+            return False
+        runs = [json.loads(line) for line in log.read_text().splitlines() if line]
+        return any(r["task"] == task and r["state"] == "SUCCESS" and r["pid"] != killed for r in runs)

@@ -198,3 +198,94 @@ def test_staging_tables_of_other_tenants_and_live_runs_stay(cast, django_capture
     _recover(cast, django_capture_on_commit_callbacks)
     assert _staging_exists(live_table)
     assert _staging_exists(other_table)
+
+
+def _give_up_at_t0(job: Job) -> None:
+    """The job's last attempt began at T0 and its worker died (attempts used up)."""
+    job_start(job)
+    Job.objects.filter(pk=job.pk).update(attempts=3)
+
+
+def test_a_pos_load_given_up_fails_its_upload_and_the_partner_sees_why(
+    cast, operator_user, tmp_path, django_capture_on_commit_callbacks
+):
+    from posdata.models import Upload
+    from posdata.services import upload_confirm, upload_receive
+
+    path = tmp_path / "sales.csv"
+    path.write_text("Invoice,Date,Item,Qty,Price\nA-1,2026-10-01,PMP-100,2,10.00\n")
+    with time_machine.travel(T0, tick=False), cast.a.context():
+        with path.open("rb") as handle:
+            upload = upload_receive(
+                partner=cast.a.partners["p1"],
+                kind="pos",
+                file=handle,
+                original_name="sales.csv",
+                acting_membership=cast.a.memberships["p1_admin"],
+                read_now=True,
+            )
+        job = upload_confirm(upload=upload, mapping=upload.mapping, enqueue=False)
+        _give_up_at_t0(job)
+        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROCESSING)  # killed mid-load
+    with time_machine.travel(T0 + LIMIT + STUCK_GRACE * 2, tick=False):
+        summary = _recover(cast, django_capture_on_commit_callbacks)
+    assert summary["given_up"] == [job.pk]
+    with cast.a.context():
+        job.refresh_from_db()
+        upload.refresh_from_db()
+        assert AuditEvent.objects.filter(action="pos.upload_given_up", object_id=str(upload.pk)).exists()
+    assert job.status == Job.Status.FAILED and "POS or inventory load stopped responding 3 times" in job.error
+    assert upload.status == Upload.Status.FAILED
+    assert upload.error == f"{job.error} Send the file again to load it."
+    page = cast.a.client("p1_admin").get(f"/pos/uploads/{upload.pk}/").content.decode()
+    assert "stopped responding 3 times" in page and "Send the file again to load it." in page
+
+
+def test_a_rebate_run_given_up_fails_and_its_page_says_why(
+    cast, operator_user, django_capture_on_commit_callbacks
+):
+    from rebates.models import CalculationRun
+    from rebates.services.runs import run_start
+    from tests.rebates.helpers import definition, load
+
+    with time_machine.travel(T0, tick=False), cast.a.context():
+        run = run_start(program=load(definition()), enqueue=False)
+        _give_up_at_t0(run.job)
+    with time_machine.travel(T0 + LIMIT + STUCK_GRACE * 2, tick=False):
+        assert _recover(cast, django_capture_on_commit_callbacks)["given_up"] == [run.job_id]
+    with cast.a.context():
+        run.refresh_from_db()
+        error = Job.objects.get(pk=run.job_id).error
+    assert run.status == CalculationRun.Status.FAILED and run.error == error
+    page = cast.a.client("admin").get(f"/rebates/runs/{run.pk}/").content.decode()
+    assert "Rebate calculation stopped responding 3 times" in page
+
+
+def test_exports_given_up_leave_no_half_written_file_and_the_job_page_says_why(
+    cast, operator_user, django_capture_on_commit_callbacks
+):
+    from prm.finance.payout_export import partial_workbook_path
+    from prm.ops.tenant_data import partial_path
+
+    with time_machine.travel(T0, tick=False), cast.a.context():
+        workbook = job_create(
+            kind="export:payout_batch", acting_user=cast.a.users["finance"], params={"batch": 1}
+        )
+        archive = job_create(kind="ops:tenant_export", acting_user=cast.a.users["admin"])
+        halves = [partial_workbook_path(workbook), partial_path(archive)]
+        for job, half in zip((workbook, archive), halves, strict=True):
+            _give_up_at_t0(job)
+            half.parent.mkdir(parents=True, exist_ok=True)
+            half.write_bytes(b"PK half an archive")  # what the killed run had written
+    with time_machine.travel(T0 + LIMIT + STUCK_GRACE * 2, tick=False):
+        assert sorted(_recover(cast, django_capture_on_commit_callbacks)["given_up"]) == [
+            workbook.pk,
+            archive.pk,
+        ]
+    assert not any(half.exists() for half in halves)
+    for job, who, label in (
+        (workbook, "finance", "Payout workbook"),
+        (archive, "admin", "Tenant data export"),
+    ):
+        page = cast.a.client(who).get(f"/jobs/{job.pk}/").content.decode()
+        assert f"{label} stopped responding 3 times" in page

@@ -1,5 +1,6 @@
 """A tenant's whole data set as one archive: every tenant table's rows (and only that tenant's),
-a manifest, the members without secrets, the stored files; vendor admins and operators only."""
+a manifest, the members without secrets, the stored files, all read as one moment of the data;
+vendor admins and operators only. (Real transactions: the export reads on a connection of its own.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from prm.jobs.models import Job
 from prm.jobs.staging import quote_table
 from prm.ops.tenant_data import tenant_tables
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _counts(side) -> dict[str, int]:
@@ -119,3 +120,39 @@ def test_the_operator_exports_any_tenant_from_the_platform(
     assert "Initech" in archive.read("tables/partners_partner.csv").decode()
     # The job of tenant B cannot be fetched through tenant A's address.
     assert client.get(f"/ops/tenants/{cast.a.tenant.pk}/export/{job.pk}/").status_code == 404
+
+
+def test_the_archive_is_one_moment_of_the_data_while_rows_change_during_the_export(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from partners.models import Partner
+    from prm.ops import tenant_data
+    from prm.roles import Role
+    from tests.factories import MembershipFactory, PartnerFactory, UserFactory
+
+    before = _counts(cast.a)
+    copy_into = tenant_data._copy_into
+    copied: list[str] = []
+
+    def copy_then_change(*args):
+        result = copy_into(*args)
+        copied.append(result["file"])
+        if len(copied) == 2:  # the tenant row and the first table are written: others change now
+            PartnerFactory(code="D900", name="Late Partner")
+            Partner.objects.filter(pk=cast.a.partners["p2"].pk).update(name="Contoso Renamed")
+            MembershipFactory(user=UserFactory(email="late@acme.test"), role=Role.FINANCE)
+        return result
+
+    monkeypatch.setattr(tenant_data, "_copy_into", copy_then_change)
+    job = _export_as_admin(cast, django_capture_on_commit_callbacks)
+    assert copied.index("tables/partners_partner.csv") > 1  # read after the change was committed
+    with cast.a.context():
+        assert Partner.objects.filter(name__in=["Late Partner", "Contoso Renamed"]).count() == 2
+    archive = _archive(cast.a.client("admin").get(f"/data-export/{job.pk}/"))
+    manifest = json.loads(archive.read("manifest.json"))
+    partners = archive.read("tables/partners_partner.csv").decode()
+    assert "Contoso Supply" in partners
+    assert "Late Partner" not in partners and "Contoso Renamed" not in partners
+    assert "late@acme.test" not in archive.read("users.csv").decode()
+    changed = {"partners_partner", "prm_membership"}
+    assert {t: manifest["tables"][t]["rows"] for t in changed} == {t: before[t] for t in changed}
