@@ -14,6 +14,7 @@ class RebatesConfig(AppConfig):
         from django.urls import reverse
 
         import rebates.tasks  # noqa: F401  (registers the tasks with Celery)
+        from partners.kpis import register_kpi_provider
         from prm.dashboard import register_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
@@ -21,6 +22,7 @@ class RebatesConfig(AppConfig):
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.seed import register_seed_step
+        from rebates.kpis import rebates_earned
         from rebates.panels import rebates_panel
         from rebates.seed import seed_rebates
         from rebates.selectors import approved_rebates_ledger
@@ -46,4 +48,5 @@ class RebatesConfig(AppConfig):
             JOB_KIND, JobKind(task="rebates.calculate", label=_("Rebate calculation"), on_give_up=run_give_up)
         )
         register_panel(rebates_panel)
+        register_kpi_provider("rebates.earned", rebates_earned)  # scorecards (partners.kpis)
         register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))
