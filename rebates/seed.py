@@ -100,11 +100,13 @@ def seed_rebates(tenant, stdout=None) -> None:
         m.role: m
         for m in Membership.objects.filter(is_active=True, partner__isnull=True).select_related("user")
     }
-    manager, finance = (
+    # Maker-checker: finance closes the period, the vendor admin approves it.
+    manager, finance, approver = (
         staff.get(Role.CHANNEL_MANAGER),
-        staff.get(Role.FINANCE) or staff.get(Role.VENDOR_ADMIN),
+        staff.get(Role.FINANCE),
+        staff.get(Role.VENDOR_ADMIN),
     )
-    if manager is None or finance is None:
+    if manager is None or finance is None or approver is None:
         return
     currency = tenant.base_currency
     today = datetime.date.today()
@@ -213,7 +215,7 @@ def seed_rebates(tenant, stdout=None) -> None:
     # The last quarter: closed and paid out, then a late return claws part of it back.
     run = run_now(program=pumps)
     first = settlement_close(program=pumps, run=run, acting_membership=finance, note="Quarter close")
-    settlement_approve(settlement=first, acting_membership=finance)
+    settlement_approve(settlement=first, acting_membership=approver)
     top = run.accruals.order_by("-earned").select_related("partner").first()
     if top is not None and top.earned > 0:
         _late_return(
@@ -223,7 +225,7 @@ def seed_rebates(tenant, stdout=None) -> None:
         second = settlement_close(
             program=pumps, run=rerun, acting_membership=finance, note="True-up after late returns"
         )
-        settlement_approve(settlement=second, acting_membership=finance)
+        settlement_approve(settlement=second, acting_membership=approver)
     if stdout is not None:
         stdout.write(
             f"  {tenant.slug}: {RebateProgram.objects.count()} rebate programs calculated, one period closed"

@@ -43,6 +43,7 @@ from rebates.services.programs import (
 )
 from rebates.services.runs import program_simulate, run_start
 from rebates.services.settlements import (
+    closed_by_member,
     rep_opt_in_set,
     settlement_approve,
     settlement_close,
@@ -355,6 +356,7 @@ def settlement_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "lines": selectors.settlement_lines(settlement),
             "can_decide": membership_has(request.membership, Perm.REBATE_CLOSE)
             and settlement.status == "pending",
+            "closer": closed_by_member(settlement, request.membership),
             "reject_form": ReasonForm(),
         },
     )
