@@ -42,6 +42,9 @@ class RebatesConfig(AppConfig):
                 _("Rebate programs"), "rebates:programs", Perm.REBATE_PROGRAM_VIEW, audience="staff", order=41
             )
         )
+        register_nav(
+            NavItem(_("Rebate reports"), "rebates:dashboard", Perm.REBATE_REPORTS, audience="staff", order=42)
+        )
         # A run that stopped responding is started again: its work is one transaction, so a
         # killed attempt left nothing behind; when the sweep gives up, the run is failed too.
         register_job_kind(

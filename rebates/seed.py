@@ -18,21 +18,13 @@ from partners.models import Partner
 from posdata.models import PosLine
 from posdata.services import pos_file_load
 from prm.accounts.models import Membership
+from prm.lib.periods import quarter
 from prm.roles import Role
 from rebates.definition import definition_from_data
 from rebates.models import RebateProgram
 from rebates.services.programs import program_save
 from rebates.services.runs import run_now
 from rebates.services.settlements import rep_opt_in_set, settlement_approve, settlement_close
-
-
-def _quarter(day: datetime.date, back: int = 0) -> tuple[datetime.date, datetime.date]:
-    """The calendar quarter ``back`` quarters before the one containing ``day``."""
-    index = (day.year * 4 + (day.month - 1) // 3) - back
-    year, q = divmod(index, 4)
-    start = datetime.date(year, q * 3 + 1, 1)
-    end = datetime.date(year + (q == 3), (q * 3 + 3) % 12 + 1, 1) - datetime.timedelta(days=1)
-    return start, end
 
 
 def _round(value: Decimal) -> str:
@@ -110,10 +102,10 @@ def seed_rebates(tenant, stdout=None) -> None:
         return
     currency = tenant.base_currency
     today = datetime.date.today()
-    last_q = _quarter(today, 1)
-    base_q = _quarter(today, 2)
+    last_q = quarter(today, 1)
+    base_q = quarter(today, 2)
     this_year = (datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31))
-    this_q = _quarter(today)
+    this_q = quarter(today)
 
     top_pumps = _top("pumps", *last_q)
     pumps = _program(
