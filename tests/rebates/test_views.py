@@ -257,3 +257,22 @@ def test_pages_use_a_bounded_number_of_queries(cast, django_assert_max_num_queri
     ):
         with django_assert_max_num_queries(40):
             assert manager.get(url).status_code == 200, url
+
+
+def test_a_draft_program_is_simulated_over_history_but_never_calculated(cast):
+    from rebates.definition import definition_from_data
+    from rebates.services.programs import program_save
+
+    with cast.a.context():
+        pos(cast.a.partners["p1"], [("2026-01-15", 140, "1000")])
+        data = definition(code="DRAFT-UNITS", basis="quantity", method="retroactive", tiers=UNIT_TIERS)
+        program, _changed = program_save(
+            definition=definition_from_data(data), acting_membership=cast.a.memberships["manager"]
+        )
+        assert program.status == RebateProgram.Status.DRAFT
+    manager = cast.a.client("manager")
+    assert "2,800.00" in manager.get(f"/rebates/programs/{program.pk}/simulate/").content.decode()
+    response = manager.post(f"/rebates/programs/{program.pk}/calculate/", follow=True)
+    assert "only active programs are calculated" in response.content.decode()
+    with cast.a.context():
+        assert not CalculationRun.objects.exists() and not Accrual.objects.exists()
