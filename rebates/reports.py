@@ -7,6 +7,7 @@ lines. Amounts stay in their program's currency: nothing of different currencies
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,7 +50,7 @@ class ProgramFigures:
     method: str
     basis: str
     currency: str
-    end_date: Any
+    end_date: datetime.date
     partners: int = 0
     earned: Decimal = ZERO
     revenue: Decimal = ZERO
