@@ -114,6 +114,7 @@ class Perm(StrEnum):
     REBATE_MANAGE = "rebate.manage"  # define, load, version and simulate programs; run calculations
     REBATE_CLOSE = "rebate.close"  # close a program's period (freeze a run) and approve the settlement
     REBATE_REP_OPT_IN = "rebate.rep_opt_in"  # let the partner's reps be paid their SPIFs themselves
+    REBATE_REPORTS = "rebate.reports"  # liability by program and quarter, top earners, cost vs revenue
 
 
 _ALL = frozenset(Role)
@@ -206,6 +207,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.REBATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
+    Perm.REBATE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -276,6 +278,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.REBATE_MANAGE: "Define, load and version rebate programs, simulate them and run calculations",
     Perm.REBATE_CLOSE: "Close a rebate program's period and approve the settlement (creates the payables)",
     Perm.REBATE_REP_OPT_IN: "Opt the partner's reps in to receive their own SPIF payouts",
+    Perm.REBATE_REPORTS: "Rebate dashboard: accrued liability by program and quarter, top earners, program cost against revenue covered, with CSV/XLSX exports",
 }
 
 

@@ -14,6 +14,7 @@ class RebatesConfig(AppConfig):
         from django.urls import reverse
 
         import rebates.tasks  # noqa: F401  (registers the tasks with Celery)
+        from partners.kpis import register_kpi_provider
         from prm.dashboard import register_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
@@ -21,6 +22,7 @@ class RebatesConfig(AppConfig):
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.seed import register_seed_step
+        from rebates.kpis import rebates_earned
         from rebates.panels import rebates_panel
         from rebates.seed import seed_rebates
         from rebates.selectors import approved_rebates_ledger
@@ -40,10 +42,14 @@ class RebatesConfig(AppConfig):
                 _("Rebate programs"), "rebates:programs", Perm.REBATE_PROGRAM_VIEW, audience="staff", order=41
             )
         )
+        register_nav(
+            NavItem(_("Rebate reports"), "rebates:dashboard", Perm.REBATE_REPORTS, audience="staff", order=42)
+        )
         # A run that stopped responding is started again: its work is one transaction, so a
         # killed attempt left nothing behind; when the sweep gives up, the run is failed too.
         register_job_kind(
             JOB_KIND, JobKind(task="rebates.calculate", label=_("Rebate calculation"), on_give_up=run_give_up)
         )
         register_panel(rebates_panel)
+        register_kpi_provider("rebates.earned", rebates_earned)  # scorecards (partners.kpis)
         register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))

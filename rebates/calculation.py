@@ -40,6 +40,9 @@ class RunScope:
     program_id: int
     definition: Definition
     as_of: datetime.date  # last day counted (inclusive)
+    # The run's POS line watermark (posdata.watermark): only lines up to it count, so that the
+    # statement can list the same lines later. None (the simulator): every line loaded.
+    pos_lines_to: int | None = None
 
 
 def _round_sql(expr: str, mode: str, places: int) -> str:
@@ -159,13 +162,29 @@ def _rates_sql(rates: list[WindowRate], params: dict[str, Any], prefix: str) -> 
     )
 
 
+def _lines_to_sql(scope: RunScope, params: dict[str, Any], alias: str = "l") -> str:
+    """The condition keeping the POS lines up to the run's watermark (none for the simulator)."""
+    if scope.pos_lines_to is None:
+        return ""
+    params["lines_to"] = scope.pos_lines_to
+    return f" AND {alias}.id <= %(lines_to)s"
+
+
 def _pos_source_sql(
-    d: Definition, params: dict[str, Any], rates: list[WindowRate], *, start: str, end: str, prefix: str
+    scope: RunScope,
+    params: dict[str, Any],
+    rates: list[WindowRate],
+    *,
+    start: str,
+    end: str,
+    prefix: str,
 ) -> str:
-    """POS lines in scope and window, per partner: quantity or amount converted at each line's
-    invoice-date rate, and count. Grouped by partner alone, like a bare GROUP BY over the table
-    (parallel); eligibility applies to the groups. ``loaded_to`` is the statement's start: every
-    line it counts was loaded before (``posdata`` stamps lines with their statement's start)."""
+    """POS lines in scope and window up to the run's watermark, per partner: quantity, amount
+    converted at each line's invoice-date rate (the measure of revenue programs, the revenue a
+    quantity program covers), and count. Grouped by partner alone, like a bare GROUP BY over the
+    table (parallel); eligibility applies to the groups. The accrual names its lines by its scope
+    and the run's watermark, not by id (the statement lists them again)."""
+    d = scope.definition
     target = d.currency
     join = ""
     if d.skus or d.categories:
@@ -174,20 +193,14 @@ def _pos_source_sql(
             " JOIN prm_product pr ON pr.tenant_id = l.tenant_id AND pr.id = l.product_id"
             " AND (pr.sku = ANY(%(skus)s) OR pr.category = ANY(%(categories)s))"
         )
-    if d.counts_quantity:  # units need no conversion
-        measures, rates_join = (
-            "sum(l.quantity)::numeric AS qty, NULL::numeric AS converted, 0::bigint AS seen",
-            "",
-        )
-    else:
-        measures, rates_join = _converted_sql(
-            "l.amount", "l.currency", "l.invoice_date", target, rates, params, prefix
-        )
+    qty = "sum(l.quantity)::numeric" if d.counts_quantity else "NULL::numeric"
+    converted, rates_join = _converted_sql(
+        "l.amount", "l.currency", "l.invoice_date", target, rates, params, prefix
+    )
     return f"""
-      SELECT l.partner_id, NULL::bigint AS payee, {measures},
-             count(*) AS n, NULL::bigint[] AS ids, statement_timestamp() AS loaded_to
+      SELECT l.partner_id, NULL::bigint AS payee, {qty} AS qty, {converted}, count(*) AS n, NULL::bigint[] AS ids
       FROM posdata_posline l{join}{rates_join}
-      WHERE l.tenant_id = %(t)s AND l.invoice_date BETWEEN {start} AND {end}
+      WHERE l.tenant_id = %(t)s AND l.invoice_date BETWEEN {start} AND {end}{_lines_to_sql(scope, params)}
       GROUP BY l.partner_id"""
 
 
@@ -201,17 +214,18 @@ def _converted_sql(
     prefix: str,
 ) -> tuple[str, str]:
     """The converted sum of the source (and a join to the window's rates when any exist). A line
-    without a rate makes its partner's sum NaN: the run stops there and names the first such
-    line's currency and day (``_first_missing``), with no extra aggregate on the hot path."""
+    without a rate makes its partner's sum NaN: where it is the measure, the run stops there and
+    names the first such line's currency and day (``_first_missing``), with no extra aggregate on
+    the hot path; where it is only the revenue covered (quantity bases), that revenue is unknown."""
     if not rates:
         return (
-            f"NULL::numeric AS qty, sum(CASE WHEN {currency} = '{target}' THEN {amount} ELSE 'NaN'::numeric END)"
+            f"sum(CASE WHEN {currency} = '{target}' THEN {amount} ELSE 'NaN'::numeric END)"
             " AS converted, 0::bigint AS seen",
             "",
         )
     table = _rates_sql(rates, params, prefix)
     return (
-        f"NULL::numeric AS qty, sum(CASE WHEN {currency} = '{target}' THEN {amount}"
+        f"sum(CASE WHEN {currency} = '{target}' THEN {amount}"
         f" ELSE coalesce({amount} * r.rate, 'NaN'::numeric) END) AS converted, bit_or(r.bit) AS seen",
         f" LEFT JOIN {table} r ON r.cur = {currency} AND r.day = {day}",
     )
@@ -219,7 +233,8 @@ def _converted_sql(
 
 def _deal_source_sql(d: Definition, params: dict[str, Any], rates: list[WindowRate]) -> str:
     """Won deals closed in the window from the minimum value, per partner (and rep): count,
-    value converted at the close-date rate, and their ids."""
+    value converted at the close-date rate (the measure, or the revenue a count covers), and
+    their ids."""
     target = d.currency
     params["deal_min"] = d.deal_min_value if d.deal_min_value is not None else ZERO
     payee = "NULL::bigint"
@@ -230,15 +245,11 @@ def _deal_source_sql(d: Definition, params: dict[str, Any], rates: list[WindowRa
             " AND o.partner_id = dr.partner_id AND o.enabled) THEN coalesce(dr.owner_id, dr.created_by_id) END"
         )
     value = "coalesce(dr.closed_value, dr.value)"
-    if d.counts_quantity:
-        measures, rates_join = "count(*)::numeric AS qty, NULL::numeric AS converted, 0::bigint AS seen", ""
-    else:
-        measures, rates_join = _converted_sql(
-            value, "dr.currency", "dr.closed_on", target, rates, params, "r"
-        )
+    qty = "count(*)::numeric" if d.counts_quantity else "NULL::numeric"
+    converted, rates_join = _converted_sql(value, "dr.currency", "dr.closed_on", target, rates, params, "r")
     return f"""
-      SELECT dr.partner_id, {payee} AS payee, {measures},
-             count(*) AS n, array_agg(dr.id ORDER BY dr.id) AS ids, NULL::timestamptz AS loaded_to
+      SELECT dr.partner_id, {payee} AS payee, {qty} AS qty, {converted},
+             count(*) AS n, array_agg(dr.id ORDER BY dr.id) AS ids
       FROM deals_dealregistration dr{rates_join}
       WHERE dr.tenant_id = %(t)s AND dr.status = 'won' AND dr.closed_on BETWEEN %(start)s AND %(end)s
         AND {value} >= %(deal_min)s
@@ -264,10 +275,10 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any], list[WindowRa
     if d.is_deal_based:
         source = _deal_source_sql(d, params, rates)
     else:
-        source = _pos_source_sql(d, params, rates, start="%(start)s", end="%(end)s", prefix="r")
+        source = _pos_source_sql(scope, params, rates, start="%(start)s", end="%(end)s", prefix="r")
     ctes = [f"g AS MATERIALIZED ({source})"]
     ctes.append(f"""m AS (
-      SELECT g.partner_id, g.payee, {measure} AS measure, g.n, g.ids, g.loaded_to
+      SELECT g.partner_id, g.payee, {measure} AS measure, nullif(g.converted, 'NaN') AS revenue, g.n, g.ids
       FROM g WHERE g.partner_id = ANY(%(elig)s))""")
     # Partners with an approved amount but no source lines any more are computed too: their
     # earned is now zero, so what was approved comes back as a clawback.
@@ -281,8 +292,8 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any], list[WindowRa
       GROUP BY 1, 2)""")
     ctes.append("""mp AS (
       SELECT coalesce(m.partner_id, paid.partner_id) AS partner_id, coalesce(m.payee, paid.payee) AS payee,
-             coalesce(m.measure, 0) AS measure, coalesce(m.n, 0) AS n, coalesce(m.ids, '{}'::bigint[]) AS ids,
-             m.loaded_to,
+             coalesce(m.measure, 0) AS measure, CASE WHEN m.partner_id IS NULL THEN 0 ELSE m.revenue END AS revenue,
+             coalesce(m.n, 0) AS n, coalesce(m.ids, '{}'::bigint[]) AS ids,
              coalesce(paid.paid, 0) AS paid
       FROM m FULL JOIN paid ON paid.partner_id = m.partner_id AND paid.payee IS NOT DISTINCT FROM m.payee)""")
     baseline_join = ""
@@ -291,7 +302,7 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any], list[WindowRa
     if d.method == Method.GROWTH and d.baseline is not None:
         params["b_start"], params["b_end"] = d.baseline
         b_rates = window_rates(target, scope.tenant_id, *d.baseline)
-        b_source = _pos_source_sql(d, params, b_rates, start="%(b_start)s", end="%(b_end)s", prefix="rb")
+        b_source = _pos_source_sql(scope, params, b_rates, start="%(b_start)s", end="%(b_end)s", prefix="rb")
         ctes.append(f"b AS MATERIALIZED (SELECT g.*, {measure} AS baseline FROM ({b_source}) g)")
         baseline_join = " LEFT JOIN b ON b.partner_id = mp.partner_id"
         baseline_col = "b.baseline"
@@ -345,13 +356,13 @@ def calculation_sql(scope: RunScope) -> tuple[str, dict[str, Any], list[WindowRa
     ctes.append(f"""f AS (
       SELECT e.*, {capped} AS capped, {below} AS below_minimum, {earned} AS earned FROM e)""")
     select = """
-      SELECT f.partner_id, f.payee, f.ids, f.n, f.loaded_to, round(f.measure, 16), round(f.baseline, 16),
+      SELECT f.partner_id, f.payee, f.ids, f.n, round(f.measure, 16), round(f.revenue, 16), round(f.baseline, 16),
              round(f.counted, 16), f.tier, f.tier_from, f.rate, f.bands, round(f.raw, 16), f.capped,
              f.below_minimum, f.earned, f.paid, f.earned - f.paid AS due
       FROM f"""
     with_clause = "WITH " + ",\n".join(ctes)
     b_checks = (
-        "(SELECT bool_or(b.converted = 'NaN') FROM b WHERE b.partner_id = ANY(%(elig)s)),"
+        "(SELECT bool_or(b.baseline = 'NaN') FROM b WHERE b.partner_id = ANY(%(elig)s)),"
         " (SELECT bit_or(b.seen) FROM b WHERE b.partner_id = ANY(%(elig)s))"
         if baseline_join
         else "false, 0"
@@ -376,8 +387,8 @@ COLUMNS = (
     "payee_user_id",
     "source_ids",
     "source_count",
-    "lines_loaded_to",
     "measure",
+    "revenue",
     "baseline",
     "counted",
     "tier",
@@ -410,7 +421,7 @@ def _first_missing(scope: RunScope, start: datetime.date, end: datetime.date) ->
     if d.is_deal_based:
         source, day, cond = "deals_dealregistration", "closed_on", "AND l.status = 'won'"
     else:
-        source, day, cond = "posdata_posline", "invoice_date", ""
+        source, day, cond = "posdata_posline", "invoice_date", _lines_to_sql(scope, params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT l.{day}, l.currency FROM {source} l LEFT JOIN {table} r ON r.cur = l.currency AND r.day = l.{day}
@@ -435,8 +446,9 @@ def _rates_used(rates: list[WindowRate], seen: int, quote: str) -> list[dict[str
     return sorted(records.values(), key=lambda x: (x["base"], x["rate_date"], x["rate_id"] or 0))
 
 
-def _computed(scope: RunScope) -> tuple[list[tuple], list[dict[str, Any]]]:
-    """The accrual rows of ``scope`` and the rates used; ``MissingRate`` when a conversion lacks one."""
+def _computed(scope: RunScope) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The accrual rows of ``scope`` ({column: value}) and the rates used; ``MissingRate`` when a
+    conversion of a measure lacks one."""
     statement, params, window = calculation_sql(scope)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
@@ -449,25 +461,25 @@ def _computed(scope: RunScope) -> tuple[list[tuple], list[dict[str, Any]]]:
     if b_missing and d.baseline is not None:
         raise _first_missing(scope, d.baseline[0], d.baseline[1])
     rates = _rates_used(window, int(seen or 0), d.currency)
-    return [row[:-4] for row in rows if row[0] is not None], rates
+    return [dict(zip(COLUMNS, row[:-4], strict=True)) for row in rows if row[0] is not None], rates
 
 
 INSERT = """
   INSERT INTO rebates_accrual (tenant_id, run_id, program_id, currency, source, partner_id, payee_user_id,
-    source_ids, source_count, lines_loaded_to, measure, baseline, counted, tier, tier_from, rate, bands, raw_earned,
+    source_ids, source_count, measure, revenue, baseline, counted, tier, tier_from, rate, bands, raw_earned,
     capped, below_minimum, earned, paid_before, due)
   SELECT %(t)s, %(run)s, %(program)s, %(cur)s, %(source)s, r.*
   FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(partner_id bigint, payee_user_id bigint, source_ids bigint[],
-    source_count integer, lines_loaded_to timestamptz, measure numeric, baseline numeric, counted numeric,
+    source_count integer, measure numeric, revenue numeric, baseline numeric, counted numeric,
     tier smallint, tier_from numeric, rate numeric, bands jsonb, raw_earned numeric, capped boolean,
     below_minimum boolean, earned numeric, paid_before numeric, due numeric)"""
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(column: str, value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")  # exact: numeric reads the text
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
+    if column == "bands" and isinstance(value, str):
+        return json.loads(value)
     return value
 
 
@@ -475,10 +487,7 @@ def execute_run(scope: RunScope, *, run_id: int) -> RunSummary:
     """Compute and store the run's accruals (nothing is stored when a rate is missing): one
     statement reads the lines, one inserts the few hundred accruals (as one JSON parameter)."""
     rows, rates = _computed(scope)
-    payload = [
-        [_json_value(v) if i != 11 else json.loads(v) if isinstance(v, str) else v for i, v in enumerate(row)]
-        for row in rows
-    ]
+    payload = [{column: _json_value(column, value) for column, value in row.items()} for row in rows]
     with connection.cursor() as cursor:
         cursor.execute(
             INSERT,
@@ -488,14 +497,14 @@ def execute_run(scope: RunScope, *, run_id: int) -> RunSummary:
                 "program": scope.program_id,
                 "cur": scope.definition.currency,
                 "source": "deals" if scope.definition.is_deal_based else "pos",
-                "rows": json.dumps([dict(zip(COLUMNS, row, strict=True)) for row in payload]),
+                "rows": json.dumps(payload),
             },
         )
     return RunSummary(
         accruals=len(rows),
-        earned=sum((Decimal(row[15]) for row in rows), start=ZERO),
-        due=sum((Decimal(row[17]) for row in rows), start=ZERO),
-        source_lines=sum(int(row[3]) for row in rows),
+        earned=sum((Decimal(row["earned"]) for row in rows), start=ZERO),
+        due=sum((Decimal(row["due"]) for row in rows), start=ZERO),
+        source_lines=sum(int(row["source_count"]) for row in rows),
         fx_rates=rates,
     )
 
@@ -517,14 +526,14 @@ def simulate(scope: RunScope) -> list[SimulatedAccrual]:
     rows, _rates = _computed(scope)
     return [
         SimulatedAccrual(
-            partner_id=row[0],
-            payee_id=row[1],
-            source_count=int(row[3]),
-            measure=Decimal(row[5]),
-            counted=Decimal(row[7]),
-            tier=row[8],
-            rate=row[10],
-            earned=Decimal(row[15]),
+            partner_id=row["partner_id"],
+            payee_id=row["payee_user_id"],
+            source_count=int(row["source_count"]),
+            measure=Decimal(row["measure"]),
+            counted=Decimal(row["counted"]),
+            tier=row["tier"],
+            rate=row["rate"],
+            earned=Decimal(row["earned"]),
         )
         for row in rows
     ]

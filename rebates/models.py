@@ -152,6 +152,10 @@ class CalculationRun(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     currency = models.CharField(max_length=3, validators=[currency_validator])
     as_of = models.DateField()  # the last invoice / close date counted (the period end at most)
+    # The POS line watermark (posdata.watermark) the run read up to: its accruals count exactly
+    # the lines in their scope with ids up to it, so a statement lists the same lines however
+    # much is loaded later. None for runs over won deals.
+    pos_lines_to = models.BigIntegerField(null=True, blank=True)
     frozen = models.BooleanField(default=False)
     partners = models.PositiveIntegerField(default=0)
     source_lines = models.BigIntegerField(default=0)
@@ -196,13 +200,19 @@ class Accrual(TenantModel):
     )
     currency = models.CharField(max_length=3)
     source = models.CharField(max_length=8, choices=Source.choices)
-    # Won deals are named by id. POS lines (thousands per partner) are named by the accrual's scope
-    # (partner, period, products) and ``lines_loaded_to``: the newest line counted; the statement
-    # checks that the lines it lists still add up to the measure.
+    # Won deals are named by id. POS lines (thousands per partner; ids would cost several times
+    # the calculation) are named by the accrual's scope (partner, period, products) and the run's
+    # watermark (``CalculationRun.pos_lines_to``); the statement lists them again and checks that
+    # they still add up to the count and measure (a replaced period deletes lines).
     source_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     source_count = models.IntegerField(default=0)
-    lines_loaded_to = models.DateTimeField(null=True, blank=True)
     measure = models.DecimalField(max_digits=MEASURE_DIGITS, decimal_places=MEASURE_DECIMALS)
+    # The revenue the accrual covers, in the program currency: the measure of revenue-based
+    # programs; for quantity bases the converted amount of the same lines or deals (None when a
+    # rate to convert them is missing: a quantity program needs none to pay).
+    revenue = models.DecimalField(
+        max_digits=MEASURE_DIGITS, decimal_places=MEASURE_DECIMALS, null=True, blank=True
+    )
     baseline = models.DecimalField(
         max_digits=MEASURE_DIGITS, decimal_places=MEASURE_DECIMALS, null=True, blank=True
     )

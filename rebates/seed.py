@@ -18,21 +18,13 @@ from partners.models import Partner
 from posdata.models import PosLine
 from posdata.services import pos_file_load
 from prm.accounts.models import Membership
+from prm.lib.periods import quarter
 from prm.roles import Role
 from rebates.definition import definition_from_data
 from rebates.models import RebateProgram
 from rebates.services.programs import program_save
 from rebates.services.runs import run_now
 from rebates.services.settlements import rep_opt_in_set, settlement_approve, settlement_close
-
-
-def _quarter(day: datetime.date, back: int = 0) -> tuple[datetime.date, datetime.date]:
-    """The calendar quarter ``back`` quarters before the one containing ``day``."""
-    index = (day.year * 4 + (day.month - 1) // 3) - back
-    year, q = divmod(index, 4)
-    start = datetime.date(year, q * 3 + 1, 1)
-    end = datetime.date(year + (q == 3), (q * 3 + 3) % 12 + 1, 1) - datetime.timedelta(days=1)
-    return start, end
 
 
 def _round(value: Decimal) -> str:
@@ -100,18 +92,20 @@ def seed_rebates(tenant, stdout=None) -> None:
         m.role: m
         for m in Membership.objects.filter(is_active=True, partner__isnull=True).select_related("user")
     }
-    manager, finance = (
+    # Maker-checker: finance closes the period, the vendor admin approves it.
+    manager, finance, approver = (
         staff.get(Role.CHANNEL_MANAGER),
-        staff.get(Role.FINANCE) or staff.get(Role.VENDOR_ADMIN),
+        staff.get(Role.FINANCE),
+        staff.get(Role.VENDOR_ADMIN),
     )
-    if manager is None or finance is None:
+    if manager is None or finance is None or approver is None:
         return
     currency = tenant.base_currency
     today = datetime.date.today()
-    last_q = _quarter(today, 1)
-    base_q = _quarter(today, 2)
+    last_q = quarter(today, 1)
+    base_q = quarter(today, 2)
     this_year = (datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31))
-    this_q = _quarter(today)
+    this_q = quarter(today)
 
     top_pumps = _top("pumps", *last_q)
     pumps = _program(
@@ -213,7 +207,7 @@ def seed_rebates(tenant, stdout=None) -> None:
     # The last quarter: closed and paid out, then a late return claws part of it back.
     run = run_now(program=pumps)
     first = settlement_close(program=pumps, run=run, acting_membership=finance, note="Quarter close")
-    settlement_approve(settlement=first, acting_membership=finance)
+    settlement_approve(settlement=first, acting_membership=approver)
     top = run.accruals.order_by("-earned").select_related("partner").first()
     if top is not None and top.earned > 0:
         _late_return(
@@ -223,7 +217,7 @@ def seed_rebates(tenant, stdout=None) -> None:
         second = settlement_close(
             program=pumps, run=rerun, acting_membership=finance, note="True-up after late returns"
         )
-        settlement_approve(settlement=second, acting_membership=finance)
+        settlement_approve(settlement=second, acting_membership=approver)
     if stdout is not None:
         stdout.write(
             f"  {tenant.slug}: {RebateProgram.objects.count()} rebate programs calculated, one period closed"

@@ -119,7 +119,8 @@ DEAL_HEADERS = ("id", "customer", "closed_on", "value", "currency", "rate", "con
 def source_lines_sql(accrual: Accrual, d: Definition) -> tuple[str, list[Any]]:
     """The accrual's source lines with the rate that converts each into the program currency (by
     the money core's rule) and the converted amount: the won deals it names, or the POS lines of
-    its partner in the period and product scope loaded up to the newest line the run counted."""
+    its partner in the period and product scope up to the run's watermark -- exactly the lines the
+    run counted, unless some were deleted since (a replaced period; ``source_check`` tells)."""
     tenant_id = require_tenant().pk
     target = accrual.currency
     if accrual.source == Accrual.Source.DEALS:
@@ -138,13 +139,10 @@ def source_lines_sql(accrual: Accrual, d: Definition) -> tuple[str, list[Any]]:
         currency="l.currency", day="l.invoice_date", target=target, tenant_id=tenant_id
     )
     scope = ""
-    params: list[Any] = [
-        tenant_id,
-        accrual.partner_id,
-        d.start,
-        min(d.end, accrual.run.as_of),
-        accrual.lines_loaded_to,
-    ]
+    params: list[Any] = [tenant_id, accrual.partner_id, d.start, min(d.end, accrual.run.as_of)]
+    if accrual.run.pos_lines_to is not None:
+        scope += " AND l.id <= %s"
+        params.append(accrual.run.pos_lines_to)
     if d.skus or d.categories:
         scope = " AND (p.sku = ANY(%s) OR p.category = ANY(%s))"
         params += [list(d.skus), list(d.categories)]
@@ -154,8 +152,7 @@ def source_lines_sql(accrual: Accrual, d: Definition) -> tuple[str, list[Any]]:
       FROM posdata_posline l
       JOIN prm_product p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
       {lateral}
-      WHERE l.tenant_id = %s AND l.partner_id = %s AND l.invoice_date BETWEEN %s AND %s
-        AND l.loaded_at <= %s{scope}
+      WHERE l.tenant_id = %s AND l.partner_id = %s AND l.invoice_date BETWEEN %s AND %s{scope}
       ORDER BY l.invoice_date, l.invoice_number, l.invoice_line, l.id"""
     return sql, params
 

@@ -26,4 +26,5 @@ urlpatterns = [
     path("settlements/<int:pk>/approve/", views.settlement_approve_view, name="settlement_approve"),
     path("settlements/<int:pk>/reject/", views.settlement_reject_view, name="settlement_reject"),
     path("settlement-lines/<int:pk>/", views.settlement_line, name="settlement_line"),
+    path("reports/", views.dashboard, name="dashboard"),
 ]

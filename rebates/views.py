@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,10 +27,11 @@ from prm.actions import run_action
 from prm.exports import export_response
 from prm.http import PortalRequest
 from prm.pdf import render_pdf
+from prm.reports import report_download
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
-from rebates import selectors
+from rebates import reports, selectors
 from rebates.definition import DefinitionError, definition_from_data
 from rebates.forms import LoadForm, ProgramForm, ReasonForm, TierFormSet, tier_initial, tier_rows
 from rebates.models import Accrual, CalculationRun, RebateProgram
@@ -43,6 +45,7 @@ from rebates.services.programs import (
 )
 from rebates.services.runs import program_simulate, run_start
 from rebates.services.settlements import (
+    closed_by_member,
     rep_opt_in_set,
     settlement_approve,
     settlement_close,
@@ -355,6 +358,7 @@ def settlement_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "lines": selectors.settlement_lines(settlement),
             "can_decide": membership_has(request.membership, Perm.REBATE_CLOSE)
             and settlement.status == "pending",
+            "closer": closed_by_member(settlement, request.membership),
             "reject_form": ReasonForm(),
         },
     )
@@ -396,6 +400,18 @@ def settlement_line(request: PortalRequest, pk: int) -> HttpResponse:
     if line.accrual_id is None:
         raise Http404
     return redirect("rebates:statement", pk=line.accrual_id)
+
+
+# --- Dashboard --------------------------------------------------------------------------------------------
+
+
+@portal_view(Perm.REBATE_REPORTS)
+def dashboard(request: PortalRequest) -> HttpResponseBase:
+    download = report_download(request, reports.REPORTS, prefix="rebates")
+    if download is not None:
+        return download
+    built, chart = reports.dashboard(request.membership)
+    return render(request, "rebates/dashboard.html", {"reports": built, "chart": chart})
 
 
 # --- Statements (partners, reps and staff) ----------------------------------------------------------------

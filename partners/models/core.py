@@ -25,6 +25,7 @@ class Kpi(models.TextChoices):
     DEALS_WON = "deals_won", _("Deals won")
     WIN_RATE = "win_rate", _("Win rate (%)")
     MDF_UTILISATION = "mdf_utilisation", _("MDF utilisation (%)")
+    REBATES_EARNED = "rebates_earned", _("Rebates and SPIFs earned")
     OVERDUE_ONBOARDING = "overdue_onboarding", _("Open overdue onboarding items")
 
 

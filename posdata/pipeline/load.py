@@ -14,6 +14,7 @@ from django.db import transaction
 from posdata.models import Kind, RejectedRow
 from posdata.pipeline.sql import Run, execute, ident, lit, messages_sql, normalise_sql
 from posdata.pipeline.stage import drop_table
+from posdata.watermark import hold_lines_lock
 from prm.tenancy.rls import policy_sql
 
 
@@ -110,6 +111,7 @@ def delete_period(run: Run) -> int:
         table, column = "posdata_inventorysnapshot", "snapshot_date"
     else:
         table, column = "posdata_posline", "invoice_date"
+        hold_lines_lock(run.tenant_id)  # a watermark taken meanwhile waits for this commit
     return execute(
         f"""DELETE FROM {table} WHERE tenant_id = {run.tenant_id} AND partner_id = {run.partner_id}
             AND {column} BETWEEN {lit(run.replace_start)}::date AND {lit(run.replace_end)}::date"""
@@ -174,6 +176,8 @@ def move_good_rows(run: Run) -> Moved:
           FROM {ident(run.norm)} WHERE cardinality(errs) = 0
           ON CONFLICT (tenant_id, partner_id, invoice_number, invoice_line) DO NOTHING
           RETURNING upload_id, source_line, quantity"""
+    if not inventory:
+        hold_lines_lock(run.tenant_id)  # a watermark taken meanwhile waits for this commit
     ((good,),) = execute(f"SELECT count(*) FROM {ident(run.norm)} WHERE cardinality(errs) = 0")
     reprocess = execute(f"SELECT EXISTS (SELECT 1 FROM {ident(run.norm)} WHERE ref IS NOT NULL)")[0][0]
     posline_columns = (

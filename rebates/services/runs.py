@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from posdata.watermark import pos_lines_watermark
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.jobs.models import Job
@@ -79,9 +80,13 @@ def run_start(
     return run
 
 
-def _scope(run: CalculationRun, definition: Definition) -> RunScope:
+def _scope(run: CalculationRun, definition: Definition, pos_lines_to: int | None) -> RunScope:
     return RunScope(
-        tenant_id=require_tenant().pk, program_id=run.program_id, definition=definition, as_of=run.as_of
+        tenant_id=require_tenant().pk,
+        program_id=run.program_id,
+        definition=definition,
+        as_of=run.as_of,
+        pos_lines_to=pos_lines_to,
     )
 
 
@@ -102,17 +107,21 @@ def run_execute(job: Job) -> dict[str, Any]:
         return job.result
     job_progress(job, 5)
     try:
+        definition = definition_of(
+            ProgramVersion.objects.get(program_id=run.program_id, version=run.version).definition
+        )
+        # Before the run's transaction: the watermark briefly holds the tenant's POS loads back.
+        lines_to = None if definition.is_deal_based else pos_lines_watermark()
         with transaction.atomic():
             RebateProgram.objects.select_for_update().get(pk=run.program_id)  # one run of a program at a time
             locked = CalculationRun.objects.select_for_update().get(pk=run.pk)
             if locked.status != R.QUEUED:
                 return job.result
             check_transition(CalculationRun.TRANSITIONS, locked.status, R.RUNNING, what=_("The run"))
-            definition_row = ProgramVersion.objects.get(program_id=run.program_id, version=run.version)
-            definition = definition_of(definition_row.definition)
             job_progress(job, 20)
-            summary = execute_run(_scope(locked, definition), run_id=locked.pk)
+            summary = execute_run(_scope(locked, definition, lines_to), run_id=locked.pk)
             locked.status = R.SUCCEEDED
+            locked.pos_lines_to = lines_to
             locked.partners = summary.accruals
             locked.source_lines = summary.source_lines
             locked.total_earned = summary.earned
@@ -122,6 +131,7 @@ def run_execute(job: Job) -> dict[str, Any]:
             locked.save(
                 update_fields=[
                     "status",
+                    "pos_lines_to",
                     "partners",
                     "source_lines",
                     "total_earned",

@@ -108,11 +108,21 @@ def _payee(line: SettlementLine):
     return line.payee_user if active else None
 
 
+def closed_by_member(settlement: Settlement, membership: Membership) -> bool:
+    """Whether ``membership``'s user closed the period (and so may not approve it)."""
+    return settlement.closed_by_id is not None and settlement.closed_by_id == membership.user_id
+
+
 def settlement_approve(*, settlement: Settlement, acting_membership: Membership) -> Settlement:
-    """Approve the settlement: one payable per line with a due amount (clawbacks negative)."""
+    """Approve the settlement: one payable per line with a due amount (clawbacks negative).
+    Maker-checker, as for payout batches: whoever closed the period cannot approve it."""
     with transaction.atomic():
         locked = Settlement.objects.select_for_update().select_related("program").get(pk=settlement.pk)
         require(membership_has(acting_membership, Perm.REBATE_CLOSE))
+        if closed_by_member(locked, acting_membership):
+            raise DomainError(
+                _("You closed this period: another finance user or vendor admin must approve the settlement.")
+            )
         check_transition(Settlement.TRANSITIONS, locked.status, ST.APPROVED, what=_("The settlement"))
         due_date = timezone.localdate() + datetime.timedelta(days=PAYMENT_TERM_DAYS)
         lines = list(locked.lines.select_related("partner", "payee_user").order_by("id"))
@@ -143,7 +153,12 @@ def settlement_approve(*, settlement: Settlement, acting_membership: Membership)
             action="rebate_settlement.approve",
             obj=locked,
             before={"status": ST.PENDING},
-            after={"status": ST.APPROVED, "lines": len(lines), "total_due": str(locked.total_due)},
+            after={
+                "status": ST.APPROVED,
+                "lines": len(lines),
+                "total_due": str(locked.total_due),
+                "closed_by": locked.closed_by_id,
+            },
         )
         partner_ids = {line.partner_id for line in lines}
         recipients = [

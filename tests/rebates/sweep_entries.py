@@ -61,4 +61,5 @@ ENTRIES = {
     "rebates:settlement_approve": Entry(kwargs=_settlement, methods=("POST",)),
     "rebates:settlement_reject": Entry(kwargs=_settlement, methods=("POST",)),
     "rebates:settlement_line": Entry(kwargs=_line, partner_owned=True),
+    "rebates:dashboard": Entry(),
 }

@@ -1,6 +1,7 @@
 """Browser journey: the channel manager defines a tiered program in the back office (tiers as a
 table), activates and calculates it; the distributor opens its statement and drills down to the
-lines; finance closes the period and approves it; the payables appear."""
+lines; finance closes the period and the vendor admin approves it (maker-checker); the payables
+appear."""
 
 from __future__ import annotations
 
@@ -59,8 +60,15 @@ def test_manager_defines_and_runs_partner_drills_down_finance_closes_and_payable
     finance.goto(manager.url.split("/rebates/")[0] + "/rebates/programs/")
     finance.click("[data-testid=program-table] a")
     finance.click("[data-testid=program-close]")
-    finance.click("[data-testid=settlement-approve]")
-    assert "PAY-" in finance.inner_text("[data-testid=settlement-lines]")
+    assert finance.locator("[data-testid=closer-note]").is_visible()  # maker-checker
+    assert finance.locator("[data-testid=settlement-approve]").count() == 0
+    settlement_url = finance.url
+
+    checker = browser.new_context().new_page()
+    _login(checker, live_server, cast, "admin")
+    checker.goto(settlement_url)
+    checker.click("[data-testid=settlement-approve]")
+    assert "PAY-" in checker.inner_text("[data-testid=settlement-lines]")
 
     partner.goto(portal_url(live_server, "acme", "/finance/payables/"))
     assert "2,800.00" in partner.content()

@@ -10,21 +10,17 @@ import pytest
 
 from deals.models import DealRegistration
 from prm.finance.models import Payable
+from prm.lib.periods import quarter
 from rebates.models import CalculationRun, RebateProgram, Settlement
-from rebates.seed import _quarter, seed_rebates
+from rebates.seed import seed_rebates
 from tests.rebates.helpers import pos, product
 
 pytestmark = pytest.mark.django_db
 
 
-def test_quarters():
-    assert _quarter(datetime.date(2026, 11, 30)) == (datetime.date(2026, 10, 1), datetime.date(2026, 12, 31))
-    assert _quarter(datetime.date(2026, 2, 1), 1) == (datetime.date(2025, 10, 1), datetime.date(2025, 12, 31))
-
-
 def test_seed_makes_every_method_a_closed_period_and_a_clawback_once(cast):
     today = datetime.date.today()
-    last_q = _quarter(today, 1)
+    last_q = quarter(today, 1)
     with cast.a.context():
         product("PMP-200")
         product("VLV-010", "valves")
@@ -38,7 +34,7 @@ def test_seed_makes_every_method_a_closed_period_and_a_clawback_once(cast):
                     for d in (5, 30, 60)
                 ],
             )
-            pos(partner, [(_quarter(today, 2)[0] + datetime.timedelta(days=10), 2, "50000")])
+            pos(partner, [(quarter(today, 2)[0] + datetime.timedelta(days=10), 2, "50000")])
             pos(
                 partner,
                 [

@@ -23,7 +23,7 @@ FLAT = {"method": "flat", "tiers": [{"from": "0", "rate": "0.1"}]}
 
 def _close_and_approve(cast, program, run):
     settlement = settlement_close(program=program, run=run, acting_membership=cast.a.memberships["finance"])
-    return settlement_approve(settlement=settlement, acting_membership=cast.a.memberships["finance"])
+    return settlement_approve(settlement=settlement, acting_membership=cast.a.memberships["admin"])
 
 
 def test_approving_a_close_creates_one_payable_per_due_line(cast):
@@ -39,9 +39,7 @@ def test_approving_a_close_creates_one_payable_per_due_line(cast):
         run.refresh_from_db()
         assert run.frozen and settlement.status == Settlement.Status.PENDING
         assert not Payable.objects.exists()  # nothing before approval
-        settlement = settlement_approve(
-            settlement=settlement, acting_membership=cast.a.memberships["finance"]
-        )
+        settlement = settlement_approve(settlement=settlement, acting_membership=cast.a.memberships["admin"])
         line = settlement.lines.get()  # p2 earned nothing: no line
         payable = Payable.objects.get()
         assert (payable.source_type, payable.source_id) == ("rebate", str(line.pk))
@@ -102,7 +100,7 @@ def test_a_rejected_close_pays_nothing_and_approval_twice_is_refused(cast):
         settlement = settlement_close(program=program, run=calculate(program), acting_membership=finance)
         settlement_reject(settlement=settlement, acting_membership=finance, reason="Q1 data incomplete")
         with pytest.raises(DomainError):
-            settlement_approve(settlement=settlement, acting_membership=finance)
+            settlement_approve(settlement=settlement, acting_membership=cast.a.memberships["admin"])
         assert not Payable.objects.exists()
 
 
@@ -116,3 +114,35 @@ def test_only_finance_and_vendor_admins_close(cast):
         with pytest.raises(PermissionDenied):
             settlement_close(program=program, run=run, acting_membership=cast.a.memberships["manager"])
         assert not Settlement.objects.exists()
+
+
+def test_whoever_closed_the_period_cannot_approve_it(cast):
+    """Maker-checker, as for payout batches: the closer's approval is refused and writes nothing;
+    another finance user or vendor admin approves, and the audit names both."""
+    with cast.a.context():
+        pos(cast.a.partners["p1"], [("2026-01-15", 1, "1000")])
+        program = load(definition(**FLAT))
+        finance, admin = cast.a.memberships["finance"], cast.a.memberships["admin"]
+        settlement = settlement_close(program=program, run=calculate(program), acting_membership=finance)
+        with pytest.raises(DomainError, match="You closed this period"):
+            settlement_approve(settlement=settlement, acting_membership=finance)
+        settlement.refresh_from_db()
+        assert settlement.status == Settlement.Status.PENDING and settlement.decided_by is None
+        assert not Payable.objects.exists()
+        assert not AuditEvent.objects.filter(action="rebate_settlement.approve").exists()
+
+        settlement_approve(settlement=settlement, acting_membership=admin)
+        event = AuditEvent.objects.get(action="rebate_settlement.approve")
+        assert event.actor == admin.user and event.after["closed_by"] == finance.user_id
+        assert Payable.objects.get().amount == Decimal("100.00")
+
+
+def test_the_closer_may_still_reject_their_own_close(cast):
+    """Sending a close back pays nothing, so it needs no second pair of eyes."""
+    with cast.a.context():
+        pos(cast.a.partners["p1"], [("2026-01-15", 1, "1000")])
+        program = load(definition(**FLAT))
+        finance = cast.a.memberships["finance"]
+        settlement = settlement_close(program=program, run=calculate(program), acting_membership=finance)
+        settlement = settlement_reject(settlement=settlement, acting_membership=finance, reason="Wrong run")
+        assert settlement.status == Settlement.Status.REJECTED

@@ -105,11 +105,36 @@ def test_journey_calculate_close_approve_through_the_pages(cast, django_capture_
     assert response.status_code == 302
     with cast.a.context():
         settlement = Settlement.objects.get()
-    assert finance.post(f"/rebates/settlements/{settlement.pk}/approve/").status_code == 302
+    assert cast.a.client("admin").post(f"/rebates/settlements/{settlement.pk}/approve/").status_code == 302
     with cast.a.context():
         payable = Payable.objects.get()
         assert (payable.amount, payable.source_type) == (Decimal("1200.00"), "rebate")
     assert finance.get(f"/rebates/settlements/{settlement.pk}/").status_code == 200
+
+
+def test_the_closer_is_told_and_refused_when_approving_their_own_close(cast):
+    with cast.a.context():
+        pos(cast.a.partners["p1"], [("2026-01-15", 10, "60000")])
+        program = load(PROGRAM)
+        calculate(program)
+    finance = cast.a.client("finance")
+    assert finance.post(f"/rebates/programs/{program.pk}/close/").status_code == 302
+    with cast.a.context():
+        settlement = Settlement.objects.get()
+    url = f"/rebates/settlements/{settlement.pk}/"
+    page = finance.get(url).content.decode()
+    assert 'data-testid="closer-note"' in page and 'data-testid="settlement-approve"' not in page
+    response = finance.post(f"{url}approve/", follow=True)
+    assert response.status_code == 200 and "You closed this period" in response.content.decode()
+    with cast.a.context():
+        assert not Payable.objects.exists()
+        assert Settlement.objects.get().status == Settlement.Status.PENDING
+    admin = cast.a.client("admin")
+    page = admin.get(url).content.decode()
+    assert 'data-testid="settlement-approve"' in page and 'data-testid="closer-note"' not in page
+    assert admin.post(f"{url}approve/").status_code == 302
+    with cast.a.context():
+        assert Payable.objects.get().amount == Decimal("1200.00")
 
 
 def _statement_world(cast):
@@ -232,3 +257,22 @@ def test_pages_use_a_bounded_number_of_queries(cast, django_assert_max_num_queri
     ):
         with django_assert_max_num_queries(40):
             assert manager.get(url).status_code == 200, url
+
+
+def test_a_draft_program_is_simulated_over_history_but_never_calculated(cast):
+    from rebates.definition import definition_from_data
+    from rebates.services.programs import program_save
+
+    with cast.a.context():
+        pos(cast.a.partners["p1"], [("2026-01-15", 140, "1000")])
+        data = definition(code="DRAFT-UNITS", basis="quantity", method="retroactive", tiers=UNIT_TIERS)
+        program, _changed = program_save(
+            definition=definition_from_data(data), acting_membership=cast.a.memberships["manager"]
+        )
+        assert program.status == RebateProgram.Status.DRAFT
+    manager = cast.a.client("manager")
+    assert "2,800.00" in manager.get(f"/rebates/programs/{program.pk}/simulate/").content.decode()
+    response = manager.post(f"/rebates/programs/{program.pk}/calculate/", follow=True)
+    assert "only active programs are calculated" in response.content.decode()
+    with cast.a.context():
+        assert not CalculationRun.objects.exists() and not Accrual.objects.exists()
