@@ -43,13 +43,29 @@ class ClaimsConfig(AppConfig):
         from prm.finance.reports import register_reconciliation_source
 
         register_reconciliation_source("claim", label=_("Approved claims"), sql=approved_claims_ledger)
-        register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30))
-        register_nav(NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31))
+        register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30, area="incentives"))
         register_nav(
-            NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
+            NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31, area="incentives")
         )
         register_nav(
-            NavItem(_("Claim settings"), "claims:settings", Perm.CLAIM_SETTINGS, section="admin", order=53)
+            NavItem(
+                _("Claim reports"),
+                "claims:reports",
+                Perm.CLAIM_REPORTS,
+                audience="staff",
+                order=32,
+                area="incentives",
+            )
+        )
+        register_nav(
+            NavItem(
+                _("Claim settings"),
+                "claims:settings",
+                Perm.CLAIM_SETTINGS,
+                section="admin",
+                order=53,
+                area="admin",
+            )
         )
         from claims.services.claims import claim_validation_give_up
         from prm.jobs.registry import JobKind, register_job_kind

@@ -35,10 +35,17 @@ class FundsConfig(AppConfig):
         )
         register_reconciliation_source("fund_claim", label=_("Fund ledger (claimed)"), sql=fund_claims_ledger)
         register_kpi_provider("funds.mdf_utilisation", mdf_utilisation)
-        register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35))
-        register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36))
+        register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35, area="funds"))
+        register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36, area="funds"))
         register_nav(
-            NavItem(_("Fund reports"), "funds:dashboard", Perm.FUND_REPORTS, audience="staff", order=37)
+            NavItem(
+                _("Fund reports"),
+                "funds:dashboard",
+                Perm.FUND_REPORTS,
+                audience="staff",
+                order=37,
+                area="funds",
+            )
         )
         # An accrual run books only the difference to what is posted: a killed attempt is run again.
         register_job_kind("funds:accrue", JobKind(task="funds.accrue_coop", label=_("Co-op accrual")))

@@ -66,11 +66,6 @@ def rate(value) -> str:
     return format_decimal(Decimal(value), format="#,##0.############", locale=_locale())
 
 
-@register.filter
-def has_section(nav: list[dict], section: str) -> bool:
-    return any(item["section"] == section for item in nav)
-
-
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with ``changes`` applied (pagination and sort links keep filters)."""
