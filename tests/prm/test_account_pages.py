@@ -103,3 +103,18 @@ def test_account_pages_have_no_inline_styles_or_scripts(cast, path):
     html = _page(cast.a.client("p1_admin" if path == "/accounts/2fa/" else None), path)
     assert " style=" not in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+
+
+def test_a_failed_sign_in_does_not_echo_the_password_into_the_page(cast):
+    response = cast.a.client().post(
+        "/accounts/login/", {"login": "p1_user@acme.test", "password": "Secret-Typo-123"}
+    )
+    html = response.content.decode()
+    assert "Secret-Typo-123" not in html
+    assert 'value="p1_user@acme.test"' in html  # the e-mail stays filled in
+
+
+def test_remember_me_is_a_real_checkbox(cast):
+    html = _page(cast.a.client(), "/accounts/login/")
+    box = re.search(r'<input class="form-check-input"[^>]*name="remember"[^>]*>', html, re.S)
+    assert box and 'value="False"' not in box.group(0) and "checked" not in box.group(0)
