@@ -76,5 +76,20 @@ class ClaimsConfig(AppConfig):
                 task="claims.validate_claim", label=_("Claim validation"), on_give_up=claim_validation_give_up
             ),
         )
+        from claims.selectors import claim_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "claims",
+                _("Ship-and-debit claims"),
+                "claims:settings",
+                Perm.CLAIM_SETTINGS,
+                current=claim_settings,
+                fields=("claim_window_days", "payment_term_days"),
+                description=_("The claim window and the payment term of approved claims."),
+                order=20,
+            )
+        )
         register_panel(claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

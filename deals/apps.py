@@ -92,6 +92,30 @@ class DealsConfig(AppConfig):
                 area="admin",
             )
         )
+        from deals.models import DealSettings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "deals",
+                _("Deal registration and leads"),
+                "deals:settings",
+                Perm.DEAL_SETTINGS,
+                # Read without creating the row: the overview is a GET.
+                current=lambda: DealSettings.objects.first() or DealSettings(),
+                fields=(
+                    "protection_days",
+                    "max_extensions",
+                    "review_sla_hours",
+                    "lead_sla_hours",
+                    "distribution",
+                ),
+                description=_(
+                    "Deal policy: protection, extensions, review and lead SLAs, lead distribution."
+                ),
+                order=10,
+            )
+        )
         register_panel(deals_panel)
         register_seed_step(seed_deals, name="deals", after=("partners",))
         register_beat_entry(

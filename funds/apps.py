@@ -49,6 +49,21 @@ class FundsConfig(AppConfig):
         )
         # An accrual run books only the difference to what is posted: a killed attempt is run again.
         register_job_kind("funds:accrue", JobKind(task="funds.accrue_coop", label=_("Co-op accrual")))
+        from funds.selectors import fund_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "funds",
+                _("Fund approval levels"),
+                "funds:settings",
+                Perm.FUND_MANAGE,
+                current=fund_settings,
+                fields=("level1_limit", "level2_limit"),
+                description=_("Who approves fund requests up to which amount (in the base currency)."),
+                order=30,
+            )
+        )
         register_panel(funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
         # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.

@@ -118,6 +118,21 @@ class PrmConfig(AppConfig):
                 _("Data export"), "data_export", Perm.TENANT_EXPORT, section="admin", order=90, area="admin"
             )
         )
+        from prm.finance.selectors import finance_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "finance",
+                _("Finance"),
+                "finance:settings",
+                Perm.FINANCE_SETTINGS,
+                current=finance_settings,
+                fields=("rate_date_policy",),
+                description=_("Which day's exchange rates convert the payables of a payout batch."),
+                order=40,
+            )
+        )
         register_panel(payables_panel)
         register_seed_step(seed_fx_rates, name="fx_rates")
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)

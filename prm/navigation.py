@@ -51,6 +51,7 @@ class NavItem:
 _REGISTRY: list[NavItem] = [
     NavItem(_("Home"), "home", Perm.DASHBOARD_VIEW, order=0),
     NavItem(_("Products"), "products", Perm.PRODUCT_VIEW, order=80, area="channel_data"),
+    NavItem(_("Tenant settings"), "tenant_settings", Perm.TENANT_SETTINGS, order=5, area="admin"),
     NavItem(_("People"), "people", Perm.STAFF_VIEW, section="admin", order=10, area="admin"),
     NavItem(_("Imports"), "imports", Perm.DATA_IMPORT, section="admin", order=20, area="admin"),
     NavItem(_("Jobs"), "jobs", Perm.JOB_VIEW, section="admin", order=30, area="admin"),

@@ -10,6 +10,7 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, to_locale
+from django.utils.translation import gettext as _
 
 from prm.lib.money import Money, minor_units, quantize_money
 
@@ -66,6 +67,18 @@ def rate(value) -> str:
     return format_decimal(Decimal(value), format="#,##0.############", locale=_locale())
 
 
+@register.filter
+def setting_value(value) -> str:
+    """A setting's current value for the settings overview: numbers localised, yes/no for flags."""
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, (int, Decimal)):
+        return format_decimal(value, locale=_locale())
+    if value in (None, ""):
+        return "—"
+    return str(value)
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with ``changes`` applied (pagination and sort links keep filters)."""
@@ -90,6 +103,8 @@ def bs(field):
         if kind in {"checkbox", "radio"}
         else "form-select"
         if kind == "select"
+        else "form-control form-control-color"
+        if kind == "color"
         else "form-control"
     )
     if field.errors:
