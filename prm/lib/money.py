@@ -11,10 +11,10 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from babel import Locale
 from babel.numbers import get_currency_name, get_territory_currencies
 from django.utils.translation import gettext as _
 
+from prm.lib.countries import country_codes
 from prm.workflow import DomainError
 
 # Model field precision for amounts, used by every app.
@@ -103,9 +103,8 @@ def active_currencies() -> frozenset[str]:
     tenant may choose as its base currency. Historic codes (DEM, FRF) and funds codes are left out."""
     today = datetime.date.today()
     codes: set[str] = set()
-    for territory in Locale("en").territories:
-        if isinstance(territory, str) and len(territory) == 2 and territory.isalpha():
-            codes.update(get_territory_currencies(territory, today, tender=True))
+    for territory in country_codes():
+        codes.update(get_territory_currencies(territory, today, tender=True))
     return frozenset(codes)
 
 

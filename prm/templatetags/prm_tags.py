@@ -8,10 +8,11 @@ from babel import Locale
 from babel.numbers import format_decimal
 from django import template
 from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
+from prm.lib.html import sanitize_html
 from prm.lib.money import Money, minor_units, quantize_money
 
 register = template.Library()
@@ -65,6 +66,13 @@ def rate(value) -> str:
     if value is None:
         return "—"
     return format_decimal(Decimal(value), format="#,##0.############", locale=_locale())
+
+
+@register.filter
+def rich_text(value: str | None) -> SafeString:
+    """Rich text people typed, cleaned to the allow-list of ``prm.lib.html`` (again, whatever was
+    stored) and marked safe."""
+    return mark_safe(sanitize_html(value or ""))
 
 
 @register.filter
