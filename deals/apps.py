@@ -109,9 +109,11 @@ class DealsConfig(AppConfig):
                     "review_sla_hours",
                     "lead_sla_hours",
                     "distribution",
+                    "min_deal_value",
                 ),
                 description=_(
-                    "Deal policy: protection, extensions, review and lead SLAs, lead distribution."
+                    "Deal policy: protection, extensions, review and lead SLAs, lead distribution, "
+                    "registration guidelines and eligibility rules."
                 ),
                 order=10,
             )
