@@ -43,13 +43,29 @@ class ClaimsConfig(AppConfig):
         from prm.finance.reports import register_reconciliation_source
 
         register_reconciliation_source("claim", label=_("Approved claims"), sql=approved_claims_ledger)
-        register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30))
-        register_nav(NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31))
+        register_nav(NavItem(_("Claims"), "claims:list", Perm.CLAIM_VIEW, order=30, area="incentives"))
         register_nav(
-            NavItem(_("Claim reports"), "claims:reports", Perm.CLAIM_REPORTS, audience="staff", order=32)
+            NavItem(_("Pricing agreements"), "claims:agreements", Perm.SPA_VIEW, order=31, area="incentives")
         )
         register_nav(
-            NavItem(_("Claim settings"), "claims:settings", Perm.CLAIM_SETTINGS, section="admin", order=53)
+            NavItem(
+                _("Claim reports"),
+                "claims:reports",
+                Perm.CLAIM_REPORTS,
+                audience="staff",
+                order=32,
+                area="incentives",
+            )
+        )
+        register_nav(
+            NavItem(
+                _("Claim settings"),
+                "claims:settings",
+                Perm.CLAIM_SETTINGS,
+                section="admin",
+                order=53,
+                area="admin",
+            )
         )
         from claims.services.claims import claim_validation_give_up
         from prm.jobs.registry import JobKind, register_job_kind
@@ -59,6 +75,21 @@ class ClaimsConfig(AppConfig):
             JobKind(
                 task="claims.validate_claim", label=_("Claim validation"), on_give_up=claim_validation_give_up
             ),
+        )
+        from claims.selectors import claim_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "claims",
+                _("Ship-and-debit claims"),
+                "claims:settings",
+                Perm.CLAIM_SETTINGS,
+                current=claim_settings,
+                fields=("claim_window_days", "payment_term_days"),
+                description=_("The claim window and the payment term of approved claims."),
+                order=20,
+            )
         )
         register_panel(claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

@@ -48,28 +48,75 @@ class DealsConfig(AppConfig):
                 perm=Perm.LEAD_MANAGE,
             ),
         )
-        register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20))
+        register_nav(NavItem(_("Deals"), "deals:list", Perm.DEAL_VIEW, order=20, area="deals"))
         register_nav(
-            NavItem(_("Review queue"), "deals:review_queue", Perm.DEAL_REVIEW, audience="staff", order=21)
+            NavItem(
+                _("Review queue"),
+                "deals:review_queue",
+                Perm.DEAL_REVIEW,
+                audience="staff",
+                order=21,
+                area="deals",
+            )
         )
         register_nav(
-            NavItem(_("Pipeline dashboard"), "deals:dashboard", Perm.DEAL_REVIEW, audience="staff", order=22)
+            NavItem(
+                _("Pipeline dashboard"),
+                "deals:dashboard",
+                Perm.DEAL_REVIEW,
+                audience="staff",
+                order=22,
+                area="deals",
+            )
         )
-        register_nav(NavItem(_("Leads"), "deals:leads", Perm.LEAD_VIEW, order=23))
+        register_nav(NavItem(_("Leads"), "deals:leads", Perm.LEAD_VIEW, order=23, area="deals"))
         register_nav(
             NavItem(
                 _("Direct opportunities"),
                 "deals:opportunities",
                 Perm.OPPORTUNITY_MANAGE,
-                section="admin",
                 order=50,
+                area="deals",
             )
         )
         register_nav(
-            NavItem(_("Lead routing"), "deals:routing_rules", Perm.LEAD_MANAGE, section="admin", order=51)
+            NavItem(_("Lead routing"), "deals:routing_rules", Perm.LEAD_MANAGE, order=51, area="deals")
         )
         register_nav(
-            NavItem(_("Deal settings"), "deals:settings", Perm.DEAL_SETTINGS, section="admin", order=52)
+            NavItem(
+                _("Deal settings"),
+                "deals:settings",
+                Perm.DEAL_SETTINGS,
+                section="admin",
+                order=52,
+                area="admin",
+            )
+        )
+        from deals.models import DealSettings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "deals",
+                _("Deal registration and leads"),
+                "deals:settings",
+                Perm.DEAL_SETTINGS,
+                # Read without creating the row: the overview is a GET.
+                current=lambda: DealSettings.objects.first() or DealSettings(),
+                fields=(
+                    "protection_days",
+                    "max_extensions",
+                    "review_sla_hours",
+                    "lead_sla_hours",
+                    "distribution",
+                    "min_deal_value",
+                ),
+                description=_(
+                    "Deal policy: protection, extensions, review and lead SLAs, lead distribution, "
+                    "registration guidelines and eligibility rules."
+                ),
+                order=10,
+            )
         )
         register_panel(deals_panel)
         register_seed_step(seed_deals, name="deals", after=("partners",))

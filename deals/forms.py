@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
 from deals.selectors import product_lines
 from prm.forms import AmountField
+from prm.lib.countries import country_codes
 
 
 class DateInput(forms.DateInput):
@@ -247,6 +248,53 @@ class RoutingRuleForm(forms.ModelForm):
 
 
 class DealSettingsForm(forms.ModelForm):
+    registration_guidelines = forms.CharField(
+        label=_("Registration guidelines"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Shown to partners above the registration form. Simple HTML: paragraphs, bold, italics, "
+            "lists, headings and links; anything else is removed."
+        ),
+    )
+    min_deal_value = AmountField(
+        label=_("Minimum deal value"),
+        required=False,
+        min_value=Decimal("0"),
+        help_text=_(
+            "In the base currency; empty: no minimum. Other currencies are converted at the day's rate."
+        ),
+    )
+    eligible_product_lines = forms.MultipleChoiceField(
+        label=_("Eligible product lines"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every product line may be registered."),
+    )
+    eligible_countries = CommaListField(
+        label=_("Eligible customer countries"),
+        required=False,
+        help_text=_("ISO codes, comma-separated, e.g. US, CA; empty: every country."),
+    )
+
+    def __init__(self, *args, currency: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lines = set(product_lines()) | set(self.instance.eligible_product_lines or [])
+        cast(forms.MultipleChoiceField, self.fields["eligible_product_lines"]).choices = [
+            (x, x) for x in sorted(lines)
+        ]
+        cast(AmountField, self.fields["min_deal_value"]).set_currency(currency)
+
+    def clean_eligible_countries(self) -> list[str]:
+        codes = [code.upper() for code in self.cleaned_data["eligible_countries"]]
+        known = country_codes()
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(
+                _("Not an ISO country code: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+        return list(dict.fromkeys(codes))
+
     class Meta:
         model = DealSettings
         fields = [
@@ -261,4 +309,8 @@ class DealSettingsForm(forms.ModelForm):
             "max_open_leads",
             "distribution",
             "tier_order",
+            "registration_guidelines",
+            "min_deal_value",
+            "eligible_product_lines",
+            "eligible_countries",
         ]

@@ -35,13 +35,35 @@ class FundsConfig(AppConfig):
         )
         register_reconciliation_source("fund_claim", label=_("Fund ledger (claimed)"), sql=fund_claims_ledger)
         register_kpi_provider("funds.mdf_utilisation", mdf_utilisation)
-        register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35))
-        register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36))
+        register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35, area="funds"))
+        register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36, area="funds"))
         register_nav(
-            NavItem(_("Fund reports"), "funds:dashboard", Perm.FUND_REPORTS, audience="staff", order=37)
+            NavItem(
+                _("Fund reports"),
+                "funds:dashboard",
+                Perm.FUND_REPORTS,
+                audience="staff",
+                order=37,
+                area="funds",
+            )
         )
         # An accrual run books only the difference to what is posted: a killed attempt is run again.
         register_job_kind("funds:accrue", JobKind(task="funds.accrue_coop", label=_("Co-op accrual")))
+        from funds.selectors import fund_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "funds",
+                _("Fund approval levels"),
+                "funds:settings",
+                Perm.FUND_MANAGE,
+                current=fund_settings,
+                fields=("level1_limit", "level2_limit"),
+                description=_("Who approves fund requests up to which amount (in the base currency)."),
+                order=30,
+            )
+        )
         register_panel(funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
         # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.

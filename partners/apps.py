@@ -37,13 +37,29 @@ class PartnersConfig(AppConfig):
                 perm=Perm.PARTNER_MANAGE,
             ),
         )
-        register_nav(NavItem(_("Partners"), "partners:list", Perm.PARTNER_VIEW, audience="staff", order=10))
         register_nav(
-            NavItem(_("My company"), "partners:mine", Perm.PARTNER_VIEW, audience="partner", order=10)
+            NavItem(
+                _("Partners"), "partners:list", Perm.PARTNER_VIEW, audience="staff", order=10, area="partners"
+            )
         )
         register_nav(
             NavItem(
-                _("Agreement"), "partners:agreement_current", Perm.PARTNER_VIEW, audience="partner", order=11
+                _("My company"),
+                "partners:mine",
+                Perm.PARTNER_VIEW,
+                audience="partner",
+                order=10,
+                area="partners",
+            )
+        )
+        register_nav(
+            NavItem(
+                _("Agreement"),
+                "partners:agreement_current",
+                Perm.PARTNER_VIEW,
+                audience="partner",
+                order=11,
+                area="partners",
             )
         )
         register_nav(
@@ -53,12 +69,17 @@ class PartnersConfig(AppConfig):
                 Perm.APPLICATION_REVIEW,
                 audience="staff",
                 order=11,
+                area="partners",
             )
         )
-        register_nav(NavItem(_("Training"), "partners:courses", Perm.ENABLEMENT_VIEW, order=60))
-        register_nav(NavItem(_("Resources"), "partners:resources", Perm.ENABLEMENT_VIEW, order=61))
         register_nav(
-            NavItem(_("Programs"), "partners:programs", Perm.PROGRAM_MANAGE, section="admin", order=15)
+            NavItem(_("Training"), "partners:courses", Perm.ENABLEMENT_VIEW, order=60, area="partners")
+        )
+        register_nav(
+            NavItem(_("Resources"), "partners:resources", Perm.ENABLEMENT_VIEW, order=61, area="partners")
+        )
+        register_nav(
+            NavItem(_("Programs"), "partners:programs", Perm.PROGRAM_MANAGE, order=15, area="partners")
         )
         register_panel(partner_status_panel)
         register_panel(channel_panel)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -20,7 +19,7 @@ from prm.jobs.services import (
     job_start,
     job_succeed,
 )
-from prm.lib.mail import subject_line
+from prm.lib.mail import send_portal_mail
 from prm.tenancy.context import require_tenant
 
 
@@ -40,11 +39,11 @@ def mail_applicant(*, application_id: int, event: str) -> bool:
         context["amend_url"] = tenant.portal_url(
             reverse("partners:apply_amend", kwargs={"token": application.amend_token})
         )
-    send_mail(
-        subject_line(render_to_string("partners/email/application_subject.txt", context)),
-        render_to_string("partners/email/application_body.txt", context),
-        None,
-        [application.contact_email],
+    send_portal_mail(
+        tenant,
+        subject=render_to_string("partners/email/application_subject.txt", context),
+        body=render_to_string("partners/email/application_body.txt", context),
+        to=[application.contact_email],
     )
     return True
 

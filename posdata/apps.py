@@ -38,8 +38,12 @@ class PosdataConfig(AppConfig):
                 perm=Perm.POS_MANAGE,
             ),
         )
-        register_nav(NavItem(_("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40))
-        register_nav(NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
+        register_nav(
+            NavItem(_("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40, area="channel_data")
+        )
+        register_nav(
+            NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41, area="channel_data")
+        )
         register_panel(sales_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
         register_seed_step(seed_pos_data, name="posdata", after=("partners",))

@@ -68,26 +68,71 @@ class PrmConfig(AppConfig):
             ),
         )
         register_nav(
-            NavItem(_("Payables"), "finance:payables", Perm.PAYABLE_VIEW, audience="staff", order=70)
-        )
-        register_nav(
             NavItem(
-                _("Payout batches"), "finance:batches", Perm.PAYOUT_BATCH_VIEW, audience="staff", order=71
+                _("Payables"),
+                "finance:payables",
+                Perm.PAYABLE_VIEW,
+                audience="staff",
+                order=70,
+                area="finance",
             )
         )
         register_nav(
-            NavItem(_("Finance reports"), "finance:reports", Perm.FINANCE_REPORTS, audience="staff", order=73)
-        )
-        register_nav(NavItem(_("Remittances"), "finance:remittances", Perm.REMITTANCE_VIEW, order=72))
-        register_nav(
             NavItem(
-                _("Finance settings"), "finance:settings", Perm.FINANCE_SETTINGS, section="admin", order=26
+                _("Payout batches"),
+                "finance:batches",
+                Perm.PAYOUT_BATCH_VIEW,
+                audience="staff",
+                order=71,
+                area="finance",
             )
         )
         register_nav(
-            NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, section="admin", order=25)
+            NavItem(
+                _("Finance reports"),
+                "finance:reports",
+                Perm.FINANCE_REPORTS,
+                audience="staff",
+                order=73,
+                area="finance",
+            )
         )
-        register_nav(NavItem(_("Data export"), "data_export", Perm.TENANT_EXPORT, section="admin", order=90))
+        register_nav(
+            NavItem(_("Remittances"), "finance:remittances", Perm.REMITTANCE_VIEW, order=72, area="finance")
+        )
+        register_nav(
+            NavItem(
+                _("Finance settings"),
+                "finance:settings",
+                Perm.FINANCE_SETTINGS,
+                section="admin",
+                order=26,
+                area="admin",
+            )
+        )
+        register_nav(
+            NavItem(_("Exchange rates"), "finance:rates", Perm.FX_RATE_MANAGE, order=74, area="finance")
+        )
+        register_nav(
+            NavItem(
+                _("Data export"), "data_export", Perm.TENANT_EXPORT, section="admin", order=90, area="admin"
+            )
+        )
+        from prm.finance.selectors import finance_settings
+        from prm.settings_sections import SettingsSection, register_settings_section
+
+        register_settings_section(
+            SettingsSection(
+                "finance",
+                _("Finance"),
+                "finance:settings",
+                Perm.FINANCE_SETTINGS,
+                current=finance_settings,
+                fields=("rate_date_policy",),
+                description=_("Which day's exchange rates convert the payables of a payout batch."),
+                order=40,
+            )
+        )
         register_panel(payables_panel)
         register_seed_step(seed_fx_rates, name="fx_rates")
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)

@@ -53,6 +53,10 @@ class UploadRejected(DomainError):
     pass
 
 
+class FileTypeRefused(UploadRejected):
+    """The content is not of a kind the caller accepts (callers may say which kinds they take)."""
+
+
 def detect_format(head: bytes) -> str:
     """'xlsx' or 'csv' from the content itself (never from the file name); raise otherwise."""
     if head.startswith(b"PK\x03\x04"):
@@ -352,6 +356,7 @@ DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
     "pdf": ("application/pdf", ".pdf"),
     "png": ("image/png", ".png"),
     "jpeg": ("image/jpeg", ".jpg"),
+    "webp": ("image/webp", ".webp"),
     "office": ("application/octet-stream", ".bin"),  # DOCX/XLSX/PPTX (ZIP container)
     "text": ("text/plain; charset=utf-8", ".txt"),
 }
@@ -411,13 +416,15 @@ def store_document(
 
 
 def _document_type(path: Path, head: bytes, kinds: tuple[str, ...]) -> tuple[str, str]:
-    refused = UploadRejected(_("This type of file is not accepted here."))
+    refused = FileTypeRefused(_("This type of file is not accepted here."))
     if head.startswith(b"%PDF-"):
         kind = "pdf"
     elif head.startswith(b"\x89PNG\r\n\x1a\n"):
         kind = "png"
     elif head.startswith(b"\xff\xd8\xff"):
         kind = "jpeg"
+    elif head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        kind = "webp"
     elif head.startswith(b"PK\x03\x04"):
         kind = "office"
     else:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import zoneinfo
 from decimal import Decimal
 from typing import Any
@@ -7,10 +8,19 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.validators import validate_email
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from prm.accounts.models import User
-from prm.lib.money import AMOUNT_DIGITS, MAX_MINOR_UNITS, MinorUnitsError, check_minor_units, minor_units
+from prm.lib.money import (
+    AMOUNT_DIGITS,
+    MAX_MINOR_UNITS,
+    MinorUnitsError,
+    check_minor_units,
+    currency_choices,
+    minor_units,
+)
 from prm.roles import PARTNER_ROLES, Role
 
 
@@ -121,3 +131,92 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("The portal's default")), *settings.LANGUAGES]  # type: ignore[attr-defined]
         self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class TenantSettingsForm(forms.Form):
+    """A vendor admin's own tenant: name, branding, language and time zone defaults, base
+    currency, notification e-mails (``prm.tenancy.services.tenant_settings_update``)."""
+
+    name = forms.CharField(label=_("Company name"), max_length=200)
+    display_name = forms.CharField(
+        label=_("Name shown in the portal"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to show the company name."),
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WebP, at most 2 MB. SVG is not accepted."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    primary_colour = forms.RegexField(
+        label=_("Brand colour (top bar, sign-in page)"),
+        regex=r"^#[0-9a-fA-F]{6}$",
+        error_messages={"invalid": _("Use a hex colour such as #0d6efd.")},
+        widget=ColourInput,
+    )
+    accent_colour = forms.RegexField(
+        label=_("Accent colour (main buttons)"),
+        regex=r"^#[0-9a-fA-F]{6}$",
+        error_messages={"invalid": _("Use a hex colour such as #0d6efd.")},
+        widget=ColourInput,
+    )
+    default_language = forms.ChoiceField(
+        label=_("Default language"),
+        help_text=_("For everyone who has not chosen a language of their own, the sign-in page included."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), help_text=_("For everyone who has not chosen a time zone of their own.")
+    )
+    base_currency = forms.ChoiceField(
+        label=_("Base currency"),
+        help_text=_(
+            "Totals across currencies are converted into it. Amounts kept in the base currency "
+            "(fund approval levels, tier thresholds) are not converted when it changes: review them."
+        ),
+    )
+    notification_reply_to = forms.CharField(
+        label=_("Notification e-mails"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Replies to the portal's e-mails go to these addresses (one per line or comma-separated)."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default_language"].choices = settings.LANGUAGES  # type: ignore[attr-defined]
+        self.fields["time_zone"].choices = time_zone_choices()[1:]  # type: ignore[attr-defined]
+        self.fields["base_currency"].choices = currency_choices(get_language() or "en")  # type: ignore[attr-defined]
+
+    def clean_primary_colour(self) -> str:
+        return self.cleaned_data["primary_colour"].lower()
+
+    def clean_accent_colour(self) -> str:
+        return self.cleaned_data["accent_colour"].lower()
+
+    def clean_notification_reply_to(self) -> list[str]:
+        addresses = [
+            a.strip() for a in re.split(r"[,;\s]+", self.cleaned_data["notification_reply_to"]) if a.strip()
+        ]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(
+                    _("%(address)s is not an e-mail address.") % {"address": address}
+                ) from exc
+        return list(dict.fromkeys(addresses))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("logo") and data.get("remove_logo"):
+            self.add_error("remove_logo", _("Upload a new logo or remove the logo, not both."))
+        return data

@@ -101,6 +101,7 @@ class Perm(StrEnum):
     FINANCE_SETTINGS = "finance.settings"  # the tenant's finance policies (exchange rate date of payouts)
     TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
     WEBHOOK_MANAGE = "webhook.manage"  # webhook endpoints, their secrets and delivery log; replays
+    TENANT_SETTINGS = "tenant.settings"  # name, branding, language, time zone, base currency, e-mails
     # MDF and co-op funds
     FUND_VIEW = "fund.view"  # fund balances, requests and claims (partner roles: their own partner's)
     FUND_MANAGE = "fund.manage"  # funds, periods and budgets, allocations, accruals, reversals, levels
@@ -192,6 +193,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.FINANCE_SETTINGS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
     Perm.WEBHOOK_MANAGE: frozenset({Role.VENDOR_ADMIN}),
+    Perm.TENANT_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
     Perm.FUND_VIEW: _ALL,
     Perm.FUND_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.MARKETING_MANAGER}),
     Perm.FUND_REQUEST: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
@@ -267,6 +269,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.FINANCE_SETTINGS: "Set the tenant's finance policies: the date whose exchange rates convert the payables of a payout batch",
     Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
     Perm.WEBHOOK_MANAGE: "Register webhook endpoints and the events they receive, rotate their signing secrets, disable and enable them, read the delivery log and replay deliveries",
+    Perm.TENANT_SETTINGS: "Manage the tenant's own settings (name, logo and colours, default language and time zone, base currency, notification e-mails) and see every settings section in one place",
     Perm.FUND_VIEW: "See MDF and co-op fund balances, what expires when, requests and claims (partner roles: their own partner's)",
     Perm.FUND_MANAGE: "Define funds, periods and budgets; allocate (per partner or by tier), run co-op accruals, reverse entries; set approval levels",
     Perm.FUND_REQUEST: "Request fund money for marketing activities and file claims with proof of performance for one's partner",

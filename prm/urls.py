@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("preferences/", views.preferences, name="preferences"),
+    path("settings/", views.tenant_settings, name="tenant_settings"),
     path("switch/", views.switch_tenant, name="switch_tenant"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("people/", views.people, name="people"),

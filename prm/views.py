@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
@@ -36,20 +34,23 @@ from prm.forms import (
     InvitationSignupForm,
     PreferencesForm,
     ReferenceImportForm,
+    TenantSettingsForm,
 )
 from prm.http import AnyRequest, PortalRequest
 from prm.imports import import_kinds_for, reference_import_start
 from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membership
+from prm.lib.colours import shade, text_on, valid_colour
 from prm.notifications import services as notification_services
 from prm.notifications.selectors import get_notification_for_user_or_404, notifications_for_user, unread_count
 from prm.roles import Perm
 from prm.scoping import partners_in_scope
+from prm.settings_sections import settings_sections_for
 from prm.tenancy.context import user_context
 from prm.tenancy.locale import supported_language
+from prm.tenancy.services import SETTINGS_FIELDS, tenant_settings_update
 from prm.workflow import DomainError
 
 PAGE_SIZE = 50
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
@@ -380,17 +381,65 @@ def imports(request: PortalRequest) -> HttpResponse:
     return render(request, "prm/imports.html", {"form": form, "recent": recent})
 
 
+# --- Tenant settings ---------------------------------------------------------------------------
+
+
+@portal_view(Perm.TENANT_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def tenant_settings(request: PortalRequest) -> HttpResponse:
+    """The tenant's own settings (vendor admins), and every settings section the apps register,
+    with their current values, in one place."""
+    tenant = request.tenant
+    initial = {name: getattr(tenant, name) for name in SETTINGS_FIELDS}
+    initial["notification_reply_to"] = "\n".join(tenant.notification_reply_to)
+    form = TenantSettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant_settings_update(
+                acting_membership=request.membership,
+                data={name: form.cleaned_data[name] for name in SETTINGS_FIELDS},
+                logo=form.cleaned_data["logo"],
+                remove_logo=form.cleaned_data["remove_logo"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Tenant settings saved."))
+            return redirect("tenant_settings")
+    history = AuditEvent.objects.select_related("actor").filter(
+        object_type=tenant._meta.label_lower, object_id=str(tenant.pk), action="tenant.settings_update"
+    )[:10]
+    return render(
+        request,
+        "prm/tenant_settings.html",
+        {"form": form, "sections": settings_sections_for(request.membership), "history": history},
+    )
+
+
 # --- Branding ----------------------------------------------------------------------------------
 
 
 @require_GET
 def brand_css(request: AnyRequest) -> HttpResponse:
-    """The tenant's colours as a stylesheet (the CSP forbids inline styles)."""
+    """The tenant's colours as a stylesheet (the CSP forbids inline styles): the brand colour with
+    a text colour that reads on it, and the accent colour of the main buttons. The page links it
+    with the branding version, so it may be cached and a change still shows at once."""
     if request.tenant is None:
         raise Http404
-    colour = request.tenant.primary_colour if _HEX.fullmatch(request.tenant.primary_colour) else "#0d6efd"
-    response = HttpResponse(f":root {{ --brand: {colour}; }}\n", content_type="text/css")
-    response["Cache-Control"] = "max-age=300"
+    brand = valid_colour(request.tenant.primary_colour)
+    accent = valid_colour(request.tenant.accent_colour)
+    on_accent = text_on(accent)
+    hover, pressed = shade(accent, 0.15), shade(accent, 0.25)
+    css = (
+        f":root {{ --brand: {brand}; --brand-text: {text_on(brand)}; --brand-accent: {accent}; }}\n"
+        f".btn-primary {{ --bs-btn-color: {on_accent}; --bs-btn-bg: {accent}; --bs-btn-border-color: {accent};"
+        f" --bs-btn-hover-color: {on_accent}; --bs-btn-hover-bg: {hover}; --bs-btn-hover-border-color: {hover};"
+        f" --bs-btn-active-color: {on_accent}; --bs-btn-active-bg: {pressed};"
+        f" --bs-btn-active-border-color: {pressed}; --bs-btn-disabled-color: {on_accent};"
+        f" --bs-btn-disabled-bg: {accent}; --bs-btn-disabled-border-color: {accent}; }}\n"
+    )
+    response = HttpResponse(css, content_type="text/css")
+    response["Cache-Control"] = "max-age=86400" if request.GET.get("v") else "max-age=300"
     return response
 
 
@@ -398,4 +447,6 @@ def brand_css(request: AnyRequest) -> HttpResponse:
 def brand_logo(request: AnyRequest) -> HttpResponse:
     if request.tenant is None or not request.tenant.logo:
         raise Http404
-    return FileResponse(request.tenant.logo.open("rb"))  # type: ignore[return-value]
+    response = FileResponse(request.tenant.logo.open("rb"))
+    response["Cache-Control"] = "max-age=86400" if request.GET.get("v") else "max-age=300"
+    return response  # type: ignore[return-value]

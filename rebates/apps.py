@@ -36,10 +36,17 @@ class RebatesConfig(AppConfig):
         register_reconciliation_source(
             "rebate", label=_("Approved rebate settlements"), sql=approved_rebates_ledger
         )
-        register_nav(NavItem(_("Rebates"), "rebates:statements", Perm.REBATE_VIEW, order=40))
+        register_nav(
+            NavItem(_("Rebates"), "rebates:statements", Perm.REBATE_VIEW, order=40, area="incentives")
+        )
         register_nav(
             NavItem(
-                _("Rebate programs"), "rebates:programs", Perm.REBATE_PROGRAM_VIEW, audience="staff", order=41
+                _("Rebate programs"),
+                "rebates:programs",
+                Perm.REBATE_PROGRAM_VIEW,
+                audience="staff",
+                order=41,
+                area="incentives",
             )
         )
         register_nav(

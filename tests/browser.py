@@ -32,4 +32,5 @@ def login(page, live_server, slug: str, email: str, password: str = PASSWORD, to
         page.wait_for_selector("input[name=code]")
         page.fill("input[name=code]", totp_now(totp_secret))
         page.click("[data-testid=auth-form] button[type=submit]")
-    page.wait_for_selector("[data-testid=user-menu]")
+    # Attached, not visible: on a phone the user menu sits behind the menu button.
+    page.wait_for_selector("[data-testid=user-menu]", state="attached")

@@ -1,4 +1,5 @@
-"""The tenant's deal settings: review SLA, protection, extensions, lead distribution."""
+"""The tenant's deal settings: review SLA, protection, extensions, lead distribution, the
+registration guidelines partners read and the eligibility rules a submission must meet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
 from prm.tenancy.context import require_tenant
 from prm.tenancy.models import TenantModel
 
@@ -48,6 +50,23 @@ class DealSettings(TenantModel):
         default="Registered,Silver,Gold,Platinum",
         help_text=_("Comma-separated tier names, used for minimum tiers and weighting."),
     )
+
+    # What partners read above the registration form: HTML cleaned by prm.lib.html on save.
+    registration_guidelines = models.TextField(_("registration guidelines"), blank=True)
+    # Eligibility rules, checked at submission (deals.eligibility); empty = no restriction.
+    min_deal_value = models.DecimalField(
+        _("minimum deal value"),
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_DECIMALS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "In the base currency; registrations in other currencies are converted at the day's rate."
+        ),
+    )
+    eligible_product_lines = models.JSONField(_("eligible product lines"), default=list, blank=True)
+    eligible_countries = models.JSONField(_("eligible customer countries"), default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="deal_settings_one_per_tenant")]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from deals.models import DealSettings, DirectOpportunity
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
+from prm.lib.html import sanitize_html
 from prm.lib.money import check_minor_units, quantize_money
 from prm.lib.names import normalise_domain, normalise_name
 from prm.roles import Perm, membership_has
@@ -41,6 +42,10 @@ SETTINGS_FIELDS = [
     "max_open_leads",
     "distribution",
     "tier_order",
+    "registration_guidelines",
+    "min_deal_value",
+    "eligible_product_lines",
+    "eligible_countries",
 ]
 
 
@@ -114,6 +119,10 @@ def deal_settings_update(*, acting_membership: Membership, data: dict[str, Any])
         for name in SETTINGS_FIELDS:
             if name in data:
                 setattr(settings, name, data[name])
+        # Partners' browsers render the guidelines: only the allow-listed HTML is ever stored.
+        settings.registration_guidelines = sanitize_html(settings.registration_guidelines)
+        if settings.min_deal_value is not None:
+            check_minor_units(settings.min_deal_value, require_tenant().base_currency)
         settings.full_clean(exclude=["tenant"])
         settings.save()
         audit(

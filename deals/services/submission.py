@@ -17,6 +17,7 @@ from deals.conflicts import (
     lock_customer,
     record_matches,
 )
+from deals.eligibility import require_eligible, require_eligible_product_lines
 from deals.models import (
     Conflict,
     Customer,
@@ -61,6 +62,7 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
             )
         if current.expected_close_date and current.expected_close_date < timezone.localdate():
             raise DomainError(_("The expected close date is in the past."))
+        require_eligible(current, day=timezone.localdate())
         require_signed_agreement(current.partner)
         # Lock the customer's identity before reading anything the decision depends on.
         lock_customer(
@@ -186,6 +188,7 @@ def registration_add_lines(
         cleaned = clean_lines(lines, current.currency)
         if not cleaned:
             raise DomainError(_("Add at least one product line."))
+        require_eligible_product_lines(x["product_line"] for x in cleaned)
         lock_customer(
             country=current.country,
             name_normalised=current.customer_name_normalised,

@@ -144,7 +144,16 @@ def registration_new(request: PortalRequest) -> HttpResponseBase:
                 return _submit_and_redirect(request, registration)
             messages.success(request, _("Draft saved."))
             return redirect("deals:edit", pk=registration.pk)
-    return render(request, "deals/form.html", {"form": form, "formset": formset, "registration": None})
+    return render(
+        request,
+        "deals/form.html",
+        {"form": form, "formset": formset, "registration": None, "deal_policy": _deal_policy()},
+    )
+
+
+def _deal_policy() -> DealSettings:
+    """The guidelines and eligibility rules the partner reads above the form (read, never created)."""
+    return DealSettings.objects.first() or DealSettings()
 
 
 def _submit_and_redirect(request: PortalRequest, registration: DealRegistration) -> HttpResponse:
@@ -203,6 +212,7 @@ def registration_edit(request: PortalRequest, pk: int) -> HttpResponseBase:
             "formset": formset,
             "registration": registration,
             "missing": missing_for_submit(registration),
+            "deal_policy": _deal_policy(),
         },
     )
 

@@ -194,7 +194,7 @@ def dashboard(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_view(request: PortalRequest) -> HttpResponse:
     current = DealSettings.current()
-    form = DealSettingsForm(request.POST or None, instance=current)
+    form = DealSettingsForm(request.POST or None, instance=current, currency=request.tenant.base_currency)
     if request.method == "POST" and form.is_valid():
         try:
             deal_settings_update(acting_membership=request.membership, data=form.cleaned_data)

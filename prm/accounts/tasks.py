@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from prm.accounts.models import Invitation
 from prm.celery import tenant_task
-from prm.lib.mail import subject_line
+from prm.lib.mail import send_portal_mail
 from prm.tenancy.context import require_tenant
 
 
@@ -20,10 +19,10 @@ def send_invitation_email(*, invitation_id: int) -> bool:
         "invitation": invitation,
         "accept_url": tenant.portal_url(f"/invitations/{invitation.token}/"),
     }
-    send_mail(
-        subject_line(render_to_string("prm/email/invitation_subject.txt", context)),
-        render_to_string("prm/email/invitation_body.txt", context),
-        None,
-        [invitation.email],
+    send_portal_mail(
+        tenant,
+        subject=render_to_string("prm/email/invitation_subject.txt", context),
+        body=render_to_string("prm/email/invitation_body.txt", context),
+        to=[invitation.email],
     )
     return True

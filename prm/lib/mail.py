@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.mail import EmailMessage
+
 SUBJECT_LIMIT = 150
 
 
@@ -10,3 +12,10 @@ def subject_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     otherwise make Django refuse the whole message (BadHeaderError) and the e-mail would be lost."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def send_portal_mail(tenant, *, subject: str, body: str, to: list[str]) -> None:
+    """Send one of a tenant portal's e-mails: from the platform's own address (a tenant's domain
+    would fail the receivers' sender checks), replies to the tenant's notification e-mails."""
+    reply_to = list(getattr(tenant, "notification_reply_to", None) or [])
+    EmailMessage(subject_line(subject), body, None, to, reply_to=reply_to or None).send()

@@ -6,11 +6,15 @@ named), so the screen, the JSON of the commands and the exports agree to the las
 
 from __future__ import annotations
 
+import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
+from babel.numbers import get_currency_name, get_territory_currencies
 from django.utils.translation import gettext as _
 
+from prm.lib.countries import country_codes
 from prm.workflow import DomainError
 
 # Model field precision for amounts, used by every app.
@@ -91,3 +95,21 @@ def check_minor_units(amount: Decimal, currency: str) -> Decimal:
             _("%(currency)s amounts take at most %(n)d decimals.") % {"currency": currency, "n": places}
         )
     return amount
+
+
+@lru_cache(maxsize=1)
+def active_currencies() -> frozenset[str]:
+    """ISO 4217 codes that some country uses as legal tender today (CLDR data via Babel): what a
+    tenant may choose as its base currency. Historic codes (DEM, FRF) and funds codes are left out."""
+    today = datetime.date.today()
+    codes: set[str] = set()
+    for territory in country_codes():
+        codes.update(get_territory_currencies(territory, today, tender=True))
+    return frozenset(codes)
+
+
+def currency_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """(code, "EUR — Euro") for every active currency, by code, named in ``locale``."""
+    return [
+        (code, f"{code} — {get_currency_name(code, locale=locale)}") for code in sorted(active_currencies())
+    ]

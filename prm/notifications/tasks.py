@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from django.core.mail import send_mail
-
 from prm.celery import tenant_task
-from prm.lib.mail import subject_line
+from prm.lib.mail import send_portal_mail, subject_line
 from prm.notifications.models import Notification
 from prm.tenancy.context import require_tenant
 from prm.tenancy.hosts import absolute_url
@@ -18,6 +16,6 @@ def send_notification_emails(*, notification_ids: list[int]) -> int:
         link = absolute_url(host, note.url) if note.url else ""
         body = f"{note.message}\n\n{link}".strip()
         subject = subject_line(f"[{tenant.brand_name}] {subject_line(note.message, 80)}")
-        send_mail(subject, body, None, [note.recipient.email])
+        send_portal_mail(tenant, subject=subject, body=body, to=[note.recipient.email])
         sent += 1
     return sent

@@ -8,9 +8,11 @@ from babel import Locale
 from babel.numbers import format_decimal
 from django import template
 from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
+from django.utils.translation import gettext as _
 
+from prm.lib.html import sanitize_html
 from prm.lib.money import Money, minor_units, quantize_money
 
 register = template.Library()
@@ -67,8 +69,22 @@ def rate(value) -> str:
 
 
 @register.filter
-def has_section(nav: list[dict], section: str) -> bool:
-    return any(item["section"] == section for item in nav)
+def rich_text(value: str | None) -> SafeString:
+    """Rich text people typed, cleaned to the allow-list of ``prm.lib.html`` (again, whatever was
+    stored) and marked safe."""
+    return mark_safe(sanitize_html(value or ""))
+
+
+@register.filter
+def setting_value(value) -> str:
+    """A setting's current value for the settings overview: numbers localised, yes/no for flags."""
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, (int, Decimal)):
+        return format_decimal(value, locale=_locale())
+    if value in (None, ""):
+        return "—"
+    return str(value)
 
 
 @register.simple_tag(takes_context=True)
@@ -95,6 +111,8 @@ def bs(field):
         if kind in {"checkbox", "radio"}
         else "form-select"
         if kind == "select"
+        else "form-control form-control-color"
+        if kind == "color"
         else "form-control"
     )
     if field.errors:

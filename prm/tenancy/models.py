@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from prm.lib.colours import DARK_TEXT, text_on
 from prm.tenancy.context import require_tenant
 from prm.tenancy.hosts import absolute_url
 
@@ -26,6 +28,9 @@ class Tenant(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     logo = models.FileField(upload_to="tenant-logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#0d6efd", validators=[colour_validator])
+    accent_colour = models.CharField(max_length=7, default="#0d6efd", validators=[colour_validator])
+    # Where replies to the portal's e-mails go (the sender stays the platform's own address).
+    notification_reply_to = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -38,6 +43,18 @@ class Tenant(models.Model):
     @property
     def brand_name(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def brand_is_light(self) -> bool:
+        """Whether dark text reads better than white on the brand colour (the top bar's scheme)."""
+        return text_on(self.primary_colour) == DARK_TEXT
+
+    @property
+    def branding_version(self) -> str:
+        """Changes whenever the colours or the logo change: the branding URLs carry it, so that
+        browsers may cache them and still see a change at once."""
+        material = f"{self.primary_colour}|{self.accent_colour}|{self.logo.name if self.logo else ''}"
+        return hashlib.sha256(material.encode()).hexdigest()[:10]
 
     def primary_domain(self) -> str:
         domain = self.domains.filter(is_primary=True).first() or self.domains.first()

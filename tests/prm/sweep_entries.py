@@ -132,6 +132,7 @@ ENTRIES = {
     "switch_tenant": Entry(),
     "set_language": Entry(methods=("POST",), public=True),
     "preferences": Entry(methods=("GET", "POST")),
+    "tenant_settings": Entry(methods=("GET", "POST")),
     "invitation_accept": Entry(kwargs=_invitation_token, methods=("GET", "POST"), public=True),
     "people": Entry(),
     "invite": Entry(methods=("GET", "POST")),
