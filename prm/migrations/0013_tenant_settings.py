@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prm', '0011_tenant_deletion'),
+        ('prm', '0012_webhooks'),
     ]
 
     operations = [
