@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from prm.webhooks import guard
 from tests.webhooks.helpers import PUBLIC_V4, PUBLIC_V6, Receiver, fake_resolver, register_endpoint
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages these tests read (refusals, attempt errors) in English, whatever an earlier test
+    in the same worker left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
