@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from claims.models import AgreementLine, Claim, ClaimLine
 from claims.services.claims import claim_submit
@@ -42,7 +43,9 @@ def chaos(pool, settings):
     app.conf.task_always_eager = False  # tasks go to the broker, and the pool's workers
     settings.MEDIA_ROOT = pool.media  # the workers' media folder
     harness = Chaos(pool)
-    with private_routes():
+    # The workers write in the default language: so does this process (an earlier test may have
+    # left another one active), or the undisturbed run's messages would differ in wording only.
+    with private_routes(), translation.override(settings.LANGUAGE_CODE):
         yield harness
     harness.disarm()
     app.conf.task_always_eager = True
