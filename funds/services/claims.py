@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import REQUIRED_PROOF, EntryKind, FundClaim, FundRequest, LedgerEntry, ProofFile, ProofKind
-from funds.selectors import balances_from_row, balances_total, net_sums
+from funds.selectors import request_open_commitment, unpaid_claimed_by_claim
 from funds.services.ledger import lock_account, post, require_covered
 from funds.services.requests import _in_scope, _notify_partner
 from prm.accounts.models import Membership
@@ -293,7 +293,7 @@ def claim_approve(
         request = FundRequest.objects.select_for_update().select_related("fund").get(pk=locked.request_id)
         fund = request.fund
         account, balances = lock_account(request.account)
-        committed = balances_total(LedgerEntry.objects.filter(request=request)).open_committed
+        committed = request_open_commitment(request)
         due = reimbursement(
             actual_cost=locked.actual_cost,
             participation_pct=fund.participation_pct,
@@ -422,7 +422,7 @@ def claim_reject(*, claim: FundClaim, acting_membership: Membership, reason: str
         check_transition(FundClaim.TRANSITIONS, locked.status, C.REJECTED, what=_("The claim"))
         request = FundRequest.objects.select_for_update().get(pk=locked.request_id)
         account, _balances = lock_account(request.account)
-        committed = balances_total(LedgerEntry.objects.filter(request=request)).open_committed
+        committed = request_open_commitment(request)
         if committed > 0:
             post(
                 account,
@@ -512,10 +512,7 @@ def claims_mark_paid(claim_ids: Iterable[int] | None = None) -> int:
         before = {pk: status for pk, status, *_rest in locked}
         for status in set(before.values()):
             check_transition(FundClaim.TRANSITIONS, status, C.PAID, what=_("The claim"))
-        sums = LedgerEntry.objects.filter(claim_id__in=list(before)).order_by().values("claim_id")
-        unpaid = {
-            row["claim_id"]: balances_from_row(row).unpaid_claimed for row in sums.annotate(**net_sums())
-        }
+        unpaid = unpaid_claimed_by_claim(before)
         tenant, today = require_tenant(), timezone.localdate()
         entries = [
             LedgerEntry(
