@@ -244,6 +244,7 @@ def fund_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "periods": [{"period": p, "granted": granted.get(p.pk, selectors.ZERO)} for p in periods],
             "page": page,
             "rows": [(a, balances.get(a.pk, selectors.Balances())) for a in page],
+            "report": reports.return_by_activity(request.membership, fund=fund),
             "can_manage": membership_has(request.membership, Perm.FUND_MANAGE),
             "period_form": PeriodForm(),
         },

@@ -100,6 +100,8 @@ def _history(cast, monkeypatch):
     claim = claim_approve(claim=claim, acting_membership=marketing)
     Payable.objects.filter(pk=claim.payable_id).update(status=Payable.Status.PAID)
     claims_mark_paid()
+    # Not linked (and a draft): it only keeps the registrations' ids apart from the links' ids.
+    register(cast, "p2_user", name="Umbrella Corp", domain="umbrella.example", submit=False)
     pipeline = register(cast, name="Hooli Water", domain="hooli.example", lines=(("pumps", 3, "30000.00"),))
     won = register(cast, name="Initrode Works", domain="initrode.example", lines=(("pumps", 1, "12000.00"),))
     for registration in (pipeline, won):
