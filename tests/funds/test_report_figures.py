@@ -26,6 +26,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from deals.services.outcome import registration_mark_won
 from deals.services.review import registration_approve
@@ -134,6 +135,19 @@ def test_every_figure_of_every_report_is_the_one_worked_out_by_hand(cast, monkey
         exported = _csv(cast, name)
         assert exported[0] == [str(h) for h in reports[name].headers]
         assert exported[1:] == [[str(cell) for cell in row] for row in rows], name
+        assert _xlsx(cast, name) == [[str(h) for h in reports[name].headers], *rows], name
+
+
+def _xlsx(cast, name: str) -> list[list]:
+    """The sheet's rows, numbers as Decimal (as the report holds them) and empty cells as ""."""
+    response = cast.a.client("marketing").get(reverse("funds:dashboard"), {"export": name, "format": "xlsx"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    return [
+        ["" if v is None else D(str(v)) if isinstance(v, int | float) else v for v in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
 
 
 def _more_partners(cast, f, p, n: int) -> None:
