@@ -12,14 +12,18 @@ from funds.selectors import balances_by_account
 from prm.audit.models import AuditEvent
 from prm.finance.models import Payable, PayoutBatch
 from prm.finance.reports import reconciliation_report
-from tests.funds.helpers import tiers
+from tests.funds.helpers import tiers, today
+from tests.posdata.helpers import load, write
 from tests.prm.finance_helpers import second_finance
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_makes_every_level_and_status_and_runs_once(cast):
+def test_seed_makes_every_level_and_status_and_runs_once(cast, tmp_path):
     second_finance(cast.a)
+    # A sale of P1 this year: the co-op fund accrues 2 % of it.
+    sale = f"invoice_number,invoice_date,sku,quantity,unit_price,currency\nS-1,{today().isoformat()},PMP-100,10,1000.00,USD\n"
+    assert load(cast.a, "p1", write(tmp_path, sale))[1]["rows_loaded"] == 1
     with cast.a.context():
         tiers(cast, p2="Registered", silver_mdf=False)
         seed_funds(cast.a.tenant)
@@ -57,7 +61,16 @@ def test_seed_makes_every_level_and_status_and_runs_once(cast):
     assert (batch.status, paid_payable.status) == ("paid", "paid")
     assert approvals == [cast.a.users["finance2"].pk] and batch.created_by == cast.a.users["finance"]
     assert (paid_entry.claim_id, paid_entry.amount) == (paid_claim.pk, paid_claim.reimbursement)
-    assert {"allocated", "committed", "claimed", "paid", "released", "expired", "reversed"} <= kinds
+    assert {
+        "allocated",
+        "accrued",
+        "committed",
+        "claimed",
+        "paid",
+        "released",
+        "expired",
+        "reversed",
+    } <= kinds
     assert all(b.violations() == [] for b in balances.values())
     assert payables == 3 and discrepancies == []
     assert again == counts
