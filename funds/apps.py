@@ -18,6 +18,7 @@ class FundsConfig(AppConfig):
         from funds.panels import funds_panel
         from funds.seed import seed_funds
         from funds.selectors import fund_claims_ledger
+        from funds.services.claims import fund_claims_paid
         from partners.kpis import register_kpi_provider
         from prm.dashboard import register_panel
         from prm.finance.registry import register_payable_source
@@ -32,6 +33,7 @@ class FundsConfig(AppConfig):
             "fund_claim",
             label=_("MDF / co-op fund claim"),
             url=lambda source_id: reverse("funds:claim_detail", args=[int(source_id)]),
+            on_paid=fund_claims_paid,  # a paid payable posts "paid" at once
         )
         register_reconciliation_source("fund_claim", label=_("Fund ledger (claimed)"), sql=fund_claims_ledger)
         register_kpi_provider("funds.mdf_utilisation", mdf_utilisation)
@@ -66,9 +68,9 @@ class FundsConfig(AppConfig):
         )
         register_panel(funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
-        # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.
+        # Lapsed requests, expiries, then the 30-day warnings, every night; and the safety net of
+        # "paid" (claims whose on_paid call was lost: the task runs after the payment committed).
         register_beat_entry("funds-nightly", "funds.nightly", crontab(hour=1, minute=10))
         register_beat_entry(
             "funds-accrue-open-periods", "funds.accrue_open_periods", crontab(hour=3, minute=40)
         )
-        register_beat_entry("funds-mark-paid", "funds.mark_paid", crontab(minute=25))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds.models import FundClaim, FundRequest, LedgerEntry
+from funds.models import FundClaim, FundRequest
 from funds.selectors import (
     accounts_for_membership,
     approval_queue,
-    balances_by_account,
+    balances_of_accounts,
     claims_for_membership,
     expiry_schedule,
     requests_for_membership,
@@ -26,9 +26,8 @@ def funds_panel(membership) -> Panel | None:
         accounts = list(accounts_for_membership(membership))
         if not accounts:
             return None
-        ids = [a.pk for a in accounts]
-        balances = balances_by_account(LedgerEntry.objects.filter(account__in=ids))
-        schedule = expiry_schedule(ids, start=today)
+        balances = balances_of_accounts(accounts)
+        schedule = expiry_schedule([a.pk for a in accounts], start=today)
         rows = [
             {
                 "account": a,

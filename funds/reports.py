@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration
 from deals.selectors import registration_day
-from funds.models import ActivityLink, ActivityType, EntryKind, LedgerEntry
+from funds.models import ActivityLink, ActivityType, EntryKind, Fund, LedgerEntry
 from funds.selectors import ZERO, accounts_for_membership, expiry_schedule
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
@@ -134,15 +134,19 @@ def expiring(membership: Membership, today: datetime.date | None = None) -> Repo
     )
 
 
-def return_by_activity(membership: Membership) -> Report:
+def return_by_activity(membership: Membership, fund: Fund | None = None) -> Report:
     """Per activity type: money claimed, pipeline (linked registrations approved or won) and won
-    revenue, and each per fund dollar, in the base currency."""
+    revenue, and each per fund dollar, in the base currency: of every fund, or of ``fund``."""
     base = membership.tenant.base_currency
     scope = partners_for_membership(membership)
+    entries = LedgerEntry.objects.filter(partner__in=scope, request__isnull=False)
+    links = ActivityLink.objects.filter(registration__isnull=False)
+    if fund is not None:
+        entries, links = entries.filter(fund=fund), links.filter(request__fund=fund)
     claimed = converted_sums(
-        LedgerEntry.objects.filter(partner__in=scope, request__isnull=False)
-        .filter(Q(kind=K.CLAIMED) | Q(kind=K.REVERSED, reverses_kind=K.CLAIMED))
-        .annotate(signed=Case(When(kind=K.REVERSED, then=-F("amount")), default=F("amount"))),
+        entries.filter(Q(kind=K.CLAIMED) | Q(kind=K.REVERSED, reverses_kind=K.CLAIMED)).annotate(
+            signed=Case(When(kind=K.REVERSED, then=-F("amount")), default=F("amount"))
+        ),
         amount="signed",
         currency="currency",
         day="effective_on",
@@ -152,12 +156,14 @@ def return_by_activity(membership: Membership) -> Report:
     deals = converted_sums(
         DealRegistration.objects.filter(
             partner__in=scope,
-            pk__in=ActivityLink.objects.filter(registration__isnull=False).values("registration_id"),
+            pk__in=links.values("registration_id"),
             status__in=[DealRegistration.Status.APPROVED, DealRegistration.Status.WON],
         ).annotate(
-            activity=ActivityLink.objects.filter(registration_id=F("pk")).values("request__activity_type")[
-                :1
-            ],
+            activity=Subquery(
+                ActivityLink.objects.filter(registration_id=OuterRef("pk")).values("request__activity_type")[
+                    :1
+                ]
+            ),
             day=registration_day(),
         ),
         amount="value",

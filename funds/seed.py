@@ -1,8 +1,9 @@
 """Demo data of funds: an MDF fund with a budget per quarter, bulk allocations by tier and a
 discretionary one (with a reversal), last quarter's allocation that expired, a co-op fund accrued
 from the demo POS sales, requests waiting at each approval level (and a draft, one returned for
-changes, a rejected one, an approved one), and claims in every review status, made through the
-services. Activities in the past are built "as of" their dates (the services read the day from
+changes, a rejected one, an approved one), claims in every review status, and last quarter's
+claim paid through a real payout batch (built, approved by a second finance user, exported and
+marked paid), all made through the services. Activities in the past are built "as of" their dates (the services read the day from
 ``timezone.localdate``)."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from funds.services.claims import (
     claim_reject,
     claim_return,
     claim_submit,
+    claims_mark_paid,
     proof_upload,
 )
 from funds.services.expiry import expiries_post
@@ -38,9 +40,18 @@ from funds.services.requests import (
     request_create,
     request_reject,
 )
-from partners.models import Partner, Tier
+from partners.models import Partner, PayoutDetails, Tier
+from partners.services.onboarding import payout_details_update, payout_details_verify
 from partners.services.programs import tier_update
 from prm.accounts.models import Membership
+from prm.finance.batches import (
+    BatchFilters,
+    PaymentConfirmation,
+    payout_batch_approve,
+    payout_batch_create,
+    payout_batch_export,
+    payout_batch_mark_paid,
+)
 from prm.roles import Role
 from prm.workflow import DomainError
 
@@ -215,7 +226,7 @@ def _terms(
 
 
 def _previous_quarter_activities(main, mdf, partner_admin, manager, marketing, prev_start) -> None:
-    """A print ad last quarter, claimed and approved: part of that quarter's money was used."""
+    """A print ad last quarter, claimed, approved and paid: part of that quarter's money was used."""
     with as_of(prev_start + datetime.timedelta(days=5)):
         r = request_create(
             fund=mdf,
@@ -235,6 +246,50 @@ def _previous_quarter_activities(main, mdf, partner_admin, manager, marketing, p
         _proof(claim, partner_admin, "tear_sheet", "tear-sheet.pdf", PDF)
         claim_submit(claim=claim, acting_membership=partner_admin)
         claim_approve(claim=claim, acting_membership=marketing)
+    with as_of(prev_start + datetime.timedelta(days=55)):
+        _pay(claim, main, partner_admin, paid_on=prev_start + datetime.timedelta(days=56))
+
+
+def _pay(claim: FundClaim, partner: Partner, partner_admin: Membership, paid_on: datetime.date) -> None:
+    """Pay the claim's payable as finance does: the partner's payout details verified, a batch of
+    the partner's fund claims built by one finance user, approved by another (maker-checker),
+    exported and marked paid. A tenant without two finance users leaves the claim approved."""
+    finance = list(
+        Membership.objects.select_related("user")
+        .filter(role=Role.FINANCE, is_active=True, partner__isnull=True)
+        .order_by("pk")[:2]
+    )
+    if len(finance) < 2:
+        return
+    maker, checker = finance
+    details = PayoutDetails.objects.filter(partner=partner).first()
+    if details is None:
+        details = payout_details_update(
+            partner=partner,
+            acting_membership=partner_admin,
+            account_holder=partner.name,
+            account_number="DE89 3704 0044 0532 0130 00",
+            bank_code="COBADEFFXXX",
+            tax_id="DE123456789",
+        )
+    if not details.is_verified:
+        payout_details_verify(partner=partner, acting_membership=maker)
+    batch = payout_batch_create(
+        acting_membership=maker,
+        currency=claim.currency,
+        filters=BatchFilters(source_types=("fund_claim",), partner_ids=(partner.pk,)),
+        note="MDF claims",
+    )
+    batch = payout_batch_approve(batch=batch, acting_membership=checker)
+    batch = payout_batch_export(batch=batch, acting_membership=maker)
+    payout_batch_mark_paid(
+        batch=batch,
+        acting_membership=maker,
+        confirmations=[PaymentConfirmation(partner.pk, f"DEMO-{claim.reference}", paid_on)],
+    )
+    # Finance tells funds from a task started after the commit (in the worker, later; never inside
+    # an enclosing transaction): the seed posts "paid" itself, which that task then finds done.
+    claims_mark_paid([claim.pk])
 
 
 def _proof(claim, member, requirement, name, content, captured_on=None) -> None:

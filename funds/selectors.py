@@ -4,7 +4,7 @@ their partners'), and the balances, which are always derived from the ledger."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -129,6 +129,34 @@ def period_granted(period: FundPeriod) -> Decimal:
     return b.granted
 
 
+def granted_by_period(periods: Iterable[FundPeriod]) -> dict[int, Decimal]:
+    """Period id -> what its allocations and accruals add up to (one grouped query)."""
+    rows = (
+        LedgerEntry.objects.filter(period__in=[p.pk for p in periods])
+        .order_by()
+        .values("period_id")
+        .annotate(**net_sums())
+    )
+    return {row["period_id"]: balances_from_row(row).granted for row in rows}
+
+
+def balances_of_accounts(accounts: Iterable[FundAccount]) -> dict[int, Balances]:
+    """Account id -> balances, for the accounts shown on a page (one grouped query); an account
+    without entries is absent (its balances are all zero: ``Balances()``)."""
+    return balances_by_account(LedgerEntry.objects.filter(account__in=[a.pk for a in accounts]))
+
+
+def unpaid_claimed_by_claim(claim_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Claim id -> what its ledger says was claimed and not yet paid (one grouped query)."""
+    rows = LedgerEntry.objects.filter(claim_id__in=list(claim_ids)).order_by().values("claim_id")
+    return {row["claim_id"]: balances_from_row(row).unpaid_claimed for row in rows.annotate(**net_sums())}
+
+
+def request_open_commitment(request: FundRequest) -> Decimal:
+    """What is still committed to the request (committed, less claimed and released)."""
+    return balances_total(LedgerEntry.objects.filter(request=request)).open_committed
+
+
 @dataclass
 class ExpiryStep:
     day: datetime.date
@@ -215,6 +243,15 @@ def funds_for_membership(membership: Membership) -> QuerySet[Fund]:
     ).distinct()
 
 
+def delegate_candidates(membership: Membership) -> QuerySet[Membership]:
+    """Who the member may delegate approvals to: the tenant's other active staff."""
+    return (
+        Membership.objects.filter(partner__isnull=True, is_active=True)
+        .exclude(pk=membership.pk)
+        .select_related("user")
+    )
+
+
 def delegations_for_membership(membership: Membership) -> QuerySet[Delegation]:
     """Vendor admins: every delegation; other approvers: those they gave or received."""
     qs = Delegation.objects.select_related("delegator__user", "delegate__user").order_by("-starts_on", "-id")
@@ -229,6 +266,29 @@ def get_delegation_for_membership_or_404(membership: Membership, pk: int) -> Del
 
 def get_period_or_404(pk: int) -> FundPeriod:
     return get_object_or_404(FundPeriod.objects.select_related("fund"), pk=pk)
+
+
+def periods_of_fund(fund: Fund) -> list[FundPeriod]:
+    return list(FundPeriod.objects.filter(fund=fund).order_by("-start"))
+
+
+def current_periods(day: datetime.date) -> dict[int, FundPeriod]:
+    """Fund id -> its period running on ``day`` (periods of a fund do not overlap)."""
+    running = FundPeriod.objects.filter(start__lte=day, end__gte=day).select_related("fund")
+    return {p.fund_id: p for p in running}
+
+
+def period_grants_for_membership(membership: Membership, period: FundPeriod) -> QuerySet[LedgerEntry]:
+    """The period's allocations, accruals and their reversals for the member's partners, newest first."""
+    return (
+        LedgerEntry.objects.filter(
+            period=period,
+            partner__in=partners_for_membership(membership),
+            kind__in=[K.ALLOCATED, K.ACCRUED, K.REVERSED],
+        )
+        .select_related("partner", "reverses")
+        .order_by("-id")
+    )
 
 
 def accounts_for_membership(membership: Membership) -> QuerySet[FundAccount]:

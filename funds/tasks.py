@@ -25,16 +25,13 @@ def accrue_open_periods_task() -> list[dict[str, Any]]:
 
 @tenant_task(name="funds.nightly")
 def nightly() -> dict[str, Any]:
-    """Nightly: post paid claims, lapse unclaimed requests, post expiries, then warn about the
-    next 30 days (in this order: released money can still expire the same night)."""
+    """Nightly: lapse unclaimed requests, post expiries, then warn about the next 30 days (in this
+    order: released money can still expire the same night). First, the safety net of "paid":
+    finance's on_paid hook posts it when a payment is recorded, in a task started after the
+    commit; a payment whose task never ran (broker down, worker lost past its retries) is
+    caught up here."""
     paid = claims_mark_paid()
     lapsed = requests_lapse_overdue()
     expired = expiries_post()
     warned = expiry_warnings_send()
     return {"paid": paid, "lapsed": lapsed, "expired": expired, "warnings": warned}
-
-
-@tenant_task(name="funds.mark_paid")
-def mark_paid() -> int:
-    """Hourly: claims whose payables finance paid get their "paid" ledger entry."""
-    return claims_mark_paid()

@@ -72,7 +72,6 @@ from funds.services.requests import (
 from partners.models import Partner
 from partners.selectors import signed_agreement_required
 from prm.access import portal_view
-from prm.accounts.models import Membership
 from prm.actions import run_action
 from prm.exports import export_response
 from prm.files import file_download
@@ -105,9 +104,7 @@ def home(request: PortalRequest) -> HttpResponse:
     today = timezone.localdate()
     if membership.is_partner:
         accounts = list(selectors.accounts_for_membership(membership))
-        balances = selectors.balances_by_account(
-            selectors.LedgerEntry.objects.filter(account__in=[a.pk for a in accounts])
-        )
+        balances = selectors.balances_of_accounts(accounts)
         schedule = selectors.expiry_schedule([a.pk for a in accounts], start=today)
         rows = [
             {
@@ -137,15 +134,8 @@ def home(request: PortalRequest) -> HttpResponse:
             },
         )
     funds = list(selectors.funds().prefetch_related("eligible_tiers__tier"))
-    periods = {
-        p.fund_id: p
-        for p in selectors.FundPeriod.objects.filter(start__lte=today, end__gte=today).select_related("fund")
-    }
-    totals = selectors.LedgerEntry.objects.filter(period__in=list(periods.values()))
-    granted = {
-        row["period_id"]: selectors.balances_from_row(row).granted
-        for row in totals.order_by().values("period_id").annotate(**selectors.net_sums())
-    }
+    periods = selectors.current_periods(today)
+    granted = selectors.granted_by_period(periods.values())
     rows = [
         {
             "fund": f,
@@ -238,21 +228,13 @@ def fund_edit(request: PortalRequest, pk: int) -> HttpResponse:
 @portal_view(Perm.FUND_REPORTS)
 def fund_detail(request: PortalRequest, pk: int) -> HttpResponse:
     fund = selectors.get_fund_or_404(pk)
-    periods = list(fund.periods.order_by("-start"))
-    granted = {
-        row["period_id"]: selectors.balances_from_row(row).granted
-        for row in selectors.LedgerEntry.objects.filter(period__in=periods)
-        .order_by()
-        .values("period_id")
-        .annotate(**selectors.net_sums())
-    }
+    periods = selectors.periods_of_fund(fund)
+    granted = selectors.granted_by_period(periods)
     accounts = (
         selectors.accounts_for_membership(request.membership).filter(fund=fund).order_by("partner__code")
     )
     page = paginate(request, accounts)
-    balances = selectors.balances_by_account(
-        selectors.LedgerEntry.objects.filter(account__in=[a.pk for a in page])
-    )
+    balances = selectors.balances_of_accounts(page)
     return render(
         request,
         "funds/fund_detail.html",
@@ -262,6 +244,7 @@ def fund_detail(request: PortalRequest, pk: int) -> HttpResponse:
             "periods": [{"period": p, "granted": granted.get(p.pk, selectors.ZERO)} for p in periods],
             "page": page,
             "rows": [(a, balances.get(a.pk, selectors.Balances())) for a in page],
+            "report": reports.return_by_activity(request.membership, fund=fund),
             "can_manage": membership_has(request.membership, Perm.FUND_MANAGE),
             "period_form": PeriodForm(),
         },
@@ -296,15 +279,8 @@ def period_new(request: PortalRequest, pk: int) -> HttpResponse:
 def period_detail(request: PortalRequest, pk: int) -> HttpResponse:
     period = selectors.get_period_or_404(pk)
     fund = period.fund
-    entries = selectors.LedgerEntry.objects.filter(period=period)
-    total = selectors.balances_total(entries)
-    scoped = entries.filter(partner__in=selectors.partners_for_membership(request.membership))
-    grants = paginate(
-        request,
-        scoped.filter(kind__in=["allocated", "accrued", "reversed"])
-        .select_related("partner", "reverses")
-        .order_by("-id"),
-    )
+    granted = selectors.period_granted(period)
+    grants = paginate(request, selectors.period_grants_for_membership(request.membership, period))
     tiers = [t.tier for t in fund.eligible_tiers.filter(tier__mdf_eligible=True).select_related("tier")]
     partners = selectors.eligible_partners(fund).filter(
         pk__in=selectors.partners_for_membership(request.membership)
@@ -315,8 +291,8 @@ def period_detail(request: PortalRequest, pk: int) -> HttpResponse:
         {
             "period": period,
             "fund": fund,
-            "granted": total.granted,
-            "left": period.budget - total.granted,
+            "granted": granted,
+            "left": period.budget - granted,
             "page": grants,
             "can_manage": membership_has(request.membership, Perm.FUND_MANAGE),
             "allocation_form": AllocationForm(partners_qs=partners),
@@ -563,7 +539,7 @@ def request_new(request: PortalRequest) -> HttpResponse:
 def request_edit(request: PortalRequest, pk: int) -> HttpResponse:
     fund_request = selectors.get_request_for_membership_or_404(request.membership, pk)
     _require_request_perm(request)
-    funds_qs = selectors.Fund.objects.filter(pk=fund_request.fund_id)
+    funds_qs = selectors.funds().filter(pk=fund_request.fund_id)
     initial = {
         name: getattr(fund_request, name)
         for name in (
@@ -749,12 +725,7 @@ def request_link(request: PortalRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delegations(request: PortalRequest) -> HttpResponse:
     membership = request.membership
-    staff = (
-        Membership.objects.filter(partner__isnull=True, is_active=True)
-        .exclude(pk=membership.pk)
-        .select_related("user")
-    )
-    form = DelegationForm(request.POST or None, staff_qs=staff)
+    form = DelegationForm(request.POST or None, staff_qs=selectors.delegate_candidates(membership))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -847,9 +818,7 @@ def claim_detail(request: PortalRequest, pk: int) -> HttpResponse:
     formula = None
     if can_review:
         balances = selectors.account_balances(fund_request.account)
-        committed = selectors.balances_total(
-            selectors.LedgerEntry.objects.filter(request=fund_request)
-        ).open_committed
+        committed = selectors.request_open_commitment(fund_request)
         formula = {
             "share": claim.actual_cost * fund.participation_pct / 100,
             "approved": fund_request.approved_amount,

@@ -49,6 +49,8 @@ USERS = {
         ("manager@acme.test", "Max Manager", Role.CHANNEL_MANAGER),
         ("marketing@acme.test", "Mia Marketing", Role.MARKETING_MANAGER),
         ("finance@acme.test", "Fred Finance", Role.FINANCE),
+        # The checker of maker-checker: a payout batch is approved by a second finance user.
+        ("finance2@acme.test", "Fiona Finance", Role.FINANCE),
     ],
     "globex": [
         ("admin@globex.test", "Greta Globex", Role.VENDOR_ADMIN),

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,18 +20,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import REQUIRED_PROOF, EntryKind, FundClaim, FundRequest, LedgerEntry, ProofFile, ProofKind
-from funds.selectors import balances_total
+from funds.selectors import request_open_commitment, unpaid_claimed_by_claim
 from funds.services.ledger import lock_account, post, require_covered
 from funds.services.requests import _in_scope, _notify_partner
 from prm.accounts.models import Membership
-from prm.audit.services import audit
+from prm.audit.services import audit, audit_each
 from prm.files import UploadRejected, check_zip_sizes, store_document
 from prm.finance.models import Payable
 from prm.finance.services import payable_create
 from prm.lib.money import check_minor_units, format_amount_str, quantize_money
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
+from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
+
+if TYPE_CHECKING:
+    from prm.tenancy.models import Tenant
 
 C = FundClaim.Status
 R = FundRequest.Status
@@ -288,7 +293,7 @@ def claim_approve(
         request = FundRequest.objects.select_for_update().select_related("fund").get(pk=locked.request_id)
         fund = request.fund
         account, balances = lock_account(request.account)
-        committed = balances_total(LedgerEntry.objects.filter(request=request)).open_committed
+        committed = request_open_commitment(request)
         due = reimbursement(
             actual_cost=locked.actual_cost,
             participation_pct=fund.participation_pct,
@@ -417,7 +422,7 @@ def claim_reject(*, claim: FundClaim, acting_membership: Membership, reason: str
         check_transition(FundClaim.TRANSITIONS, locked.status, C.REJECTED, what=_("The claim"))
         request = FundRequest.objects.select_for_update().get(pk=locked.request_id)
         account, _balances = lock_account(request.account)
-        committed = balances_total(LedgerEntry.objects.filter(request=request)).open_committed
+        committed = request_open_commitment(request)
         if committed > 0:
             post(
                 account,
@@ -476,42 +481,71 @@ def claim_return(*, claim: FundClaim, acting_membership: Membership, reason: str
     return claim
 
 
-def claims_mark_paid() -> int:
-    """Post "paid" for every approved claim whose payable finance has paid (the nightly job and
-    after each batch; re-running posts nothing twice: one "paid" entry per claim)."""
-    ids = list(
-        FundClaim.objects.filter(
-            status__in=[C.APPROVED, C.PARTIALLY_APPROVED], payable__status=Payable.Status.PAID
-        ).values_list("pk", flat=True)
+def claims_mark_paid(claim_ids: Iterable[int] | None = None) -> int:
+    """Post "paid" for the approved claims whose payables finance has paid, and mark them paid:
+    ``claim_ids`` only (finance's on_paid hook names the claims of a payment), or every such
+    claim (the nightly safety net). Set-based; re-running posts nothing twice (the claims are
+    locked and leave "approved"; each "paid" entry is keyed by its claim). Returns the claims paid."""
+    claims = FundClaim.objects.filter(
+        status__in=[C.APPROVED, C.PARTIALLY_APPROVED], payable__status=Payable.Status.PAID
     )
-    for claim_id in ids:
-        with transaction.atomic():
-            locked = (
-                FundClaim.objects.select_for_update(of=("self",))
-                .select_related("request__account__fund")
-                .get(pk=claim_id)
+    if claim_ids is not None:
+        claims = claims.filter(pk__in=list(claim_ids))
+    with transaction.atomic():
+        # The claim locks are enough: "paid" moves claimed money on, it never touches the available
+        # balance, and a claim's "claimed" entries are only written under its lock (approval).
+        locked = list(
+            claims.select_for_update(of=("self",))
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "status",
+                "request_id",
+                "request__account_id",
+                "request__fund_id",
+                "partner_id",
+                "currency",
             )
-            if locked.status not in (C.APPROVED, C.PARTIALLY_APPROVED):
-                continue
-            account, _balances = lock_account(locked.request.account)
-            claimed = balances_total(LedgerEntry.objects.filter(claim=locked)).unpaid_claimed
-            if claimed > 0:
-                post(
-                    account,
-                    EntryKind.PAID,
-                    claimed,
-                    claim=locked,
-                    request_id=locked.request_id,
-                    key=f"paid:{locked.pk}",
-                )
-            before = locked.status
-            locked.status = C.PAID
-            locked.save(update_fields=["status"])
-            audit(
-                actor=None,
-                action="fund_claim.paid",
-                obj=locked,
-                before={"status": before},
-                after={"status": C.PAID, "paid": str(claimed)},
+        )
+        if not locked:
+            return 0
+        before = {pk: status for pk, status, *_rest in locked}
+        for status in set(before.values()):
+            check_transition(FundClaim.TRANSITIONS, status, C.PAID, what=_("The claim"))
+        unpaid = unpaid_claimed_by_claim(before)
+        tenant, today = require_tenant(), timezone.localdate()
+        entries = [
+            LedgerEntry(
+                tenant=tenant,
+                account_id=account_id,
+                fund_id=fund_id,
+                partner_id=partner_id,
+                request_id=request_id,
+                claim_id=pk,
+                kind=EntryKind.PAID,
+                amount=unpaid[pk],
+                currency=currency,
+                effective_on=today,
+                key=f"paid:{pk}",
             )
-    return len(ids)
+            for pk, _status, request_id, account_id, fund_id, partner_id, currency in locked
+            if unpaid.get(pk, ZERO) > 0
+        ]
+        LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        FundClaim.objects.filter(pk__in=list(before)).update(status=C.PAID)
+        paid = {entry.claim_id: format_amount_str(entry.amount, entry.currency) for entry in entries}
+        audit_each(
+            actor=None,
+            action="fund_claim.paid",
+            object_type="funds.fundclaim",
+            rows=(
+                (pk, f"FC-{pk:06d}", {"status": status}, {"status": C.PAID, "paid": paid.get(pk, "0")})
+                for pk, status in before.items()
+            ),
+        )
+    return len(before)
+
+
+def fund_claims_paid(tenant: Tenant, source_ids: list[str]) -> int:
+    """Finance's on_paid hook (prm.finance.registry): the payables of these claims were paid."""
+    return claims_mark_paid(int(source_id) for source_id in source_ids)

@@ -24,10 +24,9 @@ from funds.models import (
     Fund,
     FundClaim,
     FundRequest,
-    LedgerEntry,
     RequestDecision,
 )
-from funds.selectors import authority, balances_total, fund_settings, partner_is_eligible
+from funds.selectors import authority, fund_settings, partner_is_eligible, request_open_commitment
 from funds.services.ledger import account_for, lock_account, post, require_covered
 from partners.models import Partner
 from partners.selectors import partners_for_membership, require_active_partner, require_signed_agreement
@@ -406,7 +405,7 @@ def request_ask_changes(*, request: FundRequest, acting_membership: Membership, 
 def _release_commitment(locked: FundRequest, *, acting_user, memo: str) -> Decimal:
     """Post "released" for what is still committed to the request (under the account lock)."""
     account, _balances = lock_account(locked.account)
-    open_amount = balances_total(LedgerEntry.objects.filter(request=locked)).open_committed
+    open_amount = request_open_commitment(locked)
     if open_amount > 0:
         post(
             account, EntryKind.RELEASED, open_amount, acting_user=acting_user, request=locked, memo=memo[:500]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 
 from prm.audit.models import AuditEvent
+from prm.tenancy.context import require_tenant
 
 # The client IP of the current request, set by the request middleware, read when auditing.
 current_ip: ContextVar[str | None] = ContextVar("prm_current_ip", default=None)
@@ -38,6 +40,37 @@ def audit(
         after=after,
         ip_address=current_ip.get(),
     )
+
+
+def audit_each(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    rows: Iterable[tuple[Any, str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """Record ``action`` once per object moved by a set-based service, in one statement (a payout
+    batch moves thousands): ``rows`` are (object id, object repr, before, after). Returns the count."""
+    if actor is None:
+        actor = acting_for.get()
+    tenant = require_tenant()
+    ip = current_ip.get()
+    events = [
+        AuditEvent(
+            tenant=tenant,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            object_repr=str(object_repr)[:200],
+            before=before,
+            after=after,
+            ip_address=ip,
+        )
+        for object_id, object_repr, before, after in rows
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=5000)
+    return len(events)
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:

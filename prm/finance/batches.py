@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prm.accounts.models import Membership
-from prm.audit.models import AuditEvent
-from prm.audit.services import audit, current_ip
+from prm.audit.services import audit, audit_each
 from prm.events import iso, publish
 from prm.files import UploadRejected, iter_csv_records, open_text, store_upload
 from prm.finance.models import Payable, PayoutBatch, PayoutBatchLine, PayoutPayment
@@ -33,7 +32,7 @@ from prm.finance.payout_details import OK, UNVERIFIED, payout_details_statuses
 from prm.finance.rates import rate_lateral_sql
 from prm.finance.selectors import finance_settings
 from prm.finance.services import _currency
-from prm.finance.tasks import remittance_statements
+from prm.finance.tasks import payables_paid, remittance_statements
 from prm.lib.money import format_amount_str, minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.roles import Perm, Role, membership_has
@@ -69,27 +68,17 @@ class BatchFilters:
 
 def _audit_payables(payable_ids: Iterable[int], *, actor, action: str, after: dict[str, Any]) -> None:
     """One audit row per payable moved, written in one statement (a batch moves thousands)."""
-    tenant = require_tenant()
-    ip = current_ip.get()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                tenant=tenant,
-                actor=actor,
-                action=action,
-                object_type="prm.payable",
-                object_id=str(pk),
-                object_repr=f"PAY-{pk:06d}",
-                after=after,
-                ip_address=ip,
-            )
-            for pk in payable_ids
-        ],
-        batch_size=5000,
+    audit_each(
+        actor=actor,
+        action=action,
+        object_type="prm.payable",
+        rows=((pk, f"PAY-{pk:06d}", None, after) for pk in payable_ids),
     )
 
 
-def _move_payables(batch: PayoutBatch, *, source: str, target: str, actor, action: str, partner_ids=None):
+def _move_payables(
+    batch: PayoutBatch, *, source: str, target: str, actor, action: str, partner_ids=None
+) -> list[int]:
     """Move the batch's live payables from ``source`` to ``target`` (transition table checked once
     for the pair: every row moved is in ``source``), audited per payable. Returns their ids."""
     check_transition(Payable.TRANSITIONS, source, target, what=_("A payable"))
@@ -563,7 +552,7 @@ def payout_batch_mark_paid(
                     % {"partner": payment.partner.code}
                 )
         paid_ids = [c.partner_id for c in confirmations]
-        _move_payables(
+        paid_payables = _move_payables(
             locked,
             source=P.EXPORTED,
             target=P.PAID,
@@ -600,6 +589,7 @@ def payout_batch_mark_paid(
             )
         _notify_paid(locked, [payments[c.partner_id] for c in confirmations])
         _render_statements_on_commit([payments[c.partner_id].pk for c in confirmations])
+        _tell_sources_on_commit(paid_payables)
     return locked
 
 
@@ -608,6 +598,15 @@ def _render_statements_on_commit(payment_ids: list[int]) -> None:
 
     tenant_id = require_tenant().pk
     transaction.on_commit(lambda: remittance_statements.delay(tenant_id=tenant_id, payment_ids=payment_ids))
+
+
+def _tell_sources_on_commit(payable_ids: list[int]) -> None:
+    """The apps whose payables were paid learn it from their on_paid hooks (prm.finance.registry),
+    in the background once the payment is committed: a claim becomes paid the moment finance
+    records the payment, not at the next poll."""
+
+    tenant_id = require_tenant().pk
+    transaction.on_commit(lambda: payables_paid.delay(tenant_id=tenant_id, payable_ids=payable_ids))
 
 
 def _notify_paid(batch: PayoutBatch, payments: list[PayoutPayment]) -> None:

@@ -7,17 +7,29 @@ through the label and URL registered here::
 
 ``url`` is called once per payable shown, so it must build the address from the id alone
 (no queries), or return None when the source has no page.
+
+``on_paid`` is how a source learns that finance paid its payables: when a payout batch marks
+payables paid, finance calls ``on_paid(tenant, source_ids)`` once per source kind with the ids of
+that kind's payables just paid, in a background task started after the commit, inside the
+tenant's context. It must be idempotent (a redelivered task calls it again with the same ids).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from prm.workflow import DomainError
+
+if TYPE_CHECKING:
+    from prm.tenancy.models import Tenant
+
+# (tenant, source ids of the payables just paid) -> whatever the source does about it.
+OnPaid = Callable[["Tenant", list[str]], object]
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,7 @@ class PayableSource:
     kind: str
     label: str | Promise
     url: Callable[[str], str | None] | None = None
+    on_paid: OnPaid | None = None
 
 
 _SOURCES: dict[str, PayableSource] = {}
@@ -36,11 +49,15 @@ class UnknownPayableSource(DomainError):
 
 
 def register_payable_source(
-    kind: str, *, label: str | Promise, url: Callable[[str], str | None] | None = None
+    kind: str,
+    *,
+    label: str | Promise,
+    url: Callable[[str], str | None] | None = None,
+    on_paid: OnPaid | None = None,
 ) -> None:
     if not kind or len(kind) > 40:
         raise ValueError("A payable source kind is 1 to 40 characters.")
-    _SOURCES[kind] = PayableSource(kind=kind, label=label, url=url)
+    _SOURCES[kind] = PayableSource(kind=kind, label=label, url=url, on_paid=on_paid)
 
 
 def unregister_payable_source(kind: str) -> None:
@@ -70,3 +87,9 @@ def source_url(kind: str, source_id: str) -> str | None:
     if source is None or source.url is None:
         return None
     return source.url(source_id)
+
+
+def paid_hook(kind: str) -> OnPaid | None:
+    """The source's ``on_paid`` hook, or None (none registered, or the app is gone)."""
+    source = _SOURCES.get(kind)
+    return source.on_paid if source is not None else None

@@ -4,6 +4,9 @@ source line by the apps that owe partners money; cancelled by finance)."""
 from __future__ import annotations
 
 import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,7 +18,7 @@ from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.events import iso, partner_ref, publish
 from prm.finance.models import FinanceSettings, FxRate, Payable, PayoutBatch
-from prm.finance.registry import payable_source
+from prm.finance.registry import paid_hook, payable_source
 from prm.finance.resources import currency_problems, rate_problems
 from prm.lib.money import check_minor_units, format_amount_str
 from prm.notifications.services import notify
@@ -23,6 +26,7 @@ from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
 
+logger = logging.getLogger(__name__)
 P = Payable.Status
 
 
@@ -251,6 +255,34 @@ def payable_cancel(*, payable: Payable, acting_membership: Membership, reason: s
         )
     payable.refresh_from_db()
     return payable
+
+
+def payables_paid_dispatch(payable_ids: Iterable[int]) -> dict[str, int]:
+    """Tell each source kind which of its payables among ``payable_ids`` are paid: one call of its
+    ``on_paid`` hook with their source ids (prm.finance.registry). Every hook runs even when one
+    fails (the failures are logged, then the first is raised so that the task is seen failing).
+    Returns how many source ids each hook was given."""
+    tenant = require_tenant()
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    paid = Payable.objects.filter(pk__in=list(payable_ids), status=P.PAID).order_by("pk")
+    for kind, source_id in paid.values_list("source_type", "source_id"):
+        by_kind[kind].append(source_id)
+    told: dict[str, int] = {}
+    failures: list[Exception] = []
+    for kind, source_ids in sorted(by_kind.items()):
+        hook = paid_hook(kind)
+        if hook is None:
+            continue
+        try:
+            hook(tenant, source_ids)
+        except Exception as exc:
+            logger.exception("the on_paid hook of payable source %s failed", kind)
+            failures.append(exc)
+            continue
+        told[kind] = len(source_ids)
+    if failures:
+        raise failures[0]
+    return told
 
 
 def finance_settings_update(*, acting_membership: Membership, rate_date_policy: str) -> FinanceSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prm.celery import tenant_task
 from prm.finance.payout_export import write_payout_xlsx_file
 from prm.finance.remittance import remittance_statements_render
+from prm.finance.services import payables_paid_dispatch
 from prm.jobs.models import Job
 from prm.jobs.services import (
     TRANSIENT_ERRORS,
@@ -52,3 +53,16 @@ def remittance_statements(*, payment_ids: list[int]) -> int:
     """Render the statements of newly paid payments (idempotent: rendered ones are skipped)."""
 
     return remittance_statements_render(payment_ids)
+
+
+@tenant_task(
+    name="prm.finance.payables_paid",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=TRANSIENT_RETRIES,
+)
+def payables_paid(*, payable_ids: list[int]) -> dict[str, int]:
+    """Tell the sources of newly paid payables (their on_paid hooks; idempotent)."""
+
+    return payables_paid_dispatch(payable_ids)

@@ -235,7 +235,8 @@ def test_a_returned_claim_gets_more_proof_and_may_be_resubmitted_after_the_deadl
         )
 
 
-def test_payment_of_the_payable_posts_paid_once(cast, activity, monkeypatch):
+def test_the_nightly_safety_net_posts_paid_once_for_a_paid_payable(cast, activity, monkeypatch):
+    """A payment whose on_paid call was lost (test_claim_paid.py has the normal path)."""
     with cast.a.context():
         travel(monkeypatch, activity.end_date + datetime.timedelta(days=1))
         claim = _claim(cast, activity)

@@ -23,11 +23,13 @@ def fake_source():
     unregister_payable_source(SOURCE)
 
 
-def make_payable(side, partner_key="p1", source_id="1", amount="100.00", currency="USD", **kwargs):
+def make_payable(
+    side, partner_key="p1", source_id="1", amount="100.00", currency="USD", source_type=SOURCE, **kwargs
+):
     """Create a payable for ``side``'s partner inside its tenant context; (payable, created)."""
     with side.context():
         return payable_create(
-            source_type=SOURCE,
+            source_type=source_type,
             source_id=source_id,
             partner=side.partners[partner_key],
             amount=Decimal(amount),

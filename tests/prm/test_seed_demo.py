@@ -27,6 +27,7 @@ EXPECTED = {
         "manager@acme.test": ("channel_manager", None),
         "marketing@acme.test": ("marketing_manager", None),
         "finance@acme.test": ("finance", None),
+        "finance2@acme.test": ("finance", None),
         "partner@northwind.test": ("partner_admin", "D100"),
         "rep@northwind.test": ("partner_user", "D100"),
         "partner@contoso.test": ("partner_admin", "D200"),
@@ -82,7 +83,13 @@ def test_seed_creates_the_demo_tenants_and_people():
             assert conversion.rate is not None and conversion.rate.source == "demo", slug
     for email in ("admin@acme.test", "rep@northwind.test", "partner@initech.test"):
         assert authenticate(email=email, password="demo-pass-2026") is not None, email
-    for email in ("admin@acme.test", "manager@acme.test", "finance@acme.test", "admin@globex.test"):
+    for email in (
+        "admin@acme.test",
+        "manager@acme.test",
+        "finance@acme.test",
+        "finance2@acme.test",
+        "admin@globex.test",
+    ):
         assert Authenticator.objects.filter(user__email=email, type=Authenticator.Type.TOTP).exists(), email
     text = out.getvalue()
     assert "demo-pass-2026" in text and "http://acme.localhost:8000/" in text
