@@ -100,6 +100,7 @@ class Perm(StrEnum):
     FINANCE_REPORTS = "finance.reports"  # accrued/approved/paid, liability aging, reconciliation
     FINANCE_SETTINGS = "finance.settings"  # the tenant's finance policies (exchange rate date of payouts)
     TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
+    API_KEY_MANAGE = "api_key.manage"  # create, rotate and revoke the tenant's API keys
     # MDF and co-op funds
     FUND_VIEW = "fund.view"  # fund balances, requests and claims (partner roles: their own partner's)
     FUND_MANAGE = "fund.manage"  # funds, periods and budgets, allocations, accruals, reversals, levels
@@ -189,6 +190,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.FINANCE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.FINANCE_SETTINGS: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
+    Perm.API_KEY_MANAGE: frozenset({Role.VENDOR_ADMIN}),
     Perm.FUND_VIEW: _ALL,
     Perm.FUND_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.MARKETING_MANAGER}),
     Perm.FUND_REQUEST: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
@@ -262,6 +264,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.FINANCE_REPORTS: "See finance reports: accrued vs approved vs paid, open liability aging, reconciliation",
     Perm.FINANCE_SETTINGS: "Set the tenant's finance policies: the date whose exchange rates convert the payables of a payout batch",
     Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
+    Perm.API_KEY_MANAGE: "Create, list, rotate and revoke API keys for integrations (vendor-wide with read/write per resource, or bound to one partner)",
     Perm.FUND_VIEW: "See MDF and co-op fund balances, what expires when, requests and claims (partner roles: their own partner's)",
     Perm.FUND_MANAGE: "Define funds, periods and budgets; allocate (per partner or by tier), run co-op accruals, reverse entries; set approval levels",
     Perm.FUND_REQUEST: "Request fund money for marketing activities and file claims with proof of performance for one's partner",

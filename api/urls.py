@@ -1,0 +1,32 @@
+"""URLs of the REST API (mounted at /api/ of every tenant portal): the schema, its docs, and
+version 1 under /api/v1/. Any other /api/ address answers 404 as problem details."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+from api.problems import not_found
+from api.schema import api_docs
+from api.v1.catalog import PartnerViewSet, ProductViewSet
+from api.v1.deals import DealViewSet
+
+app_name = "api"
+
+v1 = SimpleRouter()
+v1.register("partners", PartnerViewSet, basename="partner")
+v1.register("products", ProductViewSet, basename="product")
+v1.register("deals", DealViewSet, basename="deal")
+
+urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            authentication_classes=[], permission_classes=[AllowAny], throttle_classes=[]
+        ),
+        name="schema",
+    ),
+    path("docs/", api_docs, name="docs"),
+    path("v1/", include((v1.urls, "v1"))),
+    re_path(r"^", not_found),
+]
