@@ -155,6 +155,8 @@ class DealViewSet(mixins.CreateModelMixin, ReadOnlyResource):
         return registrations_for_membership(self.membership).prefetch_related("lines__registration")
 
     def _deal(self, pk) -> DealRegistration:
+        """Through the selector, before the input is read: another partner's or tenant's
+        registration is a 404 whatever was sent."""
         return get_registration_for_membership_or_404(self.membership, pk)
 
     def _answer(self, registration: DealRegistration, code: int = status.HTTP_200_OK) -> Response:
@@ -197,49 +199,54 @@ class DealViewSet(mixins.CreateModelMixin, ReadOnlyResource):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve: protection (default from policy) and the registration discount (default from tier)."""
+        registration = self._deal(pk)
         data = ApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = registration_approve(
-            registration=self._deal(pk), acting_membership=self.membership, **data.validated_data
+            registration=registration, acting_membership=self.membership, **data.validated_data
         )
         return self._answer(registration)
 
     @extend_schema(request=RejectSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        registration = self._deal(pk)
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = registration_reject(
-            registration=self._deal(pk), acting_membership=self.membership, **data.validated_data
+            registration=registration, acting_membership=self.membership, **data.validated_data
         )
         return self._answer(registration)
 
     @extend_schema(request=RequestInfoSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"], url_path="request-info")
     def request_info(self, request, pk=None):
+        registration = self._deal(pk)
         data = RequestInfoSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = registration_request_info(
-            registration=self._deal(pk), acting_membership=self.membership, **data.validated_data
+            registration=registration, acting_membership=self.membership, **data.validated_data
         )
         return self._answer(registration)
 
     @extend_schema(request=WonSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def won(self, request, pk=None):
+        registration = self._deal(pk)
         data = WonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = registration_mark_won(
-            registration=self._deal(pk), acting_membership=self.membership, **data.validated_data
+            registration=registration, acting_membership=self.membership, **data.validated_data
         )
         return self._answer(registration)
 
     @extend_schema(request=LostSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def lost(self, request, pk=None):
+        registration = self._deal(pk)
         data = LostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = registration_mark_lost(
-            registration=self._deal(pk), acting_membership=self.membership, **data.validated_data
+            registration=registration, acting_membership=self.membership, **data.validated_data
         )
         return self._answer(registration)
