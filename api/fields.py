@@ -19,7 +19,7 @@ from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS, format_amount_str
 @extend_schema_field({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "1234.50"})
 class AmountField(serializers.Field):
     """An amount of the object's currency (``currency_field``), as a string with the currency's
-    decimals; read only."""
+    decimals; read only (``allow_null`` for an amount that may be missing, e.g. a closed value)."""
 
     def __init__(self, *, currency_field: str = "currency", **kwargs: Any) -> None:
         kwargs["read_only"] = True

@@ -7,6 +7,7 @@ import django_filters
 from rest_framework import serializers
 
 from api.fields import AmountField
+from api.filters import SinceFilter
 from api.views import ReadOnlyResource
 from partners.models import Partner
 from partners.selectors import partners_for_membership
@@ -42,7 +43,7 @@ class PartnerFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=Partner.Type.choices)
     country = django_filters.CharFilter()
     tier = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter()
 
 
 class PartnerViewSet(ReadOnlyResource):
@@ -85,7 +86,7 @@ class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter()
     gtin = django_filters.CharFilter()
     is_active = django_filters.BooleanFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter()
 
 
 class ProductViewSet(ReadOnlyResource):

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.fields import AmountField, DecimalInput
+from api.filters import SinceFilter
 from api.views import ReadOnlyResource
 from deals.models import DealLine, DealRegistration
 from deals.selectors import get_registration_for_membership_or_404, registrations_for_membership
@@ -38,7 +39,7 @@ class DealLineSerializer(serializers.ModelSerializer):
 class DealSerializer(serializers.ModelSerializer):
     partner = serializers.CharField(source="partner.code", read_only=True)
     value = AmountField()
-    closed_value = AmountField()
+    closed_value = AmountField(allow_null=True)
     lines = DealLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -77,7 +78,6 @@ class DealSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 class DealLineInput(serializers.Serializer):
@@ -137,7 +137,7 @@ class DealFilter(django_filters.FilterSet):
     country = django_filters.CharFilter()
     conflict_flag = django_filters.ChoiceFilter(choices=DealRegistration.ConflictFlag.choices)
     deal_type = django_filters.ChoiceFilter(choices=DealRegistration.DealType.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter()
 
 
 class DealViewSet(mixins.CreateModelMixin, ReadOnlyResource):
