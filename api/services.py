@@ -37,7 +37,7 @@ def _snapshot(key: ApiKey) -> dict:
         "name": key.name,
         "kind": key.kind,
         "role": key.role,
-        "partner": key.partner.code if key.partner_id else None,
+        "partner": key.partner.code if key.partner is not None else None,
         "scopes": list(key.scopes),
         "prefix": key.prefix,
     }
