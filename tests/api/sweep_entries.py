@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from deals.models import DirectOpportunity
 from tests.api.conftest import issue
+from tests.api.helpers import offered_lead
 from tests.deals.helpers import register
 from tests.sweep import Entry
 
@@ -24,11 +26,32 @@ def _deal(cast):
     return {"pk": register(cast, "p1_user").pk}
 
 
+def _lead(cast):
+    return {"pk": offered_lead(cast).pk}
+
+
+def _opportunity(cast):
+    opportunity = DirectOpportunity.objects.create(
+        reference="CRM-1",
+        customer_name="Direct Co",
+        customer_name_normalised="direct",
+        country="US",
+        product_lines=["pumps"],
+        currency="USD",
+    )
+    return {"reference": opportunity.reference}
+
+
 def _api(kwargs=None, methods=("GET",), partner_owned=False) -> Entry:
     return Entry(kwargs=kwargs, methods=methods, partner_owned=partner_owned, api=True)
 
 
-DEAL_ACTIONS = ("submit", "start-review", "approve", "reject", "request-info", "won", "lost")
+def _actions(resource: str, kwargs, actions: tuple[str, ...]) -> dict[str, Entry]:
+    return {
+        f"api:v1:{resource}-{action}": _api(kwargs, methods=("POST",), partner_owned=True)
+        for action in actions
+    }
+
 
 ENTRIES = {
     "api_keys:list": Entry(),
@@ -43,7 +66,12 @@ ENTRIES = {
     "api:v1:product-detail": _api(_product),
     "api:v1:deal-list": _api(methods=("GET", "POST")),
     "api:v1:deal-detail": _api(_deal, partner_owned=True),
-    **{
-        f"api:v1:deal-{action}": _api(_deal, methods=("POST",), partner_owned=True) for action in DEAL_ACTIONS
-    },
+    **_actions("deal", _deal, ("submit", "start-review", "approve", "reject", "request-info", "won", "lost")),
+    "api:v1:lead-list": _api(methods=("GET", "POST")),
+    "api:v1:lead-detail": _api(_lead, partner_owned=True),
+    **_actions("lead", _lead, ("route", "accept", "decline")),
+    "api:v1:opportunity-list": _api(),
+    # PUT is an upsert: another tenant's key naming the same reference creates its own
+    # (tests/api/test_leads_api.py); the sweep reads it.
+    "api:v1:opportunity-detail": _api(_opportunity),
 }
