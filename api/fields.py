@@ -65,10 +65,6 @@ class PartnerCodeField(serializers.Field):
 
     default_error_messages = {"unknown": _("No partner with code {value} here.")}
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("source", "partner")
-        super().__init__(**kwargs)
-
     def to_representation(self, partner: Any) -> str:
         return partner.code
 

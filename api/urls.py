@@ -10,6 +10,7 @@ from api.problems import not_found
 from api.schema import api_docs
 from api.v1.catalog import PartnerViewSet, ProductViewSet
 from api.v1.deals import DealViewSet
+from api.v1.files import JobViewSet, PosUploadViewSet
 from api.v1.leads import LeadViewSet, OpportunityViewSet
 
 app_name = "api"
@@ -20,6 +21,8 @@ v1.register("products", ProductViewSet, basename="product")
 v1.register("deals", DealViewSet, basename="deal")
 v1.register("leads", LeadViewSet, basename="lead")
 v1.register("opportunities", OpportunityViewSet, basename="opportunity")
+v1.register("pos-uploads", PosUploadViewSet, basename="pos-upload")
+v1.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path(

@@ -250,6 +250,7 @@ CELERY_TASK_ROUTES = {
     "*export*": {"queue": "exports"},
     "*statement*": {"queue": "exports"},
     "posdata.*": {"queue": "ingest"},
+    "api.pos_upload": {"queue": "ingest"},
     "prm.imports.*": {"queue": "ingest"},
     "claims.*validate*": {"queue": "validation"},
     "partners.scorecards_*": {"queue": "calculation"},

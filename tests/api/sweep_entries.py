@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from deals.models import DirectOpportunity
+from posdata.models import Upload
+from prm.jobs.services import job_create
 from tests.api.conftest import issue
 from tests.api.helpers import offered_lead
 from tests.deals.helpers import register
@@ -42,6 +44,20 @@ def _opportunity(cast):
     return {"reference": opportunity.reference}
 
 
+def _upload(cast):
+    upload = Upload.objects.create(
+        partner=cast.a.partners["p1"], path="tenants/none/x.csv", format="csv", checksum="0" * 64
+    )
+    return {"pk": upload.pk}
+
+
+def _job(cast):
+    job = job_create(
+        kind="api:pos_upload", acting_user=cast.a.users["p1_user"], partner=cast.a.partners["p1"]
+    )
+    return {"pk": job.pk}
+
+
 def _api(kwargs=None, methods=("GET",), partner_owned=False) -> Entry:
     return Entry(kwargs=kwargs, methods=methods, partner_owned=partner_owned, api=True)
 
@@ -74,4 +90,9 @@ ENTRIES = {
     # PUT is an upsert: another tenant's key naming the same reference creates its own
     # (tests/api/test_leads_api.py); the sweep reads it.
     "api:v1:opportunity-detail": _api(_opportunity),
+    "api:v1:pos-upload-list": _api(methods=("GET", "POST")),
+    "api:v1:pos-upload-detail": _api(_upload, partner_owned=True),
+    "api:v1:pos-upload-errors": _api(_upload, partner_owned=True),
+    "api:v1:job-list": _api(),
+    "api:v1:job-detail": _api(_job, partner_owned=True),
 }
