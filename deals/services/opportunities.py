@@ -65,7 +65,9 @@ def _opportunity_values(data: dict[str, Any]) -> dict[str, Any]:
         "customer_domain": normalise_domain(data.get("customer_domain") or ""),
         "country": country,
         "product_lines": lines,
-        "value": quantize_money(check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency),
+        "value": quantize_money(
+            check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency
+        ),
         "currency": currency,
         "expected_close_date": data.get("expected_close_date"),
         "sales_owner": (data.get("sales_owner") or "").strip(),

@@ -12,6 +12,7 @@ from api.scopes import ALL_SCOPES
 from api.services import IssuedKey, api_key_create
 from prm.roles import Role
 from tests.conftest import Cast, TenantSide
+from tests.posdata.helpers import catalog  # noqa: F401  (the POS tests' catalog fixture)
 
 
 class ApiClient(Client):

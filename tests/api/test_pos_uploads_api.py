@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from api.services import api_key_revoke
 from posdata.models import PosLine, Upload
 from prm.jobs.models import Job
-from tests.posdata.helpers import catalog, xlsx_bytes  # noqa: F401  (the catalog fixture)
+from tests.posdata.helpers import xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
