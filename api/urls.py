@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from api.problems import not_found
 from api.schema import api_docs
 from api.v1.catalog import PartnerViewSet, ProductViewSet
+from api.v1.claims import AgreementViewSet, ClaimViewSet
 from api.v1.deals import DealViewSet
 from api.v1.files import JobViewSet, PosUploadViewSet
 from api.v1.leads import LeadViewSet, OpportunityViewSet
@@ -23,6 +24,8 @@ v1.register("leads", LeadViewSet, basename="lead")
 v1.register("opportunities", OpportunityViewSet, basename="opportunity")
 v1.register("pos-uploads", PosUploadViewSet, basename="pos-upload")
 v1.register("jobs", JobViewSet, basename="job")
+v1.register("agreements", AgreementViewSet, basename="agreement")
+v1.register("claims", ClaimViewSet, basename="claim")
 
 urlpatterns = [
     path(

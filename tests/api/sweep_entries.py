@@ -8,6 +8,7 @@ from posdata.models import Upload
 from prm.jobs.services import job_create
 from tests.api.conftest import issue
 from tests.api.helpers import offered_lead
+from tests.claims.helpers import agreement, line, submit
 from tests.deals.helpers import register
 from tests.sweep import Entry
 
@@ -58,6 +59,15 @@ def _job(cast):
     return {"pk": job.pk}
 
 
+def _agreement(cast):
+    return {"pk": agreement(cast).pk}
+
+
+def _claim(cast):
+    agreement(cast)
+    return {"pk": submit(cast, [line()]).pk}
+
+
 def _api(kwargs=None, methods=("GET",), partner_owned=False) -> Entry:
     return Entry(kwargs=kwargs, methods=methods, partner_owned=partner_owned, api=True)
 
@@ -95,4 +105,10 @@ ENTRIES = {
     "api:v1:pos-upload-errors": _api(_upload, partner_owned=True),
     "api:v1:job-list": _api(),
     "api:v1:job-detail": _api(_job, partner_owned=True),
+    "api:v1:agreement-list": _api(),
+    "api:v1:agreement-detail": _api(_agreement, partner_owned=True),
+    "api:v1:claim-list": _api(methods=("GET", "POST")),
+    "api:v1:claim-detail": _api(_claim, partner_owned=True),
+    "api:v1:claim-lines": _api(_claim, partner_owned=True),
+    "api:v1:claim-approve": _api(_claim, methods=("POST",), partner_owned=True),
 }
