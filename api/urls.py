@@ -12,6 +12,8 @@ from api.v1.catalog import PartnerViewSet, ProductViewSet
 from api.v1.claims import AgreementViewSet, ClaimViewSet
 from api.v1.deals import DealViewSet
 from api.v1.files import JobViewSet, PosUploadViewSet
+from api.v1.finance import FxRateViewSet, PayableViewSet, PayoutBatchViewSet
+from api.v1.incentives import FundAccountViewSet, FundRequestViewSet, RebateStatementViewSet
 from api.v1.leads import LeadViewSet, OpportunityViewSet
 
 app_name = "api"
@@ -26,6 +28,12 @@ v1.register("pos-uploads", PosUploadViewSet, basename="pos-upload")
 v1.register("jobs", JobViewSet, basename="job")
 v1.register("agreements", AgreementViewSet, basename="agreement")
 v1.register("claims", ClaimViewSet, basename="claim")
+v1.register("rebate-statements", RebateStatementViewSet, basename="rebate-statement")
+v1.register("fund-accounts", FundAccountViewSet, basename="fund-account")
+v1.register("fund-requests", FundRequestViewSet, basename="fund-request")
+v1.register("payables", PayableViewSet, basename="payable")
+v1.register("payout-batches", PayoutBatchViewSet, basename="payout-batch")
+v1.register("fx-rates", FxRateViewSet, basename="fx-rate")
 
 urlpatterns = [
     path(

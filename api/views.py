@@ -47,6 +47,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False) and self.request.auth is not None:
+            context["membership"] = self.membership
             context["partners"] = partners_for_membership(self.membership)
         return context
 
