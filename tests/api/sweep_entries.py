@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
+from claims.services.claims import claim_approve
 from deals.models import DirectOpportunity
 from posdata.models import Upload
+from prm.finance.models import FxRate, PayoutBatch
 from prm.jobs.services import job_create
 from tests.api.conftest import issue
 from tests.api.helpers import offered_lead
 from tests.claims.helpers import agreement, line, submit
 from tests.deals.helpers import register
+from tests.funds.helpers import scene
+from tests.rebates.sweep_entries import _accrual
 from tests.sweep import Entry
 
 
@@ -68,6 +75,35 @@ def _claim(cast):
     return {"pk": submit(cast, [line()]).pk}
 
 
+def _fund_account(cast):
+    return {"pk": scene(cast)["account"].pk}
+
+
+def _fund_request(cast):
+    return {"pk": scene(cast)["request"].pk}
+
+
+def _payable(cast):
+    agreement(cast)
+    claim = claim_approve(claim=submit(cast, [line()]), acting_membership=cast.a.memberships["manager"])
+    return {"pk": claim.payable_id}
+
+
+def _batch(cast):
+    return {"pk": PayoutBatch.objects.create(currency="USD", created_by=cast.a.users["finance"]).pk}
+
+
+def _rate(cast):
+    rate = FxRate.objects.create(
+        base_currency="EUR",
+        quote_currency="USD",
+        rate_date=datetime.date(2026, 11, 1),
+        rate=Decimal("1.1"),
+        source="ECB",
+    )
+    return {"pk": rate.pk}
+
+
 def _api(kwargs=None, methods=("GET",), partner_owned=False) -> Entry:
     return Entry(kwargs=kwargs, methods=methods, partner_owned=partner_owned, api=True)
 
@@ -111,4 +147,19 @@ ENTRIES = {
     "api:v1:claim-detail": _api(_claim, partner_owned=True),
     "api:v1:claim-lines": _api(_claim, partner_owned=True),
     "api:v1:claim-approve": _api(_claim, methods=("POST",), partner_owned=True),
+    "api:v1:rebate-statement-list": _api(),
+    "api:v1:rebate-statement-detail": _api(_accrual, partner_owned=True),
+    "api:v1:fund-account-list": _api(),
+    "api:v1:fund-account-detail": _api(_fund_account, partner_owned=True),
+    "api:v1:fund-request-list": _api(methods=("GET", "POST")),
+    "api:v1:fund-request-detail": _api(_fund_request, partner_owned=True),
+    "api:v1:fund-request-submit": _api(_fund_request, methods=("POST",), partner_owned=True),
+    "api:v1:payable-list": _api(),
+    "api:v1:payable-detail": _api(_payable, partner_owned=True),
+    # Batches are finance's (partner keys get 403 whatever the batch); another tenant's key 404.
+    "api:v1:payout-batch-list": _api(),
+    "api:v1:payout-batch-detail": _api(_batch),
+    "api:v1:payout-batch-mark-paid": _api(_batch, methods=("POST",)),
+    "api:v1:fx-rate-list": _api(methods=("GET", "POST")),
+    "api:v1:fx-rate-detail": _api(_rate),
 }
