@@ -446,8 +446,22 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One name per status set (several resources have a "status"), stable across releases.
     "ENUM_NAME_OVERRIDES": {
         "DealRejectionCodeEnum": "deals.models.registrations.DealRegistration.RejectionCode",
+        "PartnerStatusEnum": "partners.models.core.Partner.Status",
+        "DealStatusEnum": "deals.models.registrations.DealRegistration.Status",
+        "LeadStatusEnum": "deals.models.leads.Lead.Status",
+        "OpportunityStatusEnum": "deals.models.opportunities.DirectOpportunity.Status",
+        "UploadStatusEnum": "posdata.models.Upload.Status",
+        "JobStatusEnum": "prm.jobs.models.Job.Status",
+        "AgreementStatusEnum": "claims.models.PricingAgreement.Status",
+        "ClaimStatusEnum": "claims.models.Claim.Status",
+        "ClaimLineStatusEnum": "claims.models.ClaimLine.Status",
+        "FundRequestStatusEnum": "funds.models.FundRequest.Status",
+        "PayableStatusEnum": "prm.finance.models.Payable.Status",
+        "PayoutBatchStatusEnum": "prm.finance.models.PayoutBatch.Status",
+        "PaymentStatusEnum": "prm.finance.models.PayoutPayment.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

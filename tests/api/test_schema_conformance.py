@@ -23,7 +23,7 @@ from tests.deals.helpers import register
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 4
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
