@@ -102,6 +102,7 @@ class Perm(StrEnum):
     TENANT_EXPORT = "tenant.export"  # the whole data set of the tenant as one archive
     WEBHOOK_MANAGE = "webhook.manage"  # webhook endpoints, their secrets and delivery log; replays
     TENANT_SETTINGS = "tenant.settings"  # name, branding, language, time zone, base currency, e-mails
+    API_KEY_MANAGE = "api_key.manage"  # create, rotate and revoke the tenant's API keys
     # MDF and co-op funds
     FUND_VIEW = "fund.view"  # fund balances, requests and claims (partner roles: their own partner's)
     FUND_MANAGE = "fund.manage"  # funds, periods and budgets, allocations, accruals, reversals, levels
@@ -194,6 +195,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.TENANT_EXPORT: frozenset({Role.VENDOR_ADMIN}),
     Perm.WEBHOOK_MANAGE: frozenset({Role.VENDOR_ADMIN}),
     Perm.TENANT_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
+    Perm.API_KEY_MANAGE: frozenset({Role.VENDOR_ADMIN}),
     Perm.FUND_VIEW: _ALL,
     Perm.FUND_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.MARKETING_MANAGER}),
     Perm.FUND_REQUEST: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
@@ -270,6 +272,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.TENANT_EXPORT: "Export the tenant's whole data set (every table as CSV with a manifest, and its files) as one archive",
     Perm.WEBHOOK_MANAGE: "Register webhook endpoints and the events they receive, rotate their signing secrets, disable and enable them, read the delivery log and replay deliveries",
     Perm.TENANT_SETTINGS: "Manage the tenant's own settings (name, logo and colours, default language and time zone, base currency, notification e-mails) and see every settings section in one place",
+    Perm.API_KEY_MANAGE: "Create, list, rotate and revoke API keys for integrations (vendor-wide with read/write per resource, or bound to one partner)",
     Perm.FUND_VIEW: "See MDF and co-op fund balances, what expires when, requests and claims (partner roles: their own partner's)",
     Perm.FUND_MANAGE: "Define funds, periods and budgets; allocate (per partner or by tier), run co-op accruals, reverse entries; set approval levels",
     Perm.FUND_REQUEST: "Request fund money for marketing activities and file claims with proof of performance for one's partner",

@@ -100,6 +100,9 @@ INSTALLED_APPS = [
     "import_export",
     "django_htmx",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "prm.apps.PrmConfig",
     "partners.apps.PartnersConfig",
     "deals.apps.DealsConfig",
@@ -107,6 +110,7 @@ INSTALLED_APPS = [
     "claims.apps.ClaimsConfig",
     "rebates.apps.RebatesConfig",
     "funds.apps.FundsConfig",
+    "api.apps.ApiConfig",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +250,7 @@ CELERY_TASK_ROUTES = {
     "*export*": {"queue": "exports"},
     "*statement*": {"queue": "exports"},
     "posdata.*": {"queue": "ingest"},
+    "api.pos_upload": {"queue": "ingest"},
     "prm.imports.*": {"queue": "ingest"},
     "claims.*validate*": {"queue": "validation"},
     "partners.scorecards_*": {"queue": "calculation"},
@@ -402,6 +407,68 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+
+# --- REST API (docs/api.md) ------------------------------------------------------------------------
+# API keys authenticate; every error is RFC 9457 problem details; lists are cursor-paginated.
+PRM_API_RATE_LIMIT = env.str("PRM_API_RATE_LIMIT", default="600/min")
+if not PRM_API_RATE_LIMIT.partition("/")[0].isdigit() or PRM_API_RATE_LIMIT.partition("/")[2][:1] not in {
+    "s",
+    "m",
+    "h",
+    "d",
+}:
+    raise ImproperlyConfigured(f"PRM_API_RATE_LIMIT must look like 600/min, not {PRM_API_RATE_LIMIT!r}")
+PRM_API_IDEMPOTENCY_HOURS = env.int("PRM_API_IDEMPOTENCY_HOURS", default=24)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.KeyScopeAndRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.pagination.StableOrdering",
+    ],
+    # JSON only: the browsable API's pages would need inline script (strict CSP).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PRM API",
+    "DESCRIPTION": "Partners, deals, leads, POS data, claims, rebates, funds and payouts of one portal. "
+    "See docs/api.md: keys, idempotency, pagination, errors, rate limits.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One name per status set (several resources have a "status"), stable across releases.
+    "ENUM_NAME_OVERRIDES": {
+        "DealRejectionCodeEnum": "deals.models.registrations.DealRegistration.RejectionCode",
+        "PartnerStatusEnum": "partners.models.core.Partner.Status",
+        "DealStatusEnum": "deals.models.registrations.DealRegistration.Status",
+        "LeadStatusEnum": "deals.models.leads.Lead.Status",
+        "OpportunityStatusEnum": "deals.models.opportunities.DirectOpportunity.Status",
+        "UploadStatusEnum": "posdata.models.Upload.Status",
+        "JobStatusEnum": "prm.jobs.models.Job.Status",
+        "AgreementStatusEnum": "claims.models.PricingAgreement.Status",
+        "ClaimStatusEnum": "claims.models.Claim.Status",
+        "ClaimLineStatusEnum": "claims.models.ClaimLine.Status",
+        "FundRequestStatusEnum": "funds.models.FundRequest.Status",
+        "PayableStatusEnum": "prm.finance.models.Payable.Status",
+        "PayoutBatchStatusEnum": "prm.finance.models.PayoutBatch.Status",
+        "PaymentStatusEnum": "prm.finance.models.PayoutPayment.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+}
 
 # --- Operations (docs/operations.md) --------------------------------------------------------------
 # Structured logs: JSON lines in production, readable lines elsewhere (PRM_LOG_FORMAT overrides).

@@ -43,6 +43,8 @@ urlpatterns = [
     path("claims/", include("claims.urls")),
     path("rebates/", include("rebates.urls")),
     path("funds/", include("funds.urls")),
+    path("api/", include("api.urls")),
+    path("api-keys/", include("api.urls_keys")),
     path("brand.css", views.brand_css, name="brand_css"),
     path("brand/logo/", views.brand_logo, name="brand_logo"),
 ]

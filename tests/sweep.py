@@ -26,7 +26,15 @@ class Entry:
     public: bool = False
     # Platform-domain URL (bare base domain) instead of a tenant portal URL.
     platform: bool = False
+    # A REST API endpoint: reached with API keys, not sessions (tests/api/test_api_url_sweep.py
+    # sweeps these; the session sweeps leave them out).
+    api: bool = False
     notes: str = field(default="", compare=False)
+
+
+def session_entries() -> dict[str, Entry]:
+    """The entries of pages people open (everything but the REST API)."""
+    return {name: entry for name, entry in all_entries().items() if not entry.api}
 
 
 def all_entries() -> dict[str, Entry]:

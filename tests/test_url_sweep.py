@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from prm.tenancy.context import tenant_context
-from tests.sweep import Entry, all_entries
+from tests.sweep import Entry, all_entries, session_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def _a_data_markers(cast) -> list[str]:
     return ["Northwind Distribution", "Contoso Supply", cast.a.users["p1_admin"].email]
 
 
-@pytest.mark.parametrize("name", sorted(all_entries()))
+@pytest.mark.parametrize("name", sorted(session_entries()))
 def test_anonymous_is_sent_to_login_or_gets_404(name, cast):
     entry = all_entries()[name]
     url = _url(name, entry, cast)
@@ -89,7 +89,7 @@ def test_anonymous_is_sent_to_login_or_gets_404(name, cast):
             assert "/accounts/login/" in response["Location"], (method, url, response["Location"])
 
 
-@pytest.mark.parametrize("name", sorted(n for n, e in all_entries().items() if not e.platform))
+@pytest.mark.parametrize("name", sorted(n for n, e in session_entries().items() if not e.platform))
 def test_another_tenants_user_gets_404_for_objects_and_no_data(name, cast):
     entry = all_entries()[name]
     url = _url(name, entry, cast)
@@ -110,7 +110,7 @@ def test_another_tenants_user_gets_404_for_objects_and_no_data(name, cast):
             assert marker not in body, (method, url, marker)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, e in all_entries().items() if e.partner_owned))
+@pytest.mark.parametrize("name", sorted(n for n, e in session_entries().items() if e.partner_owned))
 def test_another_partners_user_gets_404(name, cast):
     """P2's admin and user naming P1's object get 404; a role that may not use the page at all
     gets 403 for any object (P1's own user of that role too), which reveals nothing."""

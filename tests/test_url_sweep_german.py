@@ -8,11 +8,11 @@ from django.urls import reverse
 
 from prm.tenancy.context import tenant_context
 from tests.german import english_sentences, german_page
-from tests.sweep import all_entries
+from tests.sweep import all_entries, session_entries
 
 pytestmark = pytest.mark.django_db
 
-GET_PAGES = sorted(n for n, e in all_entries().items() if not e.platform and "GET" in e.methods)
+GET_PAGES = sorted(n for n, e in session_entries().items() if not e.platform and "GET" in e.methods)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from deals.models import DealSettings, DirectOpportunity
@@ -49,9 +49,8 @@ SETTINGS_FIELDS = [
 ]
 
 
-def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, Any]) -> DirectOpportunity:
-    """Record a vendor-owned opportunity; partner registrations submitted later conflict with it."""
-    require(membership_has(acting_membership, Perm.OPPORTUNITY_MANAGE))
+def _opportunity_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned fields of a direct opportunity (create and upsert read the same input)."""
     currency = (data.get("currency") or require_tenant().base_currency).upper()
     lines = sorted({str(x).strip() for x in data.get("product_lines") or [] if str(x).strip()})
     name = (data.get("customer_name") or "").strip()
@@ -61,24 +60,38 @@ def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, 
         raise DomainError(
             _("A direct opportunity needs a reference, a customer, a country and product lines.")
         )
-    if DirectOpportunity.objects.filter(reference=reference).exists():
-        raise DomainError(_("Reference %(ref)s is already used.") % {"ref": reference})
+    status = data.get("status") or DirectOpportunity.Status.OPEN
+    if status not in DirectOpportunity.Status.values:
+        raise DomainError(_("Unknown status."))
+    return {
+        "reference": reference,
+        "customer_name": name,
+        "customer_name_normalised": normalise_name(name),
+        "customer_domain": normalise_domain(data.get("customer_domain") or ""),
+        "country": country,
+        "product_lines": lines,
+        "value": quantize_money(
+            check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency
+        ),
+        "currency": currency,
+        "expected_close_date": data.get("expected_close_date"),
+        "sales_owner": (data.get("sales_owner") or "").strip(),
+        "status": status,
+    }
+
+
+def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, Any]) -> DirectOpportunity:
+    """Record a vendor-owned opportunity; partner registrations submitted later conflict with it."""
+    require(membership_has(acting_membership, Perm.OPPORTUNITY_MANAGE))
+    values = _opportunity_values(data)
+    if DirectOpportunity.objects.filter(reference=values["reference"]).exists():
+        raise DomainError(_("Reference %(ref)s is already used.") % {"ref": values["reference"]})
+    return _insert(acting_membership, values)
+
+
+def _insert(acting_membership: Membership, values: dict[str, Any]) -> DirectOpportunity:
     with transaction.atomic():
-        opportunity = DirectOpportunity.objects.create(
-            reference=reference,
-            customer_name=name,
-            customer_name_normalised=normalise_name(name),
-            customer_domain=normalise_domain(data.get("customer_domain") or ""),
-            country=country,
-            product_lines=lines,
-            value=quantize_money(
-                check_minor_units(Decimal(str(data.get("value") or "0")), currency), currency
-            ),
-            currency=currency,
-            expected_close_date=data.get("expected_close_date"),
-            sales_owner=(data.get("sales_owner") or "").strip(),
-            created_by=acting_membership.user,
-        )
+        opportunity = DirectOpportunity.objects.create(created_by=acting_membership.user, **values)
         audit(
             actor=acting_membership.user,
             action="direct_opportunity.create",
@@ -86,6 +99,38 @@ def direct_opportunity_create(*, acting_membership: Membership, data: dict[str, 
             after=snapshot(opportunity, OPPORTUNITY_FIELDS),
         )
     return opportunity
+
+
+def direct_opportunity_upsert(
+    *, acting_membership: Membership, data: dict[str, Any]
+) -> tuple[DirectOpportunity, bool]:
+    """The CRM's sync path: the opportunity with this reference (its external id) is created, or
+    brought in line with ``data`` (fields and status, audited when anything changed). Returns the
+    opportunity and whether it was created. Two syncs of a new reference at once: one creates it,
+    the other updates it."""
+    require(membership_has(acting_membership, Perm.OPPORTUNITY_MANAGE))
+    values = _opportunity_values(data)
+    with transaction.atomic():
+        existing = DirectOpportunity.objects.select_for_update().filter(reference=values["reference"]).first()
+        if existing is None:
+            try:
+                return _insert(acting_membership, values), True
+            except IntegrityError:  # created by a concurrent sync since we looked
+                existing = DirectOpportunity.objects.select_for_update().get(reference=values["reference"])
+        before = snapshot(existing, OPPORTUNITY_FIELDS)
+        changed = [name for name, value in values.items() if getattr(existing, name) != value]
+        for name in changed:
+            setattr(existing, name, values[name])
+        if changed:
+            existing.save(update_fields=changed)
+            audit(
+                actor=acting_membership.user,
+                action="direct_opportunity.update",
+                obj=existing,
+                before=before,
+                after=snapshot(existing, OPPORTUNITY_FIELDS),
+            )
+    return existing, False
 
 
 def direct_opportunity_set_status(

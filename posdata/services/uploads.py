@@ -123,11 +123,14 @@ def upload_receive(
     replace_start: date | None = None,
     replace_end: date | None = None,
     read_now: bool = False,
+    start_reading: bool = True,
 ) -> Upload:
     """Store a partner's file after the cheap checks (size while streaming, content type, the
     workbook's declared part sizes, the same file twice). Reading it (header row, columns,
     preview, proposed mapping) is the worker's job, or this process's when ``read_now`` (the
-    command line). ``mapping`` names file headers for fields, checked when the file is read."""
+    command line); ``start_reading=False`` leaves it to the caller's own job (the API's upload
+    job reads, confirms and loads in one). ``mapping`` names file headers for fields, checked
+    when the file is read."""
     if acting_membership is not None:
         require(membership_has(acting_membership, Perm.POS_UPLOAD))
         acting_user = acting_membership.user
@@ -161,7 +164,7 @@ def upload_receive(
             currency=tenant.base_currency,
             created_by=acting_user,
         )
-        if not read_now:
+        if not read_now and start_reading:
             read_upload = task("posdata.read_upload")
             upload_id = upload.pk
             transaction.on_commit(lambda: read_upload.delay(tenant_id=tenant.pk, upload_id=upload_id))

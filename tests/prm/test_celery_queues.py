@@ -13,6 +13,7 @@ from prm.celery import app
     [
         ("posdata.process_upload", "ingest"),
         ("posdata.reprocess_exceptions", "ingest"),
+        ("api.pos_upload", "ingest"),
         ("prm.imports.run_reference_import", "ingest"),
         ("claims.claim_validate", "validation"),
         ("partners.scorecards_nightly", "calculation"),
