@@ -15,11 +15,11 @@ class FundsConfig(AppConfig):
 
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
         from funds.kpis import mdf_utilisation
-        from funds.panels import funds_panel
+        from funds.panels import funds_panel, partner_funds_panel
         from funds.seed import seed_funds
         from funds.selectors import fund_claims_ledger
         from partners.kpis import register_kpi_provider
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
@@ -43,6 +43,7 @@ class FundsConfig(AppConfig):
         # An accrual run books only the difference to what is posted: a killed attempt is run again.
         register_job_kind("funds:accrue", JobKind(task="funds.accrue_coop", label=_("Co-op accrual")))
         register_panel(funds_panel)
+        register_partner_panel(partner_funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
         # Paid claims, lapsed requests, expiries, then the 30-day warnings, every night.
         register_beat_entry("funds-nightly", "funds.nightly", crontab(hour=1, minute=10))

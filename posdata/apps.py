@@ -17,10 +17,10 @@ class PosdataConfig(AppConfig):
         import posdata.tasks  # noqa: F401  (registers the tasks the services start by name)
         from partners.kpis import register_kpi_provider
         from posdata.kpis import revenue_by_partner
-        from posdata.panels import sales_panel
+        from posdata.panels import partner_pos_panel, sales_panel
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
@@ -40,6 +40,7 @@ class PosdataConfig(AppConfig):
         register_nav(NavItem(_("Sell-through"), "posdata:dashboard", Perm.POS_VIEW, order=40))
         register_nav(NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41))
         register_panel(sales_panel)
+        register_partner_panel(partner_pos_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
         register_seed_step(seed_pos_data, name="posdata", after=("partners",))
         register_job_kind("pos:*", JobKind(task="posdata.process_upload", label=_("POS or inventory load")))

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from posdata.fields import FIELDS
 from posdata.models import Kind
+from posdata.selectors import OVERSTOCK_WEEKS, STOCKOUT_RISK_WEEKS
 from prm.roles import Perm, membership_has
 
 
@@ -95,10 +95,10 @@ class SalesFilterForm(forms.Form):
 class InventoryFilterForm(forms.Form):
     partner = forms.TypedChoiceField(label=_("Partner"), required=False, coerce=int, empty_value=None)
     low = forms.DecimalField(
-        label=_("Stock-out risk below (weeks)"), required=False, min_value=0, initial=Decimal("4")
+        label=_("Stock-out risk below (weeks)"), required=False, min_value=0, initial=STOCKOUT_RISK_WEEKS
     )
     high = forms.DecimalField(
-        label=_("Overstock above (weeks)"), required=False, min_value=0, initial=Decimal("26")
+        label=_("Overstock above (weeks)"), required=False, min_value=0, initial=OVERSTOCK_WEEKS
     )
 
     def __init__(self, *args, partners, membership, **kwargs):
@@ -113,8 +113,8 @@ class InventoryFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {
             "partner_id": data.get("partner"),
-            "low": data.get("low") if data.get("low") is not None else Decimal("4"),
-            "high": data.get("high") if data.get("high") is not None else Decimal("26"),
+            "low": data.get("low") if data.get("low") is not None else STOCKOUT_RISK_WEEKS,
+            "high": data.get("high") if data.get("high") is not None else OVERSTOCK_WEEKS,
         }
 
 

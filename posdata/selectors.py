@@ -23,6 +23,9 @@ WEEKS_OF_SUPPLY_DEFINITION = _(
     "snapshot date"
 )
 TRAILING_WEEKS = 13
+# The inventory page's default thresholds (weeks of supply).
+STOCKOUT_RISK_WEEKS = Decimal("4")
+OVERSTOCK_WEEKS = Decimal("26")
 
 
 def uploads_for_membership(membership: Membership) -> QuerySet[Upload]:

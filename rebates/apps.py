@@ -14,14 +14,14 @@ class RebatesConfig(AppConfig):
         from django.urls import reverse
 
         import rebates.tasks  # noqa: F401  (registers the tasks with Celery)
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
         from prm.seed import register_seed_step
-        from rebates.panels import rebates_panel
+        from rebates.panels import partner_rebates_panel, rebates_panel
         from rebates.seed import seed_rebates
         from rebates.selectors import approved_rebates_ledger
         from rebates.services.runs import JOB_KIND, run_give_up
@@ -46,4 +46,5 @@ class RebatesConfig(AppConfig):
             JOB_KIND, JobKind(task="rebates.calculate", label=_("Rebate calculation"), on_give_up=run_give_up)
         )
         register_panel(rebates_panel)
+        register_partner_panel(partner_rebates_panel)
         register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from prm.audit.models import AuditEvent
@@ -34,10 +35,23 @@ def audit(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
+        partner_id=partner_id_of(obj),
         before=before,
         after=after,
         ip_address=current_ip.get(),
     )
+
+
+def partner_id_of(obj: models.Model) -> int | None:
+    """The partner whose business ``obj`` is: the partner itself, else the object's
+    ``audit_partner_id`` (a model whose partner sits one relation away says so), else its
+    ``partner_id``. None for the vendor's own objects (programs, settings, the tenant)."""
+    if obj._meta.label == settings.PRM_PARTNER_MODEL:
+        return obj.pk
+    value = getattr(obj, "audit_partner_id", None)
+    if value is None:
+        value = getattr(obj, "partner_id", None)
+    return value if isinstance(value, int) else None
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:

@@ -66,9 +66,12 @@ class BatchFilters:
 
 
 def _audit_payables(payable_ids: Iterable[int], *, actor, action: str, after: dict[str, Any]) -> None:
-    """One audit row per payable moved, written in one statement (a batch moves thousands)."""
+    """One audit row per payable moved, written in one statement (a batch moves thousands); each
+    names the payable's partner, as ``audit`` does, for the partner's history."""
     tenant = require_tenant()
     ip = current_ip.get()
+    ids = list(payable_ids)
+    partners = dict(Payable.objects.filter(pk__in=ids).values_list("pk", "partner_id"))
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
@@ -78,10 +81,11 @@ def _audit_payables(payable_ids: Iterable[int], *, actor, action: str, after: di
                 object_type="prm.payable",
                 object_id=str(pk),
                 object_repr=f"PAY-{pk:06d}",
+                partner_id=partners.get(pk),
                 after=after,
                 ip_address=ip,
             )
-            for pk in payable_ids
+            for pk in ids
         ],
         batch_size=5000,
     )
