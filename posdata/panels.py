@@ -13,7 +13,6 @@ from partners.selectors import partners_for_membership
 from posdata.models import RejectedRow, Upload
 from posdata.selectors import (
     OVERSTOCK_WEEKS,
-    STOCKOUT_RISK_WEEKS,
     inventory_positions,
     pos_lines_for_membership,
     uploads_for_membership,
@@ -61,9 +60,7 @@ def partner_pos_panel(membership, partner) -> Panel | None:
     lines = pos_lines_for_membership(membership).filter(partner=partner, invoice_date__gte=since)
     units = lines.aggregate(units=Sum("quantity"))["units"]
     revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
-    positions = inventory_positions(
-        membership, partner_id=partner.pk, low=STOCKOUT_RISK_WEEKS, high=OVERSTOCK_WEEKS
-    )
+    positions = inventory_positions(membership, partner_id=partner.pk, high=OVERSTOCK_WEEKS)
     stock = {
         s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")
     }
