@@ -55,6 +55,9 @@ class DealsConfig(AppConfig):
         register_nav(
             NavItem(_("Pipeline dashboard"), "deals:dashboard", Perm.DEAL_REVIEW, audience="staff", order=22)
         )
+        register_nav(
+            NavItem(_("Deal reports"), "deals:reports", Perm.DEAL_REVIEW, audience="staff", order=24)
+        )
         register_nav(NavItem(_("Leads"), "deals:leads", Perm.LEAD_VIEW, order=23))
         register_nav(
             NavItem(
