@@ -1,11 +1,14 @@
-"""Reading the audit log: the history of one object, of one partner, and the filtered log."""
+"""Reading the audit log: the history of one object, of one partner, the filtered log and its
+export rows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -50,3 +53,41 @@ def filter_events(qs: QuerySet[AuditEvent], data: Mapping[str, Any]) -> QuerySet
     if data.get("date_to"):
         qs = qs.filter(created_at__date__lte=data["date_to"])
     return qs
+
+
+AUDIT_EXPORT_HEADERS = [
+    "when",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "object",
+    "partner",
+    "before",
+    "after",
+    "ip_address",
+]
+
+
+def audit_export_rows(events: QuerySet[AuditEvent]) -> Iterator[list[Any]]:
+    """The events as export rows (newest first), read in chunks: the log can be long. Text that a
+    spreadsheet would run is escaped by the export writer (prm.exports)."""
+    for e in events.select_related("actor", "partner").iterator(chunk_size=2000):
+        yield [
+            e.created_at.isoformat(),
+            e.actor.email if e.actor else "",
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.object_repr,
+            e.partner.code if e.partner else "",
+            _json(e.before),
+            _json(e.after),
+            e.ip_address or "",
+        ]
+
+
+def _json(value: Any) -> str:
+    return (
+        "" if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+    )
