@@ -14,10 +14,10 @@ class ClaimsConfig(AppConfig):
         from django.utils.translation import gettext_noop
 
         import claims.tasks  # noqa: F401  (registers the tasks with Celery)
-        from claims.panels import claims_panel
+        from claims.panels import claims_panel, partner_claims_panel
         from claims.resources import AGREEMENT_COLUMNS, AGREEMENT_REQUIRED, AgreementResource
         from claims.seed import seed_claims
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
@@ -92,4 +92,5 @@ class ClaimsConfig(AppConfig):
             )
         )
         register_panel(claims_panel)
+        register_partner_panel(partner_claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))

@@ -6,7 +6,6 @@ rows, shown as a table and exported through prm.exports."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,18 +19,11 @@ from claims.selectors import agreements_for_membership, claims_for_membership
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.lib.money import format_amount_str
+from prm.reports import Report
 
 C = Claim.Status
 EXPIRING_DAYS = 30
 OPEN = (C.SUBMITTED, C.VALIDATING, C.IN_REVIEW)
-
-
-@dataclass
-class Report:
-    name: str
-    title: str
-    headers: list[str]
-    rows: list[list[Any]]
 
 
 def aging(membership: Membership) -> Report:

@@ -260,12 +260,16 @@ def claim_list(request: PortalRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Claim.Status.values:
         qs = qs.filter(status=status)
+    partner = request.GET.get("partner", "")
+    if partner.isdigit():  # within the member's scope: the queryset is scoped already
+        qs = qs.filter(partner_id=int(partner))
     return render(
         request,
         "claims/list.html",
         {
             "page": paginate(request, qs),
             "status": status,
+            "partner": partner if partner.isdigit() else "",
             "statuses": Claim.Status.choices,
             "can_submit": membership_has(request.membership, Perm.CLAIM_SUBMIT),
         },

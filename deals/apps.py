@@ -14,14 +14,14 @@ class DealsConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist only once the app
         # registry is ready; ready() is where the app registers itself with the core.
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
-        from deals.panels import deals_panel
+        from deals.panels import deals_panel, partner_deals_panel
         from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
         from deals.seed import seed_deals
         from deals.selectors import deal_kpis
         from deals.services.leads import leads_withdraw_from_partner
         from partners.kpis import register_kpi_provider
         from partners.services.lifecycle import register_partner_stopped_hook
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
         from prm.roles import Perm
@@ -67,6 +67,11 @@ class DealsConfig(AppConfig):
                 audience="staff",
                 order=22,
                 area="deals",
+            )
+        )
+        register_nav(
+            NavItem(
+                _("Deal reports"), "deals:reports", Perm.DEAL_REVIEW, audience="staff", order=24, area="deals"
             )
         )
         register_nav(NavItem(_("Leads"), "deals:leads", Perm.LEAD_VIEW, order=23, area="deals"))
@@ -119,6 +124,7 @@ class DealsConfig(AppConfig):
             )
         )
         register_panel(deals_panel)
+        register_partner_panel(partner_deals_panel)
         register_seed_step(seed_deals, name="deals", after=("partners",))
         register_beat_entry(
             "deals-expire-registrations", "deals.expire_registrations", crontab(hour=0, minute=20)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import cast
 
 from django import forms
 from django.core.validators import MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
@@ -314,3 +316,35 @@ class DealSettingsForm(forms.ModelForm):
             "eligible_product_lines",
             "eligible_countries",
         ]
+
+
+class ReportFilterForm(forms.Form):
+    """The deal reports' period and partner (the last 12 months by default)."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    partner = forms.TypedChoiceField(label=_("Partner"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, partners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [("", _("All partners"))] + [  # type: ignore[attr-defined]
+            (p.pk, f"{p.code} {p.name}") for p in partners
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def period(self) -> tuple[datetime.date, datetime.date]:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        end = data.get("date_to") or timezone.localdate()
+        start = data.get("date_from") or (end.replace(day=1) - datetime.timedelta(days=334)).replace(day=1)
+        return start, end
+
+    def partner_id(self) -> int | None:
+        return self.cleaned_data.get("partner") if self.is_bound and self.is_valid() else None

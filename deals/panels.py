@@ -1,19 +1,28 @@
-"""Home dashboard panels of the deals app (registered in DealsConfig.ready)."""
+"""Home dashboard panel and partner 360 section of the deals app (registered in DealsConfig.ready)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deals.models import DealRegistration, Lead
-from deals.selectors import leads_for_membership, pipeline_values, registrations_for_membership
-from prm.dashboard import Panel
+from deals.models import DealExtension, DealRegistration, Lead, LeadAssignment
+from deals.reports import lead_funnel
+from deals.selectors import (
+    extensions_for_membership,
+    leads_for_membership,
+    pipeline_values,
+    registrations_for_membership,
+)
+from prm.dashboard import ActionItem, Panel
 from prm.roles import Perm, membership_has
 
 S = DealRegistration.Status
+RECENT = 5  # registrations listed on a partner's 360 page
 
 
 def deals_panel(membership) -> Panel | None:
@@ -55,4 +64,60 @@ def deals_panel(membership) -> Panel | None:
             "converted": open_values.complete if open_values else True,
         },
         order=20,
+    )
+
+
+def partner_deals_panel(membership, partner) -> Panel | None:
+    """Partner 360: the partner's registrations (open, won, lost, conflicts, the latest ones) and
+    leads (offered, accepted, converted); for reviewers, what waits for a decision."""
+    if not membership_has(membership, Perm.DEAL_VIEW):
+        return None
+    now = timezone.now()
+    qs = registrations_for_membership(membership).filter(partner=partner)
+    counts = qs.aggregate(
+        open=Count("id", filter=Q(status__in=DealRegistration.ACTIVE)),
+        waiting=Count("id", filter=Q(status__in=DealRegistration.OPEN_FOR_REVIEW)),
+        overdue=Count("id", filter=Q(status__in=DealRegistration.OPEN_FOR_REVIEW, review_due_at__lt=now)),
+        won=Count("id", filter=Q(status=S.WON)),
+        lost=Count("id", filter=Q(status=S.LOST)),
+        rejected=Count("id", filter=Q(status=S.REJECTED)),
+        expired=Count("id", filter=Q(status=S.EXPIRED)),
+        conflicts=Count(
+            "id",
+            filter=Q(status__in=DealRegistration.ACTIVE)
+            & ~Q(conflict_flag=DealRegistration.ConflictFlag.NONE),
+        ),
+    )
+    recent = list(qs.order_by("-created_at", "-pk")[:RECENT])
+    leads = None
+    if membership_has(membership, Perm.LEAD_VIEW):
+        leads = lead_funnel(LeadAssignment.objects.filter(partner=partner))[0]
+    actions = []
+    if membership_has(membership, Perm.DEAL_REVIEW):
+        pipeline = reverse("deals:list")
+        actions = [
+            ActionItem(
+                _("Registrations waiting for review"),
+                counts["waiting"],
+                f"{pipeline}?{urlencode({'partner': partner.pk, 'status': 'open'})}",
+            ),
+            ActionItem(
+                _("Reviews past their deadline"),
+                counts["overdue"],
+                f"{pipeline}?{urlencode({'partner': partner.pk, 'status': 'open'})}",
+            ),
+            ActionItem(
+                _("Protection extensions to decide"),
+                extensions_for_membership(membership)
+                .filter(registration__partner=partner, status=DealExtension.Status.PENDING)
+                .count(),
+                reverse("deals:review_queue"),
+            ),
+        ]
+    return Panel(
+        _("Deal registration and leads"),
+        "deals/panels/partner.html",
+        {"counts": counts, "recent": recent, "leads": leads, "partner": partner},
+        order=20,
+        actions=actions,
     )

@@ -29,6 +29,7 @@ from deals.models import (
 from partners.models import Kpi
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.audit.models import AuditEvent
 from prm.catalog.models import Product
 from prm.finance.rates import ConvertedSums, converted_sums
 from prm.lib.money import Money, format_amount_str, quantize_money
@@ -54,6 +55,17 @@ def get_registration_for_membership_or_404(membership: Membership, pk: int) -> D
 
 def attachments_for(registration: DealRegistration) -> QuerySet[DealAttachment]:
     return DealAttachment.objects.filter(registration=registration).select_related("uploaded_by")
+
+
+def registration_history(
+    registration: DealRegistration, *, extension_ids: Sequence[int] = (), attachment_ids: Sequence[int] = ()
+) -> QuerySet[AuditEvent]:
+    """What was recorded on a registration, its extension requests and its files, newest first."""
+    return AuditEvent.objects.filter(
+        Q(object_type="deals.dealregistration", object_id=str(registration.pk))
+        | Q(object_type="deals.dealextension", object_id__in=[str(pk) for pk in extension_ids])
+        | Q(object_type="deals.dealattachment", object_id__in=[str(pk) for pk in attachment_ids])
+    ).select_related("actor")
 
 
 def get_attachment_for_membership_or_404(

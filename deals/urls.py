@@ -32,6 +32,7 @@ urlpatterns = [
     path("<int:pk>/request-info/", review.request_info, name="request_info"),
     path("extensions/<int:pk>/decide/", review.extension_decide, name="extension_decide"),
     path("dashboard/", review.dashboard, name="dashboard"),
+    path("reports/", review.reports_view, name="reports"),
     path("settings/", review.settings_view, name="settings"),
     # Direct opportunities (vendor pipeline)
     path("opportunities/", leads.opportunity_list, name="opportunities"),

@@ -15,12 +15,12 @@ class FundsConfig(AppConfig):
 
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
         from funds.kpis import mdf_utilisation
-        from funds.panels import funds_panel
+        from funds.panels import funds_panel, partner_funds_panel
         from funds.seed import seed_funds
         from funds.selectors import fund_claims_ledger
         from funds.services.claims import fund_claims_paid
         from partners.kpis import register_kpi_provider
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
@@ -67,6 +67,7 @@ class FundsConfig(AppConfig):
             )
         )
         register_panel(funds_panel)
+        register_partner_panel(partner_funds_panel)
         register_seed_step(seed_funds, name="funds", after=("partners", "posdata", "fx_rates"))
         # Lapsed requests, expiries, then the 30-day warnings, every night; and the safety net of
         # "paid" (claims whose on_paid call was lost: the task runs after the payment committed).

@@ -520,6 +520,11 @@ class ProofFile(TenantModel):
     def __str__(self) -> str:
         return self.original_name
 
+    @property
+    def audit_partner_id(self) -> int:
+        """The claim's partner: the partner's history lists this file's events."""
+        return self.claim.partner_id
+
 
 class ActivityLink(TenantModel):
     """A lead or deal registration that came from a funded activity: the fund's return."""
@@ -553,6 +558,11 @@ class ActivityLink(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.request_id}"
+
+    @property
+    def audit_partner_id(self) -> int:
+        """The request's partner: the partner's history lists this link's events."""
+        return self.request.partner_id
 
 
 class ExpiryWarning(TenantModel):

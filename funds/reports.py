@@ -6,7 +6,6 @@ converted at each entry's posting-day rate, each a grouped query; exported via p
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,18 +22,11 @@ from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.finance.rates import converted_sums
 from prm.lib.money import format_amount_str
+from prm.reports import Report
 
 K = EntryKind
 COLUMNS = (K.ALLOCATED, K.ACCRUED, K.COMMITTED, K.CLAIMED, K.PAID, K.RELEASED, K.EXPIRED)
 EXPIRING_DAYS = 90
-
-
-@dataclass
-class Report:
-    name: str
-    title: str
-    headers: list[str]
-    rows: list[list[Any]]
 
 
 def _entries(membership: Membership):

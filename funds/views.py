@@ -480,6 +480,9 @@ def request_list(request: PortalRequest) -> HttpResponse:
     today = timezone.localdate()
     if mine:
         qs = selectors.approval_queue(membership, today)
+    partner = request.GET.get("partner", "")
+    if partner.isdigit():  # within the member's scope: the querysets are scoped already
+        qs = qs.filter(partner_id=int(partner))
     can_approve = membership_has(membership, Perm.FUND_APPROVE)
     return render(
         request,
@@ -489,6 +492,7 @@ def request_list(request: PortalRequest) -> HttpResponse:
             "status": status,
             "level": level,
             "mine": mine,
+            "partner": partner if partner.isdigit() else "",
             "statuses": R.choices,
             "levels": ApprovalLevel.choices,
             "can_request": membership_has(membership, Perm.FUND_REQUEST),
@@ -766,10 +770,18 @@ def claim_list(request: PortalRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in C.values:
         qs = qs.filter(status=status)
+    partner = request.GET.get("partner", "")
+    if partner.isdigit():  # within the member's scope: the queryset is scoped already
+        qs = qs.filter(partner_id=int(partner))
     return render(
         request,
         "funds/claims.html",
-        {"page": paginate(request, qs), "status": status, "statuses": C.choices},
+        {
+            "page": paginate(request, qs),
+            "status": status,
+            "statuses": C.choices,
+            "partner": partner if partner.isdigit() else "",
+        },
     )
 
 

@@ -1,8 +1,14 @@
-"""Home dashboard panels contributed by the partners app."""
+"""Home dashboard panels contributed by the partners app, and what needs action now about one
+partner on its 360 page (the partners app's own items; the other apps add theirs through their
+sections)."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from partners.models import Certification, PartnerApplication, TierProposal
@@ -14,7 +20,7 @@ from partners.selectors import (
 )
 from partners.services.scorecards import tier_gap
 from prm.accounts.models import Membership
-from prm.dashboard import Panel
+from prm.dashboard import ActionItem, Panel
 from prm.roles import Perm, membership_has
 
 
@@ -57,3 +63,24 @@ def channel_panel(membership: Membership) -> Panel | None:
         ).count(),
     }
     return Panel(_("Channel"), "partners/panels/channel.html", context, order=10)
+
+
+def partner_actions(membership: Membership, partner, onboarding: dict[str, Any]) -> list[ActionItem]:
+    """Partner 360, the partners app's part of "what needs action now": certificates to verify,
+    a tier change to decide, overdue onboarding items (``onboarding``: the recorded progress the
+    page shows already)."""
+    actions = [
+        ActionItem(
+            _("Overdue onboarding items"),
+            onboarding["overdue"],
+            reverse("partners:onboarding", kwargs={"pk": partner.pk}),
+        )
+    ]
+    if membership_has(membership, Perm.CERTIFICATION_VERIFY):
+        waiting = Certification.objects.filter(partner=partner, status=Certification.Status.PENDING).count()
+        url = f"{reverse('partners:certifications')}?{urlencode({'status': Certification.Status.PENDING})}"
+        actions.append(ActionItem(_("Certificates to verify"), waiting, url))
+    if membership_has(membership, Perm.TIER_PROPOSAL_DECIDE):
+        proposals = TierProposal.objects.filter(partner=partner, status=TierProposal.Status.PENDING).count()
+        actions.append(ActionItem(_("Tier change to decide"), proposals, reverse("partners:proposals")))
+    return [a for a in actions if a.count]

@@ -17,11 +17,11 @@ class PosdataConfig(AppConfig):
         import posdata.tasks  # noqa: F401  (registers the tasks the services start by name)
         from partners.kpis import register_kpi_provider
         from posdata.kpis import revenue_by_partner
-        from posdata.panels import sales_panel
+        from posdata.panels import partner_pos_panel, sales_panel
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
         from posdata.services import upload_give_up
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
@@ -45,6 +45,7 @@ class PosdataConfig(AppConfig):
             NavItem(_("POS uploads"), "posdata:uploads", Perm.POS_VIEW, order=41, area="channel_data")
         )
         register_panel(sales_panel)
+        register_partner_panel(partner_pos_panel)
         register_kpi_provider("posdata.revenue", revenue_by_partner)
         register_seed_step(seed_pos_data, name="posdata", after=("partners",))
         # A killed load is run again (a new run stages afresh, and moves each line once); when the

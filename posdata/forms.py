@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from posdata.fields import FIELDS
 from posdata.models import Kind
+from posdata.selectors import OVERSTOCK_WEEKS
 from prm.roles import Perm, membership_has
 
 
@@ -95,10 +95,13 @@ class SalesFilterForm(forms.Form):
 class InventoryFilterForm(forms.Form):
     partner = forms.TypedChoiceField(label=_("Partner"), required=False, coerce=int, empty_value=None)
     low = forms.DecimalField(
-        label=_("Stock-out risk below (weeks)"), required=False, min_value=0, initial=Decimal("4")
+        label=_("Stock-out risk below (weeks)"),
+        required=False,
+        min_value=0,
+        help_text=_("Empty: each partner's own stock-out alert threshold."),
     )
     high = forms.DecimalField(
-        label=_("Overstock above (weeks)"), required=False, min_value=0, initial=Decimal("26")
+        label=_("Overstock above (weeks)"), required=False, min_value=0, initial=OVERSTOCK_WEEKS
     )
 
     def __init__(self, *args, partners, membership, **kwargs):
@@ -113,9 +116,21 @@ class InventoryFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {
             "partner_id": data.get("partner"),
-            "low": data.get("low") if data.get("low") is not None else Decimal("4"),
-            "high": data.get("high") if data.get("high") is not None else Decimal("26"),
+            "low": data.get("low"),
+            "high": data.get("high") if data.get("high") is not None else OVERSTOCK_WEEKS,
         }
+
+
+class StockoutThresholdForm(forms.Form):
+    """The weeks of supply under which a partner's products alert after a load."""
+
+    weeks = forms.DecimalField(
+        label=_("Stock-out alert below (weeks of supply)"), min_value=0, max_digits=5, decimal_places=1
+    )
+
+    def __init__(self, *args, partner_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner_id = partner_id
 
 
 class ExceptionMapForm(forms.Form):

@@ -230,6 +230,52 @@ class InventorySnapshot(TenantModel):
         ]
 
 
+class StockoutThreshold(TenantModel):
+    """The weeks of supply under which a partner's products count as at stock-out risk: its
+    people and account managers are told after a load that takes a product under it. Partners
+    without one use ``posdata.selectors.STOCKOUT_RISK_WEEKS``."""
+
+    partner = TenantOneToOneField(
+        "partners.Partner", on_delete=models.CASCADE, related_name="stockout_threshold"
+    )
+    weeks = models.DecimalField(_("stock-out alert below (weeks of supply)"), max_digits=5, decimal_places=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "partner"], name="stockout_threshold_one_per_partner"),
+            models.CheckConstraint(condition=models.Q(weeks__gte=0), name="stockout_threshold_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.weeks}"
+
+
+class StockoutAlert(TenantModel):
+    """Whether a partner's product is under its stock-out threshold as the last load left it.
+    A load that takes it under flips ``below`` and alerts once; loads that leave it under change
+    nothing; going back above resets it, so that the next crossing alerts again."""
+
+    partner = TenantForeignKey("partners.Partner", on_delete=models.CASCADE, db_index=False, related_name="+")
+    product = TenantForeignKey("prm.Product", on_delete=models.CASCADE, db_index=False, related_name="+")
+    below = models.BooleanField()
+    weeks_of_supply = models.DecimalField(max_digits=9, decimal_places=1, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=5, decimal_places=1)
+    snapshot_date = models.DateField()
+    changed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "partner", "product"], name="stockout_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}/{self.product_id}: {'below' if self.below else 'above'}"
+
+
 class RejectedRow(TenantModel):
     """A file row that could not be loaded, with every problem (line, column, code, message) and
     its values, so that it can be downloaded, fixed and sent again. Rows whose product could not

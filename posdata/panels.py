@@ -1,16 +1,23 @@
-"""Home dashboard panel of POS data (registered in PosdataConfig.ready)."""
+"""Home dashboard panel and partner 360 section of POS data (registered in PosdataConfig.ready)."""
 
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from partners.selectors import partners_for_membership
 from posdata.models import RejectedRow, Upload
-from posdata.selectors import pos_lines_for_membership, uploads_for_membership
-from prm.dashboard import Panel
+from posdata.selectors import (
+    OVERSTOCK_WEEKS,
+    inventory_positions,
+    pos_lines_for_membership,
+    uploads_for_membership,
+)
+from prm.dashboard import ActionItem, Panel
 from prm.finance.rates import converted_sums
 from prm.roles import Perm, membership_has
 
@@ -40,3 +47,43 @@ def sales_panel(membership) -> Panel | None:
         "open_exceptions": open_exceptions,
     }
     return Panel(_("Point-of-sale"), "posdata/panels/sales.html", context, order=40)
+
+
+def partner_pos_panel(membership, partner) -> Panel | None:
+    """Partner 360: the partner's POS revenue and units of the last 12 months, its inventory
+    position (products at stock-out risk, out of stock, overstocked, healthy) and its last file;
+    what waits: products at risk, lines in the exception queue."""
+    if not membership_has(membership, Perm.POS_VIEW):
+        return None
+    currency = membership.tenant.base_currency
+    since = datetime.date.today() - datetime.timedelta(days=365)
+    lines = pos_lines_for_membership(membership).filter(partner=partner, invoice_date__gte=since)
+    units = lines.aggregate(units=Sum("quantity"))["units"]
+    revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
+    positions = inventory_positions(membership, partner_id=partner.pk, high=OVERSTOCK_WEEKS)
+    stock = {
+        s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")
+    }
+    inventory_url = f"{reverse('posdata:inventory')}?{urlencode({'partner': partner.pk})}"
+    actions = [
+        ActionItem(
+            _("Products at stock-out risk or out of stock"), stock["risk"] + stock["stockout"], inventory_url
+        )
+    ]
+    if membership_has(membership, Perm.POS_MANAGE):
+        waiting = RejectedRow.objects.filter(partner=partner, unknown_product=True, resolution="").count()
+        actions.append(
+            ActionItem(_("POS lines waiting for a SKU mapping"), waiting, reverse("posdata:exceptions"))
+        )
+    context = {
+        "revenue": revenue.totals(),
+        "converted": revenue.complete,
+        "units": units or 0,
+        "stock": stock,
+        "inventory_url": inventory_url,
+        "last_upload": uploads_for_membership(membership).filter(partner=partner).first(),
+        "partner": partner,
+    }
+    return Panel(
+        _("Point-of-sale and inventory"), "posdata/panels/partner.html", context, order=40, actions=actions
+    )

@@ -23,6 +23,9 @@ WEEKS_OF_SUPPLY_DEFINITION = _(
     "snapshot date"
 )
 TRAILING_WEEKS = 13
+# The inventory page's default thresholds (weeks of supply).
+STOCKOUT_RISK_WEEKS = Decimal("4")
+OVERSTOCK_WEEKS = Decimal("26")
 
 
 def uploads_for_membership(membership: Membership) -> QuerySet[Upload]:
@@ -149,13 +152,16 @@ def _partner_ids(membership: Membership, partner_id: int | None) -> list[int]:
 
 
 def inventory_positions(
-    membership: Membership, *, partner_id: int | None = None, low: Decimal, high: Decimal
+    membership: Membership, *, partner_id: int | None = None, low: Decimal | None = None, high: Decimal
 ) -> list[dict[str, Any]]:
     """Latest snapshot per partner and product with weeks of supply (DOMAIN definition) and a
-    status: stock-out risk (below ``low`` weeks), overstock (above ``high``), else healthy."""
+    status: stock-out risk (below ``low`` weeks, or, without ``low``, below the partner's own
+    stock-out threshold), out of stock, overstock (above ``high``), else healthy. ``slow``: a slow
+    mover, i.e. overstocked with net units sold in the trailing 13 weeks below the 13 weeks before."""
     ids = _partner_ids(membership, partner_id)
     if not ids:
         return []
+    window = TRAILING_WEEKS * 7
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -163,7 +169,7 @@ def inventory_positions(
               SELECT DISTINCT ON (s.partner_id, s.product_id) s.tenant_id, s.partner_id, s.product_id,
                      s.snapshot_date, s.on_hand, s.on_order, s.in_transit
               FROM posdata_inventorysnapshot s
-              WHERE s.tenant_id = %s AND s.partner_id = ANY(%s)
+              WHERE s.tenant_id = %(tenant)s AND s.partner_id = ANY(%(ids)s)
               ORDER BY s.partner_id, s.product_id, s.snapshot_date DESC
             )
             SELECT l.partner_id, pa.code, pa.name, l.product_id, p.sku, p.name, l.snapshot_date, l.on_hand,
@@ -171,24 +177,54 @@ def inventory_positions(
                    (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
                      WHERE pl.tenant_id = l.tenant_id AND pl.partner_id = l.partner_id
                        AND pl.product_id = l.product_id
-                       AND pl.invoice_date > l.snapshot_date - %s AND pl.invoice_date <= l.snapshot_date) AS sold
+                       AND pl.invoice_date > l.snapshot_date - %(window)s
+                       AND pl.invoice_date <= l.snapshot_date) AS sold,
+                   (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
+                     WHERE pl.tenant_id = l.tenant_id AND pl.partner_id = l.partner_id
+                       AND pl.product_id = l.product_id
+                       AND pl.invoice_date > l.snapshot_date - 2 * %(window)s
+                       AND pl.invoice_date <= l.snapshot_date - %(window)s) AS sold_before,
+                   coalesce(t.weeks, %(default_low)s) AS threshold
             FROM latest l
             JOIN partners_partner pa ON pa.tenant_id = l.tenant_id AND pa.id = l.partner_id
             JOIN prm_product p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
+            LEFT JOIN posdata_stockoutthreshold t ON t.tenant_id = l.tenant_id AND t.partner_id = l.partner_id
             ORDER BY pa.code, p.sku
             """,
-            [membership.tenant_id, ids, TRAILING_WEEKS * 7],
+            {
+                "tenant": membership.tenant_id,
+                "ids": ids,
+                "window": window,
+                "default_low": STOCKOUT_RISK_WEEKS,
+            },
         )
         rows = cursor.fetchall()
     result = []
-    for partner_pk, code, pname, product_pk, sku, name, day, on_hand, on_order, in_transit, sold in rows:
+    for (
+        partner_pk,
+        code,
+        pname,
+        product_pk,
+        sku,
+        name,
+        day,
+        on_hand,
+        on_order,
+        in_transit,
+        sold,
+        sold_before,
+        own,
+    ) in rows:
         weekly = Decimal(sold) / TRAILING_WEEKS
-        wos = (Decimal(on_hand) / weekly).quantize(Decimal("0.1")) if weekly > 0 else None
-        if wos is None:
+        # Compared exactly (as the stock-out alert does), shown rounded.
+        exact = Decimal(on_hand) * TRAILING_WEEKS / Decimal(sold) if sold > 0 else None
+        wos = exact.quantize(Decimal("0.1")) if exact is not None else None
+        threshold = low if low is not None else Decimal(own)
+        if exact is None:
             status = "overstock" if on_hand > 0 else "stockout"
-        elif wos < low:
+        elif exact < threshold:
             status = "risk"
-        elif wos > high:
+        elif exact > high:
             status = "overstock"
         else:
             status = "healthy"
@@ -206,7 +242,11 @@ def inventory_positions(
                 "in_transit": in_transit,
                 "weekly_sold": weekly.quantize(Decimal("0.1")),
                 "weeks_of_supply": wos,
+                "threshold": threshold,
                 "status": status,
+                "sold": int(sold),
+                "sold_before": int(sold_before),
+                "slow": status == "overstock" and on_hand > 0 and sold < sold_before,
             }
         )
     return result

@@ -18,4 +18,7 @@ urlpatterns = [
     path("xrefs/<int:pk>/delete/", views.xref_delete, name="xref_delete"),
     path("inventory/", views.inventory, name="inventory"),
     path("inventory/products/<int:product_pk>/", views.inventory_product, name="inventory_product"),
+    path(
+        "inventory/partners/<int:partner_pk>/threshold/", views.stockout_threshold, name="stockout_threshold"
+    ),
 ]

@@ -13,27 +13,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.selectors import partners_for_membership
-from posdata import selectors, services
+from posdata import reports, selectors, services
 from posdata.fields import FIELDS
 from posdata.forms import (
     ExceptionMapForm,
     InventoryFilterForm,
     MappingForm,
     SalesFilterForm,
+    StockoutThresholdForm,
     UploadForm,
     XrefForm,
 )
-from posdata.models import Kind, RejectedRow, Upload
+from posdata.models import Kind, RejectedRow, StockoutThreshold, Upload
 from prm.access import portal_view
+from prm.actions import run_action
 from prm.catalog.selectors import products_visible
 from prm.exports import export_response
 from prm.http import PortalRequest
 from prm.lib.money import format_amount_str
-from prm.roles import Perm
+from prm.reports import report_response
+from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
 
 ERRORS_ON_PAGE = 100
+RATES_PER_PAGE = 50  # rows of the sell-through % table per page
 
 
 def _money(value, currency: str) -> str:
@@ -42,7 +46,9 @@ def _money(value, currency: str) -> str:
 
 
 @portal_view(Perm.POS_VIEW)
-def dashboard(request: PortalRequest) -> HttpResponse:
+def dashboard(request: PortalRequest) -> HttpResponseBase:
+    """Sell-through: revenue and units, sell-through % per partner, SKU and month (inventory
+    activity), the period against the one before; every table as CSV or XLSX (``?export=``)."""
     membership = request.membership
     choices = selectors.filter_choices(membership)
     form = SalesFilterForm(request.GET or None, choices=choices, membership=membership)
@@ -56,7 +62,17 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         region=data.get("region") or "",
     )
     currency = request.tenant.base_currency
+    export = request.GET.get("export", "")
+    if export == "sell_through":
+        report = reports.sell_through_report(membership, flt)
+        return report_response(report, prefix="pos", fmt=request.GET.get("format", ""))
+    if export == "comparison":
+        report = reports.comparison_report(reports.period_comparison(membership, flt, currency))
+        return report_response(report, prefix="pos", fmt=request.GET.get("format", ""))
     stats = selectors.sell_through(membership, flt, currency)
+    tables = reports.dashboard_reports(stats, currency)
+    if export in tables:
+        return report_response(tables[export], prefix="pos", fmt=request.GET.get("format", ""))
     chart = {
         "currency": currency,
         "months": [row["month"].strftime("%Y-%m") for row in stats["by_month"]],
@@ -69,7 +85,22 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         "regions": [row["partner__region"] or "—" for row in stats["by_region"]],
         "region_revenue": [_money(row["revenue"], currency) for row in stats["by_region"]],
     }
-    context = {"form": form, "stats": stats, "chart": chart, "currency": currency, "start": start, "end": end}
+    rates_page = paginate(request, reports.sell_through_rows(membership, flt), per_page=RATES_PER_PAGE)
+    context = {
+        "form": form,
+        "stats": stats,
+        "tables": tables,
+        "chart": chart,
+        "currency": currency,
+        "start": start,
+        "end": end,
+        "rates_page": rates_page,
+        "rates": reports.with_rate(rates_page.object_list),
+        "rates_total": reports.sell_through_total(membership, flt),
+        "comparison": reports.period_comparison(membership, flt, currency),
+        "sell_through_definition": reports.SELL_THROUGH_DEFINITION,
+        "comparison_definition": reports.COMPARISON_DEFINITION,
+    }
     return render(request, "posdata/dashboard.html", context)
 
 
@@ -275,23 +306,65 @@ def xref_delete(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 @portal_view(Perm.POS_VIEW)
-def inventory(request: PortalRequest) -> HttpResponse:
+def inventory(request: PortalRequest) -> HttpResponseBase:
+    """Inventory positions with weeks of supply and status, slow movers, the selected partner's
+    stock-out alert threshold; both tables as CSV or XLSX (``?export=positions|slow_movers``)."""
     membership = request.membership
     partners = selectors.filter_choices(membership)["partners"]
     form = InventoryFilterForm(request.GET or None, partners=partners, membership=membership)
     values = form.values()
     positions = selectors.inventory_positions(membership, **values)
+    slow = reports.slow_movers(positions)
+    export = request.GET.get("export", "")
+    if export in {"positions", "slow_movers"}:
+        report = (
+            reports.inventory_report("positions", _("Inventory positions"), positions)
+            if export == "positions"
+            else reports.inventory_report("slow_movers", _("Slow movers"), slow)
+        )
+        return report_response(report, prefix="inventory", fmt=request.GET.get("format", ""))
     counts = {
         s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")
     }
     context = {
         "form": form,
         "positions": positions,
+        "slow": slow,
         "counts": counts,
         "definition": selectors.WEEKS_OF_SUPPLY_DEFINITION,
+        "slow_definition": reports.SLOW_MOVER_DEFINITION,
+        "threshold_form": _threshold_form(membership, values["partner_id"]),
         **values,
     }
     return render(request, "posdata/inventory.html", context)
+
+
+def _threshold_form(membership, partner_id: int | None) -> StockoutThresholdForm | None:
+    """The selected partner's stock-out alert threshold, for those who may set it."""
+    if not partner_id or not (membership.is_staff_member and membership_has(membership, Perm.POS_MANAGE)):
+        return None
+    current = StockoutThreshold.objects.filter(partner_id=partner_id).values_list("weeks", flat=True).first()
+    return StockoutThresholdForm(
+        initial={"weeks": current if current is not None else selectors.STOCKOUT_RISK_WEEKS},
+        partner_id=partner_id,
+    )
+
+
+@portal_view(Perm.POS_MANAGE)
+@require_POST
+def stockout_threshold(request: PortalRequest, partner_pk: int) -> HttpResponse:
+    partner = get_object_or_404(partners_for_membership(request.membership), pk=partner_pk)
+    form = StockoutThresholdForm(request.POST, partner_id=partner.pk)
+    return run_action(
+        request,
+        lambda: services.stockout_threshold_set(
+            partner=partner, weeks=form.cleaned_data["weeks"], acting_membership=request.membership
+        ),
+        form=form,
+        invalid=_("Give the weeks of supply as a number of at most one decimal, zero or more."),
+        success=_("Stock-out alert threshold saved."),
+        redirect_to=f"{reverse('posdata:inventory')}?partner={partner.pk}",
+    )
 
 
 @portal_view(Perm.POS_VIEW)

@@ -12,8 +12,8 @@ class PrmConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from prm.catalog.resources import ProductResource
-        from prm.dashboard import register_panel
-        from prm.finance.panels import payables_panel
+        from prm.dashboard import register_panel, register_partner_panel
+        from prm.finance.panels import partner_payables_panel, payables_panel
         from prm.finance.resources import FX_RATE_COLUMNS, FxRateResource
         from prm.finance.seed import seed_fx_rates
         from prm.imports import ImportKind, register_import_kind
@@ -134,6 +134,7 @@ class PrmConfig(AppConfig):
             )
         )
         register_panel(payables_panel)
+        register_partner_panel(partner_payables_panel)
         register_seed_step(seed_fx_rates, name="fx_rates")
         register_beat_entry("purge-expired-invitations", "prm.tasks.expire_invitations", 3600.0)
         register_beat_entry("sweep-staging-tables", "prm.tasks.sweep_staging_tables", 1800.0)

@@ -1,5 +1,6 @@
-"""Home dashboards per role. Each app contributes panels through ``register_panel`` in its
-AppConfig.ready(); a panel returns None when it has nothing for this member."""
+"""Home dashboards per role, and the sections of a partner's 360 page. Each app contributes
+panels through ``register_panel`` (home) and ``register_partner_panel`` (one partner) in its
+AppConfig.ready(); a provider returns None when it has nothing for this member."""
 
 from __future__ import annotations
 
@@ -17,16 +18,32 @@ from prm.notifications.models import Notification
 from prm.roles import Perm, membership_has
 
 
+@dataclass(frozen=True)
+class ActionItem:
+    """Something waiting for the member about one partner ("3 registrations to review"), with the
+    page where it is done."""
+
+    label: str
+    count: int
+    url: str
+
+
 @dataclass
 class Panel:
     title: str
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
+    # What needs action now (partner 360: gathered at the top of the page).
+    actions: list[ActionItem] = field(default_factory=list)
 
 
 PanelProvider = Callable[[Membership], Panel | None]
 _PROVIDERS: list[PanelProvider] = []
+# fn(membership, partner) -> the section of one partner's 360 page, or None. A provider reads a
+# fixed number of queries whatever the partner's volume (lists are cut, figures aggregated).
+PartnerPanelProvider = Callable[[Membership, Any], Panel | None]
+_PARTNER_PROVIDERS: list[PartnerPanelProvider] = []
 
 
 def register_panel(provider: PanelProvider) -> PanelProvider:
@@ -38,6 +55,26 @@ def register_panel(provider: PanelProvider) -> PanelProvider:
 def panels_for(membership: Membership) -> list[Panel]:
     panels = [p for provider in _PROVIDERS if (p := provider(membership)) is not None]
     return sorted(panels, key=lambda p: p.order)
+
+
+def register_partner_panel(provider: PartnerPanelProvider) -> PartnerPanelProvider:
+    if provider not in _PARTNER_PROVIDERS:
+        _PARTNER_PROVIDERS.append(provider)
+    return provider
+
+
+def partner_panels_for(membership: Membership, partner) -> list[Panel]:
+    """The sections of ``partner``'s 360 page that ``membership`` may see. The 360 view is the
+    vendor's: a partner's own people get none (their company page shows their profile only)."""
+    if not membership.is_staff_member:
+        return []
+    panels = [p for provider in _PARTNER_PROVIDERS if (p := provider(membership, partner)) is not None]
+    return sorted(panels, key=lambda p: p.order)
+
+
+def pending_actions(panels: list[Panel]) -> list[ActionItem]:
+    """What needs action now, across the sections: only items with something waiting."""
+    return [item for panel in panels for item in panel.actions if item.count]
 
 
 @register_panel

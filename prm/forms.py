@@ -95,12 +95,25 @@ class InvitationSignupForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action"), required=False)
+    partner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Partner"), required=False, queryset=None, to_field_name="code", empty_label=_("All partners")
+    )
     object_type = forms.CharField(label=_("Object type"), required=False)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor e-mail"), required=False)
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, partners, **kwargs):
+        """``partners``: the partners the member may see (the filter's choices, by code)."""
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners.order_by("code")  # type: ignore[attr-defined]
+        self.fields["partner"].label_from_instance = lambda p: f"{p.code} {p.name}"  # type: ignore[attr-defined]
+
+    def clean_object_id(self) -> str:
+        return self.cleaned_data["object_id"].strip()
 
 
 class ReferenceImportForm(forms.Form):

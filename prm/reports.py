@@ -1,5 +1,8 @@
-"""Staff reports: a title, a header row and rows, shown as a table on a report page and downloaded
-through prm.exports (``?export=<name>&format=csv|xlsx``): one shape for every app's reports."""
+"""A report table: a title, a header row and rows, shown on a page and downloaded through
+prm.exports (``?export=<name>&format=csv|xlsx``).
+
+Every report page of the apps builds these (claims, funds, rebates, POS, deals), so that each
+table on a page has its CSV and XLSX download with the same columns and the same escaping."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from prm.accounts.models import Membership
 from prm.exports import export_response
 from prm.http import PortalRequest
 
+EXPORT_FORMATS = ("csv", "xlsx")
+
 
 @dataclass
 class Report:
@@ -25,6 +30,17 @@ class Report:
 ReportBuilder = Callable[[Membership], Report]
 
 
+def export_format(value: str | None) -> str:
+    """The requested download format; CSV unless XLSX is asked for."""
+    return "xlsx" if value == "xlsx" else "csv"
+
+
+def report_response(report: Report, *, prefix: str, fmt: str | None) -> HttpResponseBase:
+    """The report as a CSV or XLSX download named ``<prefix>-<report>.<fmt>`` (audited, cells
+    escaped against formula injection by prm.exports)."""
+    return export_response(f"{prefix}-{report.name}.{export_format(fmt)}", report.headers, report.rows)
+
+
 def report_download(
     request: PortalRequest, builders: Mapping[str, ReportBuilder], *, prefix: str
 ) -> HttpResponseBase | None:
@@ -33,6 +49,4 @@ def report_download(
     name = request.GET.get("export", "")
     if name not in builders:
         return None
-    report = builders[name](request.membership)
-    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    return export_response(f"{prefix}-{report.name}.{fmt}", report.headers, report.rows)
+    return report_response(builders[name](request.membership), prefix=prefix, fmt=request.GET.get("format"))

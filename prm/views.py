@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -26,8 +27,10 @@ from prm.accounts.selectors import (
     role_choices_for,
 )
 from prm.audit.models import AuditEvent
+from prm.audit.selectors import AUDIT_EXPORT_HEADERS, audit_export_rows, filter_events
 from prm.catalog.selectors import get_product_or_404, products_visible
 from prm.dashboard import panels_for
+from prm.exports import export_response
 from prm.forms import (
     AuditFilterForm,
     InvitationForm,
@@ -42,6 +45,7 @@ from prm.jobs.selectors import get_job_for_membership_or_404, jobs_for_membershi
 from prm.lib.colours import shade, text_on, valid_colour
 from prm.notifications import services as notification_services
 from prm.notifications.selectors import get_notification_for_user_or_404, notifications_for_user, unread_count
+from prm.reports import EXPORT_FORMATS
 from prm.roles import Perm
 from prm.scoping import partners_in_scope
 from prm.settings_sections import settings_sections_for
@@ -319,21 +323,18 @@ def job_progress(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 @portal_view(Perm.AUDIT_VIEW)
-def audit_log(request: PortalRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor")
+def audit_log(request: PortalRequest) -> HttpResponseBase:
+    """The audit log with its filters (action, partner, object type and id, actor, days), and the
+    filtered events as CSV or XLSX (``?export=csv|xlsx``: escaped, and the download is audited)."""
+    form = AuditFilterForm(request.GET or None, partners=partners_in_scope(request.membership))
+    events = AuditEvent.objects.select_related("actor", "partner")
     if form.is_valid():
-        data = form.cleaned_data
-        if data["action"]:
-            events = events.filter(action__icontains=data["action"])
-        if data["object_type"]:
-            events = events.filter(object_type__icontains=data["object_type"])
-        if data["actor"]:
-            events = events.filter(actor__email__icontains=data["actor"])
-        if data["date_from"]:
-            events = events.filter(created_at__date__gte=data["date_from"])
-        if data["date_to"]:
-            events = events.filter(created_at__date__lte=data["date_to"])
+        events = filter_events(events, form.cleaned_data)
+    elif form.is_bound:
+        events = events.none()  # a filter that does not parse matches nothing, never everything
+    export = request.GET.get("export", "")
+    if export in EXPORT_FORMATS:
+        return export_response(f"audit-log.{export}", AUDIT_EXPORT_HEADERS, audit_export_rows(events))
     return render(request, "prm/audit_log.html", {"form": form, "page": paginate(request, events)})
 
 

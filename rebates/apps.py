@@ -15,7 +15,7 @@ class RebatesConfig(AppConfig):
 
         import rebates.tasks  # noqa: F401  (registers the tasks with Celery)
         from partners.kpis import register_kpi_provider
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
@@ -23,7 +23,7 @@ class RebatesConfig(AppConfig):
         from prm.roles import Perm
         from prm.seed import register_seed_step
         from rebates.kpis import rebates_earned
-        from rebates.panels import rebates_panel
+        from rebates.panels import partner_rebates_panel, rebates_panel
         from rebates.seed import seed_rebates
         from rebates.selectors import approved_rebates_ledger
         from rebates.services.runs import JOB_KIND, run_give_up
@@ -59,4 +59,5 @@ class RebatesConfig(AppConfig):
         )
         register_panel(rebates_panel)
         register_kpi_provider("rebates.earned", rebates_earned)  # scorecards (partners.kpis)
+        register_partner_panel(partner_rebates_panel)
         register_seed_step(seed_rebates, name="rebates", after=("partners", "fx_rates", "posdata", "deals"))

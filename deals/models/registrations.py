@@ -228,6 +228,11 @@ class DealAttachment(TenantModel):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def audit_partner_id(self) -> int:
+        """The registration's partner: the partner's history lists this object's events."""
+        return self.registration.partner_id
+
 
 class DealExtension(TenantModel):
     """A partner's request to extend the protection of an approved registration."""
@@ -254,6 +259,11 @@ class DealExtension(TenantModel):
 
     def __str__(self) -> str:
         return f"Extension of {self.registration.reference}"
+
+    @property
+    def audit_partner_id(self) -> int:
+        """The registration's partner: the partner's history lists this object's events."""
+        return self.registration.partner_id
 
 
 class Conflict(TenantModel):

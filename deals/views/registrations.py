@@ -34,6 +34,7 @@ from deals.selectors import (
     missing_for_submit,
     pipeline_export_rows,
     product_lines,
+    registration_history,
     registrations_for_membership,
 )
 from deals.services.attachments import attachment_add
@@ -53,6 +54,7 @@ from prm.views import paginate
 from prm.workflow import DomainError
 
 S = DealRegistration.Status
+HISTORY_ON_PAGE = 50  # audit events on a registration's page
 
 
 def _require_register(request: PortalRequest) -> None:
@@ -289,12 +291,27 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     is_owner = membership.is_partner and membership_has(membership, Perm.DEAL_REGISTER)
     settings = DealSettings.current()
     extensions = list(registration.extensions.select_related("requested_by", "decided_by"))
+    attachments = list(attachments_for(registration))
     used = sum(1 for e in extensions if e.status != e.Status.REFUSED)
+    # The registration's own history, for the vendor's staff (events may name other partners'
+    # registrations in a conflict: the partner learns only that a conflict exists).
+    history = (
+        list(
+            registration_history(
+                registration,
+                extension_ids=[e.pk for e in extensions],
+                attachment_ids=[a.pk for a in attachments],
+            )[:HISTORY_ON_PAGE]
+        )
+        if membership.is_staff_member
+        else None
+    )
     context = {
         "r": registration,
         "lines": list(registration.lines.all()),
-        "attachments": list(attachments_for(registration)),
+        "attachments": attachments,
         "extensions": extensions,
+        "history": history,
         "conflict": conflict_summary_for_partner(registration),
         "is_owner": is_owner,
         "is_reviewer": membership_has(membership, Perm.DEAL_REVIEW),

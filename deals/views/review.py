@@ -1,17 +1,26 @@
 """Vendor-side registration pages: review queue, side-by-side review with conflicts, decisions,
-extension decisions, the pipeline dashboard and the deal settings."""
+extension decisions, the pipeline dashboard, the deal reports and the deal settings."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals.forms import ApproveForm, DealSettingsForm, ExtensionDecisionForm, InfoRequestForm, RejectForm
+from deals import reports
+from deals.forms import (
+    ApproveForm,
+    DealSettingsForm,
+    ExtensionDecisionForm,
+    InfoRequestForm,
+    RejectForm,
+    ReportFilterForm,
+)
 from deals.models import DealExtension, DealRegistration, DealSettings
 from deals.policy import protection_days_for, registration_discount_for
 from deals.selectors import (
@@ -39,6 +48,7 @@ from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.actions import run_action
 from prm.http import PortalRequest
+from prm.reports import report_response
 from prm.roles import Perm
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -186,6 +196,34 @@ def dashboard(request: PortalRequest) -> HttpResponse:
             "product_lines": product_lines(),
             "partners": partners_for_membership(request.membership).only("pk", "code", "name"),
             "currency": request.tenant.base_currency,
+        },
+    )
+
+
+@portal_view(Perm.DEAL_REVIEW)
+@require_GET
+def reports_view(request: PortalRequest) -> HttpResponseBase:
+    """Registrations, approvals and wins by month; lead acceptance and conversion per partner and
+    source; each table as CSV or XLSX (``?export=<report>&format=csv|xlsx``)."""
+    partners = partners_for_membership(request.membership).only("pk", "code", "name").order_by("code")
+    form = ReportFilterForm(request.GET or None, partners=partners)
+    start, end = form.period()
+    flt = reports.ReportFilter(start=start, end=end, partner_id=form.partner_id())
+    currency = request.tenant.base_currency
+    export = request.GET.get("export", "")
+    if export in reports.REPORTS:
+        report = reports.REPORTS[export](request.membership, flt, currency)
+        return report_response(report, prefix="deals", fmt=request.GET.get("format", ""))
+    built = {name: build(request.membership, flt, currency) for name, build in reports.REPORTS.items()}
+    return render(
+        request,
+        "deals/reports.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "reports": list(built.values()),
+            "chart": reports.monthly_chart(built["monthly"]),
         },
     )
 

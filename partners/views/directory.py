@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
 from partners.models import Agreement, Partner, Program, Tier
+from partners.panels import partner_actions
 from partners.resources import export_rows
 from partners.selectors import (
     account_managers,
@@ -40,6 +41,8 @@ from partners.services.onboarding import (
 from prm.access import portal_view
 from prm.accounts.models import Invitation, Membership
 from prm.actions import run_action
+from prm.audit.selectors import partner_history
+from prm.dashboard import partner_panels_for, pending_actions
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
 from prm.views import paginate
@@ -56,6 +59,7 @@ SORTS = {
     "type": "type",
 }
 FILTER_FIELDS = ("type", "status", "country", "region")
+HISTORY_ON_PAGE = 15  # recent audit events on a partner's 360 page
 
 
 def _filtered(request: PortalRequest):
@@ -124,13 +128,17 @@ def partner_mine(request: PortalRequest) -> HttpResponse:
 
 @portal_view(Perm.PARTNER_VIEW)
 def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    """The partner 360 page: profile, people, agreement, onboarding, certifications, scorecard."""
+    """The partner page. For vendor staff the partner 360: profile, people, agreement,
+    onboarding, certifications, scorecard trend, the sections the other apps register (deals and
+    leads, POS and inventory, claims, funds, rebates, payables), what needs action now and the
+    partner's recent history. A partner's own people see their company page without those."""
     membership = request.membership
     partner = get_object_or_404(
         partner_directory(membership).select_related("program", "current_tier"), pk=pk
     )
     members = partner.memberships.select_related("user").filter(is_active=True).order_by("user__email")
     invitations = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING)
+    onboarding = onboarding_progress(partner)
     context = {
         "partner": partner,
         "members": members,
@@ -139,7 +147,7 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "agreement_signed": agreement_signed(partner),
         "current_template": current_agreement_template(partner.program_id),
         "agreements": Agreement.objects.filter(partner=partner).select_related("template", "signer")[:10],
-        "onboarding": onboarding_progress(partner),
+        "onboarding": onboarding,
         "certifications": certifications_for_membership(membership).filter(partner=partner)[:50],
         "scorecard": latest_scorecard(partner),
         "chart": scorecard_chart(scorecard_history(partner)),
@@ -152,8 +160,22 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         or (membership.is_staff_member and membership_has(membership, Perm.PARTNER_MANAGE)),
         "assign_form": AssignManagerForm(managers=channel_manager_memberships()),
         **_lifecycle_context(membership, partner),
+        **_partner_360_context(membership, partner, onboarding),
     }
     return render(request, "partners/detail.html", context)
+
+
+def _partner_360_context(membership, partner: Partner, onboarding: dict) -> dict:
+    """The vendor's view of the partner: the apps' sections, what needs action now, history."""
+    if not membership.is_staff_member:
+        return {"sections": [], "actions": [], "history": None}
+    sections = partner_panels_for(membership, partner)
+    return {
+        "sections": sections,
+        "actions": partner_actions(membership, partner, onboarding) + pending_actions(sections),
+        "history": list(partner_history(partner.pk)[:HISTORY_ON_PAGE]),
+        "can_audit": membership_has(membership, Perm.AUDIT_VIEW),
+    }
 
 
 def _lifecycle_context(membership, partner: Partner) -> dict:

@@ -246,3 +246,9 @@ def loaded_lines_by_day(lines: str) -> str:
     looks rates up for, once per distinct pair and day."""
     return f"""SELECT fx_cur, fx_day, sum(fx_amount) AS fx_amount, min(fx_line) AS fx_line
                FROM ({lines}) l GROUP BY fx_cur, fx_day"""
+
+
+def good_products(norm: str) -> str:
+    """SELECT of the distinct products of a pass's good rows (what a load may have changed the
+    stock or the sales of): the stock-out check after a load looks at these only."""
+    return f"SELECT DISTINCT product_id FROM {ident(norm)} WHERE cardinality(errs) = 0 AND product_id IS NOT NULL"

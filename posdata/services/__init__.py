@@ -1,10 +1,12 @@
 """Writes of point-of-sale data, one module per transition group: ``uploads`` (receive, read,
-confirm a mapping), ``loading`` (the load job and its summary), ``xrefs`` (SKU cross-references)
-and ``exception_queue`` (re-processing rows whose product was unknown).
+confirm a mapping), ``loading`` (the load job and its summary), ``xrefs`` (SKU cross-references),
+``exception_queue`` (re-processing rows whose product was unknown) and ``alerts`` (stock-out
+alerts after a load, the partners' thresholds).
 
 Services never import ``posdata.tasks``: they start a task by its name (``common.task``) on commit.
 """
 
+from posdata.services.alerts import stockout_alerts_after_load, stockout_threshold_set
 from posdata.services.exception_queue import (
     exception_map_and_reprocess,
     exceptions_reprocess_run,
@@ -34,6 +36,8 @@ __all__ = [
     "pos_file_load",
     "sku_xref_create",
     "sku_xref_delete",
+    "stockout_alerts_after_load",
+    "stockout_threshold_set",
     "summary_dict",
     "upload_confirm",
     "upload_give_up",

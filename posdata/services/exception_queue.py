@@ -11,6 +11,7 @@ from django.db import transaction
 from partners.models import Partner
 from posdata import pipeline
 from posdata.models import RejectedRow, Upload
+from posdata.services.alerts import stockout_alerts_after_load
 from posdata.services.common import check_partner
 from posdata.services.xrefs import sku_xref_create
 from prm.catalog.models import Product
@@ -127,6 +128,7 @@ def exceptions_reprocess_run(job: Job, *, retry_transient: bool = False) -> dict
                 still = pipeline.count_rejected(norm)
                 pipeline.update_rejected(run)
                 moved = pipeline.move_good_rows(run)
+                stockout_alerts_after_load(partner=partner, norm=norm)
                 totals["rows_read"] += count
                 totals["rows_loaded"] += moved.loaded
                 totals["rows_duplicate"] += moved.good - moved.loaded

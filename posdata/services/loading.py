@@ -18,6 +18,7 @@ from partners.models import Partner
 from posdata import pipeline
 from posdata.models import Kind, Upload
 from posdata.reader import FileLayout
+from posdata.services.alerts import stockout_alerts_after_load
 from posdata.services.uploads import DuplicateFile, upload_confirm, upload_receive, upload_set_status
 from prm.audit.services import audit
 from prm.events import iso, partner_ref, publish
@@ -258,6 +259,7 @@ def _load(upload: Upload, job: Job, stage: str, norm: str) -> dict[str, Any]:
             )
         rejected = pipeline.insert_rejected(run)
         moved = pipeline.move_good_rows(run)
+        stockout_alerts_after_load(partner=upload.partner, norm=norm)
         amounts = file_amounts(moved, base_currency=tenant.base_currency, fallback_currency=currency)
         upload_set_status(
             locked,

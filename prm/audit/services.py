@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from prm.audit.models import AuditEvent
@@ -36,6 +37,7 @@ def audit(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
+        partner_id=partner_id_of(obj),
         before=before,
         after=after,
         ip_address=current_ip.get(),
@@ -48,9 +50,11 @@ def audit_each(
     action: str,
     object_type: str,
     rows: Iterable[tuple[Any, str, dict[str, Any] | None, dict[str, Any] | None]],
+    partner_of: Mapping[Any, int | None] | None = None,
 ) -> int:
     """Record ``action`` once per object moved by a set-based service, in one statement (a payout
-    batch moves thousands): ``rows`` are (object id, object repr, before, after). Returns the count."""
+    batch moves thousands): ``rows`` are (object id, object repr, before, after); ``partner_of``
+    names each object's partner (by object id) for the partner's history. Returns the count."""
     if actor is None:
         actor = acting_for.get()
     tenant = require_tenant()
@@ -63,6 +67,7 @@ def audit_each(
             object_type=object_type,
             object_id=str(object_id),
             object_repr=str(object_repr)[:200],
+            partner_id=(partner_of or {}).get(object_id),
             before=before,
             after=after,
             ip_address=ip,
@@ -71,6 +76,18 @@ def audit_each(
     ]
     AuditEvent.objects.bulk_create(events, batch_size=5000)
     return len(events)
+
+
+def partner_id_of(obj: models.Model) -> int | None:
+    """The partner whose business ``obj`` is: the partner itself, else the object's
+    ``audit_partner_id`` (a model whose partner sits one relation away says so), else its
+    ``partner_id``. None for the vendor's own objects (programs, settings, the tenant)."""
+    if obj._meta.label == settings.PRM_PARTNER_MODEL:
+        return obj.pk
+    value = getattr(obj, "audit_partner_id", None)
+    if value is None:
+        value = getattr(obj, "partner_id", None)
+    return value if isinstance(value, int) else None
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:

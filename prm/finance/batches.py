@@ -67,12 +67,16 @@ class BatchFilters:
 
 
 def _audit_payables(payable_ids: Iterable[int], *, actor, action: str, after: dict[str, Any]) -> None:
-    """One audit row per payable moved, written in one statement (a batch moves thousands)."""
+    """One audit row per payable moved, written in one statement (a batch moves thousands); each
+    names the payable's partner, as ``audit`` does, for the partner's history."""
+    ids = list(payable_ids)
+    partners = dict(Payable.objects.filter(pk__in=ids).values_list("pk", "partner_id"))
     audit_each(
         actor=actor,
         action=action,
         object_type="prm.payable",
-        rows=((pk, f"PAY-{pk:06d}", None, after) for pk in payable_ids),
+        rows=((pk, f"PAY-{pk:06d}", None, after) for pk in ids),
+        partner_of=partners,
     )
 
 

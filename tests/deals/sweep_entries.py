@@ -118,6 +118,7 @@ ENTRIES = {
     "deals:request_info": Entry(kwargs=_submitted, methods=("POST",), partner_owned=True),
     "deals:extension_decide": Entry(kwargs=_extension, methods=("POST",), partner_owned=True),
     "deals:dashboard": Entry(),
+    "deals:reports": Entry(),
     "deals:settings": Entry(methods=("GET", "POST")),
     "deals:opportunities": Entry(methods=("GET", "POST")),
     "deals:opportunity_status": Entry(kwargs=_opportunity, methods=("POST",)),

@@ -70,4 +70,5 @@ ENTRIES = {
     "posdata:xref_delete": Entry(kwargs=_xref, methods=("POST",), partner_owned=True),
     "posdata:inventory": Entry(),
     "posdata:inventory_product": Entry(kwargs=_product),
+    "posdata:stockout_threshold": Entry(kwargs=_partner, methods=("POST",), partner_owned=True),
 }
