@@ -190,16 +190,9 @@ def seed_claims(tenant, stdout=None) -> None:
             _line("SPA-2002", "C-88", 3, shipped, "SNS-050", "1", "Hooli Campus", "15.00", uom="CS"),
         ],
     )
-    claim_submit(
-        partner=d200,
-        number="DM-D200-0002",
-        claim_date=today,
-        lines=[_line("SPA-2002", "C-91", 1, shipped, "SNS-050", "4", "Hooli Campus Services", "12.00")],
-        enqueue=False,
-    )
     failed = claim_submit(
         partner=d200,
-        number="DM-D200-0003",
+        number="DM-D200-0002",
         claim_date=today,
         file=io.BytesIO(b"Invoice,Qty\nC-92,3\n"),
         original_name="wrong-columns.csv",
@@ -207,6 +200,14 @@ def seed_claims(tenant, stdout=None) -> None:
     )
     assert failed.job is not None  # claim_submit always creates the job
     claim_validate_run(failed.job)
+    # Left waiting for validation, and last: a partner's later claims would wait for it.
+    claim_submit(
+        partner=d200,
+        number="DM-D200-0003",
+        claim_date=today,
+        lines=[_line("SPA-2002", "C-91", 1, shipped, "SNS-050", "4", "Hooli Campus Services", "12.00")],
+        enqueue=False,
+    )
     if stdout is not None:
         count = Claim.objects.count()
         stdout.write(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,31 @@ def claims_for_membership(membership: Membership) -> QuerySet[Claim]:
 
 def get_claim_for_membership_or_404(membership: Membership, pk: int) -> Claim:
     return get_object_or_404(claims_for_membership(membership), pk=pk)
+
+
+# A claim in these states has not consumed its quantity yet.
+NOT_VALIDATED = (Claim.Status.SUBMITTED, Claim.Status.VALIDATING)
+
+
+def earlier_claim_not_validated(claim: Claim) -> Claim | None:
+    """The first claim of the same partner submitted before ``claim`` that has not finished
+    validating. Quantity is consumed in submission order (DOMAIN.md), so ``claim`` waits for it."""
+    earlier = Q(submitted_at__lt=claim.submitted_at) | Q(submitted_at=claim.submitted_at, pk__lt=claim.pk)
+    return (
+        Claim.objects.filter(earlier, partner_id=claim.partner_id, status__in=NOT_VALIDATED)
+        .order_by("submitted_at", "pk")
+        .first()
+    )
+
+
+def first_claim_not_validated(partner_id: int) -> Claim | None:
+    """The partner's claim whose validation is next in submission order, if any."""
+    return (
+        Claim.objects.filter(partner_id=partner_id, status__in=NOT_VALIDATED)
+        .select_related("job")
+        .order_by("submitted_at", "pk")
+        .first()
+    )
 
 
 def claim_lines(claim: Claim) -> QuerySet[ClaimLine]:

@@ -21,5 +21,7 @@ from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
 def validate_claim(self, *, job_id: int) -> dict[str, Any]:
 
     return claim_validate_run(
-        Job.objects.get(pk=job_id), retry_transient=self.request.retries < self.max_retries
+        Job.objects.get(pk=job_id),
+        retry_transient=self.request.retries < self.max_retries,
+        resumed=self.request.retries > 0,
     )

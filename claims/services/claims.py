@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from claims import pipeline
 from claims.fields import REQUIRED, detect_mapping, header_score
 from claims.models import AgreementLine, Claim, ClaimLine
-from claims.selectors import claim_settings, claim_window_days
+from claims.selectors import (
+    NOT_VALIDATED,
+    claim_settings,
+    claim_window_days,
+    earlier_claim_not_validated,
+    first_claim_not_validated,
+)
 from partners.models import Partner
 from partners.selectors import (
     partner_admins,
@@ -46,7 +52,8 @@ from prm.lib.money import format_amount_str, minor_units, quantize_money
 from prm.notifications.services import notify
 from prm.reader import inspect_file
 from prm.roles import Perm, membership_has
-from prm.tenancy.context import require_tenant
+from prm.tenancy.context import require_tenant, tenant_context
+from prm.tenancy.models import Tenant
 from prm.workflow import DomainError, check_transition, require
 
 logger = logging.getLogger(__name__)
@@ -119,6 +126,10 @@ def claim_submit(
     tenant = require_tenant()
     try:
         with transaction.atomic():
+            # Submissions of one partner queue on its row: the submission times (the order in which
+            # quantity is consumed) are the commit order, so a validation that starts after its
+            # claim committed sees every claim submitted before it.
+            list(Partner.objects.select_for_update(no_key=True).filter(pk=partner.pk).values_list("pk"))
             claim = Claim.objects.create(
                 partner=partner,
                 number=number,
@@ -282,6 +293,7 @@ def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
                 "rejected": totals["rejected"],
             },
         )
+        _start_next_on_commit(locked)
         _notify_partner(
             locked,
             verb="claim.validated",
@@ -308,6 +320,23 @@ def claim_event_data(claim: Claim) -> dict[str, Any]:
     }
 
 
+def _start_next_on_commit(claim: Claim) -> None:
+    """Once this claim is validated (or failed), start the validation of the partner's next claim
+    in submission order, which may be waiting for it. It is looked up after the commit: a claim
+    submitted meanwhile is found either here or, by its own validation, done."""
+    tenant, partner_id = require_tenant(), claim.partner_id
+    transaction.on_commit(lambda: _start_next(tenant, partner_id))
+
+
+def _start_next(tenant: Tenant, partner_id: int) -> None:
+    with tenant_context(tenant):  # run on commit, maybe after the caller left the tenant's context
+        waiting = first_claim_not_validated(partner_id)
+        # A queued job only: a running one is being validated (or, if its worker died, the
+        # stuck-job sweep starts it again once its time limit has passed).
+        if waiting is not None and waiting.job is not None and waiting.job.status == Job.Status.QUEUED:
+            job_enqueue(waiting.job, "claims.validate_claim")
+
+
 def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
     recipients = partner_admins(claim.partner)
     if claim.created_by is not None:
@@ -315,12 +344,24 @@ def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
     notify(recipients=recipients, verb=verb, message=message, url=reverse("claims:detail", args=[claim.pk]))
 
 
-def claim_validate_run(job: Job, *, retry_transient: bool = False) -> dict[str, Any]:
+def claim_validate_run(job: Job, *, retry_transient: bool = False, resumed: bool = False) -> dict[str, Any]:
     """The validation job: read the file (or the entered lines), parse, validate. Re-running it
-    changes nothing twice. A file that cannot be read fails the claim with the reason."""
-    if not job_start(job):
-        return job.result
+    changes nothing twice. A file that cannot be read fails the claim with the reason.
+
+    A partner's claims consume quantity in submission order: while an earlier claim of the
+    partner is still submitted or validating, this one waits (its job stays queued, its counts
+    name the claim it waits for) and that claim starts it again when it is done. Only one run of
+    a job works at a time (a second message for it does nothing); ``resumed`` is a retry of the
+    same run after a transient error."""
     claim = Claim.objects.get(pk=job.params["claim_id"])
+    if claim.status in NOT_VALIDATED:
+        earlier = earlier_claim_not_validated(claim)
+        if earlier is not None:
+            job_progress(job, 0, {"waiting_for": earlier.number})
+            return {"waiting_for": earlier.number}
+    if not job_start(job, exclusive=not resumed):
+        return job.result
+    claim.refresh_from_db()
     if claim.status in (C.IN_REVIEW, C.APPROVED):
         result = job_summary(claim, claim_totals(claim))
         job_succeed(job, result)
@@ -372,6 +413,7 @@ def _fail(claim: Claim, job: Job, message: str) -> None:
             locked.error = message[:4000]
             locked.save(update_fields=["status", "error"])
             audit(actor=None, action="claim.fail", obj=locked, after={"error": message[:500]})
+            _start_next_on_commit(locked)
     job_fail(job, message)
     job.refresh_from_db()
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from prm.audit.services import audit
 from prm.jobs.models import Job
-from prm.jobs.registry import JobKind, job_kind_for, registered_job_kinds
+from prm.jobs.registry import JobKind, job_kind_for, registered_job_kinds, time_limit_of
 from prm.jobs.services import job_enqueue, job_fail
 from prm.ops import metrics
 
@@ -44,11 +44,6 @@ class Recovery:
 
     def as_dict(self) -> dict[str, Any]:
         return {"retried": self.retried, "given_up": self.given_up, "details": self.details}
-
-
-def time_limit_of(kind: JobKind | None) -> datetime.timedelta:
-    seconds = kind.time_limit if kind is not None and kind.time_limit else settings.CELERY_TASK_TIME_LIMIT
-    return datetime.timedelta(seconds=seconds)
 
 
 def queued_limit() -> datetime.timedelta:

@@ -15,10 +15,13 @@ told.
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from django.conf import settings
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
@@ -64,3 +67,18 @@ def job_kind_for(kind: str) -> JobKind | None:
 
 def registered_job_kinds() -> dict[str, JobKind]:
     return dict(_KINDS)
+
+
+def time_limit_of(kind: JobKind | None) -> datetime.timedelta:
+    """How long one run of the kind may take: past it, the worker has stopped the run (or died)."""
+    seconds = kind.time_limit if kind is not None and kind.time_limit else settings.CELERY_TASK_TIME_LIMIT
+    return datetime.timedelta(seconds=seconds)
+
+
+def run_presumed_alive_for(kind: JobKind | None) -> datetime.timedelta:
+    """How long after it began a run may still be working: until its time limit (then the worker
+    stops it), or until the broker's visibility timeout if that is shorter (then the broker hands
+    its message to another worker: it takes the run for dead, and so do we)."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    limit = time_limit_of(kind)
+    return min(limit, datetime.timedelta(seconds=visibility)) if visibility else limit

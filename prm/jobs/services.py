@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from prm.audit.services import acting_for
 from prm.jobs.models import Job
+from prm.jobs.registry import job_kind_for, run_presumed_alive_for
 from prm.ops import logs, metrics
 from prm.tenancy.context import require_tenant
 
@@ -54,13 +55,28 @@ def task_enqueue(task_name: str, *, countdown: float | None = None, **kwargs: An
     )
 
 
-def job_start(job: Job) -> bool:
-    """Mark the job running; False if it already finished (a redelivered task does nothing)."""
+def job_start(job: Job, *, exclusive: bool = False) -> bool:
+    """Mark the job running; False if it already finished (a redelivered task does nothing).
+
+    ``exclusive``: False also while another run of the job may be alive, i.e. running and begun
+    within its kind's time limit (past it the worker stopped that run, or died: a new run may start;
+    ``run_presumed_alive_for``). For
+    a job whose task can be sent twice on purpose (claims: a validation that waited for an earlier
+    claim is started again by that claim); a retry of the same run after a transient error is not
+    a second run and starts with ``exclusive`` False."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.is_finished:
             return False
         now = timezone.now()
+        began = locked.attempt_started_at or locked.started_at
+        if (
+            exclusive
+            and locked.status == Job.Status.RUNNING
+            and began is not None
+            and began > now - run_presumed_alive_for(job_kind_for(locked.kind))
+        ):
+            return False
         locked.status = Job.Status.RUNNING
         locked.started_at = locked.started_at or now
         locked.attempts += 1

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.claims.helpers import agreement
+from claims.management.commands import claim_import
+from claims.services.claims import claim_validate_run
+from tests.claims.helpers import agreement, line, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,38 @@ def test_missing_file_fails(cast):
             "2026-06-30",
             str(Path("/nope.csv")),
         )
+
+
+def test_the_command_waits_for_an_earlier_claim_of_the_partner_then_validates(cast, tmp_path, monkeypatch):
+    """Quantity is consumed in submission order: an earlier claim still waiting for its worker is
+    validated first (here by the stand-in for the worker, while the command sleeps)."""
+    with cast.a.context():
+        agreement(cast, lines=[("PMP-100", "100.00", "80.00", 10)])
+        earlier = submit(cast, [line(invoice_number="INV-A", quantity="8")], number="DM-A", validate=False)
+    naps: list[float] = []
+
+    def worker_meanwhile(seconds: float) -> None:
+        naps.append(seconds)
+        with cast.a.context():
+            claim_validate_run(earlier.job)
+
+    monkeypatch.setattr(claim_import.time, "sleep", worker_meanwhile)
+    path = tmp_path / "claim.csv"
+    path.write_text(COLUMNS + "\nSPA-1,INV-B,1,2026-06-01,PMP-100,6,EA,Globex Water Utility,20.00,\n")
+    err = io.StringIO()
+    out = io.StringIO()
+    call_command(
+        "claim_import",
+        *("--tenant", "acme", "--partner", "D100", "--claim-number", "DM-B", "--claim-date", "2026-06-30"),
+        str(path),
+        "--json",
+        stdout=out,
+        stderr=err,
+    )
+    result = json.loads(out.getvalue())
+    assert naps == [claim_import.WAIT_SECONDS]
+    assert "Waiting for claim DM-A" in err.getvalue()
+    assert result["status"] == "in_review"
+    assert [(x["status"], x["codes"], x["accepted_quantity"]) for x in result["lines"]] == [
+        ("adjusted", ["QUANTITY_EXCEEDED"], 2)
+    ]

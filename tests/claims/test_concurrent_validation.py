@@ -1,6 +1,10 @@
 """Ten claims on the same agreement line are validated at the same moment, each in its own real
 transaction: together they never consume more than the authorised quantity (the row lock on the
-agreement line serialises consumption). Without the lock the same run over-consumes."""
+agreement line serialises consumption). Without the lock the same run over-consumes.
+
+The claims are one distributor's, whose validations otherwise wait for each other in submission
+order (test_validation_order.py): that wait is switched off here, so that the ten really run at
+once and the lock alone is what keeps them within the authorised quantity."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.db import connection
 
 from claims import pipeline
 from claims.models import AgreementLine, ClaimLine
+from claims.services import claims as claim_services
 from claims.services.claims import claim_validate_run
 from prm.jobs.models import Job
 from prm.tenancy.context import tenant_context
@@ -18,6 +23,12 @@ from tests.claims.helpers import agreement, line, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 N = 10
+
+
+@pytest.fixture(autouse=True)
+def _all_at_once(monkeypatch):
+    """No claim waits for an earlier one: the ten validations run at the same moment."""
+    monkeypatch.setattr(claim_services, "earlier_claim_not_validated", lambda claim: None)
 
 
 def _validate_concurrently(cast) -> tuple[int, int]:

@@ -80,6 +80,15 @@ def test_claim_page_queries_do_not_grow_with_lines(cast):
     assert counts[0] == counts[1]
 
 
+def test_a_claim_waiting_for_an_earlier_one_says_which(cast):
+    with cast.a.context():
+        agreement(cast)
+        submit(cast, [line(invoice_number="INV-A")], number="DM-A", validate=False)
+        later = submit(cast, [line(invoice_number="INV-B")], number="DM-B")  # its validation waits
+    body = cast.a.client("p1_user").get(reverse("claims:detail", args=[later.pk])).content.decode()
+    assert 'data-testid="job-waiting"' in body and "Waiting for DM-A to be done first." in body
+
+
 def test_partner_uploads_a_file_and_is_sent_to_the_claim(cast):
     with cast.a.context():
         agreement(cast)

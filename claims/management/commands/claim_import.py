@@ -2,14 +2,20 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
 
-from claims.services.claims import claim_file_submit, claim_result
+from claims.models import Claim
+from claims.selectors import NOT_VALIDATED
+from claims.services.claims import claim_file_submit, claim_result, claim_validate_run
 from partners.models import Partner
+from prm.jobs.models import Job
 from prm.management.base import TenantCommand
 from prm.workflow import DomainError
+
+WAIT_SECONDS = 2
 
 
 class Command(TenantCommand):
@@ -39,6 +45,7 @@ class Command(TenantCommand):
             )
         except DomainError as exc:
             raise CommandError(str(exc).replace("\n", " ")) from exc
+        self._wait_for_earlier_claims(claim)
         if claim.status == claim.Status.FAILED:
             raise CommandError(claim.error.replace("\n", " ") or "The claim could not be validated.")
         result = claim_result(claim)
@@ -54,3 +61,17 @@ class Command(TenantCommand):
             for line in result["lines"]
         ]
         self.stdout.write("\n".join(lines))
+
+    def _wait_for_earlier_claims(self, claim: Claim) -> None:
+        """Quantity is consumed in submission order: while an earlier claim of the partner is still
+        being validated (by a worker), this one waits, then is validated here (unless a worker,
+        started by that claim, is at it already)."""
+        told = False
+        while claim.status in NOT_VALIDATED and claim.job_id is not None:
+            job = Job.objects.get(pk=claim.job_id)
+            if not told and job.counts.get("waiting_for"):
+                self.stderr.write(f"Waiting for claim {job.counts['waiting_for']} to be validated first.")
+                told = True
+            time.sleep(WAIT_SECONDS)
+            claim_validate_run(job)
+            claim.refresh_from_db()
