@@ -165,29 +165,41 @@ def inventory_positions(
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH latest AS (
+            WITH latest AS MATERIALIZED (
               SELECT DISTINCT ON (s.partner_id, s.product_id) s.tenant_id, s.partner_id, s.product_id,
                      s.snapshot_date, s.on_hand, s.on_order, s.in_transit
               FROM posdata_inventorysnapshot s
               WHERE s.tenant_id = %(tenant)s AND s.partner_id = ANY(%(ids)s)
               ORDER BY s.partner_id, s.product_id, s.snapshot_date DESC
+            ),
+            -- Each partner's lines are read once, over the span its products' windows cover, and
+            -- summed per product in one grouped pass (not a look-up per partner and product).
+            windows AS (
+              SELECT partner_id, min(snapshot_date) - 2 * %(window)s AS lo, max(snapshot_date) AS hi
+              FROM latest GROUP BY partner_id
+            ),
+            sales AS (
+              SELECT l.partner_id, l.product_id,
+                     sum(pl.quantity) FILTER (
+                       WHERE pl.invoice_date > l.snapshot_date - %(window)s AND pl.invoice_date <= l.snapshot_date
+                     ) AS sold,
+                     sum(pl.quantity) FILTER (
+                       WHERE pl.invoice_date > l.snapshot_date - 2 * %(window)s
+                         AND pl.invoice_date <= l.snapshot_date - %(window)s
+                     ) AS sold_before
+              FROM windows w
+              JOIN posdata_posline pl ON pl.tenant_id = %(tenant)s AND pl.partner_id = w.partner_id
+                   AND pl.invoice_date > w.lo AND pl.invoice_date <= w.hi
+              JOIN latest l ON l.partner_id = pl.partner_id AND l.product_id = pl.product_id
+              GROUP BY l.partner_id, l.product_id
             )
             SELECT l.partner_id, pa.code, pa.name, l.product_id, p.sku, p.name, l.snapshot_date, l.on_hand,
-                   l.on_order, l.in_transit,
-                   (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
-                     WHERE pl.tenant_id = l.tenant_id AND pl.partner_id = l.partner_id
-                       AND pl.product_id = l.product_id
-                       AND pl.invoice_date > l.snapshot_date - %(window)s
-                       AND pl.invoice_date <= l.snapshot_date) AS sold,
-                   (SELECT coalesce(sum(pl.quantity), 0) FROM posdata_posline pl
-                     WHERE pl.tenant_id = l.tenant_id AND pl.partner_id = l.partner_id
-                       AND pl.product_id = l.product_id
-                       AND pl.invoice_date > l.snapshot_date - 2 * %(window)s
-                       AND pl.invoice_date <= l.snapshot_date - %(window)s) AS sold_before,
+                   l.on_order, l.in_transit, coalesce(sa.sold, 0), coalesce(sa.sold_before, 0),
                    coalesce(t.weeks, %(default_low)s) AS threshold
             FROM latest l
             JOIN partners_partner pa ON pa.tenant_id = l.tenant_id AND pa.id = l.partner_id
             JOIN prm_product p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
+            LEFT JOIN sales sa ON sa.partner_id = l.partner_id AND sa.product_id = l.product_id
             LEFT JOIN posdata_stockoutthreshold t ON t.tenant_id = l.tenant_id AND t.partner_id = l.partner_id
             ORDER BY pa.code, p.sku
             """,

@@ -38,6 +38,8 @@ from prm.workflow import DomainError
 
 ERRORS_ON_PAGE = 100
 RATES_PER_PAGE = 50  # rows of the sell-through % table per page
+POSITIONS_PER_PAGE = 100  # inventory positions per page (the export holds all)
+SLOW_MOVERS_SHOWN = 100  # slow movers listed on the page (the export holds all)
 
 
 def _money(value, currency: str) -> str:
@@ -328,8 +330,9 @@ def inventory(request: PortalRequest) -> HttpResponseBase:
     }
     context = {
         "form": form,
-        "positions": positions,
-        "slow": slow,
+        "positions": paginate(request, positions, per_page=POSITIONS_PER_PAGE),
+        "slow": slow[:SLOW_MOVERS_SHOWN],
+        "slow_total": len(slow),
         "counts": counts,
         "definition": selectors.WEEKS_OF_SUPPLY_DEFINITION,
         "slow_definition": reports.SLOW_MOVER_DEFINITION,
