@@ -50,7 +50,14 @@ class RebatesConfig(AppConfig):
             )
         )
         register_nav(
-            NavItem(_("Rebate reports"), "rebates:dashboard", Perm.REBATE_REPORTS, audience="staff", order=42)
+            NavItem(
+                _("Rebate reports"),
+                "rebates:dashboard",
+                Perm.REBATE_REPORTS,
+                audience="staff",
+                order=42,
+                area="incentives",
+            )
         )
         # A run that stopped responding is started again: its work is one transaction, so a
         # killed attempt left nothing behind; when the sweep gives up, the run is failed too.
