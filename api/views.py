@@ -8,10 +8,13 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from rest_framework import mixins, viewsets
+from rest_framework.permissions import SAFE_METHODS
 
-from api.idempotency import run_idempotent
+from api.idempotency import REPLAYED_HEADER, run_idempotent
+from api.models import ApiKey
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
+from prm.audit.services import audit
 from prm.roles import Perm
 
 
@@ -29,6 +32,25 @@ class ApiViewSet(viewsets.GenericViewSet):
         if handler is not None:
             self.post = partial(run_idempotent, self, handler)
         return super().dispatch(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key = request.auth
+        if (
+            isinstance(key, ApiKey)
+            and request.method not in SAFE_METHODS
+            and response.status_code < 400
+            and not response.has_header(REPLAYED_HEADER)
+        ):
+            # Every write through a key, in the key's name, whatever the service itself records
+            # (the services audit their transitions; this names the request that caused them).
+            audit(
+                actor=key.service_user,
+                action="api.write",
+                obj=key,
+                after={"method": request.method, "path": request.path, "status": response.status_code},
+            )
+        return response
 
     @cached_property
     def membership(self) -> Membership:

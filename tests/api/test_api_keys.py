@@ -161,3 +161,18 @@ def test_a_key_is_no_member_of_the_tenant(cast, keys):
     assert identity.email not in cast.a.client("admin").get("/people/").content.decode()
     membership = keys.key("p1").acting_membership()
     assert membership.pk is None and membership.role == Role.PARTNER_ADMIN
+
+
+def test_every_write_through_a_key_is_audited_in_its_name(cast, keys):
+    client = keys.client("p1")
+    client.get("/api/v1/deals/")
+    deal = {"customer_name": "Audit Co", "country": "US", "lines": [{"product_line": "pumps", "value": "1"}]}
+    created = client.post_json("/api/v1/deals/", deal, HTTP_IDEMPOTENCY_KEY="a-1")
+    client.post_json("/api/v1/deals/", deal, HTTP_IDEMPOTENCY_KEY="a-1")  # a replay ran nothing
+    refused = client.post_json(f"/api/v1/deals/{created.json()['id']}/approve/")
+    assert refused.status_code == 403
+    with cast.a.context():
+        writes = list(AuditEvent.objects.filter(action="api.write").select_related("actor"))
+    assert [(str(e.actor), e.object_type, e.after) for e in writes] == [
+        ("API key: Northwind ERP", "api.apikey", {"method": "POST", "path": "/api/v1/deals/", "status": 201})
+    ]

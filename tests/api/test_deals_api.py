@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from deals.models import DealRegistration
+from partners.models import Partner
 from prm.audit.models import AuditEvent
 from tests.api.conftest import ApiClient, issue
 from tests.deals.helpers import register
@@ -173,3 +174,14 @@ def test_filters_by_status_and_partner(cast, keys):
     assert ids("/api/v1/deals/?status=draft") == [draft.pk]
     assert ids("/api/v1/deals/?partner=D200") == [submitted.pk]
     assert ids("/api/v1/deals/?status=draft&status=submitted") == [submitted.pk, draft.pk]
+
+
+def test_a_suspended_partners_key_reads_its_history_but_registers_nothing(cast, keys):
+    with cast.a.context():
+        own = register(cast, "p1_user")
+        Partner.objects.filter(pk=cast.a.partners["p1"].pk).update(status=Partner.Status.SUSPENDED)
+    client = keys.client("p1")
+    assert [d["id"] for d in client.get("/api/v1/deals/").json()["results"]] == [own.pk]
+    assert client.post_json("/api/v1/deals/", NEW_DEAL).status_code == 403
+    with cast.a.context():
+        assert DealRegistration.objects.count() == 1
