@@ -75,6 +75,9 @@ def private_routes() -> Iterator[None]:
         yield
     finally:
         app.conf.update(task_routes=before)
+        # Sending to the private queue declared it in this process's app; later tests list the
+        # app's queues and must find only the configured ones.
+        app.amqp.queues.pop(PRIVATE_QUEUE, None)
 
 
 def _test_database_url() -> str:
