@@ -134,6 +134,13 @@ def _browser_required() -> bool:
 
 @pytest.fixture
 def chromium_path() -> str:
+    return _chromium_or_skip()
+
+
+def _chromium_or_skip() -> str:
+    """Debian's chromium, or the test is skipped (failed where CI requires the browser). Called by
+    the session-scoped launch arguments too: Playwright's browser fixture is built before any
+    function-scoped fixture, so a check there alone would come too late."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
         if _browser_required():
@@ -180,7 +187,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    path = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    path = _chromium_or_skip()
     return {
         **browser_type_launch_args,
         "executable_path": path,

@@ -4,6 +4,9 @@ outcome. Every status change is the deals app's own service (the API is one more
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import django_filters
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
@@ -163,6 +166,18 @@ class DealViewSet(mixins.CreateModelMixin, ReadOnlyResource):
         fresh = self.scoped_queryset().get(pk=registration.pk)
         return Response(DealSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
+    def _transition(
+        self, pk, serializer_class: type[serializers.Serializer], service: Callable[..., Any]
+    ) -> Response:
+        """One review or outcome transition: the registration through the selector first, then
+        the body validated by its serializer and handed to the deals service as keywords."""
+        registration = self._deal(pk)
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            service(registration=registration, acting_membership=self.membership, **data.validated_data)
+        )
+
     @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer})
     def create(self, request, *args, **kwargs):
         """Register a deal for the key's partner (partner keys), as a draft or submitted at once."""
@@ -199,54 +214,24 @@ class DealViewSet(mixins.CreateModelMixin, ReadOnlyResource):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve: protection (default from policy) and the registration discount (default from tier)."""
-        registration = self._deal(pk)
-        data = ApproveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = registration_approve(
-            registration=registration, acting_membership=self.membership, **data.validated_data
-        )
-        return self._answer(registration)
+        return self._transition(pk, ApproveSerializer, registration_approve)
 
     @extend_schema(request=RejectSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        registration = self._deal(pk)
-        data = RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = registration_reject(
-            registration=registration, acting_membership=self.membership, **data.validated_data
-        )
-        return self._answer(registration)
+        return self._transition(pk, RejectSerializer, registration_reject)
 
     @extend_schema(request=RequestInfoSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"], url_path="request-info")
     def request_info(self, request, pk=None):
-        registration = self._deal(pk)
-        data = RequestInfoSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = registration_request_info(
-            registration=registration, acting_membership=self.membership, **data.validated_data
-        )
-        return self._answer(registration)
+        return self._transition(pk, RequestInfoSerializer, registration_request_info)
 
     @extend_schema(request=WonSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def won(self, request, pk=None):
-        registration = self._deal(pk)
-        data = WonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = registration_mark_won(
-            registration=registration, acting_membership=self.membership, **data.validated_data
-        )
-        return self._answer(registration)
+        return self._transition(pk, WonSerializer, registration_mark_won)
 
     @extend_schema(request=LostSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def lost(self, request, pk=None):
-        registration = self._deal(pk)
-        data = LostSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = registration_mark_lost(
-            registration=registration, acting_membership=self.membership, **data.validated_data
-        )
-        return self._answer(registration)
+        return self._transition(pk, LostSerializer, registration_mark_lost)
