@@ -52,6 +52,7 @@ from prm.finance.batches import (
     payout_batch_export,
     payout_batch_mark_paid,
 )
+from prm.lib.periods import quarter
 from prm.roles import Role
 from prm.workflow import DomainError
 
@@ -67,17 +68,6 @@ def as_of(day: datetime.date) -> Iterator[None]:
     """Build history: the services see ``day`` as today."""
     with mock.patch("django.utils.timezone.localdate", return_value=day):
         yield
-
-
-def _quarter(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = day.replace(month=first_month, day=1)
-    following = (
-        start.replace(year=start.year + 1, month=1)
-        if first_month == 10
-        else start.replace(month=first_month + 3)
-    )
-    return start, following - datetime.timedelta(days=1)
 
 
 def _member(role: str, partner: Partner | None = None) -> Membership | None:
@@ -109,8 +99,8 @@ def seed_funds(tenant, stdout=None) -> None:
         ),
         acting_membership=admin,
     )
-    start, end = _quarter(today)
-    prev_start, prev_end = _quarter(start - datetime.timedelta(days=1))
+    start, end = quarter(today)
+    prev_start, prev_end = quarter(today, back=1)
     amounts = {t.pk: D({"Platinum": "20000", "Gold": "10000"}.get(t.name, "5000")) for t in eligible}
     needed = sum(
         (
