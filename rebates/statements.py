@@ -144,7 +144,7 @@ def source_lines_sql(accrual: Accrual, d: Definition) -> tuple[str, list[Any]]:
         scope += " AND l.id <= %s"
         params.append(accrual.run.pos_lines_to)
     if d.skus or d.categories:
-        scope = " AND (p.sku = ANY(%s) OR p.category = ANY(%s))"
+        scope += " AND (p.sku = ANY(%s) OR p.category = ANY(%s))"
         params += [list(d.skus), list(d.categories)]
     sql = f"""
       SELECT l.id, l.invoice_number, l.invoice_line, l.invoice_date, p.sku, l.quantity, l.amount, l.currency,

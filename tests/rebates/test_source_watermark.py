@@ -138,3 +138,28 @@ def test_a_load_in_flight_when_a_run_starts_is_counted_whole_and_its_lines_liste
             assert source_check(accrual, d) == (accrual.source_count, accrual.measure)
             assert len(source_lines(accrual, d)) == accrual.source_count
         assert (accrual_of(run, p1).source_count, accrual_of(run, p1).measure) == (2, Decimal("1500"))
+
+
+@pytest.mark.django_db
+def test_a_program_scoped_to_products_keeps_the_watermark_and_its_statement_renders(cast):
+    """Both the watermark and the product scope narrow the drill-down: a program limited to a
+    category lists only that category's lines up to the run's watermark, and its statement page
+    (with the monthly progress chart, which reads the same SQL) renders for the partner."""
+    with cast.a.context():
+        p1 = cast.a.partners["p1"]
+        counted = pos(p1, [("2026-01-15", 2, "1000")], prefix="PUMP-")
+        data = definition(**FLAT)
+        data["products"] = {"skus": [], "categories": ["pumps"]}
+        program = load(data)
+        run = calculate(program)
+        first = accrual_of(run, p1)
+        pos(p1, [("2026-01-20", 1, "500")], prefix="LATE-")
+        d = current_definition(program)
+        assert [row[0] for row in source_lines(first, d)] == [counted[0].pk]
+        assert source_check(first, d) == (1, Decimal("1000"))
+    client = cast.a.client("p1_admin")
+    statement = client.get(f"/rebates/statements/{first.pk}/")
+    assert statement.status_code == 200
+    assert "2026-01" in statement.content.decode()  # the progress chart's month
+    lines = client.get(f"/rebates/statements/{first.pk}/lines/").content.decode()
+    assert "PUMP-1" in lines and "LATE-1" not in lines
