@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from prm.lib.html import sanitize_html
 from prm.lib.money import Money, minor_units, quantize_money
+from prm.roles import Perm, membership_has
 
 register = template.Library()
 
@@ -118,3 +119,10 @@ def bs(field):
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def may(membership, perm: str) -> bool:
+    """``{% if request.membership|may:"pos.upload" %}``: a link or button is shown only to members
+    who may use it (the same answer as the view's ``portal_view``), never one that answers 403."""
+    return membership_has(membership, Perm(perm))
