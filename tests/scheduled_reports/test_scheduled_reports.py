@@ -201,9 +201,7 @@ def test_each_recipient_gets_the_report_as_they_may_see_it(cast, send_due):
     assert partners_in(by_recipient[cast.a.users["manager"].email]) == {"D100", "D200"}
     # The partner user only ever gets his partner's rows, whoever scheduled the report.
     assert partners_in(by_recipient[cast.a.users["p1_user"].email]) == {"D100"}
-    p1_files = "".join(
-        _text(a) for a in by_recipient[cast.a.users["p1_user"].email].attachments
-    )
+    p1_files = "".join(_text(a) for a in by_recipient[cast.a.users["p1_user"].email].attachments)
     assert "D200" not in p1_files and "Contoso" not in p1_files
 
 
@@ -409,3 +407,33 @@ def test_every_report_page_offers_to_schedule_itself(cast):
     ):
         body = client.get(url).content.decode()
         assert f"/reports/scheduled/new/?report={key}" in body, url
+
+
+def test_every_report_page_is_registered_and_builds_its_tables_for_a_member_who_may_see_it(cast):
+    from prm.reports import Report, report_kinds
+    from prm.roles import membership_has
+
+    kinds = {kind.key: kind for kind in report_kinds()}
+    assert set(kinds) >= {
+        "pos.sell_through",
+        "pos.inventory",
+        "deals.reports",
+        "claims.reports",
+        "funds.reports",
+        "rebates.reports",
+        "finance.reports",
+        "audit.log",
+    }
+    admin = cast.a.memberships["admin"]
+    with cast.a.context():
+        for kind in kinds.values():
+            assert membership_has(admin, kind.perm), kind.key
+            built = kind.build(admin, {})
+            assert built and all(isinstance(report, Report) and report.headers for report in built), kind.key
+
+
+def test_the_finance_reports_page_downloads_its_tables(cast):
+    response = cast.a.client("finance").get("/finance/reports/", {"export": "aging", "format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert text.splitlines()[0] == "Age,Owed" and "All open" in text
