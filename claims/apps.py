@@ -15,14 +15,18 @@ class ClaimsConfig(AppConfig):
 
         import claims.tasks  # noqa: F401  (registers the tasks with Celery)
         from claims.panels import claims_panel, partner_claims_panel
+        from claims.reports import CLAIM_REPORTS
         from claims.resources import AGREEMENT_COLUMNS, AGREEMENT_REQUIRED, AgreementResource
         from claims.seed import seed_claims
         from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.registry import register_payable_source
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.seed import register_seed_step
+
+        register_report(CLAIM_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
 
         register_import_kind(
             "agreements",

@@ -13,13 +13,15 @@ from django.db import connection
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from claims.models import AgreementLine, Claim
 from claims.selectors import agreements_for_membership, claims_for_membership
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.lib.money import format_amount_str
-from prm.reports import Report
+from prm.reports import Report, ReportKind, unfiltered
+from prm.roles import Perm
 
 C = Claim.Status
 EXPIRING_DAYS = 30
@@ -178,6 +180,14 @@ def utilisation(membership: Membership, today: datetime.date | None = None) -> R
 
 
 REPORTS = {"aging": aging, "rejections": rejection_reasons, "leakage": leakage, "utilisation": utilisation}
+
+CLAIM_REPORTS = ReportKind(
+    key="claims.reports",
+    label=gettext_lazy("Claim reports"),
+    perm=Perm.CLAIM_REPORTS,
+    url_name="claims:reports",
+    tables=unfiltered(REPORTS),
+)
 
 
 def rejection_chart(report: Report) -> dict[str, Any]:

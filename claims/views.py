@@ -29,7 +29,7 @@ from claims.forms import (
     line_initial,
 )
 from claims.models import Claim, ClaimLine, PricingAgreement
-from claims.reports import REPORTS, rejection_chart
+from claims.reports import CLAIM_REPORTS, rejection_chart
 from claims.services.agreements import (
     AgreementTerms,
     LineTerms,
@@ -46,6 +46,7 @@ from prm.actions import run_action
 from prm.exports import export_response
 from prm.finance.selectors import payables_for_membership
 from prm.http import PortalRequest
+from prm.reports import report_download
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -475,12 +476,11 @@ def claim_settings_view(request: PortalRequest) -> HttpResponse:
 @portal_view(Perm.CLAIM_REPORTS)
 def reports(request: PortalRequest) -> HttpResponseBase:
 
-    name = request.GET.get("export", "")
-    if name in REPORTS:
-        report = REPORTS[name](request.membership)
-        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-        return export_response(f"claims-{report.name}.{fmt}", report.headers, report.rows)
-    built = {key: build(request.membership) for key, build in REPORTS.items()}
+    tables = CLAIM_REPORTS.tables(request.membership, request.GET)
+    download = report_download(request, tables, prefix="claims")
+    if download is not None:
+        return download
+    built = {key: build() for key, build in tables.items()}
     return render(
         request,
         "claims/reports.html",

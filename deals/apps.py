@@ -15,6 +15,7 @@ class DealsConfig(AppConfig):
         # registry is ready; ready() is where the app registers itself with the core.
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
         from deals.panels import deals_panel, partner_deals_panel
+        from deals.report_pages import DEAL_REPORTS
         from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
         from deals.seed import seed_deals
         from deals.selectors import deal_kpis
@@ -24,9 +25,12 @@ class DealsConfig(AppConfig):
         from prm.dashboard import register_panel, register_partner_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
+
+        register_report(DEAL_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
 
         register_import_kind(
             "direct_opportunities",

@@ -16,6 +16,7 @@ class FundsConfig(AppConfig):
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
         from funds.kpis import mdf_utilisation
         from funds.panels import funds_panel, partner_funds_panel
+        from funds.reports import FUND_REPORTS
         from funds.seed import seed_funds
         from funds.selectors import fund_claims_ledger
         from funds.services.claims import fund_claims_paid
@@ -25,9 +26,12 @@ class FundsConfig(AppConfig):
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
         from prm.seed import register_seed_step
+
+        register_report(FUND_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
 
         register_payable_source(
             "fund_claim",

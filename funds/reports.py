@@ -13,6 +13,7 @@ from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from deals.models import DealRegistration
 from deals.selectors import registration_day
@@ -22,7 +23,8 @@ from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.finance.rates import converted_sums
 from prm.lib.money import format_amount_str
-from prm.reports import Report
+from prm.reports import Report, ReportKind, unfiltered
+from prm.roles import Perm
 
 K = EntryKind
 COLUMNS = (K.ALLOCATED, K.ACCRUED, K.COMMITTED, K.CLAIMED, K.PAID, K.RELEASED, K.EXPIRED)
@@ -210,6 +212,14 @@ REPORTS = {
     "expiring": expiring,
     "return": return_by_activity,
 }
+
+FUND_REPORTS = ReportKind(
+    key="funds.reports",
+    label=gettext_lazy("Fund reports"),
+    perm=Perm.FUND_REPORTS,
+    url_name="funds:dashboard",
+    tables=unfiltered(REPORTS),
+)
 
 
 def quarter_chart(report: Report) -> dict[str, Any]:

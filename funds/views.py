@@ -73,11 +73,11 @@ from partners.models import Partner
 from partners.selectors import signed_agreement_required
 from prm.access import portal_view
 from prm.actions import run_action
-from prm.exports import export_response
 from prm.files import file_download
 from prm.finance.selectors import payables_for_membership
 from prm.http import PortalRequest
 from prm.jobs.services import job_create, job_enqueue
+from prm.reports import report_download
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -948,12 +948,11 @@ def claim_review(request: PortalRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.FUND_REPORTS)
 def dashboard(request: PortalRequest) -> HttpResponseBase:
-    name = request.GET.get("export", "")
-    if name in reports.REPORTS:
-        report = reports.REPORTS[name](request.membership)
-        fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-        return export_response(f"funds-{report.name}.{fmt}", report.headers, report.rows)
-    built = {key: build(request.membership) for key, build in reports.REPORTS.items()}
+    tables = reports.FUND_REPORTS.tables(request.membership, request.GET)
+    download = report_download(request, tables, prefix="funds")
+    if download is not None:
+        return download
+    built = {key: build() for key, build in tables.items()}
     return render(
         request,
         "funds/dashboard.html",

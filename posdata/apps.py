@@ -18,6 +18,7 @@ class PosdataConfig(AppConfig):
         from partners.kpis import register_kpi_provider
         from posdata.kpis import revenue_by_partner
         from posdata.panels import partner_pos_panel, sales_panel
+        from posdata.report_pages import INVENTORY, SELL_THROUGH
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
         from posdata.services import upload_give_up
@@ -25,8 +26,12 @@ class PosdataConfig(AppConfig):
         from prm.imports import ImportKind, register_import_kind
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.seed import register_seed_step
+
+        register_report(SELL_THROUGH)  # "Schedule this report" (prm.scheduled_reports)
+        register_report(INVENTORY)
 
         register_import_kind(
             "sku_xref",

@@ -300,6 +300,8 @@ def comparison_report(comparison: dict[str, Any]) -> Report:
 
 # --- The dashboard's other tables, as reports ------------------------------------------------------
 
+DASHBOARD_TABLES = ("by_month", "by_partner", "by_category", "by_region", "top_products")
+
 
 def dashboard_reports(stats: dict[str, Any], currency: str) -> dict[str, Report]:
     """The Sell-through page's tables (revenue in ``currency``: lines in other currencies count in

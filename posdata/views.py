@@ -13,13 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.selectors import partners_for_membership
-from posdata import reports, selectors, services
+from posdata import report_pages, reports, selectors, services
 from posdata.fields import FIELDS
 from posdata.forms import (
     ExceptionMapForm,
-    InventoryFilterForm,
     MappingForm,
-    SalesFilterForm,
     StockoutThresholdForm,
     UploadForm,
     XrefForm,
@@ -31,7 +29,7 @@ from prm.catalog.selectors import products_visible
 from prm.exports import export_response
 from prm.http import PortalRequest
 from prm.lib.money import format_amount_str
-from prm.reports import report_response
+from prm.reports import report_download
 from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -52,29 +50,14 @@ def dashboard(request: PortalRequest) -> HttpResponseBase:
     """Sell-through: revenue and units, sell-through % per partner, SKU and month (inventory
     activity), the period against the one before; every table as CSV or XLSX (``?export=``)."""
     membership = request.membership
-    choices = selectors.filter_choices(membership)
-    form = SalesFilterForm(request.GET or None, choices=choices, membership=membership)
-    start, end = form.period()
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    flt = selectors.SalesFilter(
-        date_from=start,
-        date_to=end,
-        partner_id=data.get("partner"),
-        category=data.get("category") or "",
-        region=data.get("region") or "",
-    )
-    currency = request.tenant.base_currency
-    export = request.GET.get("export", "")
-    if export == "sell_through":
-        report = reports.sell_through_report(membership, flt)
-        return report_response(report, prefix="pos", fmt=request.GET.get("format", ""))
-    if export == "comparison":
-        report = reports.comparison_report(reports.period_comparison(membership, flt, currency))
-        return report_response(report, prefix="pos", fmt=request.GET.get("format", ""))
+    page = report_pages.sales_page(membership, request.GET)
+    form, flt, currency = page.form, page.flt, page.currency
+    start, end = flt.date_from, flt.date_to
+    download = report_download(request, report_pages.sales_tables(membership, page), prefix="pos")
+    if download is not None:
+        return download
     stats = selectors.sell_through(membership, flt, currency)
     tables = reports.dashboard_reports(stats, currency)
-    if export in tables:
-        return report_response(tables[export], prefix="pos", fmt=request.GET.get("format", ""))
     chart = {
         "currency": currency,
         "months": [row["month"].strftime("%Y-%m") for row in stats["by_month"]],
@@ -312,19 +295,11 @@ def inventory(request: PortalRequest) -> HttpResponseBase:
     """Inventory positions with weeks of supply and status, slow movers, the selected partner's
     stock-out alert threshold; both tables as CSV or XLSX (``?export=positions|slow_movers``)."""
     membership = request.membership
-    partners = selectors.filter_choices(membership)["partners"]
-    form = InventoryFilterForm(request.GET or None, partners=partners, membership=membership)
-    values = form.values()
-    positions = selectors.inventory_positions(membership, **values)
-    slow = reports.slow_movers(positions)
-    export = request.GET.get("export", "")
-    if export in {"positions", "slow_movers"}:
-        report = (
-            reports.inventory_report("positions", _("Inventory positions"), positions)
-            if export == "positions"
-            else reports.inventory_report("slow_movers", _("Slow movers"), slow)
-        )
-        return report_response(report, prefix="inventory", fmt=request.GET.get("format", ""))
+    page = report_pages.inventory_page(membership, request.GET)
+    form, values, positions, slow = page.form, page.values, page.positions, page.slow
+    download = report_download(request, report_pages.inventory_tables_of(page), prefix="inventory")
+    if download is not None:
+        return download
     counts = {
         s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")
     }

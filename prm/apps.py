@@ -172,7 +172,7 @@ class PrmConfig(AppConfig):
             ),
         )
 
-        import prm.webhooks.tasks  # noqa: F401  (registers the webhook tasks with Celery)
+        import prm.webhooks.tasks
         from prm.events import subscribe
         from prm.webhooks.delivery import event_record
 
@@ -182,4 +182,19 @@ class PrmConfig(AppConfig):
         register_beat_entry("webhooks-start-due", "prm.webhooks.start_due", 120.0)
         register_nav(
             NavItem(_("Webhooks"), "webhooks:endpoints", Perm.WEBHOOK_MANAGE, section="admin", order=85)
+        )
+
+        import prm.scheduled_reports.tasks  # noqa: F401  (registers the tasks with Celery)
+        from prm.audit.report_pages import AUDIT_LOG
+        from prm.finance.report_pages import FINANCE_REPORTS
+        from prm.reports import register_report
+
+        # The core's own report pages; apps register theirs the same way from their ready().
+        register_report(FINANCE_REPORTS)
+        register_report(AUDIT_LOG)
+        register_beat_entry("scheduled-reports-send-due", "prm.scheduled_reports.send_due", 3600.0)
+        register_nav(
+            NavItem(
+                _("Scheduled reports"), "scheduled_reports:list", Perm.REPORT_SCHEDULE, order=95, area="admin"
+            )
         )

@@ -206,6 +206,35 @@ def write_xlsx(
     return count
 
 
+def write_xlsx_sheets(
+    target: IO[bytes], sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]
+) -> None:
+    """One workbook with a sheet per (name, headers, rows), escaped like ``write_xlsx``; sheet
+    names are cut to Excel's 31 characters and stripped of the characters it refuses."""
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+            "remove_timezone": True,
+            "in_memory": True,
+        },
+    )
+    used: set[str] = set()
+    for index, (name, headers, rows) in enumerate(sheets, start=1):
+        title = "".join(c for c in name if c not in "[]:*?/\\'")[:31] or f"Sheet{index}"
+        if title.lower() in used:
+            title = f"{title[:27]}-{index}"
+        used.add(title.lower())
+        sheet = workbook.add_worksheet(title)
+        sheet.write_row(0, 0, [escape_cell(h) for h in headers])
+        for count, row in enumerate(rows, start=1):
+            sheet.write_row(count, 0, [escape_cell(v) for v in row])
+    workbook.close()
+
+
 def _xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
 
     buffer = BytesIO()

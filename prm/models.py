@@ -7,6 +7,7 @@ from prm.finance.models import FxRate, Payable
 from prm.jobs.models import Job
 from prm.notifications.models import Notification
 from prm.ops.models import TenantDeletion
+from prm.scheduled_reports.models import ScheduledReport, ScheduledReportRecipient, ScheduledReportRun
 from prm.tenancy.models import Domain, Tenant, TenantModel
 from prm.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -20,6 +21,9 @@ __all__ = [
     "Notification",
     "Payable",
     "Product",
+    "ScheduledReport",
+    "ScheduledReportRecipient",
+    "ScheduledReportRun",
     "Tenant",
     "TenantDeletion",
     "TenantModel",

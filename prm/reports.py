@@ -1,20 +1,31 @@
 """A report table: a title, a header row and rows, shown on a page and downloaded through
-prm.exports (``?export=<name>&format=csv|xlsx``).
+prm.exports (``?export=<name>&format=csv|xlsx``); and the registry of report pages that can be
+scheduled (``register_report``).
 
-Every report page of the apps builds these (claims, funds, rebates, POS, deals), so that each
-table on a page has its CSV and XLSX download with the same columns and the same escaping."""
+Every report page of the apps builds these (claims, funds, rebates, POS, deals, finance, audit),
+so that each table on a page has its CSV and XLSX download with the same columns and the same
+escaping. A page registers itself as a ``ReportKind`` from its app's ``AppConfig.ready()``: its
+``tables(membership, params)`` parses the page's filters and names each table's builder; the page
+itself calls the same function, so a scheduled e-mail holds what the page shows its recipient."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+from django.http import QueryDict
 from django.http.response import HttpResponseBase
 
 from prm.accounts.models import Membership
 from prm.exports import export_response
 from prm.http import PortalRequest
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from prm.roles import Perm
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -27,7 +38,8 @@ class Report:
     rows: list[list[Any]]
 
 
-ReportBuilder = Callable[[Membership], Report]
+# The tables of one page, by name: each builds its report when called (a download builds one).
+ReportTables = Mapping[str, Callable[[], Report]]
 
 
 def export_format(value: str | None) -> str:
@@ -41,12 +53,107 @@ def report_response(report: Report, *, prefix: str, fmt: str | None) -> HttpResp
     return export_response(f"{prefix}-{report.name}.{export_format(fmt)}", report.headers, report.rows)
 
 
-def report_download(
-    request: PortalRequest, builders: Mapping[str, ReportBuilder], *, prefix: str
-) -> HttpResponseBase | None:
-    """The download a report page was asked for, or None when it was asked for no report of its
+def report_download(request: PortalRequest, tables: ReportTables, *, prefix: str) -> HttpResponseBase | None:
+    """The download a report page was asked for, or None when it was asked for no table of its
     own (the page then renders)."""
     name = request.GET.get("export", "")
-    if name not in builders:
+    if name not in tables:
         return None
-    return report_response(builders[name](request.membership), prefix=prefix, fmt=request.GET.get("format"))
+    return report_response(tables[name](), prefix=prefix, fmt=request.GET.get("format"))
+
+
+# --- Schedulable report pages --------------------------------------------------------------------
+
+# Query parameters of a page that are not filters: never saved with a schedule.
+NOT_FILTERS = frozenset({"export", "format", "page", "report", "csrfmiddlewaretoken"})
+
+
+class InvalidReportParams(ValueError):
+    """The saved filters do not parse (for this member): the page would show nothing meaningful."""
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A report page that can be saved with its filters and e-mailed (``prm.scheduled_reports``).
+
+    ``key`` is stable (it is stored with every schedule); ``perm`` is what the page's view
+    requires, checked again for every recipient at send time; ``url_name`` is the page;
+    ``tables(membership, params)`` parses ``params`` exactly as the page does (raising
+    ``InvalidReportParams`` when they do not parse) and names each table's builder, within the
+    member's scope."""
+
+    key: str
+    label: Any
+    perm: Perm
+    url_name: str
+    tables: Callable[[Membership, Mapping[str, Any]], ReportTables]
+
+    def build(self, membership: Membership, params: Mapping[str, str]) -> list[Report]:
+        """Every table of the page for ``membership`` with the saved ``params``."""
+        return [make() for make in self.tables(membership, query_dict(params)).values()]
+
+
+_KINDS: dict[str, ReportKind] = {}
+
+
+def register_report(kind: ReportKind) -> None:
+    existing = _KINDS.get(kind.key)
+    if existing is not None and existing != kind:
+        raise ValueError(f"Report {kind.key!r} is registered twice with different definitions.")
+    _KINDS[kind.key] = kind
+
+
+def unregister_report(key: str) -> None:
+    _KINDS.pop(key, None)
+
+
+def report_kind(key: str) -> ReportKind | None:
+    return _KINDS.get(key)
+
+
+def report_kinds() -> list[ReportKind]:
+    return sorted(_KINDS.values(), key=lambda kind: kind.key)
+
+
+def report_params(query: Mapping[str, Any]) -> dict[str, str]:
+    """The filters of a page's query string (a QueryDict or a dict), as saved with a schedule:
+    one value per name, empty values and paging/export parameters left out."""
+    if isinstance(query, QueryDict):
+        items = [(name, query.get(name, "")) for name in query]
+    else:
+        items = [(str(name), value) for name, value in query.items()]
+    return {
+        name: str(value).strip()
+        for name, value in sorted(items)
+        if name not in NOT_FILTERS and value is not None and str(value).strip()
+    }
+
+
+def query_dict(params: Mapping[str, str]) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for name, value in params.items():
+        query[name] = value
+    query._mutable = False
+    return query
+
+
+def require_valid(form: forms.Form) -> None:
+    """For ``tables``: a bound filter form that does not validate is refused with its errors
+    (the page itself falls back to its defaults; a schedule must not silently widen)."""
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(
+            (f"{form.fields[name].label}: " if name in form.fields else "") + " ".join(str(e) for e in errors)
+            for name, errors in form.errors.items()
+        )
+        raise InvalidReportParams(problems)
+
+
+def unfiltered(
+    builders: Mapping[str, Callable[[Membership], Report]],
+) -> Callable[[Membership, Mapping[str, Any]], ReportTables]:
+    """``tables`` of a page without filters: each table built from the member alone."""
+
+    def tables(membership: Membership, params: Mapping[str, Any]) -> ReportTables:
+        return {name: partial(build, membership) for name, build in builders.items()}
+
+    return tables

@@ -117,6 +117,9 @@ class Perm(StrEnum):
     REBATE_CLOSE = "rebate.close"  # close a program's period (freeze a run) and approve the settlement
     REBATE_REP_OPT_IN = "rebate.rep_opt_in"  # let the partner's reps be paid their SPIFs themselves
     REBATE_REPORTS = "rebate.reports"  # liability by program and quarter, top earners, cost vs revenue
+    # scheduled reports: any report page one may see, saved with its filters and e-mailed
+    REPORT_SCHEDULE = "report.schedule"  # schedule report pages one may see; manage one's own schedules
+    REPORT_SCHEDULE_ALL = "report.schedule_all"  # see, pause and delete every schedule of the tenant
 
 
 _ALL = frozenset(Role)
@@ -212,6 +215,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
     Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
     Perm.REBATE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
+    Perm.REPORT_SCHEDULE: _ALL,
+    Perm.REPORT_SCHEDULE_ALL: frozenset({Role.VENDOR_ADMIN}),
 }
 
 PERM_DESCRIPTIONS: dict[Perm, str] = {
@@ -285,6 +290,8 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.REBATE_CLOSE: "Close a rebate program's period and approve the settlement (creates the payables)",
     Perm.REBATE_REP_OPT_IN: "Opt the partner's reps in to receive their own SPIF payouts",
     Perm.REBATE_REPORTS: "Rebate dashboard: accrued liability by program and quarter, top earners, program cost against revenue covered, with CSV/XLSX exports",
+    Perm.REPORT_SCHEDULE: "Save a report page one may see with its filters and have it e-mailed weekly or monthly to colleagues (each receives only what they may see at send time); manage one's own schedules",
+    Perm.REPORT_SCHEDULE_ALL: "See, pause and delete every scheduled report of the tenant",
 }
 
 

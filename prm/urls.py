@@ -37,6 +37,7 @@ urlpatterns = [
     path("data-export/<int:pk>/", tenant_views.data_export_download, name="data_export_download"),
     path("finance/", include("prm.finance.urls")),
     path("webhooks/", include("prm.webhooks.urls")),
+    path("reports/scheduled/", include("prm.scheduled_reports.urls")),
     path("partners/", include("partners.urls")),
     path("deals/", include("deals.urls")),
     path("pos/", include("posdata.urls")),

@@ -27,12 +27,12 @@ from prm.accounts.selectors import (
     role_choices_for,
 )
 from prm.audit.models import AuditEvent
-from prm.audit.selectors import AUDIT_EXPORT_HEADERS, audit_export_rows, filter_events
+from prm.audit.report_pages import audit_page
+from prm.audit.selectors import AUDIT_EXPORT_HEADERS, audit_export_rows
 from prm.catalog.selectors import get_product_or_404, products_visible
 from prm.dashboard import panels_for
 from prm.exports import export_response
 from prm.forms import (
-    AuditFilterForm,
     InvitationForm,
     InvitationSignupForm,
     PreferencesForm,
@@ -326,12 +326,8 @@ def job_progress(request: PortalRequest, pk: int) -> HttpResponse:
 def audit_log(request: PortalRequest) -> HttpResponseBase:
     """The audit log with its filters (action, partner, object type and id, actor, days), and the
     filtered events as CSV or XLSX (``?export=csv|xlsx``: escaped, and the download is audited)."""
-    form = AuditFilterForm(request.GET or None, partners=partners_in_scope(request.membership))
-    events = AuditEvent.objects.select_related("actor", "partner")
-    if form.is_valid():
-        events = filter_events(events, form.cleaned_data)
-    elif form.is_bound:
-        events = events.none()  # a filter that does not parse matches nothing, never everything
+    page = audit_page(request.membership, request.GET)
+    form, events = page.form, page.events
     export = request.GET.get("export", "")
     if export in EXPORT_FORMATS:
         return export_response(f"audit-log.{export}", AUDIT_EXPORT_HEADERS, audit_export_rows(events))

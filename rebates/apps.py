@@ -20,8 +20,12 @@ class RebatesConfig(AppConfig):
         from prm.finance.reports import register_reconciliation_source
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.seed import register_seed_step
+        from rebates.reports import REBATE_REPORTS
+
+        register_report(REBATE_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
         from rebates.kpis import rebates_earned
         from rebates.panels import partner_rebates_panel, rebates_panel
         from rebates.seed import seed_rebates

@@ -8,6 +8,7 @@ lines. Amounts stay in their program's currency: nothing of different currencies
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,12 +16,14 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.lib.money import format_amount_str
 from prm.lib.periods import quarter_label
-from prm.reports import Report, ReportBuilder
+from prm.reports import Report, ReportKind, ReportTables
+from prm.roles import Perm
 from rebates.models import Accrual, Basis, Method, RebateProgram, Settlement, SettlementLine
 from rebates.selectors import latest_run_ids
 
@@ -292,22 +295,40 @@ def cost_against_revenue(membership: Membership, figures: Figures | None = None)
     )
 
 
-REPORTS: dict[str, ReportBuilder] = {
-    "liability": liability,
-    "earners": top_earners,
-    "cost": cost_against_revenue,
-}
+def _tables(membership: Membership, figures: Callable[[], Figures]) -> ReportTables:
+    return {
+        "liability": lambda: liability(membership, figures()),
+        "earners": lambda: top_earners(membership),
+        "cost": lambda: cost_against_revenue(membership, figures()),
+    }
+
+
+def tables(membership: Membership, params: Mapping[str, Any] | None = None) -> ReportTables:
+    """The page's tables (it has no filters); the program figures are read once for all that use them."""
+    cache: dict[str, Figures] = {}
+
+    def figures() -> Figures:
+        if "figures" not in cache:
+            cache["figures"] = program_figures(membership)
+        return cache["figures"]
+
+    return _tables(membership, figures)
 
 
 def dashboard(membership: Membership) -> tuple[list[Report], dict[str, Any]]:
     """The page's reports and chart (the program figures read once for all that use them)."""
     figures = program_figures(membership)
-    reports = [
-        liability(membership, figures),
-        top_earners(membership),
-        cost_against_revenue(membership, figures),
-    ]
+    reports = [build() for build in _tables(membership, lambda: figures).values()]
     return reports, cost_chart(figures)
+
+
+REBATE_REPORTS = ReportKind(
+    key="rebates.reports",
+    label=gettext_lazy("Rebate reports"),
+    perm=Perm.REBATE_REPORTS,
+    url_name="rebates:dashboard",
+    tables=tables,
+)
 
 
 def cost_chart(figures: Figures) -> dict[str, Any]:

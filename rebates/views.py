@@ -407,7 +407,7 @@ def settlement_line(request: PortalRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.REBATE_REPORTS)
 def dashboard(request: PortalRequest) -> HttpResponseBase:
-    download = report_download(request, reports.REPORTS, prefix="rebates")
+    download = report_download(request, reports.tables(request.membership, request.GET), prefix="rebates")
     if download is not None:
         return download
     built, chart = reports.dashboard(request.membership)

@@ -12,14 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from deals import reports
+from deals import report_pages, reports
 from deals.forms import (
     ApproveForm,
     DealSettingsForm,
     ExtensionDecisionForm,
     InfoRequestForm,
     RejectForm,
-    ReportFilterForm,
 )
 from deals.models import DealExtension, DealRegistration, DealSettings
 from deals.policy import protection_days_for, registration_discount_for
@@ -48,7 +47,7 @@ from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.actions import run_action
 from prm.http import PortalRequest
-from prm.reports import report_response
+from prm.reports import report_download
 from prm.roles import Perm
 from prm.views import paginate
 from prm.workflow import DomainError
@@ -205,16 +204,13 @@ def dashboard(request: PortalRequest) -> HttpResponse:
 def reports_view(request: PortalRequest) -> HttpResponseBase:
     """Registrations, approvals and wins by month; lead acceptance and conversion per partner and
     source; each table as CSV or XLSX (``?export=<report>&format=csv|xlsx``)."""
-    partners = partners_for_membership(request.membership).only("pk", "code", "name").order_by("code")
-    form = ReportFilterForm(request.GET or None, partners=partners)
-    start, end = form.period()
-    flt = reports.ReportFilter(start=start, end=end, partner_id=form.partner_id())
-    currency = request.tenant.base_currency
-    export = request.GET.get("export", "")
-    if export in reports.REPORTS:
-        report = reports.REPORTS[export](request.membership, flt, currency)
-        return report_response(report, prefix="deals", fmt=request.GET.get("format", ""))
-    built = {name: build(request.membership, flt, currency) for name, build in reports.REPORTS.items()}
+    page = report_pages.deal_reports_page(request.membership, request.GET)
+    tables = report_pages.page_tables(request.membership, page)
+    download = report_download(request, tables, prefix="deals")
+    if download is not None:
+        return download
+    built = {name: build() for name, build in tables.items()}
+    form, start, end = page.form, page.flt.start, page.flt.end
     return render(
         request,
         "deals/reports.html",

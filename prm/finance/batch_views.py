@@ -31,12 +31,14 @@ from prm.finance.batches import (
 from prm.finance.forms import BankFileForm, BatchCancelForm, BatchCreateForm, MarkPaidForm
 from prm.finance.models import PayoutBatch
 from prm.finance.payout_details import payout_details_statuses
+from prm.finance.report_pages import finance_page, page_tables
 from prm.finance.reports import STATE_LABELS, accrual_report, aging_report, reconciliation_report
-from prm.finance.selectors import finance_settings, payables_for_membership
+from prm.finance.selectors import finance_settings
 from prm.finance.tasks import payout_export_xlsx
 from prm.http import PortalRequest
 from prm.jobs.selectors import get_job_for_membership_or_404
 from prm.jobs.services import job_create, job_enqueue
+from prm.reports import report_download
 from prm.roles import Perm, membership_has
 from prm.scoping import partners_in_scope
 from prm.views import paginate
@@ -342,14 +344,15 @@ def remittance_download(request: PortalRequest, pk: int) -> HttpResponseBase:
 
 @portal_view(Perm.FINANCE_REPORTS)
 @require_GET
-def reports(request: PortalRequest) -> HttpResponse:
-    """Accrued vs approved vs paid by quarter, source and partner (chart + tables), and aging."""
+def reports(request: PortalRequest) -> HttpResponseBase:
+    """Accrued vs approved vs paid by quarter, source and partner (chart + tables), and aging;
+    each table as CSV or XLSX (``?export=quarters|sources|partners|aging&format=csv|xlsx``)."""
 
-    qs = payables_for_membership(request.membership)
-    partner = request.GET.get("partner", "")
-    if partner.isdigit():
-        qs = qs.filter(partner_id=int(partner))
-    target = request.tenant.base_currency
+    page = finance_page(request.membership, request.GET)
+    download = report_download(request, page_tables(page), prefix="finance")
+    if download is not None:
+        return download
+    qs, target = page.payables, page.target
     report = accrual_report(qs, target=target)
     return render(
         request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.mail import EmailMessage
 
 SUBJECT_LIMIT = 150
@@ -14,8 +16,19 @@ def subject_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def send_portal_mail(tenant, *, subject: str, body: str, to: list[str]) -> None:
+def send_portal_mail(
+    tenant,
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> None:
     """Send one of a tenant portal's e-mails: from the platform's own address (a tenant's domain
-    would fail the receivers' sender checks), replies to the tenant's notification e-mails."""
+    would fail the receivers' sender checks), replies to the tenant's notification e-mails.
+    ``attachments``: (file name, content, MIME type)."""
     reply_to = list(getattr(tenant, "notification_reply_to", None) or [])
-    EmailMessage(subject_line(subject), body, None, to, reply_to=reply_to or None).send()
+    message = EmailMessage(subject_line(subject), body, None, to, reply_to=reply_to or None)
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    message.send()

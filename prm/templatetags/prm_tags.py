@@ -7,6 +7,7 @@ from decimal import Decimal
 from babel import Locale
 from babel.numbers import format_decimal
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, to_locale
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from prm.lib.html import sanitize_html
 from prm.lib.money import Money, minor_units, quantize_money
+from prm.reports import query_dict, report_kind, report_params
 from prm.roles import Perm, membership_has
 
 register = template.Library()
@@ -126,3 +128,16 @@ def may(membership, perm: str) -> bool:
     """``{% if request.membership|may:"pos.upload" %}``: a link or button is shown only to members
     who may use it (the same answer as the view's ``portal_view``), never one that answers 403."""
     return membership_has(membership, Perm(perm))
+@register.inclusion_tag("scheduled_reports/_button.html", takes_context=True)
+def schedule_button(context, report_key: str) -> dict:
+    """ "Schedule this report": a link to the schedule form carrying the page's current filters,
+    for members who may schedule and see the report."""
+    request = context.get("request")
+    membership = getattr(request, "membership", None)
+    kind = report_kind(report_key)
+    if request is None or kind is None:
+        return {"schedule_url": ""}
+    if not (membership_has(membership, Perm.REPORT_SCHEDULE) and membership_has(membership, kind.perm)):
+        return {"schedule_url": ""}
+    query = query_dict({"report": kind.key, **report_params(request.GET)}).urlencode()
+    return {"schedule_url": f"{reverse('scheduled_reports:new')}?{query}"}

@@ -1,0 +1,114 @@
+"""The POS report pages as schedulable reports (``prm.reports.ReportKind``): the Sell-through and
+Inventory pages parse their filters here, and a scheduled e-mail builds its tables here too, so
+both show a member the same rows with the same filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from posdata import reports, selectors
+from posdata.forms import InventoryFilterForm, SalesFilterForm
+from prm.accounts.models import Membership
+from prm.reports import ReportKind, ReportTables, require_valid
+from prm.roles import Perm
+from prm.tenancy.context import require_tenant
+
+
+@dataclass
+class SalesPage:
+    form: SalesFilterForm
+    flt: selectors.SalesFilter
+    currency: str
+
+
+def sales_page(membership: Membership, params: Mapping[str, Any]) -> SalesPage:
+    """The Sell-through page's filter form and the filter it gives (the last 12 months by default)."""
+    form = SalesFilterForm(
+        params or None, choices=selectors.filter_choices(membership), membership=membership
+    )
+    start, end = form.period()
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    flt = selectors.SalesFilter(
+        date_from=start,
+        date_to=end,
+        partner_id=data.get("partner"),
+        category=data.get("category") or "",
+        region=data.get("region") or "",
+    )
+    return SalesPage(form=form, flt=flt, currency=require_tenant().base_currency)
+
+
+def sales_tables(membership: Membership, page: SalesPage) -> ReportTables:
+    """Every table of the Sell-through page, by its export name."""
+    flt, currency = page.flt, page.currency
+    stats: dict[str, Any] = {}
+
+    def dashboard_table(name: str):
+        def build():
+            if "stats" not in stats:  # the five tables come from one read of the figures
+                stats["stats"] = selectors.sell_through(membership, flt, currency)
+            return reports.dashboard_reports(stats["stats"], currency)[name]
+
+        return build
+
+    return {
+        "sell_through": lambda: reports.sell_through_report(membership, flt),
+        "comparison": lambda: reports.comparison_report(reports.period_comparison(membership, flt, currency)),
+        **{name: dashboard_table(name) for name in reports.DASHBOARD_TABLES},
+    }
+
+
+def sell_through_tables(membership: Membership, params: Mapping[str, Any]) -> ReportTables:
+    page = sales_page(membership, params)
+    require_valid(page.form)
+    return sales_tables(membership, page)
+
+
+@dataclass
+class InventoryPage:
+    form: InventoryFilterForm
+    values: dict[str, Any]
+    positions: list[dict[str, Any]]
+    slow: list[dict[str, Any]]
+
+
+def inventory_page(membership: Membership, params: Mapping[str, Any]) -> InventoryPage:
+    partners = selectors.filter_choices(membership)["partners"]
+    form = InventoryFilterForm(params or None, partners=partners, membership=membership)
+    values = form.values()
+    positions = selectors.inventory_positions(membership, **values)
+    return InventoryPage(form=form, values=values, positions=positions, slow=reports.slow_movers(positions))
+
+
+def inventory_tables_of(page: InventoryPage) -> ReportTables:
+    return {
+        "positions": lambda: reports.inventory_report("positions", _("Inventory positions"), page.positions),
+        "slow_movers": lambda: reports.inventory_report("slow_movers", _("Slow movers"), page.slow),
+    }
+
+
+def inventory_tables(membership: Membership, params: Mapping[str, Any]) -> ReportTables:
+    page = inventory_page(membership, params)
+    require_valid(page.form)
+    return inventory_tables_of(page)
+
+
+SELL_THROUGH = ReportKind(
+    key="pos.sell_through",
+    label=gettext_lazy("Sell-through"),
+    perm=Perm.POS_VIEW,
+    url_name="posdata:dashboard",
+    tables=sell_through_tables,
+)
+INVENTORY = ReportKind(
+    key="pos.inventory",
+    label=gettext_lazy("Inventory"),
+    perm=Perm.POS_VIEW,
+    url_name="posdata:inventory",
+    tables=inventory_tables,
+)
