@@ -117,6 +117,9 @@ class Perm(StrEnum):
     REBATE_CLOSE = "rebate.close"  # close a program's period (freeze a run) and approve the settlement
     REBATE_REP_OPT_IN = "rebate.rep_opt_in"  # let the partner's reps be paid their SPIFs themselves
     REBATE_REPORTS = "rebate.reports"  # liability by program and quarter, top earners, cost vs revenue
+    FORECAST_VIEW = "forecast.view"  # pipeline and sell-out forecasts (partner roles: their own partner's)
+    FORECAST_RUN = "forecast.run"  # recompute the forecasts now (vendor staff)
+    BENCHMARK_VIEW = "benchmark.view"  # league table (staff) or own figures against anonymised peers (partners)
 
 
 _ALL = frozenset(Role)
@@ -210,6 +213,11 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.REBATE_PROGRAM_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
     Perm.REBATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.FORECAST_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.FORECAST_RUN: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.BENCHMARK_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN}),
     Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
     Perm.REBATE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
 }
@@ -285,6 +293,9 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.REBATE_CLOSE: "Close a rebate program's period and approve the settlement (creates the payables)",
     Perm.REBATE_REP_OPT_IN: "Opt the partner's reps in to receive their own SPIF payouts",
     Perm.REBATE_REPORTS: "Rebate dashboard: accrued liability by program and quarter, top earners, program cost against revenue covered, with CSV/XLSX exports",
+    Perm.FORECAST_VIEW: "Pipeline forecast (win-probability weighted, slippage corrected) and sell-out forecast with backtest accuracy (partner roles: their own partner's)",
+    Perm.FORECAST_RUN: "Recompute the forecasts now (they are recomputed nightly anyway)",
+    Perm.BENCHMARK_VIEW: "Partner benchmarks: the league table with needs-attention flags (staff), or the partner's own figures against anonymised peer medians (partner admins)",
 }
 
 
@@ -305,6 +316,8 @@ READ_ONLY_PERMS = frozenset(
         Perm.REMITTANCE_VIEW,
         Perm.FUND_VIEW,
         Perm.REBATE_VIEW,
+        Perm.FORECAST_VIEW,
+        Perm.BENCHMARK_VIEW,
     }
 )
 
