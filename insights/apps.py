@@ -42,4 +42,6 @@ class InsightsConfig(AppConfig):
         )
         register_job_kind(JOB_KIND, JobKind(task="insights.forecast_job", label=_("Forecasts")))
         # After the nightly scorecards (02:15) and the deals' expiry run: the day's outcomes count.
-        register_beat_entry("insights-forecast-nightly", "insights.forecast_nightly", crontab(hour=3, minute=30))
+        register_beat_entry(
+            "insights-forecast-nightly", "insights.forecast_nightly", crontab(hour=3, minute=30)
+        )

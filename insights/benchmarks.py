@@ -165,10 +165,19 @@ def _registration_figures(tenant_id: int, today: datetime.date) -> dict[int, dic
                 tenant_id,
             ],
         )
-        names = (
-            "approved reviewed won decided cycle recent_won recent_decided before_won before_decided "
-            "expiring last_registration"
-        ).split()
+        names = [
+            "approved",
+            "reviewed",
+            "won",
+            "decided",
+            "cycle",
+            "recent_won",
+            "recent_decided",
+            "before_won",
+            "before_decided",
+            "expiring",
+            "last_registration",
+        ]
         return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
 
 
@@ -271,7 +280,9 @@ def benchmarks_compute(*, today: datetime.date | None = None) -> Benchmarks:
         r = regs.get(pid, {})
         lead = leads.get(pid, {})
         m = {spec.key: Metric(spec) for spec in METRICS}
-        m["approval_rate"].value, m["approval_rate"].interval = _ratio(r.get("approved", 0), r.get("reviewed", 0))
+        m["approval_rate"].value, m["approval_rate"].interval = _ratio(
+            r.get("approved", 0), r.get("reviewed", 0)
+        )
         m["win_rate"].value, m["win_rate"].interval = _ratio(r.get("won", 0), r.get("decided", 0))
         parts = won_value.groups.get((pid,), [])
         if r.get("won") and parts and all(s.converted is not None for s in parts):

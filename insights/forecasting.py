@@ -120,16 +120,11 @@ def forecast_series(history: list[float], horizon: int = HORIZON) -> SeriesForec
         predicted = [float(v) for v in _fit(train, spec).forecast(BACKTEST_MONTHS)]
         for i in range(BACKTEST_MONTHS):
             index = len(train) + i
-            backtest.append(
-                BacktestMonth(index, history[index], predicted[i], seasonal_naive(train, index))
-            )
+            backtest.append(BacktestMonth(index, history[index], predicted[i], seasonal_naive(train, index)))
         model_mae = _mae([(b.actual, b.model or 0.0) for b in backtest])
         baseline_mae = _mae([(b.actual, b.baseline) for b in backtest])
-        if baseline_mae > 0:
-            mase = model_mae / baseline_mae
-        else:
-            # The baseline was exact: the model can at best tie it, and a tie keeps the baseline.
-            mase = math.inf if model_mae > 0 else 1.0
+        # An exact baseline: the model can at best tie it, and a tie keeps the baseline.
+        mase = model_mae / baseline_mae if baseline_mae > 0 else (math.inf if model_mae > 0 else 1.0)
     elif n > BACKTEST_MONTHS:
         for i in range(BACKTEST_MONTHS):
             index = len(train) + i

@@ -61,7 +61,9 @@ def _by_month(points: list[ForecastPoint]) -> dict[str, list[Decimal]]:
 
 
 def pipeline_month_report(points: list[ForecastPoint]) -> Report:
-    rows: list[list[Any]] = [[month, weighted, total] for month, (weighted, total) in _by_month(points).items()]
+    rows: list[list[Any]] = [
+        [month, weighted, total] for month, (weighted, total) in _by_month(points).items()
+    ]
     headers = [_("Month"), _("Weighted pipeline"), _("Unweighted pipeline")]
     return Report("pipeline_by_month", _("Pipeline forecast by month"), headers, rows)
 
@@ -115,7 +117,16 @@ def backtest_report(series: list[ForecastSeries]) -> Report:
     for s in series:
         for b in s.backtest:
             rows.append(
-                [s.partner.code, s.key, b["month"], b["actual"], b["model"], b["baseline"], s.mase, s.get_method_display()]
+                [
+                    s.partner.code,
+                    s.key,
+                    b["month"],
+                    b["actual"],
+                    b["model"],
+                    b["baseline"],
+                    s.mase,
+                    s.get_method_display(),
+                ]
             )
     headers = [
         _("Partner"),
@@ -143,7 +154,9 @@ def accuracy(series: list[ForecastSeries]) -> dict[str, Any]:
     }
 
 
-def sell_out_chart(series: ForecastSeries | None, points: list[ForecastPoint], currency: str) -> dict[str, Any]:
+def sell_out_chart(
+    series: ForecastSeries | None, points: list[ForecastPoint], currency: str
+) -> dict[str, Any]:
     if series is None:
         return {"labels": []}
 

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from insights import reports, selectors
-from insights.benchmarks import FLAGS, METRICS, METRIC_KEYS, benchmarks_definition
+from insights.benchmarks import FLAGS, METRIC_KEYS, METRICS, benchmarks_definition
 from insights.models import ForecastRun, ForecastSeries
 from insights.services.forecasts import forecast_recompute_start
 from partners.selectors import partners_for_membership
@@ -40,7 +40,9 @@ def forecast(request: PortalRequest) -> HttpResponseBase:
     """Pipeline forecast by month (win-probability weighted, slippage corrected) and sell-out
     forecast with its backtest; filters partner, product line / category, region."""
     membership = request.membership
-    partners = list(partners_for_membership(membership).order_by("code").values("pk", "code", "name", "region"))
+    partners = list(
+        partners_for_membership(membership).order_by("code").values("pk", "code", "name", "region")
+    )
     partner_ids = {str(p["pk"]) for p in partners}
     regions = sorted({p["region"] for p in partners if p["region"]})
     pipeline_qs = selectors.forecast_series_for_membership(membership, ForecastRun.Kind.PIPELINE)
@@ -166,7 +168,9 @@ def league(request: PortalRequest) -> HttpResponseBase:
         "definition": benchmarks_definition(),
         "currency": data.currency,
         "report": report,
-        "query": _query({"tier": tier, "region": region, "sort": sort, "attention": "1" if attention else ""}),
+        "query": _query(
+            {"tier": tier, "region": region, "sort": sort, "attention": "1" if attention else ""}
+        ),
     }
     return render(request, "insights/league.html", context)
 

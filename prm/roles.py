@@ -119,7 +119,9 @@ class Perm(StrEnum):
     REBATE_REPORTS = "rebate.reports"  # liability by program and quarter, top earners, cost vs revenue
     FORECAST_VIEW = "forecast.view"  # pipeline and sell-out forecasts (partner roles: their own partner's)
     FORECAST_RUN = "forecast.run"  # recompute the forecasts now (vendor staff)
-    BENCHMARK_VIEW = "benchmark.view"  # league table (staff) or own figures against anonymised peers (partners)
+    BENCHMARK_VIEW = (
+        "benchmark.view"  # league table (staff) or own figures against anonymised peers (partners)
+    )
 
 
 _ALL = frozenset(Role)

@@ -152,7 +152,9 @@ def corrected_close_month(
 # --- pipeline forecast ------------------------------------------------------------------------------
 
 
-def pipeline_forecast_compute(*, group_of: GroupOf = partner_region, today: datetime.date | None = None) -> ForecastRun:
+def pipeline_forecast_compute(
+    *, group_of: GroupOf = partner_region, today: datetime.date | None = None
+) -> ForecastRun:
     """Every open registration's product lines at their win probability, in the month their
     close is expected (slippage-corrected), converted into the tenant's base currency at today's
     rate; stored per partner and product line with one point per month. A fixed number of
@@ -160,7 +162,9 @@ def pipeline_forecast_compute(*, group_of: GroupOf = partner_region, today: date
     tenant = require_tenant()
     today = today or timezone.localdate()
     currency = tenant.base_currency
-    partners = {p["id"]: p for p in Partner.objects.values("id", "tier", "region")}
+    partners: dict[int, PartnerRow] = {
+        p["id"]: dict(p) for p in Partner.objects.values("id", "tier", "region")
+    }
     model = win_model(partners)
     slips, tenant_slip = slippage(tenant.pk)
     registrations = {
@@ -289,7 +293,9 @@ def sell_out_forecast_compute(
     start = add_months(last_complete, -(SELL_OUT_HISTORY_MONTHS - 1))
     end = first_of_month(today) - datetime.timedelta(days=1)
     data = monthly_sell_out(tenant, start=start, end=end)
-    partners = {p["id"]: p for p in Partner.objects.values("id", "tier", "region")}
+    partners: dict[int, PartnerRow] = {
+        p["id"]: dict(p) for p in Partner.objects.values("id", "tier", "region")
+    }
     rows = []
     counts = {"model": 0, "baseline": 0}
     for (partner_id, category), months in sorted(data.series.items()):

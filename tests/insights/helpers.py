@@ -12,6 +12,7 @@ from django.utils import timezone
 from deals.models import DealLine, DealRegistration
 from posdata.models import PosLine, Upload
 from prm.catalog.models import Product
+from prm.tenancy.context import require_tenant
 from tests.factories import ProductFactory
 
 S = DealRegistration.Status
@@ -50,18 +51,27 @@ def registration(
 
 
 def product(sku: str, category: str) -> Product:
-    return Product.objects.filter(sku=sku).first() or ProductFactory(sku=sku, category=category, currency="USD")
+    return Product.objects.filter(sku=sku).first() or ProductFactory(
+        sku=sku, category=category, currency="USD"
+    )
 
 
-def monthly_pos(partner, months: dict[datetime.date, Decimal], *, sku: str = "PMP-100", category: str = "pumps") -> None:
+def monthly_pos(
+    partner, months: dict[datetime.date, Decimal], *, sku: str = "PMP-100", category: str = "pumps"
+) -> None:
     """One POS line per month (invoiced on the 15th) with the month's amount."""
     item = product(sku, category)
     upload = Upload.objects.create(
-        partner=partner, status=Upload.Status.LOADED, path="t.csv", format="csv", checksum=secrets.token_hex(16)
+        partner=partner,
+        status=Upload.Status.LOADED,
+        path="t.csv",
+        format="csv",
+        checksum=secrets.token_hex(16),
     )
     PosLine.objects.bulk_create(
         [
             PosLine(
+                tenant=require_tenant(),
                 partner=partner,
                 upload=upload,
                 invoice_number=f"I-{upload.pk}-{n}",

@@ -21,7 +21,10 @@ def _history(cast):
     # P1 (Silver): 3 of 3 pumps won, closing 10, 20 and 30 days after the expected date.
     for slip in (10, 20, 30):
         registration(
-            p1, S.WON, expected=datetime.date(2026, 1, 1), closed_on=datetime.date(2026, 1, 1) + datetime.timedelta(slip)
+            p1,
+            S.WON,
+            expected=datetime.date(2026, 1, 1),
+            closed_on=datetime.date(2026, 1, 1) + datetime.timedelta(slip),
         )
     # P3 (Silver): 2 lost, on time.
     for _ in range(2):
