@@ -120,6 +120,11 @@ class Perm(StrEnum):
     # scheduled reports: any report page one may see, saved with its filters and e-mailed
     REPORT_SCHEDULE = "report.schedule"  # schedule report pages one may see; manage one's own schedules
     REPORT_SCHEDULE_ALL = "report.schedule_all"  # see, pause and delete every schedule of the tenant
+    FORECAST_VIEW = "forecast.view"  # pipeline and sell-out forecasts (partner roles: their own partner's)
+    FORECAST_RUN = "forecast.run"  # recompute the forecasts now (vendor staff)
+    BENCHMARK_VIEW = (
+        "benchmark.view"  # league table (staff) or own figures against anonymised peers (partners)
+    )
 
 
 _ALL = frozenset(Role)
@@ -213,6 +218,11 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.REBATE_PROGRAM_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
     Perm.REBATE_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.REBATE_CLOSE: frozenset({Role.VENDOR_ADMIN, Role.FINANCE}),
+    Perm.FORECAST_VIEW: frozenset(
+        {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE, Role.PARTNER_ADMIN, Role.PARTNER_USER}
+    ),
+    Perm.FORECAST_RUN: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.BENCHMARK_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN}),
     Perm.REBATE_REP_OPT_IN: frozenset({Role.PARTNER_ADMIN}),
     Perm.REBATE_REPORTS: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.FINANCE}),
     Perm.REPORT_SCHEDULE: _ALL,
@@ -292,6 +302,9 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.REBATE_REPORTS: "Rebate dashboard: accrued liability by program and quarter, top earners, program cost against revenue covered, with CSV/XLSX exports",
     Perm.REPORT_SCHEDULE: "Save a report page one may see with its filters and have it e-mailed weekly or monthly to colleagues (each receives only what they may see at send time); manage one's own schedules",
     Perm.REPORT_SCHEDULE_ALL: "See, pause and delete every scheduled report of the tenant",
+    Perm.FORECAST_VIEW: "Pipeline forecast (win-probability weighted, slippage corrected) and sell-out forecast with backtest accuracy (partner roles: their own partner's)",
+    Perm.FORECAST_RUN: "Recompute the forecasts now (they are recomputed nightly anyway)",
+    Perm.BENCHMARK_VIEW: "Partner benchmarks: the league table with needs-attention flags (staff), or the partner's own figures against anonymised peer medians (partner admins)",
 }
 
 
@@ -312,6 +325,8 @@ READ_ONLY_PERMS = frozenset(
         Perm.REMITTANCE_VIEW,
         Perm.FUND_VIEW,
         Perm.REBATE_VIEW,
+        Perm.FORECAST_VIEW,
+        Perm.BENCHMARK_VIEW,
     }
 )
 

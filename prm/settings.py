@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "posdata.apps.PosdataConfig",
     "claims.apps.ClaimsConfig",
     "rebates.apps.RebatesConfig",
+    "insights.apps.InsightsConfig",
     "funds.apps.FundsConfig",
     "api.apps.ApiConfig",
 ]

@@ -43,6 +43,7 @@ urlpatterns = [
     path("pos/", include("posdata.urls")),
     path("claims/", include("claims.urls")),
     path("rebates/", include("rebates.urls")),
+    path("insights/", include("insights.urls")),
     path("funds/", include("funds.urls")),
     path("api/", include("api.urls")),
     path("api-keys/", include("api.urls_keys")),

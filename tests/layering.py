@@ -1,6 +1,6 @@
 """The layering of the code base, as data and as checks over the import graph.
 
-Imports run one way: the core (prm) -> partners -> {deals, posdata, claims} -> {rebates, funds},
+Imports run one way: the core (prm) -> partners -> {deals, posdata, claims} -> {rebates, funds, insights},
 with the API above all; tests and bench sit outside. Siblings in one layer never import each
 other. The graph (grimp) counts every import statement, those inside functions included; imports
 under ``if TYPE_CHECKING:`` are left out because they never run.
@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("prm",),
     ("partners",),
     ("deals", "posdata", "claims"),
-    ("rebates", "funds"),
+    ("rebates", "funds", "insights"),
     ("api",),
 )
 

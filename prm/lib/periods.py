@@ -17,3 +17,9 @@ def quarter(day: datetime.date, back: int = 0) -> tuple[datetime.date, datetime.
 def quarter_label(day: datetime.date) -> str:
     """``2026-Q1`` for any day of the first quarter of 2026."""
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` months after (negative: before) the one holding ``day``."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
