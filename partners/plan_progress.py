@@ -232,7 +232,7 @@ def goals_report(progress: PlanProgress) -> Report:
             _("Unit"),
             _("Actual"),
             _("Expected by now"),
-            _("% of target"),
+            _("Share of target (%)"),
             _("Status"),
         ],
         rows,
