@@ -23,6 +23,7 @@ from partners.kpis import kpi_values
 from partners.models import MONEY_KPIS, PLAN_KPI_LABELS, QUARTERS, BusinessPlan, PlanGoal
 from prm.finance.rates import convert
 from prm.lib.money import quantize_money
+from prm.lib.periods import quarter
 from prm.reports import Report
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError
@@ -47,10 +48,9 @@ class GoalState:
     }
 
 
-def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    start = datetime.date(year, 3 * quarter - 2, 1)
-    following = datetime.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
-    return start, following - datetime.timedelta(days=1)
+def quarter_bounds(year: int, number: int) -> tuple[datetime.date, datetime.date]:
+    """First and last day of quarter ``number`` (1-4) of ``year``."""
+    return quarter(datetime.date(year, 3 * number - 2, 1))
 
 
 def elapsed_share(start: datetime.date, end: datetime.date, today: datetime.date) -> Decimal:
