@@ -14,7 +14,7 @@ class FundsConfig(AppConfig):
         from django.urls import reverse
 
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
-        from funds.kpis import mdf_utilisation
+        from funds.kpis import marketing_activities, mdf_utilisation
         from funds.panels import funds_panel, partner_funds_panel
         from funds.reports import FUND_REPORTS
         from funds.seed import seed_funds
@@ -41,6 +41,7 @@ class FundsConfig(AppConfig):
         )
         register_reconciliation_source("fund_claim", label=_("Fund ledger (claimed)"), sql=fund_claims_ledger)
         register_kpi_provider("funds.mdf_utilisation", mdf_utilisation)
+        register_kpi_provider("funds.marketing_activities", marketing_activities)
         register_nav(NavItem(_("Funds"), "funds:home", Perm.FUND_VIEW, order=35, area="funds"))
         register_nav(NavItem(_("Fund requests"), "funds:requests", Perm.FUND_VIEW, order=36, area="funds"))
         register_nav(

@@ -1,4 +1,5 @@
-"""The scorecard's MDF utilisation KPI, from the fund ledger (registered with partners.kpis)."""
+"""The scorecard's MDF utilisation KPI, from the fund ledger, and the count of marketing activities
+(approved fund requests), both registered with partners.kpis."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, Count, F, Q, When
 
-from funds.models import EntryKind, LedgerEntry
+from funds.models import EntryKind, FundRequest, LedgerEntry
 from partners.models import Kpi
 from prm.finance.rates import converted_sums
 from prm.tenancy.context import require_tenant
@@ -47,3 +48,18 @@ def mdf_utilisation(partner_ids: Sequence[int], start: date, end: date) -> dict[
         for pid, total in granted.items()
         if total > 0
     }
+
+
+def marketing_activities(partner_ids: Sequence[int], start: date, end: date) -> dict[int, dict[str, Decimal]]:
+    """Marketing activities of the partner starting in the period that the vendor funds: fund
+    requests approved (or completed with a claim), one query."""
+    rows = (
+        FundRequest.objects.filter(
+            partner_id__in=list(partner_ids),
+            status__in=[FundRequest.Status.APPROVED, FundRequest.Status.COMPLETED],
+            start_date__range=(start, end),
+        )
+        .values("partner_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["partner_id"]: {Kpi.MARKETING_ACTIVITIES: Decimal(row["n"])} for row in rows}

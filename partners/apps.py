@@ -13,12 +13,12 @@ class PartnersConfig(AppConfig):
         # registry is ready; ready() is where the app registers itself with the core.
         import partners.kpis  # registers the built-in KPI providers
         import partners.tasks  # noqa: F401  (registers the tasks that services start by name)
-        from partners.panels import channel_panel, partner_status_panel
+        from partners.panels import channel_panel, partner_plan_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
         from partners.resources import PartnerResource
-        from partners.seed import register_demo_logins, seed_partners
+        from partners.seed import register_demo_logins, seed_partners, seed_plans
         from partners.selectors import partners_for_membership
-        from prm.dashboard import register_panel
+        from prm.dashboard import register_panel, register_partner_panel
         from prm.finance.payout_details import register_payout_details
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
@@ -81,9 +81,14 @@ class PartnersConfig(AppConfig):
         register_nav(
             NavItem(_("Programs"), "partners:programs", Perm.PROGRAM_MANAGE, order=15, area="partners")
         )
+        register_nav(
+            NavItem(_("Business plans"), "partners:plans", Perm.PLAN_VIEW, order=12, area="partners")
+        )
         register_panel(partner_status_panel)
+        register_partner_panel(partner_plan_panel)  # this year's plan on the partner 360 page
         register_panel(channel_panel)
         register_seed_step(seed_partners, name="partners")
+        register_seed_step(seed_plans, name="partner_plans", after=("partners",))
         register_demo_logins()
         register_beat_entry(
             "partners-scorecards-nightly", "partners.scorecards_nightly", crontab(hour=2, minute=15)
@@ -93,6 +98,12 @@ class PartnersConfig(AppConfig):
         )
         register_beat_entry(
             "partners-certification-reminders", "partners.certification_reminders", crontab(hour=6, minute=30)
+        )
+        # The quarterly review of plans in force: daily in the first week of each quarter, sent once.
+        register_beat_entry(
+            "partners-plan-review-reminders",
+            "partners.plan_review_reminders",
+            crontab(hour=7, minute=20, day_of_month="1-7", month_of_year="1,4,7,10"),
         )
         # Checklists follow data changed outside the partners app (colleagues invited or joined).
         register_beat_entry("partners-onboarding-refresh", "partners.onboarding_refresh", crontab(minute=40))

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import LOWER_IS_BETTER, Kpi, Partner, Program, Resource, RevenueBand, Tier
+from partners.models import (
+    LOWER_IS_BETTER,
+    MONEY_KPIS,
+    PLAN_KPI_LABELS,
+    PLAN_KPIS,
+    QUARTERS,
+    Kpi,
+    Partner,
+    PlanInitiative,
+    Program,
+    Resource,
+    RevenueBand,
+    Tier,
+)
 from prm.catalog.models import Product
 from prm.forms import AmountField
 
@@ -282,3 +297,96 @@ class AssignManagerForm(forms.Form):
         self.fields["manager"].label_from_instance = lambda m: (
             f"{m.user.full_name or m.user.email} ({m.get_role_display()})"
         )  # type: ignore[attr-defined]
+
+
+# --- Joint business plans -------------------------------------------------------------------------
+
+
+class PlanCreateForm(forms.Form):
+    """A new plan: the partner (vendor staff choose among the partners in reach), the year."""
+
+    partner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Partner"), queryset=None)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    summary = forms.CharField(
+        label=_("Objectives"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000
+    )
+
+    def __init__(self, *args, partners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if partners is None:
+            del self.fields["partner"]
+        else:
+            self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+
+
+def goal_field_name(quarter: int, kpi: str) -> str:
+    return f"q{quarter}_{kpi}"
+
+
+class PlanEditForm(forms.Form):
+    """The objectives and one target field per quarter and measure (empty: no goal). Revenue is
+    an amount in the plan's currency, the other measures whole numbers; a message names the
+    quarter and the measure of a bad cell."""
+
+    summary = forms.CharField(
+        label=_("Objectives"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid: list[tuple[str, list[forms.BoundField]]] = []
+        for kpi in PLAN_KPIS:
+            label = PLAN_KPI_LABELS[kpi]
+            for quarter in QUARTERS:
+                name = goal_field_name(quarter, kpi)
+                field_label = _("Q%(quarter)d, %(measure)s") % {"quarter": quarter, "measure": label}
+                if kpi in MONEY_KPIS:
+                    field: forms.Field = AmountField(
+                        label=field_label, currency=currency, required=False, min_value=0
+                    )
+                else:
+                    field = forms.IntegerField(label=field_label, required=False, min_value=0)
+                field.widget.attrs["aria-label"] = str(field_label)
+                self.fields[name] = field
+            row = [self[goal_field_name(quarter, kpi)] for quarter in QUARTERS]
+            self.grid.append((f"{label} ({currency})" if kpi in MONEY_KPIS else str(label), row))
+
+    def targets(self) -> dict[tuple[int, str], Decimal | None]:
+        result: dict[tuple[int, str], Decimal | None] = {}
+        for kpi in PLAN_KPIS:
+            for quarter in QUARTERS:
+                value = self.cleaned_data.get(goal_field_name(quarter, kpi))
+                result[(quarter, kpi)] = None if value is None else Decimal(value)
+        return result
+
+    def error_text(self) -> str:
+        """Every bad cell named by its label ("Q2, Deals won: Enter a whole number.")."""
+        parts: list[str] = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
+        return " ".join(parts)
+
+
+class PlanInitiativeForm(forms.Form):
+    title = forms.CharField(label=_("Initiative"), max_length=200)
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Owner"), queryset=None)
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        self.fields["owner"].label_from_instance = _owner_label  # type: ignore[attr-defined]
+
+
+def _owner_label(membership) -> str:
+    side = membership.partner.name if membership.partner_id else _("Vendor")
+    return f"{membership.user.full_name or membership.user.email} ({side})"
+
+
+class PlanInitiativeStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=PlanInitiative.Status.choices)
+
+
+class PlanCommentForm(forms.Form):
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

@@ -9,15 +9,18 @@ from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.models import Certification, PartnerApplication, TierProposal
+from partners.models import BusinessPlan, Certification, PartnerApplication, PlanGoal, TierProposal
+from partners.plan_progress import current_quarter, plan_progress
 from partners.selectors import (
     agreement_signed,
     latest_scorecard,
     onboarding_progress,
     partners_for_membership,
 )
+from partners.services.plans import may_edit_plan
 from partners.services.scorecards import tier_gap
 from prm.accounts.models import Membership
 from prm.dashboard import ActionItem, Panel
@@ -84,3 +87,29 @@ def partner_actions(membership: Membership, partner, onboarding: dict[str, Any])
         proposals = TierProposal.objects.filter(partner=partner, status=TierProposal.Status.PENDING).count()
         actions.append(ActionItem(_("Tier change to decide"), proposals, reverse("partners:proposals")))
     return [a for a in actions if a.count]
+
+
+def partner_plan_panel(membership: Membership, partner) -> Panel | None:
+    """Partner 360: this year's joint business plan, its sign-off and the current quarter's goals
+    against their targets (a fixed number of queries: the plan, its goals, the KPI providers once)."""
+    if not membership_has(membership, Perm.PLAN_VIEW):
+        return None
+    today = timezone.localdate()
+    plan = (
+        BusinessPlan.objects.select_related("partner", "vendor_signed_by", "partner_signed_by")
+        .filter(partner=partner, year=today.year)
+        .first()
+    )
+    can_edit = may_edit_plan(membership, partner.pk)
+    context: dict[str, Any] = {"plan": plan, "partner": partner, "can_edit": can_edit, "year": today.year}
+    actions = []
+    if plan is not None:
+        number = current_quarter(plan.year, today)
+        goals = list(PlanGoal.objects.filter(plan=plan, quarter=number))
+        context["progress"] = plan_progress(plan, goals, today=today, quarters=[number] if number else [])
+        context["quarter"] = context["progress"].quarter(number) if number else None
+        side_signed = plan.partner_signed_at if membership.is_partner else plan.vendor_signed_at
+        if can_edit and plan.status == BusinessPlan.Status.PROPOSED and side_signed is None:
+            url = reverse("partners:plan_detail", kwargs={"pk": plan.pk})
+            actions.append(ActionItem(_("Business plan to sign"), 1, url))
+    return Panel(_("Business plan"), "partners/panels/partner_plan.html", context, order=15, actions=actions)

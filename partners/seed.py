@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm
 
 from partners.models import (
     Agreement,
+    BusinessPlan,
     Certification,
     Course,
     Kpi,
@@ -22,6 +23,9 @@ from partners.models import (
     OnboardingItem,
     Partner,
     PartnerApplication,
+    PlanComment,
+    PlanGoal,
+    PlanInitiative,
     QuizChoice,
     QuizQuestion,
     Resource,
@@ -503,3 +507,91 @@ def _agreements(partners) -> None:
         step__kind="sign_agreement",
         completed_at__isnull=True,
     ).update(completed_at=now)
+
+
+# The demo plan: Northwind's plan for this year, signed by both sides, with goals per quarter.
+DEMO_PLAN_PARTNER = {"acme": "D100"}
+DEMO_PLAN_GOALS = {
+    Kpi.REVENUE_12M: Decimal("250000"),
+    Kpi.DEALS_SUBMITTED: Decimal("12"),
+    Kpi.DEALS_WON: Decimal("5"),
+    Kpi.CERTIFIED_PEOPLE: Decimal("3"),
+    Kpi.MARKETING_ACTIVITIES: Decimal("2"),
+}
+
+
+def seed_plans(tenant, stdout=None) -> None:
+    """A joint business plan for one demo partner (idempotent): goals for every quarter of this
+    year, initiatives of both sides, a comment each, signed by the channel manager and the
+    partner admin so that `make run` shows it in force with live progress."""
+    code = DEMO_PLAN_PARTNER.get(tenant.slug)
+    partner = Partner.objects.filter(code=code).first() if code else None
+    if partner is None:
+        return
+    year = timezone.localdate().year
+    if BusinessPlan.objects.filter(partner=partner, year=year).exists():
+        return
+    manager = (
+        Membership.objects.select_related("user").filter(role=Role.CHANNEL_MANAGER, is_active=True).first()
+    )
+    admin = (
+        Membership.objects.select_related("user")
+        .filter(role=Role.PARTNER_ADMIN, partner=partner, is_active=True)
+        .first()
+    )
+    if manager is None or admin is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        plan = BusinessPlan.objects.create(
+            partner=partner,
+            year=year,
+            currency=tenant.base_currency,
+            summary=(
+                "Grow pump revenue with the installer segment, register every project above 10k, "
+                "and certify a third sales engineer before the summer season."
+            ),
+            status=BusinessPlan.Status.SIGNED,
+            created_by=manager.user,
+            vendor_signed_by=manager.user,
+            vendor_signed_at=now,
+            partner_signed_by=admin.user,
+            partner_signed_at=now,
+        )
+        PlanGoal.objects.bulk_create(
+            PlanGoal(
+                tenant=tenant,
+                plan=plan,
+                quarter=quarter,
+                kpi=kpi,
+                target=target * (1 + Decimal("0.1") * (quarter - 1)) if kpi == Kpi.REVENUE_12M else target,
+                currency=tenant.base_currency if kpi == Kpi.REVENUE_12M else "",
+            )
+            for quarter in (1, 2, 3, 4)
+            for kpi, target in DEMO_PLAN_GOALS.items()
+        )
+        for title, owner, month in (
+            ("Joint installer roadshow (4 cities)", admin, 3),
+            ("Quarterly pipeline review with the channel manager", manager, 6),
+            ("Certify a third sales engineer", admin, 5),
+        ):
+            PlanInitiative.objects.create(
+                plan=plan,
+                title=title,
+                owner=owner,
+                due_date=timezone.localdate().replace(month=month, day=28),
+            )
+        PlanComment.objects.create(
+            plan=plan,
+            author=manager.user,
+            side=PlanComment.Side.VENDOR,
+            text="Targets agreed in our planning call; Q3 carries the new product line.",
+        )
+        PlanComment.objects.create(
+            plan=plan,
+            author=admin.user,
+            side=PlanComment.Side.PARTNER,
+            text="We will staff the roadshow with two engineers.",
+        )
+    if stdout is not None:
+        stdout.write(f"  partners: business plan {year} for {partner.code} in {tenant.slug}")

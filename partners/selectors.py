@@ -19,6 +19,7 @@ from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 from partners.models import (
     Agreement,
     AgreementTemplate,
+    BusinessPlan,
     Certification,
     Course,
     Kpi,
@@ -28,6 +29,8 @@ from partners.models import (
     PartnerApplication,
     PartnerUserObjectPermission,
     PayoutDetails,
+    PlanComment,
+    PlanInitiative,
     Program,
     Resource,
     Scorecard,
@@ -431,3 +434,45 @@ def managed_partner_ids(user) -> QuerySet:
     return PartnerUserObjectPermission.objects.filter(
         user=user, permission__codename="manage_partner"
     ).values("content_object_id")
+
+
+# --- Joint business plans -------------------------------------------------------------------------
+
+
+def plans_for_membership(membership: Membership) -> QuerySet[BusinessPlan]:
+    """The plans of the partners the member may see (partner roles: their own partner's)."""
+    return BusinessPlan.objects.filter(partner__in=partners_for_membership(membership)).select_related(
+        "partner", "vendor_signed_by", "partner_signed_by"
+    )
+
+
+def get_plan_for_membership_or_404(membership: Membership, pk: int) -> BusinessPlan:
+    return get_object_or_404(plans_for_membership(membership), pk=pk)
+
+
+def get_initiative_for_membership_or_404(membership: Membership, pk: int) -> PlanInitiative:
+    return get_object_or_404(
+        PlanInitiative.objects.select_related("plan__partner").filter(
+            plan__partner__in=partners_for_membership(membership)
+        ),
+        pk=pk,
+    )
+
+
+def plan_people(plan: BusinessPlan) -> QuerySet[Membership]:
+    """Who may own an initiative of the plan: the partner's active people and the vendor's active
+    staff (the service checks that a restricted manager has the partner in reach)."""
+    return (
+        Membership.objects.select_related("user")
+        .filter(is_active=True)
+        .filter(Q(partner_id=plan.partner_id) | Q(partner__isnull=True))
+        .order_by("partner_id", "user__email")
+    )
+
+
+def plan_side_recipients(plan: BusinessPlan, side: str) -> list:
+    """Who hears about the plan on one side: the partner's admins, or the vendor's account
+    managers of the partner (else the channel managers who see every partner)."""
+    if side == PlanComment.Side.PARTNER:
+        return partner_members(plan.partner_id, roles=[Role.PARTNER_ADMIN])
+    return partner_staff_recipients(plan.partner)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from partners.models import PartnerApplication
 
 # Services by module: a task calls whatever the service module holds when it runs.
-from partners.services import enablement, onboarding, scorecards
+from partners.services import enablement, onboarding, plans, scorecards
 from prm.celery import tenant_task
 from prm.jobs.models import Job
 from prm.jobs.services import (
@@ -108,3 +108,10 @@ def certification_reminders() -> dict:
         "expired": enablement.certifications_expire(),
         "reminded": enablement.certification_send_expiry_reminders(),
     }
+
+
+@tenant_task(name="partners.plan_review_reminders")
+def plan_review_reminders() -> int:
+    """First days of each quarter: both sides of every plan in force review the quarter that
+    ended (once per plan and quarter)."""
+    return plans.plan_review_reminders()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners.views import agreements, directory, enablement, lifecycle, performance, recruitment
+from partners.views import agreements, directory, enablement, lifecycle, performance, plans, recruitment
 
 app_name = "partners"
 urlpatterns = [
@@ -26,6 +26,19 @@ urlpatterns = [
     path("tier-proposals/", performance.proposal_list, name="proposals"),
     path("tier-proposals/<int:pk>/approve/", performance.proposal_approve, name="proposal_approve"),
     path("tier-proposals/<int:pk>/reject/", performance.proposal_reject, name="proposal_reject"),
+    # Joint business plans
+    path("plans/", plans.plan_list, name="plans"),
+    path("plans/new/", plans.plan_new, name="plan_new"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/propose/", plans.plan_propose_view, name="plan_propose"),
+    path("plans/<int:pk>/sign/", plans.plan_sign_view, name="plan_sign"),
+    path("plans/<int:pk>/reopen/", plans.plan_reopen_view, name="plan_reopen"),
+    path("plans/<int:pk>/initiatives/", plans.plan_initiative_add_view, name="plan_initiative_add"),
+    path("plans/<int:pk>/comments/", plans.plan_comment_view, name="plan_comment"),
+    path(
+        "plan-initiatives/<int:pk>/status/", plans.plan_initiative_status_view, name="plan_initiative_status"
+    ),
     # Recruitment (apply/ and amend are public)
     path("apply/", recruitment.apply, name="apply"),
     path("apply/thanks/", recruitment.apply_thanks, name="apply_thanks"),

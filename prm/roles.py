@@ -70,6 +70,8 @@ class Perm(StrEnum):
     CERTIFICATION_VERIFY = "certification.verify"  # verify uploaded external certificates
     TIER_PROPOSAL_DECIDE = "tier.decide"  # approve or reject tier promotions/demotions
     ACCOUNT_MANAGER_ASSIGN = "partner.assign_manager"  # assign channel managers to partners
+    PLAN_VIEW = "plan.view"  # joint business plans (partner roles: their own partner's)
+    PLAN_EDIT = "plan.edit"  # make, change, propose, sign and reopen plans; initiatives; comments
     # deals: registration, conflicts, direct opportunities, leads
     DEAL_VIEW = "deal.view"  # registrations (partner roles: their own partner's)
     DEAL_REGISTER = "deal.register"  # register deals, request extensions, report won/lost
@@ -154,6 +156,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.CERTIFICATION_VERIFY: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.TIER_PROPOSAL_DECIDE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.ACCOUNT_MANAGER_ASSIGN: frozenset({Role.VENDOR_ADMIN}),
+    Perm.PLAN_VIEW: _ALL,
+    Perm.PLAN_EDIT: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN}),
     Perm.POS_VIEW: _ALL,
     Perm.POS_UPLOAD: frozenset(
         {Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER, Role.PARTNER_ADMIN, Role.PARTNER_USER}
@@ -254,6 +258,8 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.CERTIFICATION_VERIFY: "Verify or reject uploaded external certificates",
     Perm.TIER_PROPOSAL_DECIDE: "Approve or reject proposed tier promotions and demotions",
     Perm.ACCOUNT_MANAGER_ASSIGN: "Assign channel managers to partners as account managers",
+    Perm.PLAN_VIEW: "See joint business plans with their goals, progress from the KPIs, initiatives and comments (partner roles: their own partner's)",
+    Perm.PLAN_EDIT: "Make and change joint business plans, propose them, sign for one's side (vendor: partners in reach; partner admins: their own), reopen them; add initiatives and comments",
     Perm.POS_VIEW: "See sell-through and inventory dashboards, POS uploads and their data quality (partner roles: their own)",
     Perm.POS_UPLOAD: "Upload POS and inventory files (partner roles: for their partner; staff: on a partner's behalf)",
     Perm.POS_REPLACE: "Replace a partner's POS or inventory period with a corrected file",
@@ -313,6 +319,7 @@ READ_ONLY_PERMS = frozenset(
     {
         Perm.DASHBOARD_VIEW,
         Perm.PARTNER_VIEW,
+        Perm.PLAN_VIEW,
         Perm.PRODUCT_VIEW,
         Perm.STAFF_VIEW,
         Perm.JOB_VIEW,

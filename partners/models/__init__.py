@@ -23,13 +23,28 @@ from partners.models.enablement import (
     ResourceVersion,
 )
 from partners.models.onboarding import OnboardingItem, OnboardingStep, PayoutDetails
+from partners.models.plans import (
+    MONEY_KPIS,
+    PLAN_KPI_LABELS,
+    PLAN_KPIS,
+    QUARTERS,
+    BusinessPlan,
+    PlanComment,
+    PlanGoal,
+    PlanInitiative,
+)
 from partners.models.recruitment import PartnerApplication
 from partners.models.scorecards import Scorecard, TierProposal
 
 __all__ = [
     "LOWER_IS_BETTER",
+    "MONEY_KPIS",
+    "PLAN_KPIS",
+    "PLAN_KPI_LABELS",
+    "QUARTERS",
     "Agreement",
     "AgreementTemplate",
+    "BusinessPlan",
     "Certification",
     "Course",
     "Kpi",
@@ -40,6 +55,9 @@ __all__ = [
     "PartnerApplication",
     "PartnerUserObjectPermission",
     "PayoutDetails",
+    "PlanComment",
+    "PlanGoal",
+    "PlanInitiative",
     "Program",
     "QuizAttempt",
     "QuizChoice",

@@ -26,6 +26,7 @@ class Kpi(models.TextChoices):
     WIN_RATE = "win_rate", _("Win rate (%)")
     MDF_UTILISATION = "mdf_utilisation", _("MDF utilisation (%)")
     REBATES_EARNED = "rebates_earned", _("Rebates and SPIFs earned")
+    MARKETING_ACTIVITIES = "marketing_activities", _("Marketing activities")
     OVERDUE_ONBOARDING = "overdue_onboarding", _("Open overdue onboarding items")
 
 

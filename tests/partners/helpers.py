@@ -118,3 +118,36 @@ def proposal(cast, program) -> TierProposal:
         to_tier=tier(program, "Silver"),
         direction=TierProposal.Direction.PROMOTION,
     )
+
+
+def plan(cast, *, partner_key: str = "p1", year: int = 2026, goals=None, status: str = "draft"):
+    """A business plan of tenant A's partner (default P1) with ``goals`` {(quarter, kpi): target}."""
+    from decimal import Decimal
+
+    from partners.models import MONEY_KPIS, BusinessPlan, PlanGoal
+
+    created = BusinessPlan.objects.create(
+        partner=cast.a.partners[partner_key], year=year, currency="USD", status=status
+    )
+    for (quarter, kpi), target in (goals or {}).items():
+        PlanGoal.objects.create(
+            plan=created,
+            quarter=quarter,
+            kpi=kpi,
+            target=Decimal(str(target)),
+            currency="USD" if kpi in MONEY_KPIS else "",
+        )
+    return created
+
+
+def initiative(cast, plan_obj, *, owner_key: str = "p1_admin"):
+    import datetime
+
+    from partners.models import PlanInitiative
+
+    return PlanInitiative.objects.create(
+        plan=plan_obj,
+        title="Roadshow",
+        owner=cast.a.memberships[owner_key],
+        due_date=datetime.date(2026, 3, 31),
+    )

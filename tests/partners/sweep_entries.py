@@ -82,6 +82,14 @@ def _certification(cast):
     }
 
 
+def _plan(cast):
+    return {"pk": helpers.plan(cast, goals={(1, "deals_won"): 3}).pk}
+
+
+def _initiative(cast):
+    return {"pk": helpers.initiative(cast, helpers.plan(cast)).pk}
+
+
 ENTRIES = {
     "partners:list": Entry(),
     "partners:mine": Entry(),
@@ -139,4 +147,14 @@ ENTRIES = {
     "partners:certification_file": Entry(kwargs=_certification, partner_owned=True),
     "partners:certification_verify": Entry(kwargs=_certification, methods=("POST",), partner_owned=True),
     "partners:certification_reject": Entry(kwargs=_certification, methods=("POST",), partner_owned=True),
+    "partners:plans": Entry(),
+    "partners:plan_new": Entry(methods=("GET", "POST")),
+    "partners:plan_detail": Entry(kwargs=_plan, partner_owned=True),
+    "partners:plan_edit": Entry(kwargs=_plan, methods=("GET", "POST"), partner_owned=True),
+    "partners:plan_propose": Entry(kwargs=_plan, methods=("POST",), partner_owned=True),
+    "partners:plan_sign": Entry(kwargs=_plan, methods=("POST",), partner_owned=True),
+    "partners:plan_reopen": Entry(kwargs=_plan, methods=("POST",), partner_owned=True),
+    "partners:plan_initiative_add": Entry(kwargs=_plan, methods=("POST",), partner_owned=True),
+    "partners:plan_comment": Entry(kwargs=_plan, methods=("POST",), partner_owned=True),
+    "partners:plan_initiative_status": Entry(kwargs=_initiative, methods=("POST",), partner_owned=True),
 }
