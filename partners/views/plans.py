@@ -118,7 +118,7 @@ def plan_detail(request: PortalRequest, pk: int) -> HttpResponseBase:
     goals = list(plan.goals.all())
     progress = plan_progress(plan, goals)
     download = report_download(
-        request, {"goals": lambda m: goals_report(progress)}, prefix=f"plan-{plan.partner.code}-{plan.year}"
+        request, {"goals": lambda: goals_report(progress)}, prefix=f"plan-{plan.partner.code}-{plan.year}"
     )
     if download is not None:
         return download

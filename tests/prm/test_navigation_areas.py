@@ -52,7 +52,8 @@ def test_partner_user_sees_only_the_areas_and_entries_of_a_partner(cast):
         & entries
     )
     assert {"My company", "Agreement"} <= set(areas["partners"])
-    assert {"Deals", "Leads"} == set(areas["deals"])
+    # Their own partner's forecast sits beside their deals and leads; no review queue or benchmarks.
+    assert {"Deals", "Leads", "Forecast"} == set(areas["deals"])
     # The partner admin of the same partner also receives remittances: Finance appears for them.
     assert _areas(cast.a.client("p1_admin").get("/"))["finance"] == ["Remittances"]
 
