@@ -163,7 +163,7 @@ def monthly_sales(
     """POS sales per partner, product, month and currency from ``start``'s month to ``end``
     (whole months), from the monthly rollup: net units, units sold and returned, amount, lines.
     For forecasts and benchmarks; one query whatever the number of lines."""
-    return list(
+    rows = (
         PosRollup.objects.filter(
             tenant=tenant, partner_id__in=list(partner_ids), month__range=(start.replace(day=1), end)
         )
@@ -177,6 +177,7 @@ def monthly_sales(
         )
         .order_by("partner_id", "product_id", "month", "currency")
     )
+    return [dict(row) for row in rows]
 
 
 def daily_sales(partner_ids: list[int], start: datetime.date, end: datetime.date) -> QuerySet[PosDailyRollup]:
