@@ -267,3 +267,22 @@ def test_two_partners_loading_at_once_neither_deadlock_nor_lose_an_update(cast, 
         assert sum(v[0] for k, v in monthly.items() if k[0] == pid) == sum(range(1, 41))
     assert _differences(cast.a) == []
     connection.close()
+
+
+def test_the_sell_through_page_reads_whole_months_in_a_fixed_number_of_queries(cast, catalog, tmp_path):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    client = cast.a.client("manager")
+    load(cast.a, "p1", write(tmp_path, FIRST, "a.csv"))
+    url = "/pos/?date_from=2026-01&date_to=2026-02"
+    with CaptureQueriesContext(conn) as few:
+        page = client.get(url)
+    assert page.status_code == 200
+    assert 'data-testid="kpi-units">10<' in page.content.decode()  # 5 - 2 + 3 + 4: January and February
+    more = HEADER + "".join(f"M{n},1,2026-0{1 + n % 2}-2{n % 8},VLV-010,1,20,USD,sale\n" for n in range(60))
+    load(cast.a, "p2", write(tmp_path, more, "b.csv"))
+    with CaptureQueriesContext(conn) as many:
+        page = client.get(url)
+    assert 'data-testid="kpi-units">70<' in page.content.decode()
+    assert len(many) == len(few)
