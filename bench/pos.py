@@ -7,6 +7,11 @@
 * ``pos_ingest_vs_import_export``: the same kind of file through a straightforward
   django-import-export ``ModelResource`` (given the normalised rows, which is kind to it) vs ours.
 * ``pos_memory_10m_vs_1m``: peak RSS of a process ingesting 10x the rows vs 1x (streaming).
+* ``pos_dashboard_10m_vs_1m``: the Sell-through page's selectors (default period: the last twelve
+  months, compared with the twelve before) over 10,000,000 POS lines vs over 1,000,000: the same
+  partners, products and lines per month, two years of history against twenty. The page reads
+  the rollups, so its time follows partners x products x months shown, not the history. Lines are generated with ``generate_series`` straight into the table and
+  the rollups built set-based (``rollups_rebuild``), as ``pos_rollups_check --fix`` does.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ POS_COLUMNS = (
     "transaction_type, agreement_number, source_line"
 )
 PRODUCTS = 200
+# The lines and what sums them (a benchmark that empties the lines empties the rollups with them).
+TRUNCATE_LINES = "TRUNCATE posdata_posline, posdata_posrollup, posdata_posdailyrollup"
+DASH_PARTNERS = 50
+DASH_MONTHS = 24  # of history at 1x (the newest months); 10x adds older months at the same rate
+DASH_REPEAT = 5
 CUSTOMERS = [
     f"{a} {b}"
     for a in ("Müller", "Größe", "Société", "Ærø", "Castaño", "Nordström")
@@ -149,7 +159,7 @@ def baseline_copy(ctx: Context, tenant, path: Path) -> tuple[float, str]:
     table under row-level security, so the table owner lifts FORCE and copies, for the baseline only."""
     from django.db import connection
 
-    _owner_sql(ctx, "TRUNCATE posdata_posline")
+    _owner_sql(ctx, TRUNCATE_LINES)
     _owner_sql(ctx, "ALTER TABLE posdata_posline NO FORCE ROW LEVEL SECURITY")
     connection.close()
     try:
@@ -353,6 +363,8 @@ def run(ctx: Context) -> list[Result]:
         results.append(_ingest_vs_import_export(ctx, tenant, partners))
     if ctx.wants("pos_memory_10m_vs_1m"):
         results.append(_memory(ctx))
+    if ctx.wants("pos_dashboard_10m_vs_1m"):
+        results.append(_dashboard(ctx))
     return results
 
 
@@ -398,14 +410,166 @@ def _memory(ctx: Context) -> Result:
     print(f"[bench] pos_memory_10m_vs_1m: {large} vs {small} rows", flush=True)
     small_file, large_file = ctx.workdir / "mem-small.csv", ctx.workdir / "mem-large.csv"
     generate_messy(small_file, small, prefix="C", seed=3)
-    _owner_sql(ctx, "TRUNCATE posdata_posline")
+    _owner_sql(ctx, TRUNCATE_LINES)
     mb_small = memory_child(ctx, small_file, "B3")
     small_file.unlink()
     generate_messy(large_file, large, prefix="D", seed=5)
-    _owner_sql(ctx, "TRUNCATE posdata_posline")
+    _owner_sql(ctx, TRUNCATE_LINES)
     mb_large = memory_child(ctx, large_file, "B4")
     large_file.unlink()
     return Result("pos_memory_10m_vs_1m", large, round(mb_large, 1), round(mb_small, 1), "MB")
+
+
+def _dashboard_tenant():
+    """A tenant of DASH_PARTNERS partners in five regions, PRODUCTS products in seven categories,
+    one loaded upload per partner, and a vendor admin's membership (unsaved: it sees every partner)."""
+    from django.db import connection
+
+    from partners.models import Partner
+    from prm.accounts.models import Membership
+    from prm.catalog.models import Product
+    from prm.roles import Role
+    from prm.tenancy.context import tenant_context
+    from prm.tenancy.services import tenant_create
+
+    tenant = tenant_create(slug="bench-dashboard", name="Bench Dashboard", currency="EUR")
+    with tenant_context(tenant):
+        Partner.objects.bulk_create(
+            [
+                Partner(
+                    tenant=tenant,
+                    code=f"D{n:03d}",
+                    name=f"Distributor {n}",
+                    type="distributor",
+                    country="DE",
+                    region=f"region {n % 5}",
+                )
+                for n in range(DASH_PARTNERS)
+            ]
+        )
+        Product.objects.bulk_create(
+            [
+                Product(
+                    tenant=tenant,
+                    sku=f"S-{n:04d}",
+                    name=f"Product {n}",
+                    category=f"cat{n % 7}",
+                    list_price=Decimal("10.00"),
+                    currency="EUR",
+                )
+                for n in range(PRODUCTS)
+            ]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO posdata_upload (tenant_id, partner_id, kind, status, original_name, path, format, size,
+                  checksum, encoding, delimiter, header_row, headers, mapping, preview, formats, replaced_rows,
+                  rows_read, rows_loaded, rows_rejected, rows_duplicate, quantity_total, amount_total, currency,
+                  amount_totals, fx_rates, error, created_at)
+                SELECT p.tenant_id, p.id, 'pos', 'loaded', 'bench.csv', 'bench.csv', 'csv', 0, md5(p.code), '', '',
+                  1, '[]', '{}', '[]', '{}', 0, 0, 0, 0, 0, 0, 0, '', '{}', '[]', '', now()
+                FROM partners_partner p WHERE p.tenant_id = %s
+                """,
+                [tenant.pk],
+            )
+    return tenant, Membership(tenant=tenant, role=Role.VENDOR_ADMIN)
+
+
+def _dashboard_lines(tenant, first: int, last: int, per_month: int) -> None:
+    """Lines ``first``..``last`` (set-based, generate_series): ``per_month`` lines in each month
+    back from the current one (line 1 in the newest), over every partner and product, 2% returns,
+    5% in USD; then the rollups rebuilt."""
+    from django.db import connection, transaction
+
+    from posdata.pipeline.rollups import rollups_rebuild
+    from prm.tenancy.context import tenant_context
+
+    with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH u AS (SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, partner_id
+                       FROM posdata_upload WHERE tenant_id = %(t)s),
+                 pr AS (SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM prm_product WHERE tenant_id = %(t)s)
+            INSERT INTO posdata_posline (tenant_id, partner_id, upload_id, invoice_number, invoice_line, invoice_date,
+              product_id, partner_sku, quantity, unit_of_measure, unit_price, amount, currency, end_customer, country,
+              postal_code, transaction_type, agreement_number, source_line)
+            SELECT %(t)s, u.partner_id, u.id, 'INV-' || g, 1,
+              (date_trunc('month', current_date) - make_interval(months => ((g - 1) / %(per_month)s)::int))::date
+                + (g * 7919 %% 28)::int,
+              pr.id, '', q, 'EA', 10, q * 10, CASE WHEN g %% 20 = 0 THEN 'USD' ELSE 'EUR' END, '', 'DE', '',
+              CASE WHEN q < 0 THEN 'return' ELSE 'sale' END, '', g
+            FROM (SELECT g, CASE WHEN g %% 50 = 0 THEN -1 ELSE 1 + g %% 9 END AS q
+                  FROM generate_series(%(first)s::bigint, %(last)s::bigint) g) x
+            JOIN u ON u.n = g %% %(partners)s
+            JOIN pr ON pr.n = (g / %(partners)s) %% %(products)s
+            """,
+            {
+                "t": tenant.pk,
+                "first": first,
+                "last": last,
+                "per_month": per_month,
+                "partners": DASH_PARTNERS,
+                "products": PRODUCTS,
+            },
+        )
+        rollups_rebuild(tenant.pk)
+
+
+def _dashboard_seconds(tenant, membership) -> float:
+    """The median over DASH_REPEAT runs of what the Sell-through page's view asks its selectors
+    for (default period, every partner): the figures, the first page of the sell-through % table,
+    its total and the period comparison."""
+    import statistics
+
+    from posdata import reports, selectors
+    from posdata.forms import SalesFilterForm
+    from prm.tenancy.context import tenant_context
+
+    with tenant_context(tenant):
+        form = SalesFilterForm(None, choices=selectors.filter_choices(membership), membership=membership)
+        start, end = form.period()
+        flt = selectors.SalesFilter(date_from=start, date_to=end)
+        timings = []
+        for _ in range(DASH_REPEAT):
+            started = time.perf_counter()
+            stats = selectors.sell_through(membership, flt, "EUR")
+            list(reports.sell_through_rows(membership, flt)[:50])
+            reports.sell_through_total(membership, flt)
+            reports.period_comparison(membership, flt, "EUR")
+            timings.append(time.perf_counter() - started)
+    assert stats["lines"] > 0
+    return statistics.median(timings)
+
+
+def _dashboard(ctx: Context) -> Result:
+    small, large = ctx.rows(1_000_000), ctx.rows(10_000_000, minimum=10_000)
+    print(f"[bench] pos_dashboard_10m_vs_1m: {large} vs {small} lines", flush=True)
+    tenant, membership = _dashboard_tenant()
+    per_month = max(1, small // DASH_MONTHS)
+    seconds = {}
+    done = 0
+    for n in (small, large):
+        started = time.perf_counter()
+        _dashboard_lines(tenant, done + 1, n, per_month)
+        done = n
+        _owner_sql(ctx, "ANALYZE")
+        print(
+            f"[bench]   {n} lines generated and rolled up in {time.perf_counter() - started:.1f}s", flush=True
+        )
+        seconds[n] = _dashboard_seconds(tenant, membership)
+        print(f"[bench]   page selectors at {n} lines: {seconds[n] * 1000:.1f} ms", flush=True)
+    return Result(
+        "pos_dashboard_10m_vs_1m",
+        large,
+        round(seconds[large], 4),
+        round(seconds[small], 4),
+        "s",
+        notes=(
+            f"{large} vs {small} lines: {per_month} a month over {DASH_PARTNERS} partners x {PRODUCTS} products, "
+            f"{large // per_month} vs {small // per_month} months of history"
+        ),
+    )
 
 
 if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "ingest-child":

@@ -62,11 +62,26 @@ class MappingForm(forms.Form):
         return {name: header for name, header in self.cleaned_data.items() if header}
 
 
+class MonthField(forms.DateField):
+    """A month (``YYYY-MM``, the browser's month picker; a full date names its month): the first
+    day of the month. The Sell-through page reads the monthly rollups, so its period is whole months."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        return day.replace(day=1) if day else day
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of ``day``'s month."""
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+
+
 class SalesFilterForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = MonthField(label=_("From month"), required=False)
+    date_to = MonthField(label=_("To month"), required=False)
     partner = forms.TypedChoiceField(label=_("Partner"), required=False, coerce=int, empty_value=None)
     category = forms.ChoiceField(label=_("Category"), required=False)
     region = forms.ChoiceField(label=_("Region"), required=False)
@@ -84,10 +99,19 @@ class SalesFilterForm(forms.Form):
             del self.fields["partner"]
             del self.fields["region"]
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
     def period(self) -> tuple[datetime.date, datetime.date]:
+        """Whole months: from the first day of the first month to the last day of the last one
+        (by default the current month and the eleven before it)."""
         today = datetime.date.today()
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        end = data.get("date_to") or today
+        end = month_end(data.get("date_to") or today)
         start = data.get("date_from") or (end.replace(day=1) - datetime.timedelta(days=334)).replace(day=1)
         return start, end
 

@@ -359,3 +359,85 @@ class StagingRow(TenantModel):
 
     class Meta:
         managed = True
+
+
+class PosRollup(TenantModel):
+    """POS lines summed per partner, product, invoice month, currency and transaction type, kept
+    exactly in step with the lines by every path that adds or removes them, in the same
+    transaction (``posdata.rollups``). The Sell-through page, forecasts and benchmarks read it;
+    ``manage.py pos_rollups_check`` compares it with the lines."""
+
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
+    product = TenantForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
+    month = models.DateField()  # the first day of the invoice month
+    currency = models.CharField(max_length=3)
+    transaction_type = models.CharField(max_length=16, choices=PosLine.TransactionType.choices)
+    quantity = models.BigIntegerField()  # net base units
+    sold_units = models.BigIntegerField()  # of lines with a positive quantity
+    returned_units = models.BigIntegerField()  # of lines with a negative quantity, as a positive number
+    amount = models.DecimalField(max_digits=AMOUNT_DIGITS + 4, decimal_places=AMOUNT_DECIMALS)
+    lines = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "product", "month", "currency", "transaction_type"],
+                name="pos_rollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "month"], name="pos_rollup_month")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}/{self.product_id} {self.month:%Y-%m} {self.currency}"
+
+
+class PosDailyRollup(TenantModel):
+    """POS lines summed per partner, invoice date and currency: what conversions at the invoice
+    date's rate need (home panels, scorecard revenue, co-op accruals, the period comparison),
+    for any range of days, without reading the lines. Kept in step like ``PosRollup``."""
+
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    quantity = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=AMOUNT_DIGITS + 4, decimal_places=AMOUNT_DECIMALS)
+    lines = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "day", "currency"], name="pos_daily_rollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "day"], name="pos_daily_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.day} {self.currency}"
+
+
+class InventoryRollup(TenantModel):
+    """Inventory snapshots summed per partner, product and month of the snapshot date: units
+    received, sold and returned as reported, the number of snapshots, and the stock at the month's
+    last snapshot. Recomputed set-based for the months a load or a replacement touches, in its
+    transaction (``posdata.rollups``)."""
+
+    partner = TenantForeignKey("partners.Partner", on_delete=models.PROTECT, db_index=False, related_name="+")
+    product = TenantForeignKey("prm.Product", on_delete=models.PROTECT, db_index=False, related_name="+")
+    month = models.DateField()
+    received = models.BigIntegerField(null=True)  # NULL: no snapshot of the month reported it
+    sold = models.BigIntegerField(null=True)
+    returned = models.BigIntegerField(null=True)
+    snapshots = models.IntegerField()
+    last_snapshot_date = models.DateField()
+    on_hand_end = models.BigIntegerField()  # on hand at the month's last snapshot
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "product", "month"], name="inventory_rollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "month"], name="inventory_rollup_month")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}/{self.product_id} {self.month:%Y-%m}"

@@ -13,8 +13,8 @@ from partners.selectors import partners_for_membership
 from posdata.models import RejectedRow, Upload
 from posdata.selectors import (
     OVERSTOCK_WEEKS,
+    daily_sales_for_membership,
     inventory_positions,
-    pos_lines_for_membership,
     uploads_for_membership,
 )
 from prm.dashboard import ActionItem, Panel
@@ -27,11 +27,12 @@ def sales_panel(membership) -> Panel | None:
         return None
     currency = membership.tenant.base_currency
     since = datetime.date.today() - datetime.timedelta(days=365)
-    lines = pos_lines_for_membership(membership).filter(invoice_date__gte=since)
-    units = lines.aggregate(units=Sum("quantity"))["units"]
+    # The daily rollup (per partner, invoice date and currency): a year of it whatever the lines.
+    daily = daily_sales_for_membership(membership).filter(day__gte=since)
+    units = daily.aggregate(units=Sum("quantity"))["units"]
     # Lines in other currencies are converted at their invoice date's rate (or, when a rate is
     # missing, the revenue is listed per currency): never left out, never added unconverted.
-    revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
+    revenue = converted_sums(daily, amount="amount", currency="currency", day="day", target=currency)
     last: Upload | None = uploads_for_membership(membership).first()
     open_exceptions = None
     if membership_has(membership, Perm.POS_MANAGE):
@@ -57,9 +58,9 @@ def partner_pos_panel(membership, partner) -> Panel | None:
         return None
     currency = membership.tenant.base_currency
     since = datetime.date.today() - datetime.timedelta(days=365)
-    lines = pos_lines_for_membership(membership).filter(partner=partner, invoice_date__gte=since)
-    units = lines.aggregate(units=Sum("quantity"))["units"]
-    revenue = converted_sums(lines, amount="amount", currency="currency", day="invoice_date", target=currency)
+    daily = daily_sales_for_membership(membership).filter(partner=partner, day__gte=since)
+    units = daily.aggregate(units=Sum("quantity"))["units"]
+    revenue = converted_sums(daily, amount="amount", currency="currency", day="day", target=currency)
     positions = inventory_positions(membership, partner_id=partner.pk, high=OVERSTOCK_WEEKS)
     stock = {
         s: sum(1 for p in positions if p["status"] == s) for s in ("risk", "stockout", "overstock", "healthy")

@@ -13,14 +13,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, Count, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partners.selectors import partners_for_membership
-from posdata.models import InventorySnapshot
-from posdata.selectors import SalesFilter, pos_lines_for_membership
+from posdata.models import InventoryRollup
+from posdata.selectors import (
+    SalesFilter,
+    daily_sales_for_membership,
+    filtered,
+    pos_lines_for_membership,
+    pos_rollups_for_membership,
+)
 from prm.accounts.models import Membership
 from prm.finance.rates import ConvertedSums, converted_sums
 from prm.lib.money import Money, format_amount_str
@@ -35,7 +40,7 @@ SLOW_MOVER_DEFINITION = gettext_lazy(
     "in the trailing 13 weeks below those of the 13 weeks before"
 )
 COMPARISON_DEFINITION = gettext_lazy(
-    "the period compared with the one of the same length just before it; revenue in the dashboard currency, "
+    "the period compared with the same number of months just before it; revenue in the dashboard currency, "
     "lines in other currencies converted at their invoice date's rate"
 )
 CURRENT, PREVIOUS = "current", "previous"
@@ -55,19 +60,12 @@ def change_pct(current: int | Decimal | None, previous: int | Decimal | None) ->
     return ((Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))).quantize(Decimal("0.1"))
 
 
-def _snapshots(membership: Membership, f: SalesFilter, start: datetime.date) -> QuerySet[InventorySnapshot]:
-    qs = InventorySnapshot.objects.filter(
-        partner__in=partners_for_membership(membership), snapshot_date__range=(start, f.date_to)
+def _activity(membership: Membership, f: SalesFilter, start: datetime.date) -> QuerySet[InventoryRollup]:
+    """The inventory rollup of the filter's months from ``start``'s month."""
+    qs = InventoryRollup.objects.filter(
+        partner__in=partners_for_membership(membership), month__range=(start.replace(day=1), f.date_to)
     )
-    if f.partner_id:
-        qs = qs.filter(partner_id=f.partner_id)
-    if f.category:
-        qs = qs.filter(product__category=f.category)
-    if f.region:
-        qs = qs.filter(partner__region=f.region)
-    if f.sku:
-        qs = qs.filter(product__sku=f.sku)
-    return qs
+    return filtered(qs, f)
 
 
 # --- Sell-through % per partner, SKU and month ------------------------------------------------------
@@ -77,8 +75,7 @@ def sell_through_rows(membership: Membership, f: SalesFilter) -> QuerySet:
     """Units received and sold (inventory activity) per partner, SKU and month of the period,
     ordered by partner, SKU and month: one grouped query (paginate it, or read it for export)."""
     return (
-        _snapshots(membership, f, f.date_from)
-        .annotate(month=TruncMonth("snapshot_date"))
+        _activity(membership, f, f.date_from)
         .values("partner__code", "partner__name", "product__sku", "product__name", "month")
         .annotate(received=Sum("received"), sold=Sum("sold"))
         .order_by("partner__code", "product__sku", "month")
@@ -122,7 +119,7 @@ def sell_through_report(membership: Membership, f: SalesFilter) -> Report:
 
 def sell_through_total(membership: Membership, f: SalesFilter) -> dict[str, Any]:
     """The period's units received and sold and its sell-through % (all rows of the filter)."""
-    totals = _snapshots(membership, f, f.date_from).aggregate(received=Sum("received"), sold=Sum("sold"))
+    totals = _activity(membership, f, f.date_from).aggregate(received=Sum("received"), sold=Sum("sold"))
     return dict(totals, rate=percent(totals["sold"], totals["received"]))
 
 
@@ -130,9 +127,12 @@ def sell_through_total(membership: Membership, f: SalesFilter) -> dict[str, Any]
 
 
 def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The period of the same number of days that ends the day before ``start``."""
+    """The same number of whole months that ends the day before ``start`` (the page's periods
+    are whole months)."""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
     previous_end = start - datetime.timedelta(days=1)
-    return previous_end - (end - start), previous_end
+    index = previous_end.year * 12 + previous_end.month - months  # zero-based month count
+    return datetime.date(index // 12, index % 12 + 1, 1), previous_end
 
 
 def _period(field: str, start: datetime.date) -> SqlCase:
@@ -143,17 +143,14 @@ def _period(field: str, start: datetime.date) -> SqlCase:
     )
 
 
-def _pos_lines(membership: Membership, f: SalesFilter, start: datetime.date) -> QuerySet:
-    qs = pos_lines_for_membership(membership).filter(invoice_date__range=(start, f.date_to))
-    if f.partner_id:
-        qs = qs.filter(partner_id=f.partner_id)
-    if f.category:
-        qs = qs.filter(product__category=f.category)
-    if f.region:
-        qs = qs.filter(partner__region=f.region)
-    if f.sku:
-        qs = qs.filter(product__sku=f.sku)
-    return qs
+def _revenue_source(membership: Membership, f: SalesFilter, start: datetime.date) -> tuple[QuerySet, str]:
+    """What the comparison's revenue sums, with its day field: the daily rollup (per partner, day
+    and currency); with a category or SKU filter, which it cannot tell apart, the lines."""
+    if f.category or f.sku:
+        lines = pos_lines_for_membership(membership).filter(invoice_date__range=(start, f.date_to))
+        return filtered(lines, f), "invoice_date"
+    daily = daily_sales_for_membership(membership).filter(day__range=(start, f.date_to))
+    return filtered(daily, f, products=False), "day"
 
 
 def _money_text(totals: list[Money]) -> str:
@@ -163,31 +160,33 @@ def _money_text(totals: list[Money]) -> str:
 def period_comparison(membership: Membership, f: SalesFilter, currency: str) -> dict[str, Any]:
     """Per partner and in total, this period against the one before: revenue (converted into
     ``currency``; per currency when a rate is missing), net units and sell-through %, with the
-    changes. Four grouped queries whatever the number of lines."""
+    changes. Four grouped queries over the rollups whatever the number of lines (with a category
+    or SKU filter the revenue sums the lines of the two periods)."""
     prev_start, prev_end = previous_period(f.date_from, f.date_to)
-    lines = _pos_lines(membership, f, prev_start)
+    source, day = _revenue_source(membership, f, prev_start)
     revenue: ConvertedSums = converted_sums(
-        lines,
+        source,
         amount="amount",
         currency="currency",
-        day="invoice_date",
+        day=day,
         target=currency,
-        keys={"partner": "partner_id", "period": _period("invoice_date", f.date_from)},
+        keys={"partner": "partner_id", "period": _period(day, f.date_from)},
     )
+    rollup = filtered(pos_rollups_for_membership(membership).filter(month__range=(prev_start, f.date_to)), f)
     units = {
         (row["partner_id"], row["period"]): row["units"]
-        for row in lines.order_by()
-        .annotate(period=_period("invoice_date", f.date_from))
+        for row in rollup.order_by()
+        .annotate(period=_period("month", f.date_from.replace(day=1)))
         .values("partner_id", "period")
         .annotate(units=Sum("quantity"))
     }
     activity = {
         (row["partner_id"], row["period"]): row
-        for row in _snapshots(membership, f, prev_start)
+        for row in _activity(membership, f, prev_start)
         .order_by()
-        .annotate(period=_period("snapshot_date", f.date_from))
+        .annotate(period=_period("month", f.date_from.replace(day=1)))
         .values("partner_id", "period")
-        .annotate(received=Sum("received"), sold=Sum("sold"), n=Count("id"))
+        .annotate(received=Sum("received"), sold=Sum("sold"), n=Sum("snapshots"))
     }
     ids = {key[0] for key in revenue.groups} | {key[0] for key in units} | {key[0] for key in activity}
     partners = (

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from partners.selectors import partners_for_membership
-from posdata.models import InventorySnapshot, PosLine, RejectedRow, SkuXref, Upload
+from posdata.models import InventorySnapshot, PosDailyRollup, PosLine, PosRollup, RejectedRow, SkuXref, Upload
 from prm.accounts.models import Membership
 from prm.catalog.models import Product
 
@@ -62,6 +62,9 @@ def sku_xrefs_for_membership(membership: Membership) -> QuerySet[SkuXref]:
 
 @dataclass
 class SalesFilter:
+    """The Sell-through page's filter. Its dates are read as whole months: ``date_from``'s month
+    up to ``date_to`` (the page's form gives first and last days of months)."""
+
     date_from: datetime.date
     date_to: datetime.date
     partner_id: int | None = None
@@ -70,54 +73,75 @@ class SalesFilter:
     sku: str = ""
 
 
-def _filtered_lines(membership: Membership, f: SalesFilter) -> QuerySet[PosLine]:
-    qs = pos_lines_for_membership(membership).filter(invoice_date__range=(f.date_from, f.date_to))
+def filtered(qs: QuerySet, f: SalesFilter, *, products: bool = True) -> QuerySet:
+    """``qs`` (lines, rollups or snapshots: anything with partner and product) narrowed by the
+    filter's partner, region and, with ``products``, category and SKU."""
     if f.partner_id:
         qs = qs.filter(partner_id=f.partner_id)
-    if f.category:
-        qs = qs.filter(product__category=f.category)
     if f.region:
         qs = qs.filter(partner__region=f.region)
-    if f.sku:
+    if products and f.category:
+        qs = qs.filter(product__category=f.category)
+    if products and f.sku:
         qs = qs.filter(product__sku=f.sku)
     return qs
 
 
+def pos_rollups_for_membership(membership: Membership) -> QuerySet[PosRollup]:
+    return PosRollup.objects.filter(partner__in=partners_for_membership(membership))
+
+
+def daily_sales_for_membership(membership: Membership) -> QuerySet[PosDailyRollup]:
+    return PosDailyRollup.objects.filter(partner__in=partners_for_membership(membership))
+
+
+def _filtered_rollups(membership: Membership, f: SalesFilter) -> QuerySet[PosRollup]:
+    months = (f.date_from.replace(day=1), f.date_to)
+    return filtered(pos_rollups_for_membership(membership).filter(month__range=months), f)
+
+
 def sell_through(membership: Membership, f: SalesFilter, currency: str) -> dict[str, Any]:
     """Revenue (in ``currency``; lines in other currencies count in units only) and units by
-    month, partner, category and region; top products and partners; returns rate."""
-    qs = _filtered_lines(membership, f)
+    month, partner, category and region; top products and partners; returns rate. Read from the
+    monthly rollup: seven grouped queries whose cost follows partners x products x months, not
+    the number of lines."""
+    qs = _filtered_rollups(membership, f)
     revenue = Sum("amount", filter=Q(currency=currency))
     units = Sum("quantity")
-    sold = Sum("quantity", filter=Q(quantity__gt=0))
-    returned = Sum("quantity", filter=Q(quantity__lt=0))
-    totals = qs.aggregate(revenue=revenue, units=units, sold=sold, returned=returned, lines=Count("id"))
-    by_month = list(
-        qs.annotate(month=TruncMonth("invoice_date"))
-        .values("month")
-        .annotate(revenue=revenue, units=units)
-        .order_by("month")
+    totals = qs.aggregate(
+        revenue=revenue,
+        units=units,
+        sold=Sum("sold_units"),
+        returned=Sum("returned_units"),
+        lines=Sum("lines"),
     )
+    by_month = list(qs.values("month").annotate(revenue=revenue, units=units).order_by("month"))
     by_partner = list(
         qs.values("partner__code", "partner__name")
         .annotate(revenue=revenue, units=units)
-        .order_by("-revenue")
+        .order_by("-revenue", "partner__code")
     )
     by_category = list(
-        qs.values("product__category").annotate(revenue=revenue, units=units).order_by("-revenue")
+        qs.values("product__category")
+        .annotate(revenue=revenue, units=units)
+        .order_by("-revenue", "product__category")
     )
-    by_region = list(qs.values("partner__region").annotate(revenue=revenue, units=units).order_by("-revenue"))
+    by_region = list(
+        qs.values("partner__region")
+        .annotate(revenue=revenue, units=units)
+        .order_by("-revenue", "partner__region")
+    )
     top_products = list(
         qs.values("product__sku", "product__name")
         .annotate(revenue=revenue, units=units)
-        .order_by("-revenue")[:10]
+        .order_by("-revenue", "product__sku")[:10]
     )
-    sold_units = totals["sold"] or 0
-    returned_units = -(totals["returned"] or 0)
+    sold_units = int(totals["sold"] or 0)
+    returned_units = int(totals["returned"] or 0)
     return {
         "revenue": totals["revenue"] or Decimal("0"),
-        "units": totals["units"] or 0,
-        "lines": totals["lines"],
+        "units": int(totals["units"] or 0),
+        "lines": int(totals["lines"] or 0),
         "sold_units": sold_units,
         "returned_units": returned_units,
         "returns_rate": (Decimal(returned_units) / Decimal(sold_units) * 100).quantize(Decimal("0.1"))
@@ -131,6 +155,35 @@ def sell_through(membership: Membership, f: SalesFilter, currency: str) -> dict[
         "top_products": top_products,
         "other_currencies": qs.exclude(currency=currency).exists(),
     }
+
+
+def monthly_sales(
+    tenant, partner_ids: list[int], start: datetime.date, end: datetime.date
+) -> list[dict[str, Any]]:
+    """POS sales per partner, product, month and currency from ``start``'s month to ``end``
+    (whole months), from the monthly rollup: net units, units sold and returned, amount, lines.
+    For forecasts and benchmarks; one query whatever the number of lines."""
+    rows = (
+        PosRollup.objects.filter(
+            tenant=tenant, partner_id__in=list(partner_ids), month__range=(start.replace(day=1), end)
+        )
+        .values("partner_id", "product_id", "month", "currency")
+        .annotate(
+            quantity=Sum("quantity"),
+            sold_units=Sum("sold_units"),
+            returned_units=Sum("returned_units"),
+            amount=Sum("amount"),
+            lines=Sum("lines"),
+        )
+        .order_by("partner_id", "product_id", "month", "currency")
+    )
+    return [dict(row) for row in rows]
+
+
+def daily_sales(partner_ids: list[int], start: datetime.date, end: datetime.date) -> QuerySet[PosDailyRollup]:
+    """The current tenant's POS sales per partner, invoice date and currency in ``start``..``end``
+    (the daily rollup): the source of sums converted at the invoice date's rate."""
+    return PosDailyRollup.objects.filter(partner_id__in=list(partner_ids), day__range=(start, end))
 
 
 def filter_choices(membership: Membership) -> dict[str, list]:

@@ -30,6 +30,13 @@ def hold_lines_lock(tenant_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LINES_LOCK_SPACE, tenant_id])
 
 
+def hold_lines_lock_exclusive(tenant_id: int) -> None:
+    """Hold the tenant's lines lock exclusively until the transaction ends: waits for the loads in
+    flight and holds new ones back (the rollup rebuild of ``pos_rollups_check --fix``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LINES_LOCK_SPACE, tenant_id])
+
+
 def pos_lines_watermark() -> int:
     """The highest POS line id of the current tenant such that every line up to it is committed
     (0 without lines). Call it outside a long transaction: the exclusive lock lasts until the

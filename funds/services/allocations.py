@@ -18,7 +18,7 @@ from funds.models import EntryKind, Fund, FundAccount, FundPeriod, LedgerEntry
 from funds.selectors import balances_by_account, eligible_partners, partner_is_eligible, period_granted
 from funds.services.ledger import account_for, ensure_accounts, lock_account, post, reversed_so_far
 from partners.models import Partner
-from posdata.models import PosLine
+from posdata.selectors import daily_sales
 from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.finance.rates import converted_sums
@@ -247,7 +247,7 @@ def allocation_bulk_by_tier(
 def coop_accrue(period: FundPeriod, *, acting_user=None) -> dict[str, Any]:
     """Accrue the fund's percentage of each eligible partner's net POS sales in the period (sales
     minus returns by invoice date, converted into the fund's currency at each line's invoice-date
-    rate): one grouped query over the POS lines, one insert. A re-run posts only the difference
+    rate): one grouped query over the daily POS rollup, one insert. A re-run posts only the difference
     (late sales, corrected files); a decrease is a reversal of earlier accruals as far as the money
     is still available. All or nothing within the budget."""
     fund = period.fund
@@ -258,13 +258,12 @@ def coop_accrue(period: FundPeriod, *, acting_user=None) -> dict[str, Any]:
         locked_period = lock_period(period)
         fund = locked_period.fund
         partner_ids = list(eligible_partners(fund).values_list("pk", flat=True))
+        # The daily rollup of the lines (per partner, invoice date and currency).
         sums = converted_sums(
-            PosLine.objects.filter(
-                partner_id__in=partner_ids or [0], invoice_date__range=(period.start, period.end)
-            ),
+            daily_sales(partner_ids or [0], period.start, period.end),
             amount="amount",
             currency="currency",
-            day="invoice_date",
+            day="day",
             target=fund.currency,
             keys={"partner": "partner_id"},
         )

@@ -12,6 +12,13 @@ from typing import Any
 from django.db import transaction
 
 from posdata.models import Kind, RejectedRow
+from posdata.pipeline.rollups import (
+    POS_SOURCE_COLUMNS,
+    inventory_months_refresh,
+    period_months,
+    pos_lines_delete,
+    pos_rollups_add,
+)
 from posdata.pipeline.sql import Run, execute, ident, lit, messages_sql, normalise_sql
 from posdata.pipeline.stage import drop_table
 from posdata.watermark import hold_lines_lock
@@ -107,15 +114,21 @@ def first_errors(upload_id: int, limit: int) -> list[dict[str, Any]]:
 
 
 def delete_period(run: Run) -> int:
+    """Delete the partner's lines (or snapshots) of the replaced period, and take them out of the
+    rollups in the same transaction."""
+    # A watermark or a rollup rebuild taken meanwhile waits for this commit.
+    hold_lines_lock(run.tenant_id)
     if Kind(run.kind) == Kind.INVENTORY:
-        table, column = "posdata_inventorysnapshot", "snapshot_date"
-    else:
-        table, column = "posdata_posline", "invoice_date"
-        hold_lines_lock(run.tenant_id)  # a watermark taken meanwhile waits for this commit
-    return execute(
-        f"""DELETE FROM {table} WHERE tenant_id = {run.tenant_id} AND partner_id = {run.partner_id}
-            AND {column} BETWEEN {lit(run.replace_start)}::date AND {lit(run.replace_end)}::date"""
-    )
+        deleted = execute(
+            f"""DELETE FROM posdata_inventorysnapshot WHERE tenant_id = {run.tenant_id}
+                AND partner_id = {run.partner_id}
+                AND snapshot_date BETWEEN {lit(run.replace_start)}::date AND {lit(run.replace_end)}::date"""
+        )
+        inventory_months_refresh(
+            run.tenant_id, run.partner_id, period_months(run.replace_start, run.replace_end)
+        )
+        return deleted
+    return pos_lines_delete(run.tenant_id, run.partner_id, run.replace_start, run.replace_end)
 
 
 @dataclass
@@ -176,8 +189,9 @@ def move_good_rows(run: Run) -> Moved:
           FROM {ident(run.norm)} WHERE cardinality(errs) = 0
           ON CONFLICT (tenant_id, partner_id, invoice_number, invoice_line) DO NOTHING
           RETURNING upload_id, source_line, quantity"""
-    if not inventory:
-        hold_lines_lock(run.tenant_id)  # a watermark taken meanwhile waits for this commit
+    # A watermark or a rollup rebuild taken meanwhile waits for this commit (inventory too: the
+    # rebuild rewrites its rollup).
+    hold_lines_lock(run.tenant_id)
     ((good,),) = execute(f"SELECT count(*) FROM {ident(run.norm)} WHERE cardinality(errs) = 0")
     reprocess = execute(f"SELECT EXISTS (SELECT 1 FROM {ident(run.norm)} WHERE ref IS NOT NULL)")[0][0]
     posline_columns = (
@@ -210,12 +224,15 @@ def move_good_rows(run: Run) -> Moved:
                   AND r.resolution IN {duplicate_from}"""
         )
         if inventory:
+            _refresh_inventory(run)
             return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
         # The lines this pass loaded: kept rows come back with their upload and line.
-        lines = f"""SELECT {posline_columns} FROM posdata_posline p JOIN {ident(run.norm)} n
+        loaded_join = f"""FROM posdata_posline p JOIN {ident(run.norm)} n
                     ON p.tenant_id = {run.tenant_id} AND p.partner_id = {run.partner_id}
                        AND p.upload_id = n.upload_id AND p.source_line = n.line
                     WHERE n.ref IS NOT NULL AND cardinality(n.errs) = 0"""
+        lines = f"SELECT {posline_columns} {loaded_join}"
+        pos_rollups_add(run.tenant_id, f"SELECT {_ROLLUP_COLUMNS} {loaded_join}")
         return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts=_totals(lines)[1], lines=lines)
     # A first load has one upload id: insert without RETURNING (cheaper for millions of rows),
     # then total what was inserted: from the good rows when none was a duplicate, else from the
@@ -229,16 +246,37 @@ def move_good_rows(run: Run) -> Moved:
         )
         column = "q_on_hand" if loaded == good else "on_hand"
         ((quantity,),) = execute(f"SELECT coalesce(sum({column}), 0) FROM {source}")
+        _refresh_inventory(run)
         return Moved(good=good, loaded=loaded, quantity=int(quantity), amounts={})
     if loaded == good:
         lines = f"""SELECT cur AS fx_cur, d_invoice_date AS fx_day, amt AS fx_amount, line AS fx_line,
                            q_base AS fx_qty
                     FROM {ident(run.norm)} WHERE cardinality(errs) = 0"""
+        # Every good row went in: the rollups take them from the normalised table, as inserted.
+        added = f"""SELECT {run.partner_id} AS partner_id, product_id, d_invoice_date AS invoice_date,
+                           cur AS currency, tx_type AS transaction_type, q_base::int AS quantity, amt AS amount
+                    FROM {ident(run.norm)} WHERE cardinality(errs) = 0"""
     else:
-        lines = f"""SELECT {posline_columns} FROM posdata_posline p
+        loaded_from = f"""FROM posdata_posline p
                     WHERE p.tenant_id = {run.tenant_id} AND p.upload_id IN ({_upload_ids(run)})"""
+        lines = f"SELECT {posline_columns} {loaded_from}"
+        added = f"SELECT {_ROLLUP_COLUMNS} {loaded_from}"
+    pos_rollups_add(run.tenant_id, added)
     quantity, amounts = _totals(lines)
     return Moved(good=good, loaded=loaded, quantity=quantity, amounts=amounts, lines=lines)
+
+
+_ROLLUP_COLUMNS = ", ".join(f"p.{c}" for c in POS_SOURCE_COLUMNS.split(", "))
+
+
+def _refresh_inventory(run: Run) -> None:
+    """The partner's inventory rollup of the months the good rows fall in, recomputed."""
+    inventory_months_refresh(
+        run.tenant_id,
+        run.partner_id,
+        f"SELECT DISTINCT date_trunc('month', d_snapshot_date)::date FROM {ident(run.norm)} "
+        "WHERE cardinality(errs) = 0",
+    )
 
 
 def loaded_lines_by_day(lines: str) -> str:

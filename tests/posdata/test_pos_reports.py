@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from posdata.models import InventorySnapshot, Upload
+from posdata.pipeline.rollups import rollups_rebuild
 from prm.finance.models import FxRate
 from tests.rebates.helpers import pos
 
@@ -51,6 +52,8 @@ def _snapshots(partner, rows, *, upload=None):
             for n, (day, product, on_hand, received, sold) in enumerate(rows)
         ]
     )
+    # Written past the loader: its rollup is rebuilt as `pos_rollups_check --fix` would.
+    rollups_rebuild(partner.tenant_id)
 
 
 @pytest.fixture
@@ -160,20 +163,20 @@ def test_period_against_the_one_before_per_partner_and_in_total(cast, activity):
         )
         # February (this period): 300.00 USD and 100.00 EUR (= 110.00 USD); 4 units.
         pos(p1, [(D(2026, 2, 3), 3, "300.00"), (D(2026, 2, 10), 1, "100.00", "EUR")])
-        # The 28 days before (4 to 31 January): 200.00 USD, 2 units; 3 January is outside both.
-        pos(p1, [(D(2026, 1, 20), 2, "200.00"), (D(2026, 1, 3), 9, "900.00")])
+        # The month before (January, whole months): 1,100.00 USD, 11 units; December is outside both.
+        pos(p1, [(D(2026, 1, 20), 2, "200.00"), (D(2026, 1, 3), 9, "900.00"), (D(2025, 12, 31), 5, "500.00")])
     client = cast.a.client("manager")
     html = client.get("/pos/?date_from=2026-02-01&date_to=2026-02-28").content.decode()
     row = next(r for r in _cells(html, "comparison-table") if r[0].startswith("D100"))
     assert row[1:] == [
         "$410.00",  # revenue: 300.00 USD + 100.00 EUR at 1.10
-        "$200.00",  # before
-        "105.0 %",
+        "$1,100.00",  # before
+        "-62.7 %",
         "4",  # net units
-        "2",
-        "100.0 %",
+        "11",
+        "-63.6 %",
         "90.0 %",  # sell-through: 45 / 50 in February
-        "42.9 %",  # 60 / 140 (pumps and valves) from 4 to 31 January
+        "42.9 %",  # 60 / 140 (pumps and valves) in January
         "47.1",  # points
     ]
     rows = _csv(client.get("/pos/?date_from=2026-02-01&date_to=2026-02-28&export=comparison&format=csv"))
@@ -185,7 +188,7 @@ def test_period_against_the_one_before_per_partner_and_in_total(cast, activity):
         "Revenue change %",
     ]
     d100 = next(r for r in rows if r[0] == "D100")
-    assert d100[2:] == ["410.00 USD", "200.00 USD", "105.0", "4", "2", "100.0", "90.0", "42.9", "47.1"]
+    assert d100[2:] == ["410.00 USD", "1100.00 USD", "-62.7", "4", "11", "-63.6", "90.0", "42.9", "47.1"]
 
 
 def test_every_table_of_the_sell_through_page_exports(cast, activity):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from posdata.models import PosLine, Upload
+from posdata.pipeline.rollups import rollups_rebuild
 from prm.catalog.models import Product
 from rebates.models import CalculationRun, RebateProgram
 from rebates.services.programs import program_load
@@ -93,7 +94,10 @@ def pos(partner, rows: list[tuple[Any, ...]], *, prefix: str | None = None) -> l
                 source_line=n + 1,
             )
         )
-    return PosLine.objects.bulk_create(lines)
+    created = PosLine.objects.bulk_create(lines)
+    # Written past the loader: the rollups are rebuilt from the lines as `pos_rollups_check --fix` would.
+    rollups_rebuild(partner.tenant_id)
+    return created
 
 
 def calculate(program: RebateProgram) -> CalculationRun:
