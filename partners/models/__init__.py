@@ -25,6 +25,7 @@ from partners.models.enablement import (
 from partners.models.onboarding import OnboardingItem, OnboardingStep, PayoutDetails
 from partners.models.recruitment import PartnerApplication
 from partners.models.scorecards import Scorecard, TierProposal
+from partners.models.territories import Territory, TerritoryOwner, TerritoryPartner
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -49,6 +50,9 @@ __all__ = [
     "ResourceVersion",
     "RevenueBand",
     "Scorecard",
+    "Territory",
+    "TerritoryOwner",
+    "TerritoryPartner",
     "Tier",
     "TierProposal",
     "TierRequirement",
