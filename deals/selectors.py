@@ -267,7 +267,7 @@ def review_queue(membership: Membership, scope: str = "mine") -> QuerySet[DealRe
     qs = registrations_for_membership(membership).filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW])
     if scope != "all" and Territory.objects.exists():
         owned = TerritoryOwner.objects.filter(membership=membership).values("territory_id")
-        mine = Q(territory_id__in=owned)
+        mine: Any = Q(territory_id__in=owned)
         if membership.role == Role.VENDOR_ADMIN:
             mine |= Q(territory__isnull=True) | ~Exists(
                 TerritoryOwner.objects.filter(territory_id=OuterRef("territory_id"))

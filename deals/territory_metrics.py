@@ -53,15 +53,15 @@ def territory_deal_metrics(territories: Sequence[Any], currency: str) -> dict[in
         territory_id=OuterRef("territory_id"), partner_id=OuterRef("partner_id")
     )
     no_member: dict[int, int] = {}
-    for row in (
+    for customer in (
         qs.exclude(status=S.DRAFT)
         .order_by()
         .annotate(is_member=Exists(member))
         .values("territory_id", "customer_name_normalised")
         .annotate(members=Count("id", filter=Q(is_member=True)))
     ):
-        if row["members"] == 0:
-            no_member[row["territory_id"]] = no_member.get(row["territory_id"], 0) + 1
+        if customer["members"] == 0:
+            no_member[customer["territory_id"]] = no_member.get(customer["territory_id"], 0) + 1
     # Named accounts: one query for the registrations of member partners naming any of them.
     rules = {t.pk: TerritoryRules.of(t) for t in territories}
     names = set().union(*(r.account_names for r in rules.values())) if rules else set()

@@ -74,7 +74,7 @@ def deal_prefills(partner_ids: Sequence[int], registration_id: int | None = None
 @dataclass(frozen=True)
 class TerritoryMetric:
     key: str
-    label: str
+    label: Any  # a (lazily) translated column heading
 
 
 TerritoryMetricSource = Callable[[Sequence[Any], str], dict[int, dict[str, Any]]]
