@@ -31,7 +31,7 @@ def _detail(registration_id: int) -> str:
     return reverse("deals:detail", kwargs={"pk": registration_id}) + "#cosell"
 
 
-@portal_view(Perm.DEAL_REGISTER)
+@portal_view(Perm.DEAL_VIEW)  # DEAL_REGISTER is checked by the service, after the scoped fetch (404 first)
 @require_POST
 def cosell_request_view(request: PortalRequest, pk: int) -> HttpResponse:
     registration = get_registration_for_membership_or_404(request.membership, pk)
@@ -72,7 +72,7 @@ def cosell_entry_view(request: PortalRequest, pk: int) -> HttpResponse:
     )
 
 
-@portal_view(Perm.DEAL_REVIEW)
+@portal_view(Perm.DEAL_VIEW)  # the service requires a vendor party, after the scoped fetch (404 first)
 @require_POST
 def cosell_assign_view(request: PortalRequest, pk: int) -> HttpResponse:
     cosell = get_cosell_request_for_membership_or_404(request.membership, pk)
