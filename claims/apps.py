@@ -18,7 +18,9 @@ class ClaimsConfig(AppConfig):
         from claims.reports import CLAIM_REPORTS
         from claims.resources import AGREEMENT_COLUMNS, AGREEMENT_REQUIRED, AgreementResource
         from claims.seed import seed_claims
+        from claims.two_tier import carry_two_tier_approval
         from prm.dashboard import register_panel, register_partner_panel
+        from prm.events import subscribe
         from prm.finance.registry import register_payable_source
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
@@ -98,3 +100,4 @@ class ClaimsConfig(AppConfig):
         register_panel(claims_panel)
         register_partner_panel(partner_claims_panel)
         register_seed_step(seed_claims, name="claims", after=("partners", "fx_rates"))
+        subscribe(carry_two_tier_approval)  # two-tier deal approvals -> distributor agreements

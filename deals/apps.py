@@ -136,9 +136,16 @@ class DealsConfig(AppConfig):
         register_beat_entry("deals-expiry-warnings", "deals.expiry_warnings", crontab(hour=7, minute=15))
         register_beat_entry("deals-review-sla", "deals.review_sla", crontab(minute=5))
         register_beat_entry("deals-lead-timeouts", "deals.lead_timeouts", crontab(minute="*/15"))
+        register_beat_entry(
+            "deals-cosell-task-reminders", "deals.cosell_task_reminders", crontab(hour=7, minute=30)
+        )
         register_kpi_provider("deals.registrations", deal_kpis)
         register_partner_stopped_hook(leads_withdraw_from_partner)
         from deals.prefill import approved_registrations_for_prefill
         from partners.registries import register_deal_prefill_source
 
         register_deal_prefill_source(approved_registrations_for_prefill)
+        from deals.territory_metrics import COLUMNS, territory_deal_metrics
+        from partners.registries import register_territory_metrics
+
+        register_territory_metrics("deals", COLUMNS, territory_deal_metrics)

@@ -11,10 +11,21 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deals.models import DealRegistration, DealSettings, DirectOpportunity, Lead, RoutingRule
+from deals.models import (
+    CoSellEntry,
+    CoSellRequest,
+    DealRegistration,
+    DealSettings,
+    DirectOpportunity,
+    Lead,
+    RoutingRule,
+)
 from deals.selectors import product_lines
+from partners.models import Partner
+from prm.accounts.models import Membership
 from prm.forms import AmountField
 from prm.lib.countries import country_codes
+from prm.roles import Role
 
 
 class DateInput(forms.DateInput):
@@ -28,12 +39,22 @@ def _line_choices() -> list[tuple[str, str]]:
 class RegistrationForm(forms.ModelForm):
     """The short registration form: every field optional while drafting; submit checks completeness."""
 
+    distributor = forms.ModelChoiceField(
+        label=_("Distributor"),
+        queryset=Partner._base_manager.none(),
+        required=False,
+        help_text=_("Two-tier deal: the distributor you buy through sees this registration."),
+    )
+
     class Meta:
         model = DealRegistration
         fields = [
             "customer_name",
             "customer_domain",
             "country",
+            "region",
+            "postal_code",
+            "industry",
             "address",
             "contact_name",
             "contact_email",
@@ -41,6 +62,7 @@ class RegistrationForm(forms.ModelForm):
             "currency",
             "expected_close_date",
             "deal_type",
+            "distributor",
             "competitors",
             "notes",
         ]
@@ -53,7 +75,15 @@ class RegistrationForm(forms.ModelForm):
         help_texts = {
             "customer_domain": _("e.g. acme.com"),
             "competitors": _("Other vendors in the deal, if known"),
+            "distributor": _("Two-tier deal: the distributor you buy through sees this registration."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["distributor"].queryset = Partner.objects.filter(  # type: ignore[attr-defined]
+            type=Partner.Type.DISTRIBUTOR, status=Partner.Status.ACTIVE
+        ).order_by("name")
+        self.fields["distributor"].required = False
 
     def clean_country(self) -> str:
         value = (self.cleaned_data.get("country") or "").strip().upper()
@@ -348,3 +378,28 @@ class ReportFilterForm(forms.Form):
 
     def partner_id(self) -> int | None:
         return self.cleaned_data.get("partner") if self.is_bound and self.is_valid() else None
+
+
+class CoSellRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Help needed"), choices=CoSellRequest.Kind.choices)
+    message = forms.CharField(
+        label=_("What do you need?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+
+
+class CoSellEntryForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Add"), choices=CoSellEntry.Kind.choices)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
+
+
+class CoSellAssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Colleague"), queryset=Membership._base_manager.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (  # type: ignore[attr-defined]
+            Membership.objects.select_related("user")
+            .filter(is_active=True, role__in=[Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER])
+            .order_by("user__email")
+        )

@@ -19,11 +19,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, TruncMonth
 from django.utils.translation import gettext as _
 
-from deals.models import DealRegistration, LeadAssignment
+from deals.models import CoSellRequest, DealLine, DealRegistration, LeadAssignment
 from deals.selectors import registrations_for_membership
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
@@ -215,3 +227,251 @@ def monthly_chart(report: Report) -> dict[str, Any]:
             {"label": str(report.headers[i]), "counts": [row[i] for row in report.rows]} for i in (1, 2, 3)
         ],
     }
+
+
+# --- Attribution: deal sources, co-selling and lost reasons -----------------------------------------
+#
+# A registration is "sourced by vendor" when it came from a lead the vendor handed over, else
+# "influenced" when the partner asked the vendor for co-sell help on it, else "sourced by
+# partner" (derived, so it is always in step with leads and co-sell requests). Win rate = won /
+# decided (won + lost), per cent, one decimal.
+
+
+def attribution_labels() -> dict[str, str]:
+    return {
+        "partner": _("Sourced by partner"),
+        "vendor": _("Sourced by vendor (lead)"),
+        "influenced": _("Influenced (co-sell)"),
+    }
+
+
+ATTRIBUTIONS = ("partner", "vendor", "influenced")
+
+
+def attribution() -> Case:
+    """The registration's attribution as an SQL expression (see above)."""
+    return Case(
+        When(lead__isnull=False, then=Value("vendor")),
+        When(Exists(CoSellRequest.objects.filter(registration_id=OuterRef("pk"))), then=Value("influenced")),
+        default=Value("partner"),
+        output_field=CharField(),
+    )
+
+
+def _money_cell(values: Any, key: tuple, currency: str) -> str:
+    totals = values.totals(key) if key in values.groups else [Money(Decimal("0"), currency)]
+    return " · ".join(f"{format_amount_str(m.amount, m.currency)} {m.currency}" for m in totals)
+
+
+def _source_counts(qs: QuerySet[DealRegistration], *keys: Any) -> dict[tuple, dict[str, int]]:
+    names = [k if isinstance(k, str) else k[0] for k in keys]
+    annotations = {k[0]: k[1] for k in keys if not isinstance(k, str)}
+    rows = (
+        qs.annotate(source=attribution(), **annotations)
+        .values(*names, "source")
+        .annotate(
+            n=Count("id", distinct=True),
+            won=Count("id", filter=Q(status=S.WON), distinct=True),
+            lost=Count("id", filter=Q(status=S.LOST), distinct=True),
+        )
+    )
+    return {(*(row[n] for n in names), row["source"]): row for row in rows}
+
+
+def sources_by_month(membership: Membership, f: ReportFilter, currency: str) -> Report:
+    """Per month of first submission and attribution: registrations, won, lost, win rate and the
+    won value in ``currency`` (converted at each close date). A fixed number of queries."""
+    qs = _registrations(membership, f).filter(first_submitted_at__date__range=(f.start, f.end))
+    month = Cast(TruncMonth("first_submitted_at"), DateField())
+    counts = _source_counts(qs, ("month", month))
+    values = converted_sums(
+        qs.filter(status=S.WON),
+        amount="closed_value",
+        currency="currency",
+        day="closed_on",
+        target=currency,
+        keys={"month": Cast(TruncMonth("first_submitted_at"), DateField()), "source": attribution()},
+    )
+    labels = attribution_labels()
+    rows = []
+    for m in months_between(f.start, f.end):
+        for source in ATTRIBUTIONS:
+            row = counts.get((m, source), {"n": 0, "won": 0, "lost": 0})
+            rows.append(
+                [
+                    m.strftime("%Y-%m"),
+                    labels[source],
+                    row["n"],
+                    row["won"],
+                    row["lost"],
+                    percent(row["won"], row["won"] + row["lost"]),
+                    _money_cell(values, (m, source), currency),
+                ]
+            )
+    headers = [
+        _("Month"),
+        _("Source"),
+        _("Registrations"),
+        _("Won"),
+        _("Lost"),
+        _("Win rate %"),
+        _("Won value"),
+    ]
+    return Report("sources", _("Deal sources by month (partner, vendor lead, co-sell)"), headers, rows)
+
+
+def sources_by_product_line(membership: Membership, f: ReportFilter, currency: str) -> Report:
+    """Per product line and attribution: registrations naming the line, won, lost, win rate, and
+    the registered value of the line in ``currency`` (converted at the registration day)."""
+    regs = _registrations(membership, f).filter(first_submitted_at__date__range=(f.start, f.end))
+    lines = DealLine.objects.filter(registration__in=regs.values("pk")).annotate(
+        source=Case(
+            When(registration__lead__isnull=False, then=Value("vendor")),
+            When(
+                Exists(CoSellRequest.objects.filter(registration_id=OuterRef("registration_id"))),
+                then=Value("influenced"),
+            ),
+            default=Value("partner"),
+            output_field=CharField(),
+        )
+    )
+    rows_q = (
+        lines.values("product_line", "source")
+        .annotate(
+            n=Count("registration_id", distinct=True),
+            won=Count("registration_id", filter=Q(registration__status=S.WON), distinct=True),
+            lost=Count("registration_id", filter=Q(registration__status=S.LOST), distinct=True),
+        )
+        .order_by("product_line", "source")
+    )
+    values = converted_sums(
+        lines,
+        amount="value",
+        currency="registration__currency",
+        day=Coalesce(TruncDate("registration__first_submitted_at"), TruncDate("registration__created_at")),
+        target=currency,
+        keys={"line": "product_line", "source": "source"},
+    )
+    labels = attribution_labels()
+    rows = [
+        [
+            r["product_line"],
+            labels[r["source"]],
+            r["n"],
+            r["won"],
+            r["lost"],
+            percent(r["won"], r["won"] + r["lost"]),
+            _money_cell(values, (r["product_line"], r["source"]), currency),
+        ]
+        for r in rows_q
+    ]
+    headers = [
+        _("Product line"),
+        _("Source"),
+        _("Registrations"),
+        _("Won"),
+        _("Lost"),
+        _("Win rate %"),
+        _("Registered value"),
+    ]
+    return Report("sources_by_line", _("Deal sources by product line"), headers, rows)
+
+
+def lost_reasons(membership: Membership, f: ReportFilter, currency: str) -> Report:
+    """Registrations lost in the period (by close date), per month, reason (as written, compared
+    without case and surrounding spaces) and attribution."""
+    qs = _registrations(membership, f).filter(status=S.LOST, closed_on__range=(f.start, f.end))
+    rows_q = (
+        qs.annotate(
+            source=attribution(),
+            month=Cast(TruncMonth("closed_on"), DateField()),
+            reason=Lower(Trim("lost_reason")),
+        )
+        .values("month", "reason", "source")
+        .annotate(n=Count("id"))
+        .order_by("month", "-n", "reason", "source")
+    )
+    labels = attribution_labels()
+    rows = [[r["month"].strftime("%Y-%m"), r["reason"] or "—", labels[r["source"]], r["n"]] for r in rows_q]
+    headers = [_("Month"), _("Lost reason"), _("Source"), _("Lost")]
+    return Report("lost_reasons", _("Lost reasons by month and source"), headers, rows)
+
+
+def cosell_pipeline(membership: Membership, f: ReportFilter, currency: str) -> Report:
+    """Co-sell requests made in the period, per kind of help: requests, open pipeline value (the
+    registrations still submitted, in review or approved, in ``currency``), won, lost, win rate;
+    and the same for registrations without co-selling, for comparison."""
+    regs = _registrations(membership, f)
+    requests = CoSellRequest.objects.filter(
+        registration__in=regs.values("pk"), created_at__date__range=(f.start, f.end)
+    )
+    open_statuses = [S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED]
+    counts = {
+        row["kind"]: row
+        for row in requests.values("kind").annotate(
+            n=Count("id"),
+            deals=Count("registration_id", distinct=True),
+            won=Count("registration_id", filter=Q(registration__status=S.WON), distinct=True),
+            lost=Count("registration_id", filter=Q(registration__status=S.LOST), distinct=True),
+        )
+    }
+    pipeline = converted_sums(
+        regs.filter(status__in=open_statuses)
+        .annotate(
+            kind=Subquery(
+                CoSellRequest.objects.filter(
+                    registration_id=OuterRef("pk"), created_at__date__range=(f.start, f.end)
+                )
+                .order_by("created_at", "pk")
+                .values("kind")[:1]
+            )
+        )
+        .filter(kind__isnull=False),
+        amount="value",
+        currency="currency",
+        day=Coalesce(TruncDate("first_submitted_at"), TruncDate("created_at")),
+        target=currency,
+        keys={"kind": "kind"},
+    )
+    rows = []
+    for kind, label in CoSellRequest.Kind.choices:
+        row = counts.get(kind, {"n": 0, "deals": 0, "won": 0, "lost": 0})
+        rows.append(
+            [
+                str(label),
+                row["n"],
+                row["deals"],
+                _money_cell(pipeline, (kind,), currency),
+                row["won"],
+                row["lost"],
+                percent(row["won"], row["won"] + row["lost"]),
+            ]
+        )
+    without = (
+        regs.filter(closed_on__range=(f.start, f.end))
+        .exclude(Exists(CoSellRequest.objects.filter(registration_id=OuterRef("pk"))))
+        .aggregate(won=Count("id", filter=Q(status=S.WON)), lost=Count("id", filter=Q(status=S.LOST)))
+    )
+    rows.append(
+        [
+            _("Without co-selling (closed in the period)"),
+            "—",
+            "—",
+            "—",
+            without["won"],
+            without["lost"],
+            percent(without["won"], without["won"] + without["lost"]),
+        ]
+    )
+    headers = [_("Help"), _("Requests"), _("Deals"), _("Open pipeline"), _("Won"), _("Lost"), _("Win rate %")]
+    return Report("cosell", _("Co-sell pipeline and win rate"), headers, rows)
+
+
+REPORTS.update(
+    {
+        "sources": sources_by_month,
+        "sources_by_line": sources_by_product_line,
+        "lost_reasons": lost_reasons,
+        "cosell": cosell_pipeline,
+    }
+)

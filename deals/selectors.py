@@ -9,14 +9,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from guardian.shortcuts import get_objects_for_user
 
 from deals.models import (
     Conflict,
+    CoSellEntry,
+    CoSellRequest,
     Customer,
     DealAttachment,
     DealExtension,
@@ -26,8 +29,9 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
-from partners.models import Kpi
+from partners.models import Kpi, Territory, TerritoryOwner
 from partners.selectors import partners_for_membership
+from partners.territories import Place, TerritoryMap
 from prm.accounts.models import Membership
 from prm.audit.models import AuditEvent
 from prm.catalog.models import Product
@@ -35,7 +39,7 @@ from prm.finance.rates import ConvertedSums, converted_sums
 from prm.lib.money import Money, format_amount_str, quantize_money
 from prm.lib.names import fold
 from prm.notifications.recipients import partner_members, staff_members
-from prm.roles import Role
+from prm.roles import Perm, Role, membership_has
 
 S = DealRegistration.Status
 
@@ -51,6 +55,75 @@ def registrations_for_membership(membership: Membership) -> QuerySet[DealRegistr
 
 def get_registration_for_membership_or_404(membership: Membership, pk: int) -> DealRegistration:
     return get_object_or_404(registrations_for_membership(membership), pk=pk)
+
+
+def shared_registrations_for_membership(membership: Membership) -> QuerySet[DealRegistration]:
+    """Two-tier deals shared with the member's distributor: the registrations that name it and
+    on which the member holds the django-guardian grant (none for anyone else)."""
+    if not membership.is_partner or not membership.partner_id:
+        return DealRegistration.objects.none()
+    named = DealRegistration.objects.filter(distributor_id=membership.partner_id)
+    return get_objects_for_user(
+        membership.user, "deals.view_shared_registration", klass=named, accept_global_perms=False
+    )
+
+
+def visible_registrations_for_membership(membership: Membership) -> QuerySet[DealRegistration]:
+    """What the deal list and page show: the member's own scope, plus (a distributor's people)
+    the two-tier registrations shared with them. Actions keep to ``registrations_for_membership``."""
+    if not membership.is_partner:
+        return registrations_for_membership(membership)
+    return DealRegistration.objects.select_related("partner", "owner").filter(
+        Q(partner__in=partners_for_membership(membership))
+        | Q(pk__in=shared_registrations_for_membership(membership).values("pk"))
+    )
+
+
+def get_visible_registration_for_membership_or_404(membership: Membership, pk: int) -> DealRegistration:
+    return get_object_or_404(visible_registrations_for_membership(membership), pk=pk)
+
+
+# --- territories ------------------------------------------------------------------------------------
+
+
+def place_of(registration: DealRegistration) -> Place:
+    return Place(
+        country=registration.country,
+        region=registration.region,
+        postal_code=registration.postal_code,
+        industry=registration.industry,
+        account=registration.customer_name,
+        domain=registration.customer_domain,
+    )
+
+
+def territory_id_for(registration: DealRegistration) -> int | None:
+    """The territory the registration's customer falls in (partners.territories rules)."""
+    found = TerritoryMap().resolve(place_of(registration))
+    return found.pk if found else None
+
+
+def territory_owners_of(registration: DealRegistration) -> list[Membership]:
+    """Active owners of the registration's territory (none without a territory)."""
+    if not registration.territory_id:
+        return []
+    return list(
+        Membership.objects.select_related("user").filter(
+            is_active=True,
+            pk__in=TerritoryOwner.objects.filter(territory_id=registration.territory_id).values(
+                "membership_id"
+            ),
+        )
+    )
+
+
+def registration_reviewers(registration: DealRegistration, *, roles: Iterable[str] | None = None) -> list:
+    """Who reviews a registration: the owners of its territory; a registration in no territory
+    (or one without owners) goes to every reviewer of its partner (``roles``: narrower fallback)."""
+    owners = [m.user for m in territory_owners_of(registration)]
+    if owners:
+        return owners
+    return reviewers_for(registration.partner_id, **({"roles": roles} if roles else {}))
 
 
 def attachments_for(registration: DealRegistration) -> QuerySet[DealAttachment]:
@@ -186,13 +259,21 @@ def _visible_partner_ids(membership: Membership, partner_ids: set[int]) -> set[i
     return set(partners_for_membership(membership).filter(pk__in=partner_ids).values_list("pk", flat=True))
 
 
-def review_queue(membership: Membership) -> QuerySet[DealRegistration]:
-    """Registrations waiting for a decision, the ones closest to (or past) their SLA first."""
-    return (
-        registrations_for_membership(membership)
-        .filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW])
-        .order_by(F("review_due_at").asc(nulls_last=True), "submitted_at", "pk")
-    )
+def review_queue(membership: Membership, scope: str = "mine") -> QuerySet[DealRegistration]:
+    """Registrations waiting for a decision, the ones closest to (or past) their SLA first.
+    Once the tenant has territories, "mine" is the registrations of the member's territories
+    (a vendor admin also gets those in no territory or in one without owners); "all" is every
+    registration in the member's partner scope."""
+    qs = registrations_for_membership(membership).filter(status__in=[S.SUBMITTED, S.UNDER_REVIEW])
+    if scope != "all" and Territory.objects.exists():
+        owned = TerritoryOwner.objects.filter(membership=membership).values("territory_id")
+        mine: Any = Q(territory_id__in=owned)
+        if membership.role == Role.VENDOR_ADMIN:
+            mine |= Q(territory__isnull=True) | ~Exists(
+                TerritoryOwner.objects.filter(territory_id=OuterRef("territory_id"))
+            )
+        qs = qs.filter(mine)
+    return qs.order_by(F("review_due_at").asc(nulls_last=True), "submitted_at", "pk")
 
 
 PIPELINE_SORTS = {
@@ -552,3 +633,54 @@ def get_routing_rule_or_404(pk: int) -> RoutingRule:
 def product_lines() -> list[str]:
     """The catalog's product categories: the product lines a registration may name."""
     return sorted(set(Product.objects.filter(is_active=True).values_list("category", flat=True)))
+
+
+# --- co-selling --------------------------------------------------------------------------------------
+
+
+def cosell_requests_for_membership(membership: Membership) -> QuerySet[CoSellRequest]:
+    """Co-sell requests the member is a party to: the registration's partner; vendor staff who
+    review that partner's deals, and the assigned vendor person; a two-tier deal's distributor
+    only for requests shared with it. Never other partners."""
+    qs = CoSellRequest.objects.select_related(
+        "registration", "registration__partner", "assignee", "requested_by"
+    )
+    if membership.is_partner:
+        return qs.filter(
+            Q(registration__partner_id=membership.partner_id or 0)
+            | Q(
+                shared_with_distributor=True,
+                registration__in=shared_registrations_for_membership(membership).values("pk"),
+            )
+        )
+    if membership_has(membership, Perm.DEAL_REVIEW):
+        return qs.filter(
+            Q(registration__partner__in=partners_for_membership(membership))
+            | Q(assignee_id=membership.user_id)
+        )
+    return qs.filter(assignee_id=membership.user_id)
+
+
+def get_cosell_request_for_membership_or_404(membership: Membership, pk: int) -> CoSellRequest:
+    return get_object_or_404(cosell_requests_for_membership(membership), pk=pk)
+
+
+def get_cosell_entry_for_membership_or_404(membership: Membership, pk: int) -> CoSellEntry:
+    return get_object_or_404(
+        CoSellEntry.objects.select_related("request", "request__registration").filter(
+            request__in=cosell_requests_for_membership(membership)
+        ),
+        pk=pk,
+    )
+
+
+def cosell_timelines(registration: DealRegistration, membership: Membership) -> list[CoSellRequest]:
+    """The co-sell requests of a registration the member may see, each with its entries
+    (``timeline``): two queries whatever the number of entries."""
+    requests = list(cosell_requests_for_membership(membership).filter(registration=registration))
+    entries: dict[int, list[CoSellEntry]] = {}
+    for entry in CoSellEntry.objects.filter(request__in=[r.pk for r in requests]).select_related("author"):
+        entries.setdefault(entry.request_id, []).append(entry)
+    for request in requests:
+        request.timeline = entries.get(request.pk, [])  # type: ignore[attr-defined]
+    return requests

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment
-from deals.selectors import partner_people, reviewers_for
+from deals.selectors import partner_people, registration_reviewers, reviewers_for, territory_owners_of
+from deals.services.cosell import cosell_remind_due_tasks
 from deals.services.leads import lead_time_out
 from deals.services.outcome import registration_expire
 from prm.celery import tenant_task
@@ -32,7 +33,8 @@ def expire_registrations() -> int:
 
 @tenant_task(name="deals.review_sla")
 def review_sla() -> dict[str, int]:
-    """Remind reviewers before the review SLA lapses; escalate to vendor admins after it lapsed."""
+    """Remind the reviewers (the territory's owners, else the partner's reviewers) before the
+    review SLA lapses; after it lapsed, escalate to the vendor admins, with the owners copied."""
     settings = DealSettings.current()
     now = timezone.now()
     waiting = DealRegistration.objects.filter(
@@ -45,7 +47,7 @@ def review_sla() -> dict[str, int]:
         review_due_at__lte=now + timedelta(hours=settings.review_reminder_hours),
     ).select_related("partner"):
         notify(
-            recipients=reviewers_for(r.partner_id),
+            recipients=registration_reviewers(r),
             verb="deal.review_reminder",
             message=_("%(ref)s (%(partner)s) must be reviewed by %(due)s.")
             % {
@@ -59,7 +61,10 @@ def review_sla() -> dict[str, int]:
         reminded += 1
     for r in waiting.filter(escalated_at__isnull=True, review_due_at__lte=now).select_related("partner"):
         notify(
-            recipients=reviewers_for(r.partner_id, roles=[Role.VENDOR_ADMIN]),
+            recipients=[
+                *reviewers_for(r.partner_id, roles=[Role.VENDOR_ADMIN]),
+                *(m.user for m in territory_owners_of(r)),
+            ],
             verb="deal.review_escalation",
             message=_("Review SLA missed: %(ref)s (%(partner)s) has waited since %(since)s.")
             % {
@@ -110,3 +115,9 @@ def lead_timeouts() -> int:
         .values_list("lead_id", flat=True)
     )
     return sum(1 for pk in sorted(lead_ids) if lead_time_out(lead=Lead.objects.get(pk=pk)))
+
+
+@tenant_task(name="deals.cosell_task_reminders")
+def cosell_task_reminders() -> int:
+    """Remind both sides of co-sell tasks that are due (once per task)."""
+    return cosell_remind_due_tasks()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deals.views import leads, registrations, review
+from deals.views import cosell, leads, registrations, review
 
 app_name = "deals"
 urlpatterns = [
@@ -23,6 +23,12 @@ urlpatterns = [
     path("<int:pk>/extension/", registrations.extension_request_view, name="extension_request"),
     path("<int:pk>/won/", registrations.registration_won, name="won"),
     path("<int:pk>/lost/", registrations.registration_lost, name="lost"),
+    # Co-selling (the partner and the vendor people on the deal)
+    path("<int:pk>/cosell/", cosell.cosell_request_view, name="cosell_request"),
+    path("cosell/<int:pk>/entries/", cosell.cosell_entry_view, name="cosell_entry"),
+    path("cosell/<int:pk>/assign/", cosell.cosell_assign_view, name="cosell_assign"),
+    path("cosell/<int:pk>/close/", cosell.cosell_close_view, name="cosell_close"),
+    path("cosell/tasks/<int:pk>/done/", cosell.cosell_task_done_view, name="cosell_task_done"),
     # Review (vendor staff)
     path("review/", review.review_queue_view, name="review_queue"),
     path("<int:pk>/review/", review.review, name="review"),

@@ -44,6 +44,16 @@ class PartnersConfig(AppConfig):
         )
         register_nav(
             NavItem(
+                _("Territories"),
+                "partners:territories",
+                Perm.TERRITORY_VIEW,
+                audience="staff",
+                order=12,
+                area="partners",
+            )
+        )
+        register_nav(
+            NavItem(
                 _("My company"),
                 "partners:mine",
                 Perm.PARTNER_VIEW,

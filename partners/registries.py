@@ -18,6 +18,7 @@ import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,40 @@ def deal_prefills(partner_ids: Sequence[int], registration_id: int | None = None
     if not _DEAL_PREFILL or not partner_ids:
         return []
     return _DEAL_PREFILL[0](partner_ids, registration_id)
+
+
+# Territory dashboard figures: the apps above ``partners`` that know a territory's business
+# (deals: pipeline, wins, coverage; posdata: POS revenue) register a provider
+# ``fn(territories, currency) -> {territory_id: {column: value}}`` with the columns it fills.
+# Each provider answers for all territories at once, in a fixed number of queries.
+
+
+@dataclass(frozen=True)
+class TerritoryMetric:
+    key: str
+    label: Any  # a (lazily) translated column heading
+
+
+TerritoryMetricSource = Callable[[Sequence[Any], str], dict[int, dict[str, Any]]]
+_TERRITORY_METRICS: dict[str, tuple[tuple[TerritoryMetric, ...], TerritoryMetricSource]] = {}
+
+
+def register_territory_metrics(
+    name: str, columns: Sequence[TerritoryMetric], source: TerritoryMetricSource
+) -> None:
+    """Register (or replace) the provider ``name`` of territory dashboard columns."""
+    _TERRITORY_METRICS[name] = (tuple(columns), source)
+
+
+def territory_metrics(
+    territories: Sequence[Any], currency: str
+) -> tuple[list[TerritoryMetric], dict[int, dict[str, Any]]]:
+    """Every registered column, and per territory id the values the providers found."""
+    columns: list[TerritoryMetric] = []
+    values: dict[int, dict[str, Any]] = {t.pk: {} for t in territories}
+    for name in sorted(_TERRITORY_METRICS):
+        cols, source = _TERRITORY_METRICS[name]
+        columns.extend(cols)
+        for tid, found in source(territories, currency).items():
+            values.setdefault(tid, {}).update(found)
+    return columns, values

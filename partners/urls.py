@@ -1,9 +1,23 @@
 from django.urls import path
 
-from partners.views import agreements, directory, enablement, lifecycle, performance, plans, recruitment
+from partners.views import (
+    agreements,
+    directory,
+    enablement,
+    lifecycle,
+    performance,
+    plans,
+    recruitment,
+    territories,
+)
 
 app_name = "partners"
 urlpatterns = [
+    # Territories
+    path("territories/", territories.territory_list, name="territories"),
+    path("territories/new/", territories.territory_edit, name="territory_new"),
+    path("territories/<int:pk>/", territories.territory_edit, name="territory_edit"),
+    path("territories/<int:pk>/delete/", territories.territory_delete_view, name="territory_delete"),
     # Directory and partner 360
     path("", directory.partner_list, name="list"),
     path("mine/", directory.partner_mine, name="mine"),

@@ -16,12 +16,14 @@ class PosdataConfig(AppConfig):
         # when Django imports this module (the app registry fills in before ready() runs).
         import posdata.tasks  # noqa: F401  (registers the tasks the services start by name)
         from partners.kpis import register_kpi_provider
+        from partners.registries import register_territory_metrics
         from posdata.kpis import revenue_by_partner
         from posdata.panels import partner_pos_panel, sales_panel
         from posdata.report_pages import INVENTORY, SELL_THROUGH
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
         from posdata.services import upload_give_up
+        from posdata.territory_metrics import COLUMNS, territory_pos_revenue
         from prm.dashboard import register_panel, register_partner_panel
         from prm.imports import ImportKind, register_import_kind
         from prm.jobs.registry import JobKind, register_job_kind
@@ -33,6 +35,7 @@ class PosdataConfig(AppConfig):
         register_report(SELL_THROUGH)  # "Schedule this report" (prm.scheduled_reports)
         register_report(INVENTORY)
 
+        register_territory_metrics("posdata", COLUMNS, territory_pos_revenue)
         register_import_kind(
             "sku_xref",
             ImportKind(

@@ -76,6 +76,8 @@ class Perm(StrEnum):
     DEAL_VIEW = "deal.view"  # registrations (partner roles: their own partner's)
     DEAL_REGISTER = "deal.register"  # register deals, request extensions, report won/lost
     DEAL_REVIEW = "deal.review"  # review queue, approve/reject, extensions, pipeline and dashboard
+    TERRITORY_VIEW = "territory.view"  # territories and their dashboard (pipeline, wins, POS, coverage)
+    TERRITORY_MANAGE = "territory.manage"  # define territories: rules, precedence, owners, member partners
     DEAL_SETTINGS = "deal.settings"  # protection, SLAs, fuzzy threshold, lead routing defaults
     OPPORTUNITY_MANAGE = "opportunity.manage"  # the vendor's direct opportunities
     LEAD_VIEW = "lead.view"  # leads (partner roles: the ones offered to or owned by their partner)
@@ -169,6 +171,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     ),
     Perm.DEAL_REGISTER: frozenset({Role.PARTNER_ADMIN, Role.PARTNER_USER}),
     Perm.DEAL_REVIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.TERRITORY_VIEW: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
+    Perm.TERRITORY_MANAGE: frozenset({Role.VENDOR_ADMIN}),
     Perm.DEAL_SETTINGS: frozenset({Role.VENDOR_ADMIN}),
     Perm.OPPORTUNITY_MANAGE: frozenset({Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER}),
     Perm.LEAD_VIEW: frozenset(
@@ -267,6 +271,8 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.DEAL_VIEW: "See deal registrations (partner roles: their own partner's; finance: for incentives)",
     Perm.DEAL_REGISTER: "Register deals for one's partner, attach files, request extensions, report won or lost",
     Perm.DEAL_REVIEW: "Review registrations and conflicts, approve or reject, decide extensions; pipeline, dashboard and export",
+    Perm.TERRITORY_VIEW: "See territories and their dashboard: pipeline, wins, POS revenue and coverage",
+    Perm.TERRITORY_MANAGE: "Define territories (countries, regions, postal codes, industries, named accounts), their precedence, owners and member partners",
     Perm.DEAL_SETTINGS: "Set protection periods, review and lead SLAs, the near-match threshold and lead distribution",
     Perm.OPPORTUNITY_MANAGE: "Create and import the vendor's direct opportunities",
     Perm.LEAD_VIEW: "See leads (partner roles: those offered to or accepted by their partner)",

@@ -3,6 +3,7 @@ extensions, and the conflicts found between them (and with direct opportunities)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
 
 from deals.models.opportunities import DirectOpportunity
 from prm.lib.money import AMOUNT_DECIMALS, AMOUNT_DIGITS
@@ -117,9 +119,27 @@ class DealRegistration(TenantModel):
     customer_domain = models.CharField(_("customer web domain"), max_length=253, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
     address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.CharField(_("region"), max_length=64, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    industry = models.CharField(_("industry"), max_length=64, blank=True)
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    # The territory the customer falls in (partners.territories.territory_for), set on each
+    # submission: its owners review the registration and work its co-sell requests.
+    territory = TenantForeignKey(
+        "partners.Territory", on_delete=models.SET_NULL, null=True, blank=True, related_name="registrations"
+    )
+    # Two-tier: the distributor the reseller buys through; it sees this one registration (read
+    # only) through a django-guardian grant, and an approval carries to its pricing agreement.
+    distributor = TenantForeignKey(
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="distributed_registrations",
+        verbose_name=_("distributor"),
+    )
 
     currency = models.CharField(max_length=3, validators=[currency_validator])
     value = models.DecimalField(
@@ -170,7 +190,9 @@ class DealRegistration(TenantModel):
             models.Index(fields=["tenant", "partner", "status"]),
             models.Index(fields=["tenant", "review_due_at"]),
             models.Index(fields=["tenant", "protection_until"]),
+            models.Index(fields=["tenant", "territory", "status"]),
         ]
+        permissions = [("view_shared_registration", "See a registration shared with one's distributor")]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.customer_name or '—'}"
@@ -189,6 +211,23 @@ class DealRegistration(TenantModel):
         if self.status == self.Status.APPROVED:
             return self.protection_until is None or self.protection_until >= day
         return self.status in self.ACTIVE
+
+
+class DealRegistrationUserObjectPermission(UserObjectPermissionBase, TenantModel):
+    """Per-object grants on registrations (django-guardian direct foreign key): the people of a
+    two-tier deal's distributor may see that one registration."""
+
+    content_object = TenantForeignKey(DealRegistration, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        default_manager_name = "objects"
+        unique_together: list[Sequence[str]] = []  # guardian's, replaced by the per-tenant one
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "permission", "content_object"],
+                name="registration_object_permission_unique",
+            )
+        ]
 
 
 class DealLine(TenantModel):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from deals.models import DealRegistration
-from deals.selectors import partner_people, reviewers_for
+from deals.selectors import partner_people, registration_reviewers
 from partners.selectors import partners_for_membership
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
@@ -60,8 +60,9 @@ def notify_partner(registration: DealRegistration, verb: str, message: str) -> N
 
 
 def notify_reviewers(registration: DealRegistration, verb: str, message: str) -> None:
+    """The owners of the registration's territory; without one, every reviewer of its partner."""
     notify(
-        recipients=reviewers_for(registration.partner_id),
+        recipients=registration_reviewers(registration),
         verb=verb,
         message=message,
         url=reverse("deals:review", kwargs={"pk": registration.pk}),

@@ -33,6 +33,9 @@ DRAFT_FIELDS = (
     "customer_name",
     "customer_domain",
     "country",
+    "region",
+    "postal_code",
+    "industry",
     "address",
     "contact_name",
     "contact_email",
@@ -40,6 +43,7 @@ DRAFT_FIELDS = (
     "currency",
     "expected_close_date",
     "deal_type",
+    "distributor",
     "competitors",
     "notes",
 )

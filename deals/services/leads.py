@@ -19,6 +19,7 @@ from deals.models import DealRegistration, DealSettings, Lead, LeadAssignment, R
 from deals.services.drafts import registration_create
 from partners.models import Partner
 from partners.selectors import require_active_partner
+from partners.territories import Place, TerritoryMap
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.decisions import Notice, decide
@@ -73,6 +74,7 @@ class RoutingDecision:
     checks: list[Check] = field(default_factory=list)
     partner: Partner | None = None
     reason: str = ""
+    territory: str = ""  # the territory the lead falls in, when the tenant defines territories
 
     @property
     def eligible(self) -> list[Check]:
@@ -148,6 +150,12 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     capacity = used.max_open_leads if used.max_open_leads is not None else settings.max_open_leads
     min_rank = settings.tier_rank(used.min_tier) if used.min_tier else None
     product = lead.product_interest.casefold()
+    # Territories, when the tenant defines them and the lead falls in one, decide who is "in the
+    # territory": the territory's member partners. Otherwise the partner's country or region.
+    territory = TerritoryMap().resolve(
+        Place(country=lead.country, region=lead.region, account=lead.company, domain=lead.domain)
+    )
+    decision.territory = territory.name if territory else ""
     for partner in partners:
         rank = settings.tier_rank(partner.tier)
         check = Check(
@@ -158,15 +166,20 @@ def routing_preview(lead: Lead) -> RoutingDecision:
             weight=max(rank, 0) + 1,
         )
         expertise = {str(e).casefold() for e in (partner.expertise or [])}
-        in_territory = partner.country.upper() == lead.country.upper() or (
-            bool(lead.region) and (partner.region or "").casefold() == lead.region.casefold()
-        )
+        if territory is not None:
+            in_territory = partner.pk in territory.member_partner_ids
+        else:
+            in_territory = partner.country.upper() == lead.country.upper() or (
+                bool(lead.region) and (partner.region or "").casefold() == lead.region.casefold()
+            )
         if partner.pk in excluded:
             check.failed, check.detail = "declined", _("declined or let this lead time out before")
         elif used.match_territory and not in_territory:
             check.failed, check.detail = (
                 "territory",
-                _("outside the territory (%(c)s / %(r)s)")
+                _("not a member of territory %(t)s") % {"t": territory.name}
+                if territory is not None
+                else _("outside the territory (%(c)s / %(r)s)")
                 % {"c": partner.country, "r": partner.region or "—"},
             )
         elif used.require_expertise and product not in expertise:
@@ -428,6 +441,7 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
                 "customer_name": locked.company,
                 "customer_domain": locked.domain,
                 "country": locked.country,
+                "region": locked.region,
                 "contact_name": locked.contact_name,
                 "contact_email": locked.contact_email,
                 "contact_phone": locked.contact_phone,

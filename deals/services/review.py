@@ -28,7 +28,7 @@ from deals.services.common import (
 )
 from partners.selectors import require_active_partner
 from prm.accounts.models import Membership
-from prm.events import iso
+from prm.events import iso, partner_ref
 from prm.workflow import DomainError, check_transition
 
 
@@ -113,6 +113,7 @@ def registration_approve(
             "deal.approved",
             discount_pct=str(locked.discount_pct),
             approved_at=iso(locked.decided_at),
+            distributor=partner_ref(locked.distributor) if locked.distributor_id else None,
         )
         notify_partner(
             locked,

@@ -25,7 +25,7 @@ from deals.models import (
     DealRegistration,
     DealSettings,
 )
-from deals.selectors import missing_for_submit
+from deals.selectors import missing_for_submit, territory_id_for
 from deals.services.common import (
     AUDIT_FIELDS,
     S,
@@ -37,6 +37,7 @@ from deals.services.common import (
     require_partner_member,
 )
 from deals.services.drafts import clean_lines, sync_totals
+from deals.services.two_tier import share_with_distributor
 from partners.selectors import require_active_partner, require_signed_agreement
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
@@ -89,8 +90,11 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
         locked.reminded_at = locked.escalated_at = None
         locked.conflict_flag = flag_for(matches)
         locked.customer = _customer_for(locked)
+        locked.territory_id = territory_id_for(locked)
+        share_with_distributor(locked)
         locked.save(
             update_fields=[
+                "territory",
                 "status",
                 "submitted_at",
                 "first_submitted_at",

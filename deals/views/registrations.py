@@ -15,6 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deals.forms import (
     AttachmentForm,
+    CoSellAssignForm,
+    CoSellEntryForm,
+    CoSellRequestForm,
     ExtensionRequestForm,
     LineForm,
     LineFormSet,
@@ -27,17 +30,20 @@ from deals.selectors import (
     PIPELINE_EXPORT_HEADERS,
     attachments_for,
     conflict_summary_for_partner,
+    cosell_timelines,
     customers_for_membership,
     filter_pipeline,
     get_attachment_for_membership_or_404,
     get_registration_for_membership_or_404,
+    get_visible_registration_for_membership_or_404,
     missing_for_submit,
     pipeline_export_rows,
     product_lines,
     registration_history,
-    registrations_for_membership,
+    visible_registrations_for_membership,
 )
 from deals.services.attachments import attachment_add
+from deals.services.cosell import OPEN_DEAL as COSELL_OPEN_DEAL
 from deals.services.drafts import registration_create, registration_update_draft
 from deals.services.extensions import extension_request
 from deals.services.outcome import registration_mark_lost, registration_mark_won
@@ -106,7 +112,7 @@ def registration_list(request: PortalRequest) -> HttpResponseBase:
     """Partners: their registrations with status, protection left and next actions. Vendor staff:
     the pipeline with filters and export."""
     membership = request.membership
-    qs = filter_pipeline(registrations_for_membership(membership), request.GET)
+    qs = filter_pipeline(visible_registrations_for_membership(membership), request.GET)
     export = request.GET.get("export")
     if export in {"csv", "xlsx"} and membership.is_staff_member:
         stamp = timezone.localdate().isoformat()
@@ -287,7 +293,18 @@ def customer_fill(request: PortalRequest, pk: int) -> HttpResponse:
 @require_GET
 def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
     membership = request.membership
-    registration = get_registration_for_membership_or_404(membership, pk)
+    registration = get_visible_registration_for_membership_or_404(membership, pk)
+    if membership.is_partner and registration.partner_id != membership.partner_id:
+        # A two-tier deal shared with the member's distributor: read only, what it needs to know.
+        return render(
+            request,
+            "deals/shared_detail.html",
+            {
+                "r": registration,
+                "lines": list(registration.lines.all()),
+                "cosell_requests": cosell_timelines(registration, membership),
+            },
+        )
     is_owner = membership.is_partner and membership_has(membership, Perm.DEAL_REGISTER)
     settings = DealSettings.current()
     extensions = list(registration.extensions.select_related("requested_by", "decided_by"))
@@ -332,6 +349,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "extension_form": ExtensionRequestForm(),
         "attachment_form": AttachmentForm(),
         "line_form": LineForm(currency=registration.currency),
+        "cosell_requests": cosell_timelines(registration, membership),
+        "cosell_request_form": CoSellRequestForm(),
+        "cosell_entry_form": CoSellEntryForm(),
+        "cosell_assign_form": CoSellAssignForm() if membership_has(membership, Perm.DEAL_REVIEW) else None,
+        "can_request_cosell": is_owner and registration.status in COSELL_OPEN_DEAL,
     }
     return render(request, "deals/detail.html", context)
 

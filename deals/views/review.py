@@ -43,6 +43,7 @@ from deals.services.review import (
     registration_request_info,
     registration_start_review,
 )
+from partners.models import Territory
 from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.actions import run_action
@@ -56,7 +57,8 @@ from prm.workflow import DomainError
 @portal_view(Perm.DEAL_REVIEW)
 @require_GET
 def review_queue_view(request: PortalRequest) -> HttpResponse:
-    qs = review_queue(request.membership)
+    scope = "all" if request.GET.get("scope") == "all" else "mine"
+    qs = review_queue(request.membership, scope).select_related("territory")
     pending_extensions = extensions_for_membership(request.membership).filter(
         status=DealExtension.Status.PENDING
     )
@@ -65,6 +67,8 @@ def review_queue_view(request: PortalRequest) -> HttpResponse:
         "deals/review_queue.html",
         {
             "page": paginate(request, qs),
+            "scope": scope,
+            "has_territories": Territory.objects.exists(),
             "now": timezone.now(),
             "extensions": list(pending_extensions[:50]),
             "decision_form": ExtensionDecisionForm(),

@@ -35,6 +35,7 @@ from partners.models.plans import (
 )
 from partners.models.recruitment import PartnerApplication
 from partners.models.scorecards import Scorecard, TierProposal
+from partners.models.territories import Territory, TerritoryOwner, TerritoryPartner
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -67,6 +68,9 @@ __all__ = [
     "ResourceVersion",
     "RevenueBand",
     "Scorecard",
+    "Territory",
+    "TerritoryOwner",
+    "TerritoryPartner",
     "Tier",
     "TierProposal",
     "TierRequirement",

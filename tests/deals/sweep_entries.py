@@ -28,6 +28,38 @@ def _approved(cast):
     return {"pk": registration.pk}
 
 
+def _cosell(cast):
+    from deals.services.cosell import cosell_request
+
+    registration = register(cast, "p1_user")
+    request = cosell_request(
+        registration=registration,
+        acting_membership=cast.a.memberships["p1_user"],
+        kind="presales",
+        message="A demo, please",
+    )
+    return request
+
+
+def _cosell_request(cast):
+    return {"pk": _cosell(cast).pk}
+
+
+def _cosell_task(cast):
+    import datetime
+
+    from deals.services.cosell import cosell_add_entry
+
+    entry = cosell_add_entry(
+        request=_cosell(cast),
+        acting_membership=cast.a.memberships["manager"],
+        kind="task",
+        text="Book the demo",
+        due_on=datetime.date.today() + datetime.timedelta(days=3),
+    )
+    return {"pk": entry.pk}
+
+
 def _attachment(cast):
     registration = register(cast, "p1_user")
     attachment = DealAttachment.objects.create(
@@ -117,6 +149,11 @@ ENTRIES = {
     "deals:reject": Entry(kwargs=_submitted, methods=("POST",), partner_owned=True),
     "deals:request_info": Entry(kwargs=_submitted, methods=("POST",), partner_owned=True),
     "deals:extension_decide": Entry(kwargs=_extension, methods=("POST",), partner_owned=True),
+    "deals:cosell_request": Entry(kwargs=_submitted, methods=("POST",), partner_owned=True),
+    "deals:cosell_entry": Entry(kwargs=_cosell_request, methods=("POST",), partner_owned=True),
+    "deals:cosell_assign": Entry(kwargs=_cosell_request, methods=("POST",), partner_owned=True),
+    "deals:cosell_close": Entry(kwargs=_cosell_request, methods=("POST",), partner_owned=True),
+    "deals:cosell_task_done": Entry(kwargs=_cosell_task, methods=("POST",), partner_owned=True),
     "deals:dashboard": Entry(),
     "deals:reports": Entry(),
     "deals:settings": Entry(methods=("GET", "POST")),

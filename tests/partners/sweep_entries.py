@@ -4,6 +4,12 @@ from tests.partners import helpers
 from tests.sweep import Entry
 
 
+def _territory(cast):
+    from partners.models import Territory
+
+    return {"pk": Territory.objects.create(name="DACH", countries=["DE", "AT", "CH"]).pk}
+
+
 def _p1(cast):
     return {"pk": cast.a.partners["p1"].pk}
 
@@ -92,6 +98,10 @@ def _initiative(cast):
 
 ENTRIES = {
     "partners:list": Entry(),
+    "partners:territories": Entry(),
+    "partners:territory_new": Entry(methods=("GET", "POST")),
+    "partners:territory_edit": Entry(kwargs=_territory, methods=("GET", "POST")),
+    "partners:territory_delete": Entry(kwargs=_territory, methods=("POST",)),
     "partners:mine": Entry(),
     "partners:contacts_export": Entry(),
     "partners:detail": Entry(kwargs=_p1, partner_owned=True),
