@@ -1,7 +1,7 @@
 """POS revenue per territory (the territory dashboard, ``partners.registries``): net sales of the
 territory's member partners over the last 12 months by invoice date, in the base currency. One
-grouped query over the lines (converted per partner), summed per territory; the rollups another
-change adds can replace the source here without touching the dashboard."""
+grouped query over the daily POS rollup (converted at each invoice date's rate, as the lines
+would be), summed per territory."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from partners.models import TerritoryPartner
 from partners.registries import TerritoryMetric
-from posdata.models import PosLine
+from posdata.selectors import daily_sales
 from prm.finance.rates import converted_sums
 from prm.lib.money import format_amount_str, quantize_money
 
@@ -34,10 +34,10 @@ def territory_pos_revenue(territories: Sequence[Any], currency: str) -> dict[int
         return {tid: {"pos_revenue": zero} for tid in ids}
     since = timezone.localdate() - timedelta(days=365)
     sums = converted_sums(
-        PosLine.objects.filter(partner_id__in=partner_ids, invoice_date__gte=since),
+        daily_sales(sorted(partner_ids), since, timezone.localdate()),
         amount="amount",
         currency="currency",
-        day="invoice_date",
+        day="day",
         target=currency,
         keys={"partner": "partner_id"},
     )

@@ -5,6 +5,7 @@ pricing agreement, and the attribution reports."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,8 @@ from prm.roles import Role
 from tests.conftest import _member
 from tests.deals.helpers import customer_data, register
 from tests.factories import MembershipFactory, PartnerFactory, UserFactory
+from tests.posdata.helpers import load as load_file
+from tests.posdata.helpers import write
 
 pytestmark = pytest.mark.django_db
 
@@ -404,3 +407,47 @@ def test_attribution_reports_match_hand_counts(cast):
         "Influenced (co-sell)"
         in b"".join(response.streaming_content if response.streaming else [response.content]).decode()
     )
+
+
+def test_the_territory_dashboard_shows_pipeline_wins_pos_revenue_and_coverage(cast, tmp_path):
+    """Americas (US; member P1; named account "Named Co"): the open US registrations of P1 and of P2
+    (1,000.00 each) are its pipeline (a territory is where the customer is, whoever registers), P1's
+    won one its win; P2 is no member, so its customer has no member partner; P1's POS file
+    (3 x 150 + 1 x 50 = 500.00 USD, loaded through the loader so the rollups count it) its revenue;
+    "Named Co" has no registration by a member: one named account not covered."""
+    with cast.a.context():
+        _territory(
+            cast,
+            "Americas",
+            10,
+            countries=["US"],
+            owners=["manager"],
+            partners=["p1"],
+            named_accounts=["Named Co"],
+        )
+        register(cast, "p1_user", "Open Inc.", domain="open.com")
+        won = register(cast, "p1_user", "Won Inc.", domain="won.com", lines=(("pumps", 1, "700.00"),))
+        registration_approve(registration=won, acting_membership=cast.a.memberships["manager"])
+        registration_mark_won(
+            registration=won,
+            acting_membership=cast.a.memberships["p1_admin"],
+            closed_value=Decimal("700.00"),
+            closed_on=timezone.localdate(),
+        )
+        register(cast, "p2_user", "Other Inc.", domain="other.com")
+    today = timezone.localdate().isoformat()
+    pos_file = write(
+        tmp_path,
+        "invoice_number,invoice_line,invoice_date,sku,quantity,unit_price,currency\n"
+        f"T-1,1,{today},PMP-100,3,150.00,USD\nT-2,1,{today},PMP-100,1,50.00,USD\n",
+    )
+    _upload, summary = load_file(cast.a, "p1", pos_file)
+    assert summary["rows_loaded"] == 2
+    page = cast.a.client("manager").get(reverse("partners:territories")).content.decode()
+    row = page[page.index("Americas") :]
+    row = row[: row.index("</tr>")]
+    cells = [c.strip() for c in re.findall(r'<td class="text-end">([^<]*)</td>', row)]
+    # pipeline, open registrations, wins, named accounts not covered, customers without a member, POS revenue
+    assert cells[0] == "2000.00 USD" and cells[1] == "2" and cells[2] == "1", cells
+    assert cells[3] == "1" and cells[4] == "1"
+    assert cells[5] == "500.00 USD"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from deals.models import DealLine, DealRegistration
 from posdata.models import PosLine, Upload
+from posdata.pipeline.rollups import rollups_rebuild
 from prm.catalog.models import Product
 from prm.tenancy.context import require_tenant
 from tests.factories import ProductFactory
@@ -87,3 +88,5 @@ def monthly_pos(
             for n, (month, amount) in enumerate(sorted(months.items()))
         ]
     )
+    # Written past the loader: the rollups are rebuilt as `pos_rollups_check --fix` would.
+    rollups_rebuild(require_tenant().pk)

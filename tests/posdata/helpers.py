@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from posdata.models import InventorySnapshot, Upload
+from posdata.pipeline.rollups import rollups_rebuild
 from posdata.services import pos_file_load
 from tests.factories import ProductFactory
 
@@ -58,3 +61,34 @@ def xlsx_bytes(rows: list[list]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def snapshots(partner, rows, *, upload=None):
+    """Inventory snapshots written directly (past the loader), then the rollups rebuilt from the
+    lines as `pos_rollups_check --fix` would. ``rows``: (date, product, on hand, received, sold)."""
+    upload = upload or Upload.objects.create(
+        partner=partner,
+        kind="inventory",
+        status="loaded",
+        path="t.csv",
+        format="csv",
+        checksum=secrets.token_hex(8),
+    )
+    InventorySnapshot.objects.bulk_create(
+        [
+            InventorySnapshot(
+                tenant_id=partner.tenant_id,
+                partner=partner,
+                upload=upload,
+                snapshot_date=day,
+                product=product,
+                on_hand=on_hand,
+                received=received,
+                sold=sold,
+                source_line=n + 2,
+            )
+            for n, (day, product, on_hand, received, sold) in enumerate(rows)
+        ]
+    )
+    # Written past the loader: its rollup is rebuilt as `pos_rollups_check --fix` would.
+    rollups_rebuild(partner.tenant_id)

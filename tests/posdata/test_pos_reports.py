@@ -8,7 +8,6 @@ import csv
 import datetime
 import io
 import re
-import secrets
 from decimal import Decimal
 
 import pytest
@@ -16,44 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from posdata.models import InventorySnapshot, Upload
-from posdata.pipeline.rollups import rollups_rebuild
 from prm.finance.models import FxRate
+from tests.posdata.helpers import snapshots
 from tests.rebates.helpers import pos
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 PERIOD = "date_from=2026-01-01&date_to=2026-02-28"
-
-
-def _snapshots(partner, rows, *, upload=None):
-    """``rows``: (date, product, on hand, received, sold)."""
-    upload = upload or Upload.objects.create(
-        partner=partner,
-        kind="inventory",
-        status="loaded",
-        path="t.csv",
-        format="csv",
-        checksum=secrets.token_hex(8),
-    )
-    InventorySnapshot.objects.bulk_create(
-        [
-            InventorySnapshot(
-                tenant_id=partner.tenant_id,
-                partner=partner,
-                upload=upload,
-                snapshot_date=day,
-                product=product,
-                on_hand=on_hand,
-                received=received,
-                sold=sold,
-                source_line=n + 2,
-            )
-            for n, (day, product, on_hand, received, sold) in enumerate(rows)
-        ]
-    )
-    # Written past the loader: its rollup is rebuilt as `pos_rollups_check --fix` would.
-    rollups_rebuild(partner.tenant_id)
 
 
 @pytest.fixture
@@ -62,7 +30,7 @@ def activity(cast, catalog):
     50 / 45 in February; P1 valves 40 / 10 in January; P2 pumps 10 / 10 in January."""
     pump, valve = catalog["pump"], catalog["valve"]
     with cast.a.context():
-        _snapshots(
+        snapshots(
             cast.a.partners["p1"],
             [
                 (D(2026, 1, 9), pump, 70, 100, 30),
@@ -71,7 +39,7 @@ def activity(cast, catalog):
                 (D(2026, 1, 16), valve, 30, 40, 10),
             ],
         )
-        _snapshots(cast.a.partners["p2"], [(D(2026, 1, 9), pump, 0, 10, 10)])
+        snapshots(cast.a.partners["p2"], [(D(2026, 1, 9), pump, 0, 10, 10)])
     return catalog
 
 
@@ -241,7 +209,7 @@ def test_slow_movers_are_overstocked_with_falling_sales(cast, catalog):
                 (day - datetime.timedelta(days=100), 5, "5.00", "USD", "VLV-010"),
             ],
         )
-        _snapshots(p1, [(day, catalog["pump"], 1000, None, None), (day, catalog["valve"], 500, None, None)])
+        snapshots(p1, [(day, catalog["pump"], 1000, None, None), (day, catalog["valve"], 500, None, None)])
     client = cast.a.client("manager")
     html = client.get("/pos/inventory/").content.decode()
     slow = html.split('data-testid="slow-movers-table"')[1].split("</table>")[0]
@@ -261,7 +229,7 @@ def _grow(cast, catalog, months: range, partners=("p1", "p2")) -> None:
             for month in months:
                 day = D(2026, month, 10)
                 pos(partner, [(day, 2, "20.00"), (day, 1, "15.00", "USD", "VLV-010")])
-                _snapshots(partner, [(day, catalog["pump"], 40, 10, 5), (day, catalog["valve"], 9, 3, 1)])
+                snapshots(partner, [(day, catalog["pump"], 40, 10, 5), (day, catalog["valve"], 9, 3, 1)])
 
 
 @pytest.mark.parametrize("url", ["/pos/?date_from=2026-01-01&date_to=2026-12-31", "/pos/inventory/"])

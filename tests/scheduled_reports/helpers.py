@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 
-from posdata.models import InventorySnapshot, Upload
 from prm.scheduled_reports.models import ScheduledReport, ScheduledReportRecipient
+from tests.posdata.helpers import snapshots
 
 D = datetime.date
 PERIOD = {"date_from": "2026-01-01", "date_to": "2026-02-28"}
-
-
-def snapshots(partner, product, rows) -> None:
-    """``rows``: (date, on hand, received, sold) of ``product`` at ``partner``."""
-    upload = Upload.objects.create(
-        partner=partner,
-        kind="inventory",
-        status="loaded",
-        path="t.csv",
-        format="csv",
-        checksum=secrets.token_hex(8),
-    )
-    InventorySnapshot.objects.bulk_create(
-        [
-            InventorySnapshot(
-                tenant_id=partner.tenant_id,
-                partner=partner,
-                upload=upload,
-                snapshot_date=day,
-                product=product,
-                on_hand=on_hand,
-                received=received,
-                sold=sold,
-                source_line=n + 2,
-            )
-            for n, (day, on_hand, received, sold) in enumerate(rows)
-        ]
-    )
 
 
 def pos_activity(cast) -> None:
     """P1 received 100 and sold 40 pumps in January; P2 received 10 and sold 10."""
     with cast.a.context():
         pump = cast.a.partners["product"]
-        snapshots(cast.a.partners["p1"], pump, [(D(2026, 1, 9), 60, 100, 40)])
-        snapshots(cast.a.partners["p2"], pump, [(D(2026, 1, 9), 0, 10, 10)])
+        snapshots(cast.a.partners["p1"], [(D(2026, 1, 9), pump, 60, 100, 40)])
+        snapshots(cast.a.partners["p2"], [(D(2026, 1, 9), pump, 0, 10, 10)])
 
 
 def schedule(
