@@ -2,7 +2,8 @@
 the task redelivered by the broker to another, and the end state compared with that of an
 undisturbed run of the same input.
 
-* ``WorkerPool`` (one per test module): two solo workers with ``tests.ops.chaos_worker`` loaded
+* ``WorkerPool`` (one per test process, the ``pool`` fixture of tests/ops/conftest.py): two solo
+  workers with ``tests.ops.chaos_worker`` loaded
   (the pause point) and the broker's visibility timeout cut to seconds, so a killed worker's task
   comes back quickly. A killed worker is replaced at once. They consume one queue of their own,
   and ``private_routes`` sends this process's tasks there: the Redis broker is shared by every
@@ -43,7 +44,11 @@ from prm.tenancy.context import require_tenant
 # A killed worker's message comes back to another worker after this many seconds (kombu checks
 # every second): longer than a small job needs to reach its pause point.
 VISIBILITY_SECONDS = 6
-FINISH_TIMEOUT = 90
+# Deadlines only bound a failing test (a passing one never waits them out): generous, for a
+# machine busy with other test processes.
+START_TIMEOUT = 120
+PAUSE_TIMEOUT = 120
+FINISH_TIMEOUT = 180
 
 WORKER_COMMAND = (
     sys.executable,
@@ -106,10 +111,28 @@ class WorkerPool:
                 "PRM_CHAOS_DIR": str(self.directory),
                 "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
                 "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+                # The webhook chaos test's receiver listens on 127.0.0.1.
+                "PRM_WEBHOOKS_ALLOW_LOOPBACK": "1",
             }
         )
         process = subprocess.Popen([*WORKER_COMMAND, "-Q", PRIVATE_QUEUE], env=env)
         self.processes[process.pid] = process
+
+    def wait_ready(self, *, but: int | None = None) -> None:
+        """Until every worker (``but`` one) consumes its queue: a fresh one loads Django first,
+        seconds on a busy machine. The first test waits for the pool; a kill waits for the other
+        workers (a replacement may still be starting), so that the killed worker's message always
+        has a live worker to take it back and no deadline includes a start-up."""
+        for pid, process in self.processes.items():
+            if pid == but:
+                continue
+            wait_for(
+                lambda: (self.directory / f"ready-{pid}").exists() or process.poll() is not None,
+                timeout=START_TIMEOUT,
+                what=f"chaos worker {pid} to start",
+                every=0.1,
+            )
+            assert process.poll() is None, f"chaos worker {pid} exited with {process.returncode}"
 
     def kill(self, pid: int) -> None:
         """SIGKILL one of this pool's workers (nothing else) and start its replacement."""
@@ -136,6 +159,10 @@ class Started:
     kwargs: dict[str, Any] = field(default_factory=dict)
     job: Job | None = None
     enqueued: bool = False  # the service sends the task itself on commit
+    # Work of several tasks (webhook deliveries): how the undisturbed run runs all of it in this
+    # process, and when the redelivered run is done (default: the job, or the task, finished).
+    run_here: Callable[[], None] | None = None
+    done: Callable[[], bool] | None = None
 
     @classmethod
     def of_job(cls, job: Job, *, enqueued: bool = True) -> Started:
@@ -164,9 +191,12 @@ class Chaos:
         try:
             with transaction.atomic():
                 started = start()
-                app.tasks[started.task].apply(
-                    kwargs={"tenant_id": require_tenant().pk, **started.kwargs}, throw=True
-                )
+                if started.run_here is not None:
+                    started.run_here()
+                else:
+                    app.tasks[started.task].apply(
+                        kwargs={"tenant_id": require_tenant().pk, **started.kwargs}, throw=True
+                    )
                 raise _RolledBack(state(started))
         except _RolledBack as done:
             return done.args[0]
@@ -188,8 +218,11 @@ class Chaos:
         pid = self._paused_worker()
         if while_paused is not None:
             while_paused(started)
+        self.pool.wait_ready(but=pid)
         self.pool.kill(pid)
-        if started.job is not None:
+        if started.done is not None:
+            wait_for(started.done, timeout=FINISH_TIMEOUT, what=f"the redelivered {started.task}")
+        elif started.job is not None:
             job = started.job
             wait_for(
                 lambda: job.refresh_from_db() or job.is_finished,
@@ -215,21 +248,42 @@ class Chaos:
             marker.unlink()
 
     def _arm(self, pause: str, after_calls: int, overrides: dict[str, Any]) -> None:
-        for name in ("paused", "finished"):
+        for name in ("paused", "paused-task.json", "finished"):
             (self.directory / name).unlink(missing_ok=True)
         spec = {"target": pause, "after_calls": after_calls, "set": overrides}
         (self.directory / "pause.json").write_text(json.dumps(spec))
 
+    def paused_task(self) -> dict[str, Any]:
+        """The task message the paused worker holds: its ``id``, ``task`` name and ``kwargs``."""
+        return json.loads((self.directory / "paused-task.json").read_text())
+
     def _paused_worker(self) -> int:
         marker = self.directory / "paused"
-        wait_for(lambda: marker.exists() and marker.read_text() != "", timeout=60, what="a worker to pause")
+        wait_for(
+            lambda: marker.exists() and marker.read_text() != "",
+            timeout=PAUSE_TIMEOUT,
+            what="a worker to pause",
+        )
         pid = int(marker.read_text())
         assert pid in self.pool.processes, "the paused process is not one of the pool's workers"
         return pid
 
-    def _finished_elsewhere(self, task: str, killed: int) -> bool:
+    def _finished_runs(self) -> list[dict[str, Any]]:
         log = self.directory / "finished"
         if not log.exists():
-            return False
-        runs = [json.loads(line) for line in log.read_text().splitlines() if line]
-        return any(r["task"] == task and r["state"] == "SUCCESS" and r["pid"] != killed for r in runs)
+            return []
+        return [json.loads(line) for line in log.read_text().splitlines() if line]
+
+    def _finished_elsewhere(self, task: str, killed: int) -> bool:
+        return any(
+            r["task"] == task and r["state"] == "SUCCESS" and r["pid"] != killed
+            for r in self._finished_runs()
+        )
+
+    def finished_by_other_worker(self, task_id: str, killed: int) -> bool:
+        """The message ``task_id`` (the killed worker's) came back from the broker and finished in
+        another worker."""
+        return any(
+            r["id"] == task_id and r["state"] == "SUCCESS" and r["pid"] != killed and r["redelivered"]
+            for r in self._finished_runs()
+        )
