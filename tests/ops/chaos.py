@@ -2,12 +2,15 @@
 the task redelivered by the broker to another, and the end state compared with that of an
 undisturbed run of the same input.
 
-* ``WorkerPool`` (one per test process, the ``pool`` fixture of tests/ops/conftest.py): two solo
-  workers with ``tests.ops.chaos_worker`` loaded
-  (the pause point) and the broker's visibility timeout cut to seconds, so a killed worker's task
-  comes back quickly. A killed worker is replaced at once. They consume one queue of their own,
-  and ``private_routes`` sends this process's tasks there: the Redis broker is shared by every
-  test process of a run (``-n 2``) and their workers must not take each other's tasks.
+* ``WorkerPool`` (one per test process, the ``pool`` fixture of tests/ops/conftest.py): three solo
+  workers with ``tests.ops.chaos_worker`` loaded (the pause point) and the broker's visibility
+  timeout cut to seconds, so a killed worker's task comes back quickly. A killed worker is
+  replaced at once; the pool's start is waited for before the first test, and a kill waits until
+  another worker is up to take the message back (nothing is redelivered while no worker polls
+  the broker), so no deadline includes a worker's start-up on a busy machine. They consume one
+  queue of their own, and ``private_routes`` sends this process's tasks there: the Redis broker
+  is shared by every test process of a run (``-n 2``) and their workers must not take each
+  other's tasks.
 * ``Chaos.undisturbed(start, state)``: the work started and run in this process inside a
   transaction that is rolled back afterwards; ``state`` reads what it left, before the rollback.
 * ``Chaos.killed_and_redelivered(start, state, pause=...)``: the same work started for real; the
@@ -91,7 +94,9 @@ def _test_database_url() -> str:
 
 
 class WorkerPool:
-    SIZE = 2
+    # Three: while a killed worker's replacement starts, two are up, one to pause and one to take
+    # the paused one's message back; no test waits for a start-up.
+    SIZE = 3
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -118,21 +123,31 @@ class WorkerPool:
         process = subprocess.Popen([*WORKER_COMMAND, "-Q", PRIVATE_QUEUE], env=env)
         self.processes[process.pid] = process
 
-    def wait_ready(self, *, but: int | None = None) -> None:
-        """Until every worker (``but`` one) consumes its queue: a fresh one loads Django first,
-        seconds on a busy machine. The first test waits for the pool; a kill waits for the other
-        workers (a replacement may still be starting), so that the killed worker's message always
-        has a live worker to take it back and no deadline includes a start-up."""
-        for pid, process in self.processes.items():
-            if pid == but:
-                continue
-            wait_for(
-                lambda: (self.directory / f"ready-{pid}").exists() or process.poll() is not None,
-                timeout=START_TIMEOUT,
-                what=f"chaos worker {pid} to start",
-                every=0.1,
-            )
-            assert process.poll() is None, f"chaos worker {pid} exited with {process.returncode}"
+    def _ready(self, pid: int) -> bool:
+        process = self.processes[pid]
+        assert process.poll() is None, f"chaos worker {pid} exited with {process.returncode}"
+        return (self.directory / f"ready-{pid}").exists()
+
+    def wait_ready(self) -> None:
+        """Until every worker consumes its queue (a fresh one loads Django first: seconds on a
+        busy machine): the pool's start, outside any test's deadlines."""
+        wait_for(
+            lambda: all(self._ready(pid) for pid in list(self.processes)),
+            timeout=START_TIMEOUT,
+            what="the chaos workers to start",
+            every=0.1,
+        )
+
+    def wait_another_ready(self, pid: int) -> None:
+        """Until a worker other than ``pid`` consumes its queue, to take ``pid``'s message back
+        once it is killed (the pool has three, so one usually is while the last killed one's
+        replacement starts)."""
+        wait_for(
+            lambda: any(self._ready(other) for other in list(self.processes) if other != pid),
+            timeout=START_TIMEOUT,
+            what="another chaos worker to start",
+            every=0.1,
+        )
 
     def kill(self, pid: int) -> None:
         """SIGKILL one of this pool's workers (nothing else) and start its replacement."""
@@ -218,14 +233,14 @@ class Chaos:
         pid = self._paused_worker()
         if while_paused is not None:
             while_paused(started)
-        self.pool.wait_ready(but=pid)
+        self.pool.wait_another_ready(pid)
         self.pool.kill(pid)
         if started.done is not None:
             wait_for(started.done, timeout=FINISH_TIMEOUT, what=f"the redelivered {started.task}")
         elif started.job is not None:
             job = started.job
             wait_for(
-                lambda: job.refresh_from_db() or job.is_finished,
+                lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).exists(),
                 timeout=FINISH_TIMEOUT,
                 what=f"the redelivered {job.kind} job",
             )
