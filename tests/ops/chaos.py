@@ -3,14 +3,17 @@ the task redelivered by the broker to another, and the end state compared with t
 undisturbed run of the same input.
 
 * ``WorkerPool`` (one per test process, the ``pool`` fixture of tests/ops/conftest.py): three solo
-  workers with ``tests.ops.chaos_worker`` loaded (the pause point) and the broker's visibility
-  timeout cut to seconds, so a killed worker's task comes back quickly. A killed worker is
-  replaced at once; the pool's start is waited for before the first test, and a kill waits until
-  another worker is up to take the message back (nothing is redelivered while no worker polls
-  the broker), so no deadline includes a worker's start-up on a busy machine. They consume one
-  queue of their own, and ``private_routes`` sends this process's tasks there: the Redis broker
-  is shared by every test process of a run (``-n 2``) and their workers must not take each
-  other's tasks.
+  workers with ``tests.ops.chaos_worker`` loaded (the pause point). A killed worker is replaced at
+  once; the pool's start is waited for before the first test, and a kill waits until another
+  worker is up (nothing is redelivered while no worker polls the broker), so no deadline includes
+  a worker's start-up on a busy machine. They consume one queue of their own, and
+  ``private_routes`` sends this process's tasks there: the Redis broker is shared by every test
+  process of a run (``-n 2``) and their workers must not take each other's tasks.
+* Redelivery is the broker's own: kombu's Redis transport keeps a delivered message in its
+  unacked set until the task is acknowledged (``acks_late``), and a live worker puts messages
+  older than the visibility timeout back in the queue (checked every second here). The timeout is
+  a minute, so a paused worker's message never comes back while it lives; once the worker is
+  killed, its message is dated back (``unacked_expired``) and the next check redelivers it.
 * ``Chaos.undisturbed(start, state)``: the work started and run in this process inside a
   transaction that is rolled back afterwards; ``state`` reads what it left, before the rollback.
 * ``Chaos.killed_and_redelivered(start, state, pause=...)``: the same work started for real; the
@@ -42,11 +45,15 @@ from django.db import connection, transaction
 from prm.celery import app
 from prm.jobs.models import Job
 from prm.jobs.registry import job_kind_for
+from prm.ops.redis import client as broker_redis
 from prm.tenancy.context import require_tenant
 
-# A killed worker's message comes back to another worker after this many seconds (kombu checks
-# every second): longer than a small job needs to reach its pause point.
-VISIBILITY_SECONDS = 6
+# The broker's visibility timeout in the workers: far longer than any test keeps a worker paused,
+# so a message never comes back while its worker lives. A killed worker's message is handed back
+# at once instead (``unacked_expired``); a live worker's restore, every second, redelivers it.
+VISIBILITY_SECONDS = 60
+# kombu's Redis transport keeps unacknowledged messages here (tag -> message; tag -> delivered at).
+UNACKED, UNACKED_INDEX = "unacked", "unacked_index"
 # Deadlines only bound a failing test (a passing one never waits them out): generous, for a
 # machine busy with other test processes.
 START_TIMEOUT = 120
@@ -86,6 +93,33 @@ def private_routes() -> Iterator[None]:
         # Sending to the private queue declared it in this process's app; later tests list the
         # app's queues and must find only the configured ones.
         app.amqp.queues.pop(PRIVATE_QUEUE, None)
+
+
+def _unacked_tag(task_id: str) -> str | None:
+    """The broker's delivery tag of the unacknowledged message of task ``task_id``, if any."""
+    for tag, raw in broker_redis().hgetall(UNACKED).items():
+        message = json.loads(raw)[0]
+        if message.get("headers", {}).get("id") == task_id:
+            return tag.decode()
+    return None
+
+
+def unacked_expired(task_id: str) -> bool:
+    """The killed worker's message is made as old as the visibility timeout: the next restore of a
+    live worker (kombu's own, every second) puts it back in the queue, flagged redelivered, as it
+    would ``VISIBILITY_SECONDS`` later. Only the clock is skipped, for this message only."""
+    tag = _unacked_tag(task_id)
+    if tag is None:
+        return False
+    broker_redis().zadd(UNACKED_INDEX, {tag: 0})
+    return True
+
+
+def unacked_dropped(task_id: str) -> None:
+    """Forget the message of a worker killed after a failed test (nothing should run it later)."""
+    tag = _unacked_tag(task_id)
+    if tag is not None:
+        broker_redis().pipeline().zrem(UNACKED_INDEX, tag).hdel(UNACKED, tag).execute()
 
 
 def _test_database_url() -> str:
@@ -234,7 +268,9 @@ class Chaos:
         if while_paused is not None:
             while_paused(started)
         self.pool.wait_another_ready(pid)
+        task_id = self.paused_task()["id"]
         self.pool.kill(pid)
+        unacked_expired(task_id)  # (False: the broker had handed it back already)
         if started.done is not None:
             wait_for(started.done, timeout=FINISH_TIMEOUT, what=f"the redelivered {started.task}")
         elif started.job is not None:
@@ -260,6 +296,8 @@ class Chaos:
             pid = int(marker.read_text() or 0)
             if pid in self.pool.processes:
                 self.pool.kill(pid)
+                if (self.directory / "paused-task.json").exists():
+                    unacked_dropped(self.paused_task()["id"])
             marker.unlink()
 
     def _arm(self, pause: str, after_calls: int, overrides: dict[str, Any]) -> None:
