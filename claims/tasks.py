@@ -19,9 +19,11 @@ from prm.jobs.services import TRANSIENT_ERRORS, TRANSIENT_RETRIES
     max_retries=TRANSIENT_RETRIES,
 )
 def validate_claim(self, *, job_id: int) -> dict[str, Any]:
-
+    # The same run resumes after a transient error (a retry), or when the broker hands this
+    # message out again because its worker died (redelivered): not a second run of the job.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     return claim_validate_run(
         Job.objects.get(pk=job_id),
         retry_transient=self.request.retries < self.max_retries,
-        resumed=self.request.retries > 0,
+        resumed=self.request.retries > 0 or redelivered,
     )

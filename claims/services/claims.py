@@ -351,8 +351,10 @@ def claim_validate_run(job: Job, *, retry_transient: bool = False, resumed: bool
     A partner's claims consume quantity in submission order: while an earlier claim of the
     partner is still submitted or validating, this one waits (its job stays queued, its counts
     name the claim it waits for) and that claim starts it again when it is done. Only one run of
-    a job works at a time (a second message for it does nothing); ``resumed`` is a retry of the
-    same run after a transient error."""
+    a job works at a time (a second message for it does nothing); ``resumed`` is the same run
+    going on: a retry after a transient error, or its message handed out again by the broker
+    after its worker died (the broker's visibility clock starts before the run began, so the
+    redelivered message may come while the job still looks alive)."""
     claim = Claim.objects.get(pk=job.params["claim_id"])
     if claim.status in NOT_VALIDATED:
         earlier = earlier_claim_not_validated(claim)

@@ -3,7 +3,11 @@
 ``event_record`` (subscribed to ``prm.events``) writes the event and one delivery per subscribed
 endpoint inside the publishing transaction and starts each delivery once it commits. An attempt
 takes the delivery for a short lease (so that a second copy of the task sends nothing), checks
-the URL again, signs and POSTs the event, and records the attempt. A failed attempt is tried again
+the URL again, signs and POSTs the event, and records the attempt. The lease names the task
+message that holds it: when a worker dies at any point of an attempt, the broker hands the same
+message to another worker, which takes the delivery over at once and makes the attempt again
+(the receiver may get the POST a second time, with the same ``webhook-id``); what the dead worker
+had not committed is gone, so the delivery's rows end as after a single attempt. A failed attempt is tried again
 after 1, 5, 25 and 125 minutes (five attempts over about 2.6 hours); the last failure fails the
 delivery and counts against the endpoint, which is disabled after ``PRM_WEBHOOKS_DISABLE_AFTER``
 failed deliveries in a row. A beat sweep starts deliveries whose time has come and whose task was
@@ -126,13 +130,14 @@ def signed_headers(endpoint: WebhookEndpoint, event: WebhookEvent) -> dict[str, 
 # --- one attempt -----------------------------------------------------------------------------------
 
 
-def _take(delivery_id: int, now: datetime.datetime) -> bool:
-    """Hold a due, pending delivery for this worker; False when it is not due, finished, or
-    held by another run."""
+def _take(delivery_id: int, now: datetime.datetime, run: str) -> bool:
+    """Hold a due, pending delivery for the run ``run`` (its task message id); False when it is
+    not due, finished, or held by another run. The same message delivered again (its worker died
+    holding the delivery) takes it over."""
     return bool(
         WebhookDelivery.objects.filter(pk=delivery_id, status=D.PENDING, next_attempt_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=run))
+        .update(claimed_until=now + LEASE, claimed_by=run)
     )
 
 
@@ -151,12 +156,13 @@ def _send(delivery: WebhookDelivery) -> transport.Answer:
     )
 
 
-def delivery_attempt(delivery_id: int) -> str:
+def delivery_attempt(delivery_id: int, *, run: str | None = None) -> str:
     """Make the next attempt of a delivery if it is due: ``sent``, ``failed`` (a retry is
     scheduled or the delivery failed), ``skipped`` (not due, finished or held elsewhere) or
-    ``endpoint_disabled``."""
+    ``endpoint_disabled``. ``run``: the task message's id (a redelivery of it resumes a
+    delivery its dead worker held); a one-off run gets an id of its own."""
     started_at = timezone.now()
-    if not _take(delivery_id, started_at):
+    if not _take(delivery_id, started_at, run or f"run_{uuid.uuid4().hex}"):
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     if not delivery.endpoint.is_enabled:
@@ -180,8 +186,16 @@ def _stop_for_disabled_endpoint(delivery: WebhookDelivery) -> None:
         locked.last_error = _("The endpoint is disabled.")
         locked.completed_at = timezone.now()
         locked.next_attempt_at = locked.claimed_until = None
+        locked.claimed_by = ""
         locked.save(
-            update_fields=["status", "last_error", "completed_at", "next_attempt_at", "claimed_until"]
+            update_fields=[
+                "status",
+                "last_error",
+                "completed_at",
+                "next_attempt_at",
+                "claimed_until",
+                "claimed_by",
+            ]
         )
 
 
@@ -213,6 +227,7 @@ def _record(delivery_id: int, answer: transport.Answer, started_at: datetime.dat
         locked.attempts = number
         locked.round_attempts += 1
         locked.claimed_until = None
+        locked.claimed_by = ""
         locked.last_status_code = answer.status
         locked.last_error = (
             "" if answer.ok else (answer.error or _("HTTP %(code)s") % {"code": answer.status})[:300]
@@ -233,6 +248,7 @@ def _record(delivery_id: int, answer: transport.Answer, started_at: datetime.dat
                 "attempts",
                 "round_attempts",
                 "claimed_until",
+                "claimed_by",
                 "last_status_code",
                 "last_error",
                 "status",

@@ -99,8 +99,11 @@ class WebhookDelivery(TenantModel):
     attempts = models.PositiveIntegerField(default=0)  # all attempts, replays included
     round_attempts = models.PositiveIntegerField(default=0)  # attempts since the last (re)start
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # A worker sending it holds it until then (a second copy of the task does nothing meanwhile).
+    # A worker sending it holds it until then (a second copy of the task does nothing meanwhile);
+    # ``claimed_by`` is that run's task message id: the same message redelivered after its
+    # worker died takes the delivery over at once and sends it again (same webhook-id).
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

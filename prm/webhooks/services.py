@@ -244,8 +244,16 @@ def delivery_replay(*, delivery: WebhookDelivery, acting_membership: Membership)
         locked.next_attempt_at = timezone.now()
         locked.completed_at = None
         locked.claimed_until = None
+        locked.claimed_by = ""
         locked.save(
-            update_fields=["status", "round_attempts", "next_attempt_at", "completed_at", "claimed_until"]
+            update_fields=[
+                "status",
+                "round_attempts",
+                "next_attempt_at",
+                "completed_at",
+                "claimed_until",
+                "claimed_by",
+            ]
         )
         audit(
             actor=acting_membership.user,

@@ -12,6 +12,7 @@ ATTEMPT_TIME_LIMIT = 120
 
 @tenant_task(
     name="prm.webhooks.deliver",
+    bind=True,
     ignore_result=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
@@ -19,10 +20,11 @@ ATTEMPT_TIME_LIMIT = 120
     time_limit=ATTEMPT_TIME_LIMIT,
     soft_time_limit=ATTEMPT_TIME_LIMIT - 30,
 )
-def deliver(*, delivery_id: int) -> str:
+def deliver(self, *, delivery_id: int) -> str:
     """Send a delivery if it is due (a copy of the task that finds it taken or not due does
-    nothing); the receiver's failures are retried on the delivery's own schedule, not here."""
-    return delivery_attempt(delivery_id)
+    nothing; this message delivered again after its worker died takes it over); the receiver's
+    failures are retried on the delivery's own schedule, not here."""
+    return delivery_attempt(delivery_id, run=self.request.id)
 
 
 @tenant_task(name="prm.webhooks.start_due")

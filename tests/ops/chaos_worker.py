@@ -8,10 +8,12 @@ The test writes ``pause.json`` into ``PRM_CHAOS_DIR``:
 
 Before each task, the worker wraps ``function`` in its module (callers look it up there when
 they call it); after its ``after_calls``-th call returns, the first worker to get there creates
-``paused`` (with its pid) and sleeps until the test kills it. Any later run (the redelivered
+``paused`` (with its pid; ``paused-task.json`` names the task message it holds) and sleeps until
+the test kills it. Any later run (the redelivered
 one) finds ``paused`` there and runs through. ``set`` overrides module constants (a smaller chunk
-size) for every run. After each task, every run writes a line to ``finished`` (task name, state,
-pid): how the test sees a task that is not a job come back and finish."""
+size) for every run. After each task, every run writes a line to ``finished`` (task name and id,
+state, pid, whether the broker redelivered it): how the test sees a task that is not a job come back and finish. Once a worker consumes
+its queue it writes ``ready-<pid>``: the test starts work only when the whole pool is up."""
 
 from __future__ import annotations
 
@@ -22,10 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 CHAOS_DIR = os.environ.get("PRM_CHAOS_DIR", "")
 _restore: list[tuple[Any, str, Any]] = []
+_running: dict[str, Any] = {}  # the task message this worker runs now
 
 if CHAOS_DIR:
     # WeasyPrint takes seconds to import on first use: paid at start-up here, so that a run
@@ -46,6 +49,7 @@ def _claim_pause() -> bool:
         return False
     os.write(fd, str(os.getpid()).encode())
     os.close(fd)
+    (Path(CHAOS_DIR) / "paused-task.json").write_text(json.dumps(_running, default=str))
     return True
 
 
@@ -69,8 +73,16 @@ def _replace(owner: Any, name: str, value: Any) -> None:
     setattr(owner, name, value)
 
 
+@worker_ready.connect(weak=False, dispatch_uid="chaos_ready")
+def _ready(**_kwargs: Any) -> None:
+    if CHAOS_DIR:
+        (Path(CHAOS_DIR) / f"ready-{os.getpid()}").touch()
+
+
 @task_prerun.connect(weak=False, dispatch_uid="chaos_arm")
-def _arm(**_kwargs: Any) -> None:
+def _arm(task_id: str = "", task: Any = None, kwargs: dict | None = None, **_kwargs: Any) -> None:
+    _running.clear()
+    _running.update({"id": task_id, "task": getattr(task, "name", ""), "kwargs": kwargs or {}})
     spec_file = Path(CHAOS_DIR) / "pause.json"
     if not CHAOS_DIR or not spec_file.exists():
         return
@@ -82,11 +94,20 @@ def _arm(**_kwargs: Any) -> None:
 
 
 @task_postrun.connect(weak=False, dispatch_uid="chaos_disarm")
-def _disarm(task: Any = None, state: str | None = None, **_kwargs: Any) -> None:
+def _disarm(task_id: str = "", task: Any = None, state: str | None = None, **_kwargs: Any) -> None:
     while _restore:
         owner, name, value = _restore.pop()
         setattr(owner, name, value)
     if CHAOS_DIR:
-        line = json.dumps({"task": getattr(task, "name", ""), "state": state, "pid": os.getpid()})
+        delivery_info = getattr(getattr(task, "request", None), "delivery_info", None) or {}
+        line = json.dumps(
+            {
+                "task": getattr(task, "name", ""),
+                "id": task_id,
+                "state": state,
+                "pid": os.getpid(),
+                "redelivered": bool(delivery_info.get("redelivered")),
+            }
+        )
         with open(Path(CHAOS_DIR) / "finished", "a") as out:
             out.write(line + "\n")

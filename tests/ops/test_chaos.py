@@ -1,9 +1,11 @@
 """Chaos: for every kind of background work, a real worker is SIGKILLed in the middle (after part
 of the work is written, or with its transaction open), the broker redelivers the task to another
 worker, and the end state equals that of an undisturbed run of the same input, row for row, with
-nothing duplicated (tests/ops/chaos.py has the method).
+nothing duplicated (tests/ops/chaos.py has the method; the ``pool`` and ``chaos`` fixtures are in
+tests/ops/conftest.py).
 
-Webhook deliveries are tested with their own app."""
+Webhook deliveries are tested the same way in tests/ops/test_chaos_webhooks.py (a local receiver,
+a worker killed before, after and while recording a POST)."""
 
 from __future__ import annotations
 
@@ -13,42 +15,20 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import translation
 
 from claims.models import AgreementLine, Claim, ClaimLine
 from claims.services.claims import claim_submit
 from posdata.models import InventorySnapshot, PosLine, RejectedRow, SkuXref, Upload
 from posdata.services import exceptions_reprocess_start, pos_file_load, upload_confirm, upload_receive
 from prm.audit.models import AuditEvent
-from prm.celery import app
 from prm.db.roles import STAGING_SCHEMA
 from prm.jobs.models import Job
 from prm.jobs.staging import sweep_staging_tables
 from tests.claims.helpers import agreement
 from tests.factories import ProductFactory
-from tests.ops.chaos import Chaos, Started, WorkerPool, private_routes
+from tests.ops.chaos import Started
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chaos]
-
-
-@pytest.fixture(scope="module")
-def pool(django_db_setup, tmp_path_factory):
-    workers = WorkerPool(tmp_path_factory.mktemp("chaos"))
-    yield workers
-    workers.stop_all()
-
-
-@pytest.fixture
-def chaos(pool, settings):
-    app.conf.task_always_eager = False  # tasks go to the broker, and the pool's workers
-    settings.MEDIA_ROOT = pool.media  # the workers' media folder
-    harness = Chaos(pool)
-    # The workers write in the default language: so does this process (an earlier test may have
-    # left another one active), or the undisturbed run's messages would differ in wording only.
-    with private_routes(), translation.override(settings.LANGUAGE_CODE):
-        yield harness
-    harness.disarm()
-    app.conf.task_always_eager = True
 
 
 def _job(started: Started) -> Job:

@@ -122,3 +122,37 @@ def test_readiness_is_unavailable_when_redis_is_stopped(cast, operator, platform
     assert probe.status_code == 503
     assert probe.json() == {"status": "unavailable"}
     assert Client(HTTP_HOST="localhost").get("/-/live").status_code == 200
+
+
+def test_a_migration_not_applied_makes_readiness_unavailable(cast, fresh_heartbeats):
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    assert readiness()["status"] == "ok"
+    recorder = MigrationRecorder(connection)
+    latest = recorder.migration_qs.filter(app="prm").order_by("-id").values_list("name", flat=True)[0]
+    recorder.record_unapplied("prm", latest)  # as if this code were deployed before `migrate` ran
+
+    report = readiness()
+    assert report["status"] == "unavailable"
+    assert not report["checks"]["migrations"]["ok"]
+    assert f"prm.{latest}" in report["checks"]["migrations"]["error"]
+    assert report["checks"]["database"]["ok"]
+    assert Client(HTTP_HOST="localhost").get("/-/ready").status_code == 503
+
+
+def test_a_full_media_disk_or_a_silent_beat_makes_readiness_degraded_not_unavailable(
+    cast, settings, fresh_heartbeats
+):
+    settings.PRM_DISK_MAX_PERCENT = 0.001  # any disk in use is "full"
+    report = readiness()
+    assert report["status"] == "degraded"
+    assert not report["checks"]["disk:media"]["ok"]
+    assert "disk usage" in report["checks"]["disk:media"]["error"]
+
+    settings.PRM_DISK_MAX_PERCENT = 100
+    heartbeat.record("beat", now=time.time() - heartbeat.max_age() - 5)
+    report = readiness()
+    assert report["status"] == "degraded"
+    assert [name for name, check in report["checks"].items() if not check["ok"]] == ["heartbeat:beat"]
+    assert Client(HTTP_HOST="localhost").get("/-/ready").status_code == 200

@@ -100,3 +100,18 @@ def test_a_task_logs_neither_its_arguments_nor_its_return_value(cast):
     assert "SECRET" not in logs.text
     done = next(line for line in logs.lines() if "succeeded" in line["event"])
     assert done["tenant"] is None or done["tenant"] == "acme"
+
+
+def test_production_writes_every_log_line_as_one_json_object():
+    """The default format of a production process (PRM_ENV=production, no PRM_LOG_FORMAT)."""
+    import json
+
+    from tests.prm.test_production_settings import manage, production_env
+
+    code = "import logging; logging.getLogger('probe').warning('hello %s', 'operator')"
+    result = manage("shell", "-c", code, **production_env())
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # JSON, or it raises
+    (probe,) = [line for line in lines if line.get("logger") == "probe"]
+    assert probe["event"] == "hello operator" and probe["level"] == "warning"
+    assert {"request_id", "tenant", "user", "job_id", "timestamp"} <= set(probe)

@@ -289,3 +289,19 @@ def test_exports_given_up_leave_no_half_written_file_and_the_job_page_says_why(
     ):
         page = cast.a.client(who).get(f"/jobs/{job.pk}/").content.decode()
         assert f"{label} stopped responding 3 times" in page
+
+
+def test_beat_runs_the_recovery_sweeps_for_every_tenant_and_the_heartbeat_once_for_the_platform():
+    """Without these entries nothing notices a stuck job, an orphaned staging table, a lost
+    webhook delivery or a dead worker pool."""
+    beat = settings.CELERY_BEAT_SCHEDULE
+    per_tenant = {
+        "recover-stuck-jobs": ("prm.ops.recover_stuck_jobs", 300.0),
+        "sweep-staging-tables": ("prm.tasks.sweep_staging_tables", 1800.0),
+        "webhooks-start-due": ("prm.webhooks.start_due", 120.0),
+    }
+    for name, (task, every) in per_tenant.items():
+        assert beat[name] == {"task": "prm.tasks.for_each_tenant", "schedule": every, "args": (task,)}
+        assert task in app.tasks
+    assert beat["ops-heartbeat"]["task"] == "prm.ops.heartbeat" and "args" not in beat["ops-heartbeat"]
+    assert "prm.ops.heartbeat" in app.tasks

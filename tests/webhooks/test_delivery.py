@@ -245,3 +245,35 @@ def test_publishing_costs_one_query_without_subscribers_and_the_same_few_for_any
     assert cost("five") == one
     with cast.a.context():
         assert WebhookDelivery.objects.count() == 1 + 5
+
+
+def test_a_message_redelivered_after_its_worker_died_takes_the_delivery_over_and_others_wait(
+    cast, receiver, hook, django_capture_on_commit_callbacks
+):
+    """A worker held the delivery for message "m-1" (and maybe POSTed) when it died: the broker's
+    copy of m-1 sends it at once, with the same webhook-id; another message (the sweep's, a
+    duplicate) sends nothing while the lease lasts."""
+    with cast.a.context(), django_capture_on_commit_callbacks(execute=False):
+        register(cast)  # the delivery is recorded; its task is not run
+        delivery = WebhookDelivery.objects.select_related("event").get()
+        assert delivery_module._take(delivery.pk, timezone.now(), "m-1")  # the dead worker's lease
+        assert delivery_module.delivery_attempt(delivery.pk, run="m-2") == "skipped"
+        assert delivery_module.delivery_attempt(delivery.pk) == "skipped"  # a one-off run too
+        assert receiver.requests == []
+        assert _run_task_as("m-1", cast, delivery.pk) == "sent"
+    (request,) = receiver.requests
+    assert request.headers["webhook-id"] == delivery.event.message_id
+    after = _delivery(cast)
+    assert (after.status, after.attempts, after.claimed_until, after.claimed_by) == ("succeeded", 1, None, "")
+    assert _attempts(cast) == [(1, "succeeded", 200)]
+    with cast.a.context():
+        assert delivery_module.delivery_attempt(delivery.pk, run="m-1") == "skipped"  # finished: once
+
+
+def _run_task_as(task_id: str, cast, delivery_id: int) -> str:
+    """The deliver task as the broker hands out message ``task_id`` (its id is the lease's key)."""
+    return (
+        app.tasks["prm.webhooks.deliver"]
+        .apply(kwargs={"tenant_id": cast.a.tenant.pk, "delivery_id": delivery_id}, task_id=task_id)
+        .get()
+    )
