@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prm', '0014_auditevent_partner'),
+        ('prm', '0015_scheduled_reports'),
     ]
 
     operations = [
