@@ -171,6 +171,7 @@ def sell_out_chart(
         "upper": [amount(p.upper) for p in points],
         "actual_label": _("Actual"),
         "forecast_label": _("Forecast") + f" ({series.get_method_display()})",
+        # xgettext:no-python-format
         "band_label": _("95% interval"),
     }
 

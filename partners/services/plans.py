@@ -410,7 +410,7 @@ def plan_initiative_add(
                 recipients=[owner.user],
                 verb="business_plan.initiative_owner",
                 message=_(
-                    "%(partner)s %(year)s plan: you own the initiative \u201c%(title)s\u201d, due %(due)s."
+                    "%(partner)s %(year)s plan: you own the initiative “%(title)s”, due %(due)s."
                 )
                 % {
                     "partner": plan.partner.name,
