@@ -331,11 +331,18 @@ class VirtualUser:
         budget.started.wait()
         if not self.signed_in or not self.account.pages:
             return
-        step = self.index  # users start at different pages
+        # Each page once per round; a page with several addresses (partner 360, deal detail)
+        # takes the next one each round. Users start at different pages.
+        rotation: dict[str, list[str]] = {}
+        for label, path in self.account.pages:
+            rotation.setdefault(label, []).append(path)
+        labels = list(rotation)
+        step = self.index
         while budget.take():
-            label, path = self.account.pages[step % len(self.account.pages)]
+            label = labels[step % len(labels)]
+            paths = rotation[label]
+            self.fetch(label, paths[(step // len(labels)) % len(paths)])
             step += 1
-            self.fetch(label, path)
 
 
 def run(
