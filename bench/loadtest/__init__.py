@@ -26,6 +26,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 REQUEST_TIMEOUT = 30.0
+# Sign-in is not measured: at most this many users sign in at once (each check of a password costs
+# the server a PBKDF2 hash), and all of them within SIGN_IN_TIMEOUT before the clock starts.
+SIGN_IN_CONCURRENCY = 4
+SIGN_IN_TIMEOUT = 600.0
 # The CSP nonce and the CSRF tokens are random per response: never let them match a marker.
 _RANDOM_VALUES = re.compile(r'(?:nonce|value|content)="[A-Za-z0-9+/=_-]{16,}"')
 _CSRF_INPUT = re.compile(
@@ -73,6 +77,9 @@ class RunResult:
     samples: list[Sample] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     stopped_by: str = "time"
+    # Per page, the time gunicorn spent on each request (ms, from its access log): the latency
+    # above less the wait in the listen queue, when all workers are busy.
+    server_ms: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -86,9 +93,13 @@ class RunResult:
         errors: dict[str, int] = {}
         for failure in self.failures:
             errors[failure.page] = errors.get(failure.page, 0) + 1
-        rows = [_row(page, samples, errors.get(page, 0), self.seconds) for page, samples in pages.items()]
+        rows = [
+            _row(page, samples, errors.get(page, 0), self.seconds, self.server_ms.get(page, []))
+            for page, samples in pages.items()
+        ]
         rows.sort(key=lambda row: row["page"])
-        rows.append(_row("TOTAL", self.samples, len(self.failures), self.seconds))
+        every = [ms for times in self.server_ms.values() for ms in times]
+        rows.append(_row("TOTAL", self.samples, len(self.failures), self.seconds, every))
         return rows
 
 
@@ -100,29 +111,54 @@ def _percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
 
 
-def _row(page: str, samples: list[Sample], errors: int, seconds: float) -> dict[str, Any]:
+def _row(
+    page: str, samples: list[Sample], errors: int, seconds: float, server: list[float]
+) -> dict[str, Any]:
     times = sorted(s.seconds * 1000 for s in samples)
+    server = sorted(server)
     return {
         "page": page,
         "requests": len(samples),
         "rps": round(len(samples) / seconds, 2) if seconds else 0.0,
         "p50_ms": round(_percentile(times, 0.50), 1),
         "p95_ms": round(_percentile(times, 0.95), 1),
+        "server_p50_ms": round(_percentile(server, 0.50), 1),
+        "server_p95_ms": round(_percentile(server, 0.95), 1),
         "errors": errors,
     }
 
 
 def format_table(result: RunResult) -> str:
-    header = f"{'page':<18} {'requests':>9} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} {'errors':>7}"
+    header = (
+        f"{'page':<18} {'requests':>9} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} "
+        f"{'server p50':>11} {'server p95':>11} {'errors':>7}"
+    )
     lines = [header, "-" * len(header)]
     for row in result.table():
         if row["page"] == "TOTAL":
             lines.append("-" * len(header))
         lines.append(
             f"{row['page']:<18} {row['requests']:>9} {row['rps']:>8.2f} {row['p50_ms']:>9.1f} "
-            f"{row['p95_ms']:>9.1f} {row['errors']:>7}"
+            f"{row['p95_ms']:>9.1f} {row['server_p50_ms']:>11.1f} {row['server_p95_ms']:>11.1f} "
+            f"{row['errors']:>7}"
         )
     return "\n".join(lines)
+
+
+# The access log line `make loadtest` asks gunicorn for (--access-logformat).
+ACCESS_LOG_FORMAT = 'loadtest %(s)s %(M)s "%(r)s"'
+_ACCESS_LINE = re.compile(r'^loadtest (\d{3}) (\d+) "GET (\S+) HTTP/[\d.]+"$')
+
+
+def server_times(log_lines: list[str], accounts: list[Account]) -> dict[str, list[float]]:
+    """Per page label, gunicorn's time (ms) for each GET of one of the accounts' pages."""
+    labels = {path: label for account in accounts for label, path in account.pages}
+    times: dict[str, list[float]] = {}
+    for line in log_lines:
+        match = _ACCESS_LINE.match(line.strip())
+        if match and (label := labels.get(match.group(3))):
+            times.setdefault(label, []).append(float(match.group(2)))
+    return times
 
 
 class LeakScanner:
@@ -321,13 +357,14 @@ class VirtualUser:
     def _fail(self, label: str, path: str, status: int, reason: str) -> None:
         self.failures.append(Failure(self.account.email, label, self.origin + path, status, reason))
 
-    def run(self, budget: Budget, ready: threading.Barrier) -> None:
+    def run(self, budget: Budget, ready: threading.Barrier, sign_in_slots: threading.Semaphore) -> None:
         try:
-            self.sign_in()
+            with sign_in_slots:
+                self.sign_in()
         except Exception as exc:  # any failure to sign in is reported, and the thread still meets the others
             self._fail("sign-in", "/accounts/login/", 0, f"{exc.__class__.__name__}: {exc}")
         with contextlib.suppress(threading.BrokenBarrierError):
-            ready.wait(timeout=REQUEST_TIMEOUT * 4)
+            ready.wait(timeout=SIGN_IN_TIMEOUT)
         budget.started.wait()
         if not self.signed_in or not self.account.pages:
             return
@@ -358,14 +395,15 @@ def run(
     users = [VirtualUser(i, a, base_url, https_proxy=https_proxy) for i, a in enumerate(accounts)]
     budget = Budget(seconds, max_requests)
     ready = threading.Barrier(len(users) + 1)
+    sign_in_slots = threading.Semaphore(SIGN_IN_CONCURRENCY)
     threads = [
-        threading.Thread(target=u.run, args=(budget, ready), name=f"vu-{i}", daemon=True)
+        threading.Thread(target=u.run, args=(budget, ready, sign_in_slots), name=f"vu-{i}", daemon=True)
         for i, u in enumerate(users)
     ]
     for thread in threads:
         thread.start()
     with contextlib.suppress(threading.BrokenBarrierError):
-        ready.wait(timeout=REQUEST_TIMEOUT * 4)
+        ready.wait(timeout=SIGN_IN_TIMEOUT)
     started = time.monotonic()
     budget.start()
     for thread in threads:

@@ -21,7 +21,7 @@ import requests
 
 from bench.__main__ import _admin_execute, _with_db
 from bench.core import ROOT
-from bench.loadtest import RunResult, format_table, run
+from bench.loadtest import ACCESS_LOG_FORMAT, RunResult, format_table, run, server_times
 
 RESULTS = Path(__file__).resolve().parent.parent / "loadtest-results.json"
 
@@ -131,7 +131,10 @@ def main() -> int:
             log_path = Path(folder) / "gunicorn.log"
             with log_path.open("wb") as log:
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "prm.wsgi"],
+                    [
+                        *(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"),
+                        *("--access-logformat", ACCESS_LOG_FORMAT, "prm.wsgi"),
+                    ],
                     cwd=ROOT,
                     env=serve_env,
                     stdout=log,
@@ -149,9 +152,15 @@ def main() -> int:
                     server.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     server.kill()
-            if server is not None and (result is None or not result.ok):
-                tail = (Path(folder) / "gunicorn.log").read_text(errors="replace").splitlines()[-40:]
-                print("[loadtest] gunicorn log (last lines):\n" + "\n".join(tail), file=sys.stderr)
+            if server is not None:
+                log_lines = (Path(folder) / "gunicorn.log").read_text(errors="replace").splitlines()
+                if result is not None:
+                    result.server_ms = server_times(log_lines, accounts)
+                if result is None or not result.ok:
+                    errors = [line for line in log_lines if not line.startswith("loadtest ")]
+                    print(
+                        "[loadtest] gunicorn log (last lines):\n" + "\n".join(errors[-40:]), file=sys.stderr
+                    )
             try:
                 from django.db import connections
 
@@ -169,7 +178,8 @@ def report(result: RunResult, *, users: int, seconds: int, workers: int, path: P
     print(format_table(result))
     print(
         f"\n{result.users} users ({result.signed_in} signed in), {result.seconds:.1f} s "
-        f"(stopped by {result.stopped_by}), gunicorn {workers} workers, {os.cpu_count()} CPUs"
+        f"(stopped by {result.stopped_by}), gunicorn {workers} workers, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} (1 min, everything on the machine)"
     )
     path.write_text(
         json.dumps(
@@ -179,6 +189,7 @@ def report(result: RunResult, *, users: int, seconds: int, workers: int, path: P
                 "measured_seconds": result.seconds,
                 "workers": workers,
                 "cpus": os.cpu_count(),
+                "load_average_1m": round(os.getloadavg()[0], 2),
                 "machine": platform.platform(),
                 "stopped_by": result.stopped_by,
                 "pages": result.table(),

@@ -119,3 +119,20 @@ def test_the_load_test_refuses_targets_off_the_loopback_interface(url):
     with pytest.raises(ValueError, match="loopback"):
         require_loopback(url)
     require_loopback("http://127.0.0.1:8000")
+
+
+def test_server_times_come_from_gunicorns_access_log_per_page():
+    from bench.loadtest import Account, server_times
+
+    account = Account(
+        "a@acme.test", "pw", "acme.localhost", "channel_manager", (("home", "/"), ("deals", "/deals/")), ()
+    )
+    lines = [
+        'loadtest 200 12 "GET / HTTP/1.1"',
+        'loadtest 200 30 "GET /deals/ HTTP/1.1"',
+        'loadtest 302 250 "POST /accounts/login/ HTTP/1.1"',  # sign-in: not a page
+        'loadtest 200 5 "GET /-/ready HTTP/1.1"',  # the readiness probe: not a page
+        "[INFO] Booting worker with pid: 7",
+        'loadtest 200 18 "GET / HTTP/1.1"',
+    ]
+    assert server_times(lines, [account]) == {"home": [12.0, 18.0], "deals": [30.0]}
