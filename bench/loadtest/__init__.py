@@ -37,6 +37,11 @@ _CSRF_INPUT = re.compile(
 )
 
 
+def _csrf_token(page: str) -> str | None:
+    match = _CSRF_INPUT.search(page)
+    return (match.group(1) or match.group(2)) if match else None
+
+
 @dataclass(frozen=True)
 class Account:
     """One virtual user: who signs in where, what it opens, what must never appear on its pages."""
@@ -303,10 +308,10 @@ class VirtualUser:
         response = self._request("GET", path)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} answered {response.status_code}")
-        match = _CSRF_INPUT.search(response.text)
-        if not match:
+        token = _csrf_token(response.text)
+        if not token:
             raise RuntimeError(f"no CSRF token in the form at {path}")
-        return match.group(1) or match.group(2)
+        return token
 
     def sign_in(self) -> None:
         """The real sign-in form, then the TOTP form where the role must use MFA."""
@@ -324,9 +329,18 @@ class VirtualUser:
             if not self.account.totp_secret:
                 raise RuntimeError("asked for a TOTP code but the account has no secret")
             token = self._form_token(target)
-            response = self._request(
-                "POST", target, {"csrfmiddlewaretoken": token, "code": totp_now(self.account.totp_secret)}
-            )
+            # As a person would: a code about to expire is not typed in, and a code the server
+            # saw after its 30 s step had passed (a slow answer under load) is retried once with
+            # the next code. The server accepts each code once (replay protection).
+            for attempt in range(2):
+                if attempt or 30 - time.time() % 30 < 5:
+                    time.sleep(30 - time.time() % 30 + 0.5)
+                response = self._request(
+                    "POST", target, {"csrfmiddlewaretoken": token, "code": totp_now(self.account.totp_secret)}
+                )
+                if response.status_code != 200:
+                    break
+                token = _csrf_token(response.text) or token
             if response.status_code != 302:
                 raise RuntimeError(f"the TOTP step answered {response.status_code}, not a redirect")
             target = self._local_path(response)
