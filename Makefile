@@ -13,7 +13,7 @@ RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 STACK := $(RUN) python -m prm.stack --
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint bench test-deps browser-deps format env messages
+.PHONY: help install run test lint bench loadtest test-deps browser-deps format env messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ env: ## Write .env with fresh secrets for docker compose (keeps an existing one)
 
 bench: install ## Run the benchmarks (BENCH_SCALE=0.01 for a quick run); writes bench/results.json
 	@$(STACK) python -m bench
+
+loadtest: install ## 50 signed-in users for 60 s against gunicorn on 127.0.0.1 (LOADTEST_USERS, LOADTEST_SECONDS); fails on 5xx or leaks
+	@$(STACK) python -m bench.loadtest
 
 messages: install ## Refresh locale/de from the code (then translate the new entries) and compile it
 	@PRM_ENV=test $(STACK) bash -c 'python manage.py makemessages -l de --no-obsolete --add-location file && python manage.py compilemessages -l de -i .venv'
