@@ -409,9 +409,7 @@ def plan_initiative_add(
             notify(
                 recipients=[owner.user],
                 verb="business_plan.initiative_owner",
-                message=_(
-                    "%(partner)s %(year)s plan: you own the initiative “%(title)s”, due %(due)s."
-                )
+                message=_("%(partner)s %(year)s plan: you own the initiative “%(title)s”, due %(due)s.")
                 % {
                     "partner": plan.partner.name,
                     "year": plan.year,
