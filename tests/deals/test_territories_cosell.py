@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from claims.models import PricingAgreement
 from deals import reports
-from deals.models import CoSellEntry, DealRegistration, Lead
+from deals.models import CoSellEntry, DealRegistration, DealRegistrationUserObjectPermission, Lead
 from deals.selectors import review_queue, visible_registrations_for_membership
 from deals.services.cosell import cosell_add_entry, cosell_remind_due_tasks, cosell_request
 from deals.services.drafts import registration_create
@@ -27,6 +27,12 @@ from partners.models import Territory
 from partners.services.territories import territory_save
 from partners.territories import territory_for
 from prm.accounts.models import Membership
+from prm.accounts.services import (
+    invitation_accept,
+    invitation_create,
+    membership_deactivate,
+    membership_reactivate,
+)
 from prm.audit.models import AuditEvent
 from prm.notifications.models import Notification
 from prm.roles import Role
@@ -451,3 +457,68 @@ def test_the_territory_dashboard_shows_pipeline_wins_pos_revenue_and_coverage(ca
     assert cells[0] == "2000.00 USD" and cells[1] == "2" and cells[2] == "1", cells
     assert cells[3] == "1" and cells[4] == "1"
     assert cells[5] == "500.00 USD"
+
+
+def _join_distributor(cast, key: str) -> Membership:
+    """A colleague of the distributor (p2) invited by its partner admin and accepting: the way
+    a person joins a partner in the portal."""
+    invitation = invitation_create(
+        acting_membership=cast.a.memberships["p2_admin"], email=f"{key}@contoso.test", role=Role.PARTNER_USER
+    )
+    user = UserFactory(email=f"{key}@contoso.test")
+    cast.a.users[key] = user
+    membership = invitation_accept(invitation=invitation, user=user)
+    cast.a.memberships[key] = membership
+    return membership
+
+
+def test_a_distributor_colleague_who_joins_after_submission_sees_exactly_the_shared_deal(cast):
+    with cast.a.context():
+        shared, other = _two_tier(cast)
+        late = _join_distributor(cast, "late")
+        assert list(visible_registrations_for_membership(late)) == [shared]
+    client = cast.a.client("late")
+    page = client.get(reverse("deals:detail", kwargs={"pk": shared.pk}))
+    assert page.status_code == 200 and "Globe Corp" in page.content.decode()
+    assert client.get(reverse("deals:detail", kwargs={"pk": other.pk})).status_code == 404
+    listing = client.get(reverse("deals:list")).content.decode()
+    assert shared.reference in listing and other.reference not in listing
+
+
+def test_a_deactivated_distributor_colleague_loses_the_grant_and_regains_it_on_reactivation(cast):
+    with cast.a.context():
+        shared, _other = _two_tier(cast)
+        late = _join_distributor(cast, "late")
+        membership_deactivate(
+            membership=late, acting_membership=cast.a.memberships["p2_admin"], reason="left"
+        )
+        grants = DealRegistrationUserObjectPermission.objects.filter(user=cast.a.users["late"])
+        assert not grants.exists()
+        # Even seen through a membership that still counted as active, nothing is shared any more.
+        late.is_active = True
+        assert list(visible_registrations_for_membership(late)) == []
+        # The people who stay keep theirs.
+        assert list(visible_registrations_for_membership(cast.a.memberships["p2_user"])) == [shared]
+    response = cast.a.client("late").get(reverse("deals:detail", kwargs={"pk": shared.pk}))
+    assert response.status_code == 404 or "Globe Corp" not in response.content.decode()
+    with cast.a.context():
+        late.is_active = False
+        membership_reactivate(membership=late, acting_membership=cast.a.memberships["p2_admin"])
+        assert list(grants.values_list("content_object_id", flat=True)) == [shared.pk]
+    assert cast.a.client("late").get(reverse("deals:detail", kwargs={"pk": shared.pk})).status_code == 200
+
+
+def test_a_reseller_colleague_joining_gets_no_distributor_grant(cast):
+    """Only the named distributor's people are granted: someone joining another partner is not."""
+    with cast.a.context():
+        shared, _other = _two_tier(cast)
+        invitation = invitation_create(
+            acting_membership=cast.a.memberships["admin"],
+            email="newp1@acme.test",
+            role=Role.PARTNER_USER,
+            partner=cast.a.partners["p1"],
+        )
+        user = UserFactory(email="newp1@acme.test")
+        membership = invitation_accept(invitation=invitation, user=user)
+        assert not DealRegistrationUserObjectPermission.objects.filter(user=user).exists()
+        assert shared not in visible_registrations_for_membership(membership)
