@@ -501,7 +501,8 @@ def test_a_deactivated_distributor_colleague_loses_the_grant_and_regains_it_on_r
         # The people who stay keep theirs.
         assert list(visible_registrations_for_membership(cast.a.memberships["p2_user"])) == [shared]
     response = cast.a.client("late").get(reverse("deals:detail", kwargs={"pk": shared.pk}))
-    assert response.status_code == 404 or "Globe Corp" not in response.content.decode()
+    # Deactivated: the tenant's "no access" page (403) on every URL, and nothing of the deal.
+    assert response.status_code == 403 and "Globe Corp" not in response.content.decode()
     with cast.a.context():
         late.is_active = False
         membership_reactivate(membership=late, acting_membership=cast.a.memberships["p2_admin"])
