@@ -141,6 +141,10 @@ class DealsConfig(AppConfig):
         )
         register_kpi_provider("deals.registrations", deal_kpis)
         register_partner_stopped_hook(leads_withdraw_from_partner)
+        from deals.services.two_tier import sync_distributor_grants
+        from prm.accounts.services import register_membership_changed_hook
+
+        register_membership_changed_hook(sync_distributor_grants)
         from deals.prefill import approved_registrations_for_prefill
         from partners.registries import register_deal_prefill_source
 

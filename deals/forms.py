@@ -20,12 +20,11 @@ from deals.models import (
     Lead,
     RoutingRule,
 )
-from deals.selectors import product_lines
+from deals.selectors import product_lines, reviewers_for
 from partners.models import Partner
 from prm.accounts.models import Membership
 from prm.forms import AmountField
 from prm.lib.countries import country_codes
-from prm.roles import Role
 
 
 class DateInput(forms.DateInput):
@@ -394,12 +393,15 @@ class CoSellEntryForm(forms.Form):
 
 
 class CoSellAssignForm(forms.Form):
+    """Hand a co-sell request to a colleague: the choices are the vendor staff who may work the
+    registration's partner's deals (vendor admins, its channel managers), as the service checks."""
+
     assignee = forms.ModelChoiceField(label=_("Colleague"), queryset=Membership._base_manager.none())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, partner_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = (  # type: ignore[attr-defined]
             Membership.objects.select_related("user")
-            .filter(is_active=True, role__in=[Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER])
+            .filter(is_active=True, user__in=[u.pk for u in reviewers_for(partner_id)])
             .order_by("user__email")
         )

@@ -1,5 +1,6 @@
 """Co-selling: a partner asks for vendor help on a registration; the territory's owner is
-assigned (or a reviewer picks a colleague); both sides add notes, next steps and tasks with due
+assigned (a registration in no territory: the partner's account manager), and the assignee or a
+reviewer can hand it to a colleague; both sides add notes, next steps and tasks with due
 dates to one timeline; tasks are ticked off; the request is closed. One function per change,
 each audited, the other side notified."""
 
@@ -15,11 +16,11 @@ from django.utils.translation import gettext as _
 from deals.models import CoSellEntry, CoSellRequest, DealRegistration
 from deals.selectors import partner_people, registration_reviewers, territory_owners_of
 from deals.services.common import require_partner_member
-from partners.selectors import partners_for_membership, require_active_partner
+from partners.selectors import account_managers, partners_for_membership, require_active_partner
 from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.notifications.services import notify
-from prm.roles import Perm, membership_has
+from prm.roles import Perm, Role, membership_has
 from prm.workflow import DomainError, check_transition, require
 
 R = CoSellRequest.Status
@@ -54,6 +55,34 @@ def is_vendor_party(membership: Membership, request: CoSellRequest) -> bool:
     )
 
 
+def _may_work(membership: Membership, partner_id: int) -> bool:
+    """Vendor staff who may work this partner's deals: active, reviewers, the partner in scope."""
+    return (
+        membership.is_active
+        and membership.is_staff_member
+        and membership_has(membership, Perm.DEAL_REVIEW)
+        and partners_for_membership(membership).filter(pk=partner_id).exists()
+    )
+
+
+def _default_assignee(registration: DealRegistration):
+    """Who gets a new request: the first owner of the registration's territory who may work the
+    partner's deals; in no territory (or none such), the partner's account manager. Else nobody:
+    the vendor admins and channel managers who see the partner are told, and one picks it up."""
+    for owner in territory_owners_of(registration):
+        if _may_work(owner, registration.partner_id):
+            return owner.user
+    managers = Membership.objects.select_related("user").filter(
+        user__in=[u.pk for u in account_managers(registration.partner)],
+        role__in=[Role.VENDOR_ADMIN, Role.CHANNEL_MANAGER],
+        is_active=True,
+    )
+    for manager in managers.order_by("user__email"):
+        if _may_work(manager, registration.partner_id):
+            return manager.user
+    return None
+
+
 def _require_party(membership: Membership, request: CoSellRequest) -> None:
     if membership.is_partner:
         require_partner_member(membership, request.registration)
@@ -68,7 +97,8 @@ def _locked(request: CoSellRequest) -> CoSellRequest:
 def cosell_request(
     *, registration: DealRegistration, acting_membership: Membership, kind: str, message: str
 ) -> CoSellRequest:
-    """The partner asks for help on an open registration; the territory's owner is assigned."""
+    """The partner asks for help on an open registration; the territory's owner (else the
+    partner's account manager) is assigned."""
     if kind not in CoSellRequest.Kind.values:
         raise DomainError(_("Choose the help you need."))
     if not message.strip():
@@ -79,13 +109,12 @@ def cosell_request(
         require_active_partner(locked.partner)
         if locked.status not in OPEN_DEAL:
             raise DomainError(_("Help can be requested on a submitted or approved registration."))
-        owners = territory_owners_of(locked)
         request = CoSellRequest.objects.create(
             registration=locked,
             kind=kind,
             message=message.strip(),
             requested_by=acting_membership.user,
-            assignee=owners[0].user if owners else None,
+            assignee=_default_assignee(locked),
         )
         audit(
             actor=acting_membership.user,
@@ -117,11 +146,7 @@ def cosell_assign(
         require(is_vendor_party(acting_membership, locked))
         if locked.status == R.CLOSED:
             raise DomainError(_("The request is closed."))
-        if not (
-            assignee.is_active
-            and membership_has(assignee, Perm.DEAL_REVIEW)
-            and partners_for_membership(assignee).filter(pk=locked.registration.partner_id).exists()
-        ):
+        if not _may_work(assignee, locked.registration.partner_id):
             raise DomainError(_("Choose a colleague who may work this partner's deals."))
         before = snapshot(locked, ["status", "assignee"])
         locked.assignee = assignee.user

@@ -4,12 +4,15 @@ django-guardian object grant. They never see the reseller's other registrations.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from deals.models import DealRegistration, DealRegistrationUserObjectPermission
 from partners.models import Partner
+from prm.accounts.models import Membership
 from prm.notifications.recipients import partner_members
+from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError
 
 SHARED_PERM = "deals.view_shared_registration"
@@ -39,3 +42,38 @@ def share_with_distributor(locked: DealRegistration) -> None:
     grants.exclude(user__in=people).delete()
     for user in people:
         assign_perm(SHARED_PERM, user, locked)
+
+
+def shared_with_partner(partner_id: int):
+    """The registrations shared with a distributor: those naming it that have been submitted
+    (a draft is shared on its first submission)."""
+    return DealRegistration.objects.filter(
+        distributor_id=partner_id, first_submitted_at__isnull=False
+    ).exclude(status=DealRegistration.Status.DRAFT)
+
+
+def sync_distributor_grants(membership: Membership) -> None:
+    """Keep one person's two-tier grants in step with their membership (hook of
+    ``prm.accounts.services``): an active member of a distributor holds the grant on every
+    registration shared with it, whether they joined before or after its submission; a
+    deactivated member, or one who no longer works for a partner, holds none. Set-based:
+    a fixed number of queries whatever the number of shared registrations."""
+    grants = DealRegistrationUserObjectPermission.objects.filter(
+        user_id=membership.user_id, permission__codename="view_shared_registration"
+    )
+    if not (membership.is_active and membership.is_partner and membership.partner_id):
+        grants.delete()
+        return
+    shared = shared_with_partner(membership.partner_id)
+    grants.exclude(content_object__in=shared).delete()
+    missing = shared.exclude(pk__in=grants.values("content_object_id")).values_list("pk", flat=True)
+    permission = Permission.objects.get(content_type__app_label="deals", codename="view_shared_registration")
+    tenant = require_tenant()
+    DealRegistrationUserObjectPermission.objects.bulk_create(
+        [
+            DealRegistrationUserObjectPermission(
+                tenant=tenant, permission=permission, user_id=membership.user_id, content_object_id=pk
+            )
+            for pk in missing
+        ]
+    )

@@ -76,7 +76,7 @@ def cosell_entry_view(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 def cosell_assign_view(request: PortalRequest, pk: int) -> HttpResponse:
     cosell = get_cosell_request_for_membership_or_404(request.membership, pk)
-    form = CoSellAssignForm(request.POST)
+    form = CoSellAssignForm(request.POST, partner_id=cosell.registration.partner_id)
     return run_action(
         request,
         lambda: cosell_assign(

@@ -323,6 +323,15 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         if membership.is_staff_member
         else None
     )
+    cosell_requests = cosell_timelines(registration, membership)
+    reviewer = membership.is_staff_member and membership_has(membership, Perm.DEAL_REVIEW)
+    # The vendor parties hand a request to a colleague: its reviewers, and its assignee (the
+    # territory's owner) whatever their role.
+    assignable = [
+        c.pk
+        for c in cosell_requests
+        if membership.is_staff_member and (reviewer or c.assignee_id == membership.user_id)
+    ]
     context = {
         "r": registration,
         "lines": list(registration.lines.all()),
@@ -349,10 +358,11 @@ def registration_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "extension_form": ExtensionRequestForm(),
         "attachment_form": AttachmentForm(),
         "line_form": LineForm(currency=registration.currency),
-        "cosell_requests": cosell_timelines(registration, membership),
+        "cosell_requests": cosell_requests,
         "cosell_request_form": CoSellRequestForm(),
         "cosell_entry_form": CoSellEntryForm(),
-        "cosell_assign_form": CoSellAssignForm() if membership_has(membership, Perm.DEAL_REVIEW) else None,
+        "cosell_assign_form": CoSellAssignForm(partner_id=registration.partner_id) if assignable else None,
+        "cosell_assignable": assignable,
         "can_request_cosell": is_owner and registration.status in COSELL_OPEN_DEAL,
     }
     return render(request, "deals/detail.html", context)

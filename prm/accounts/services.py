@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,6 +15,23 @@ from prm.audit.services import audit
 from prm.notifications.services import notify
 from prm.roles import PARTNER_ROLES, STAFF_ROLES, Perm, Role, membership_has
 from prm.workflow import DomainError, check_transition, require
+
+# Apps above this one keep per-person grants in step with a membership (deals shares two-tier
+# registrations with the distributor's people): each hook gets the membership after it was
+# created, deactivated or reactivated, inside the same transaction. They register from their
+# AppConfig.ready(), so this module imports none of them.
+MEMBERSHIP_CHANGED_HOOKS: list[Callable[[Membership], object]] = []
+
+
+def register_membership_changed_hook(hook: Callable[[Membership], object]) -> None:
+    if hook not in MEMBERSHIP_CHANGED_HOOKS:
+        MEMBERSHIP_CHANGED_HOOKS.append(hook)
+
+
+def _membership_changed(membership: Membership) -> None:
+    for hook in MEMBERSHIP_CHANGED_HOOKS:
+        hook(membership)
+
 
 INVITATION_TRANSITIONS = {
     Invitation.Status.PENDING: frozenset(
@@ -105,6 +124,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         locked.save(update_fields=["status", "accepted_by", "accepted_at"])
         audit(actor=user, action="invitation.accept", obj=locked, after={"membership": membership.pk})
         audit(actor=user, action="membership.create", obj=membership, after={"role": membership.role})
+        _membership_changed(membership)
         notify(
             recipients=[locked.invited_by],
             verb="invitation.accepted",
@@ -195,6 +215,7 @@ def membership_deactivate(
             before={"is_active": True},
             after={"is_active": False, "reason": reason.strip()[:500]},
         )
+        _membership_changed(locked)
         notify(
             recipients=[locked.user],
             verb="membership.deactivated",
@@ -220,6 +241,7 @@ def membership_reactivate(*, membership: Membership, acting_membership: Membersh
             before={"is_active": False},
             after={"is_active": True},
         )
+        _membership_changed(locked)
         notify(
             recipients=[locked.user],
             verb="membership.reactivated",

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from health_check.base import HealthCheck
 from health_check.checks import Database
@@ -64,8 +64,11 @@ class MigrationsApplied(HealthCheck):
     alias: str = DEFAULT_DB_ALIAS
 
     def run(self) -> None:
-        executor = MigrationExecutor(connections[self.alias])
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        try:
+            executor = MigrationExecutor(connections[self.alias])
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as exc:
+            raise ServiceUnavailable("database unreachable: applied migrations cannot be read") from exc
         if plan:
             names = ", ".join(f"{m.app_label}.{m.name}" for m, _backwards in plan[:5])
             raise ServiceUnavailable(f"{len(plan)} migrations not applied ({names})")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from claims.models import PricingAgreement
 from deals import reports
-from deals.models import CoSellEntry, DealRegistration, Lead
+from deals.models import CoSellEntry, DealRegistration, DealRegistrationUserObjectPermission, Lead
 from deals.selectors import review_queue, visible_registrations_for_membership
 from deals.services.cosell import cosell_add_entry, cosell_remind_due_tasks, cosell_request
 from deals.services.drafts import registration_create
@@ -24,9 +24,16 @@ from deals.services.review import registration_approve
 from deals.services.submission import registration_submit
 from deals.tasks import review_sla
 from partners.models import Territory
+from partners.services.onboarding import partner_manager_assign
 from partners.services.territories import territory_save
 from partners.territories import territory_for
 from prm.accounts.models import Membership
+from prm.accounts.services import (
+    invitation_accept,
+    invitation_create,
+    membership_deactivate,
+    membership_reactivate,
+)
 from prm.audit.models import AuditEvent
 from prm.notifications.models import Notification
 from prm.roles import Role
@@ -451,3 +458,187 @@ def test_the_territory_dashboard_shows_pipeline_wins_pos_revenue_and_coverage(ca
     assert cells[0] == "2000.00 USD" and cells[1] == "2" and cells[2] == "1", cells
     assert cells[3] == "1" and cells[4] == "1"
     assert cells[5] == "500.00 USD"
+
+
+def _join_distributor(cast, key: str) -> Membership:
+    """A colleague of the distributor (p2) invited by its partner admin and accepting: the way
+    a person joins a partner in the portal."""
+    invitation = invitation_create(
+        acting_membership=cast.a.memberships["p2_admin"], email=f"{key}@contoso.test", role=Role.PARTNER_USER
+    )
+    user = UserFactory(email=f"{key}@contoso.test")
+    cast.a.users[key] = user
+    membership = invitation_accept(invitation=invitation, user=user)
+    cast.a.memberships[key] = membership
+    return membership
+
+
+def test_a_distributor_colleague_who_joins_after_submission_sees_exactly_the_shared_deal(cast):
+    with cast.a.context():
+        shared, other = _two_tier(cast)
+        late = _join_distributor(cast, "late")
+        assert list(visible_registrations_for_membership(late)) == [shared]
+    client = cast.a.client("late")
+    page = client.get(reverse("deals:detail", kwargs={"pk": shared.pk}))
+    assert page.status_code == 200 and "Globe Corp" in page.content.decode()
+    assert client.get(reverse("deals:detail", kwargs={"pk": other.pk})).status_code == 404
+    listing = client.get(reverse("deals:list")).content.decode()
+    assert shared.reference in listing and other.reference not in listing
+
+
+def test_a_deactivated_distributor_colleague_loses_the_grant_and_regains_it_on_reactivation(cast):
+    with cast.a.context():
+        shared, _other = _two_tier(cast)
+        late = _join_distributor(cast, "late")
+        membership_deactivate(
+            membership=late, acting_membership=cast.a.memberships["p2_admin"], reason="left"
+        )
+        grants = DealRegistrationUserObjectPermission.objects.filter(user=cast.a.users["late"])
+        assert not grants.exists()
+        # Even seen through a membership that still counted as active, nothing is shared any more.
+        late.is_active = True
+        assert list(visible_registrations_for_membership(late)) == []
+        # The people who stay keep theirs.
+        assert list(visible_registrations_for_membership(cast.a.memberships["p2_user"])) == [shared]
+    response = cast.a.client("late").get(reverse("deals:detail", kwargs={"pk": shared.pk}))
+    # Deactivated: the tenant's "no access" page (403) on every URL, and nothing of the deal.
+    assert response.status_code == 403 and "Globe Corp" not in response.content.decode()
+    with cast.a.context():
+        late.is_active = False
+        membership_reactivate(membership=late, acting_membership=cast.a.memberships["p2_admin"])
+        assert list(grants.values_list("content_object_id", flat=True)) == [shared.pk]
+    assert cast.a.client("late").get(reverse("deals:detail", kwargs={"pk": shared.pk})).status_code == 200
+
+
+def test_a_reseller_colleague_joining_gets_no_distributor_grant(cast):
+    """Only the named distributor's people are granted: someone joining another partner is not."""
+    with cast.a.context():
+        shared, _other = _two_tier(cast)
+        invitation = invitation_create(
+            acting_membership=cast.a.memberships["admin"],
+            email="newp1@acme.test",
+            role=Role.PARTNER_USER,
+            partner=cast.a.partners["p1"],
+        )
+        user = UserFactory(email="newp1@acme.test")
+        membership = invitation_accept(invitation=invitation, user=user)
+        assert not DealRegistrationUserObjectPermission.objects.filter(user=user).exists()
+        assert shared not in visible_registrations_for_membership(membership)
+
+
+# --- co-sell: who is assigned, and handing over in the page -----------------------------------------
+
+
+def test_the_territory_owner_picks_a_colleague_on_the_deal_page(cast):
+    with cast.a.context():
+        other = _other_manager(cast)
+        _member(cast.a, "restricted", Role.CHANNEL_MANAGER)
+        restricted = cast.a.memberships["restricted"]
+        restricted.assigned_partners_only = True  # assigned no partner: may not work p1's deals
+        restricted.save()
+        _territory(cast, "Americas", 10, countries=["US"], owners=["manager"])
+        r = register(cast, "p1_user", "Acme Inc.", country="US")
+        req = cosell_request(
+            registration=r, acting_membership=cast.a.memberships["p1_user"], kind="presales", message="Demo"
+        )
+        assert req.assignee == cast.a.users["manager"]
+    url = reverse("deals:detail", kwargs={"pk": r.pk})
+    page = cast.a.client("manager").get(url).content.decode()
+    form = re.search(r'data-testid="cosell-assign-form".*?</form>', page, re.S)
+    assert form, "the owner has no way to hand the request over"
+    assert f'value="{other.pk}"' in form.group(0)
+    assert f'value="{restricted.pk}"' not in form.group(0)  # the service would refuse them
+    # The partner's people do not assign.
+    assert 'data-testid="cosell-assign-form"' not in cast.a.client("p1_user").get(url).content.decode()
+
+    assign_url = reverse("deals:cosell_assign", kwargs={"pk": req.pk})
+    refused = cast.a.client("manager").post(assign_url, {"assignee": restricted.pk}, follow=True)
+    assert refused.status_code == 200 and "Choose a colleague" in refused.content.decode()
+    with cast.a.context():
+        req.refresh_from_db()
+        assert req.assignee == cast.a.users["manager"]
+    response = cast.a.client("manager").post(assign_url, {"assignee": other.pk})
+    assert response.status_code == 302
+    with cast.a.context():
+        req.refresh_from_db()
+        assert req.assignee == cast.a.users["other_manager"] and req.status == "active"
+        assert AuditEvent.objects.filter(action="cosell.assign").count() == 1
+        assert Notification.objects.filter(
+            verb="cosell.assigned", recipient=cast.a.users["other_manager"]
+        ).exists()
+    partner_page = cast.a.client("p1_user").get(url).content.decode()
+    contact = re.search(r'data-testid="cosell-assignee">([^<]*)<', partner_page)
+    assert contact and contact.group(1) == str(cast.a.users["other_manager"])
+    # A partner cannot hand it over, even by posting.
+    assert cast.a.client("p1_user").post(assign_url, {"assignee": other.pk}).status_code == 403
+    with cast.a.context():
+        req.refresh_from_db()
+        assert req.assignee == cast.a.users["other_manager"]
+
+
+def test_a_request_outside_every_territory_goes_to_the_partners_account_manager(cast):
+    with cast.a.context():
+        _other_manager(cast)
+        partner_manager_assign(
+            partner=cast.a.partners["p1"],
+            manager=cast.a.memberships["other_manager"],
+            acting_membership=cast.a.memberships["admin"],
+        )
+        _territory(cast, "EMEA", 10, countries=["DE"], owners=["manager"])
+        r = register(cast, "p1_user", "Acme Inc.", country="US")
+        assert r.territory_id is None
+        req = cosell_request(
+            registration=r, acting_membership=cast.a.memberships["p1_user"], kind="pricing", message="Price"
+        )
+        assert req.assignee == cast.a.users["other_manager"]
+        told = set(
+            Notification.objects.filter(verb="cosell.requested").values_list("recipient_id", flat=True)
+        )
+        assert told == {cast.a.users["other_manager"].pk}
+    page = cast.a.client("other_manager").get(reverse("deals:detail", kwargs={"pk": r.pk})).content.decode()
+    assert 'data-testid="cosell-assign-form"' in page
+
+
+def test_a_request_outside_every_territory_without_account_manager_goes_to_vendor_admins_and_managers(cast):
+    with cast.a.context():
+        r = register(cast, "p1_user", "Acme Inc.", country="US")
+        req = cosell_request(
+            registration=r,
+            acting_membership=cast.a.memberships["p1_user"],
+            kind="executive",
+            message="Sponsor",
+        )
+        assert req.assignee is None
+        told = set(
+            Notification.objects.filter(verb="cosell.requested").values_list("recipient_id", flat=True)
+        )
+        assert told == {cast.a.users["admin"].pk, cast.a.users["manager"].pk}
+    # An admin picks it up in the page (assigning themselves or a colleague).
+    admin = cast.a.client("admin")
+    page = admin.get(reverse("deals:detail", kwargs={"pk": r.pk})).content.decode()
+    assert 'data-testid="cosell-assign-form"' in page
+    assert (
+        admin.post(
+            reverse("deals:cosell_assign", kwargs={"pk": req.pk}),
+            {"assignee": cast.a.memberships["manager"].pk},
+        ).status_code
+        == 302
+    )
+    with cast.a.context():
+        req.refresh_from_db()
+        assert req.assignee == cast.a.users["manager"]
+
+
+def test_a_territory_owner_who_may_not_work_the_partner_is_passed_over(cast):
+    with cast.a.context():
+        _member(cast.a, "restricted", Role.CHANNEL_MANAGER)
+        restricted = cast.a.memberships["restricted"]
+        restricted.assigned_partners_only = True
+        restricted.save()
+        _territory(cast, "Americas", 10, countries=["US"], owners=["restricted"])
+        r = register(cast, "p1_user", "Acme Inc.", country="US")
+        req = cosell_request(
+            registration=r, acting_membership=cast.a.memberships["p1_user"], kind="presales", message="Demo"
+        )
+        # Not someone who cannot open the deal: left for a reviewer of the partner to pick up.
+        assert req.assignee is None

