@@ -128,6 +128,8 @@ def may(membership, perm: str) -> bool:
     """``{% if request.membership|may:"pos.upload" %}``: a link or button is shown only to members
     who may use it (the same answer as the view's ``portal_view``), never one that answers 403."""
     return membership_has(membership, Perm(perm))
+
+
 @register.inclusion_tag("scheduled_reports/_button.html", takes_context=True)
 def schedule_button(context, report_key: str) -> dict:
     """ "Schedule this report": a link to the schedule form carrying the page's current filters,

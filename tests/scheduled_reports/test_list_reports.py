@@ -1,0 +1,250 @@
+"""Every list page and dashboard can be scheduled: each registered kind builds its tables with the
+page's own filter code, for vendor staff (every partner's rows) and for a partner member (only his
+partner's: P2's planted rows are absent); its page offers "Schedule this report" carrying the
+page's filters, which the schedule form keeps; filters that do not parse are refused by name; and
+at send time each recipient gets the rows of his own scope."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from deals.models import DirectOpportunity, Lead, LeadAssignment
+from prm.reports import InvalidReportParams, report_kind
+from prm.roles import membership_has
+from prm.scheduled_reports import services
+from tests.deals.helpers import register
+from tests.scheduled_reports.helpers import schedule
+
+pytestmark = pytest.mark.django_db
+UTC = datetime.UTC
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A schedulable list: its page, who looks at it, the rows planted for P1 and P2 (``plant``
+    returns a text only P1's rows hold and one only P2's hold), a filter the page takes, and a
+    filter that does not parse (name, value)."""
+
+    key: str
+    url: str
+    staff: str
+    partner: str | None
+    plant: Callable
+    filters: dict = field(default_factory=dict)
+    bad: tuple[str, str] | None = None
+
+
+def _partners(cast):
+    return "Northwind Distribution", "Contoso Supply"
+
+
+def _registrations(cast):
+    register(cast, "p1_user", "Alpha Pumps Ltd", domain="alpha.test")
+    register(cast, "p2_user", "Beta Valves Ltd", domain="beta.test")
+    return "Alpha Pumps Ltd", "Beta Valves Ltd"
+
+
+def _leads(cast):
+    for partner, company in (("p1", "Lead Alpha"), ("p2", "Lead Beta")):
+        lead = Lead.objects.create(
+            company=company,
+            country="US",
+            product_interest="pumps",
+            currency="USD",
+            status=Lead.Status.OFFERED,
+            partner=cast.a.partners[partner],
+        )
+        LeadAssignment.objects.create(
+            lead=lead, partner=cast.a.partners[partner], reason="test", due_at=timezone.now()
+        )
+    return "Lead Alpha", "Lead Beta"
+
+
+def _opportunities(cast):
+    for ref, name in (("OPP-1", "Direct Alpha"), ("OPP-2", "Direct Beta")):
+        DirectOpportunity.objects.create(
+            reference=ref,
+            customer_name=name,
+            customer_name_normalised=name.lower(),
+            country="US",
+            product_lines=["pumps"],
+            currency="USD",
+        )
+    return "Direct Alpha", "Direct Beta"
+
+
+def _pipeline_partners(cast):
+    _registrations(cast)
+    return "D100", "D200"
+
+
+ENTRIES = [
+    Entry(
+        "partners.list",
+        "/partners/",
+        "manager",
+        "p1_admin",
+        _partners,
+        {"type": "distributor", "sort": "name"},
+        ("status", "dormant-ish"),
+    ),
+    Entry(
+        "deals.registrations",
+        "/deals/",
+        "manager",
+        "p1_user",
+        _registrations,
+        {"status": "open", "q": "Ltd"},
+        ("from", "31.02.2026"),
+    ),
+    Entry(
+        "deals.leads", "/deals/leads/", "manager", "p1_user", _leads, {"status": "offered"}, ("status", "x")
+    ),
+    Entry(
+        "deals.opportunities",
+        "/deals/opportunities/",
+        "manager",
+        None,
+        _opportunities,
+        {"status": "open"},
+        ("status", "nope"),
+    ),
+    Entry(
+        "deals.review_queue",
+        "/deals/review/",
+        "manager",
+        None,
+        _registrations,
+        {"scope": "all"},
+        ("scope", "x"),
+    ),
+    Entry(
+        "deals.dashboard",
+        "/deals/dashboard/",
+        "manager",
+        None,
+        _pipeline_partners,
+        {"status": "open"},
+        ("value_min", "lots"),
+    ),
+]
+IDS = [entry.key for entry in ENTRIES]
+
+
+def _cells(reports) -> str:
+    return "\n".join(str(cell) for report in reports for row in report.rows for cell in row)
+
+
+def _plant(cast, entry: Entry) -> tuple[str, str]:
+    with cast.a.context():
+        return entry.plant(cast)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_the_kind_is_registered_for_its_page_with_the_pages_permission(cast, entry):
+    kind = report_kind(entry.key)
+    assert kind is not None
+    assert reverse(kind.url_name) == entry.url
+    staff = cast.a.memberships[entry.staff]
+    assert membership_has(staff, kind.perm)
+    assert cast.a.client(entry.staff).get(entry.url).status_code == 200
+    if entry.partner is None:  # a staff-only page: a partner member may not see it, nor its report
+        assert not membership_has(cast.a.memberships["p1_admin"], kind.perm)
+        assert cast.a.client("p1_admin").get(entry.url).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_staff_get_every_partners_rows_and_a_partner_member_only_his_own(cast, entry):
+    own, other = _plant(cast, entry)
+    kind = report_kind(entry.key)
+    with cast.a.context():
+        built = kind.build(cast.a.memberships[entry.staff], {})
+        assert built and all(report.headers for report in built)
+        staff_cells = _cells(built)
+        assert own in staff_cells and other in staff_cells
+        if entry.partner:
+            partner = cast.a.memberships[entry.partner]
+            assert membership_has(partner, kind.perm)
+            partner_cells = _cells(kind.build(partner, {}))
+            assert own in partner_cells
+            assert other not in partner_cells
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_the_page_offers_to_schedule_itself_with_its_filters_and_the_form_keeps_them(cast, entry):
+    client = cast.a.client(entry.staff)
+    page = client.get(entry.url, {**entry.filters, "page": 1})
+    match = re.search(r'href="([^"]+)" data-testid="schedule-report"', page.content.decode())
+    assert match, entry.url
+    link = match.group(1).replace("&amp;", "&")
+    assert dict(parse_qsl(urlsplit(link).query)) == {"report": entry.key, **entry.filters}
+
+    form = client.get(link)
+    assert form.status_code == 200
+    hidden = re.search(r'name="params" value="([^"]*)"', form.content.decode()).group(1).replace("&amp;", "&")
+    assert dict(parse_qsl(hidden)) == entry.filters
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.bad], ids=[e.key for e in ENTRIES if e.bad])
+def test_a_filter_that_does_not_parse_is_refused_naming_it(cast, entry):
+    name, value = entry.bad
+    with cast.a.context(), pytest.raises(InvalidReportParams) as refused:
+        report_kind(entry.key).build(cast.a.memberships[entry.staff], {name: value})
+    assert name in str(refused.value) and value in str(refused.value)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_the_pages_filter_applies_to_the_scheduled_table(cast, entry):
+    """The saved filters narrow the table as they narrow the page: a search nobody matches
+    leaves no row of the planted data (the dashboard's figures then count nothing)."""
+    own, other = _plant(cast, entry)
+    kind = report_kind(entry.key)
+    with cast.a.context():
+        narrowed = _cells(kind.build(cast.a.memberships[entry.staff], {**entry.filters, "q": "zz-no-match"}))
+    if entry.key in {"deals.review_queue"}:  # the queue has no search: its scope is its filter
+        return
+    assert own not in narrowed and other not in narrowed
+
+
+def _csv_rows(message, suffix: str) -> list[list[str]]:
+    attachment = next(a for a in message.attachments if a[0].endswith(suffix))
+    content = attachment[1] if isinstance(attachment[1], str) else attachment[1].decode("utf-8")
+    return list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+
+
+@pytest.mark.parametrize(
+    ("key", "suffix", "column"),
+    [("partners.list", "-partners.csv", 0), ("deals.registrations", "-registrations.csv", 1)],
+)
+def test_each_recipient_gets_the_rows_of_his_scope_at_send_time(
+    cast, django_capture_on_commit_callbacks, key, suffix, column
+):
+    with cast.a.context():
+        _registrations(cast)
+    schedule(
+        cast,
+        "manager",
+        ["manager", "p1_admin"],
+        key=key,
+        params={},
+        next_run_at=datetime.datetime(2026, 12, 2, 6, tzinfo=UTC),
+    )
+    with django_capture_on_commit_callbacks(execute=True), cast.a.context():
+        services.scheduled_reports_send_due(datetime.datetime(2026, 12, 2, 7, tzinfo=UTC))
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    codes = {
+        who: {row[column] for row in _csv_rows(by_recipient[cast.a.users[who].email], suffix)[1:]}
+        for who in ("manager", "p1_admin")
+    }
+    assert codes == {"manager": {"D100", "D200"}, "p1_admin": {"D100"}}
