@@ -23,9 +23,12 @@ from django.utils import timezone
 from claims.models import Claim
 from deals.models import DirectOpportunity, Lead, LeadAssignment
 from funds.models import FundClaim
+from posdata.models import Upload
+from prm.finance.services import payable_create
 from prm.reports import InvalidReportParams, report_kind
 from prm.roles import membership_has
 from prm.scheduled_reports import services
+from rebates.models import RebateProgram
 from tests.deals.helpers import register
 from tests.funds import helpers as funds_helpers
 from tests.scheduled_reports.helpers import schedule
@@ -45,7 +48,7 @@ class Entry:
     staff: str
     partner: str | None
     plant: Callable
-    filters: dict = field(default_factory=dict)
+    filters: dict | Callable = field(default_factory=dict)
     bad: tuple[str, str] | None = None
 
 
@@ -127,9 +130,57 @@ def _fund_claims(cast):
     return "Alpha roadshow", "Beta roadshow"
 
 
+def _payables(cast):
+    references = []
+    for n, partner in enumerate(("p1", "p2"), 1):
+        payable, _created = payable_create(
+            source_type="claim",
+            source_id=str(9000 + n),
+            partner=cast.a.partners[partner],
+            amount=Decimal("100.00"),
+            currency="USD",
+            due_date=datetime.date(2026, 12, 31),
+        )
+        references.append(payable.reference)
+    return references[0], references[1]
+
+
+def _uploads(cast):
+    for partner, name in (("p1", "alpha-pos.csv"), ("p2", "beta-pos.csv")):
+        Upload.objects.create(
+            partner=cast.a.partners[partner],
+            kind="pos",
+            status="loaded",
+            original_name=name,
+            path=name,
+            format="csv",
+            checksum=name,
+        )
+    return "alpha-pos.csv", "beta-pos.csv"
+
+
+def _rebate_programs(cast):
+    for code, status in (("RB-ALPHA", "active"), ("RB-BETA", "draft")):
+        RebateProgram.objects.create(
+            code=code,
+            name=f"Program {code}",
+            status=status,
+            currency="USD",
+            start_date=datetime.date(2026, 1, 1),
+            end_date=datetime.date(2026, 12, 31),
+            method="flat",
+            basis="revenue",
+        )
+    return "RB-ALPHA", "RB-BETA"
+
+
 def _pipeline_partners(cast):
     _registrations(cast)
     return "D100", "D200"
+
+
+def _p1(cast) -> dict:
+    return {"partner": str(cast.a.partners["p1"].pk)}
 
 
 ENTRIES = [
@@ -211,6 +262,27 @@ ENTRIES += [
         ("status", "x"),
     ),
 ]
+ENTRIES += [
+    Entry(
+        "finance.payables",
+        "/finance/payables/",
+        "finance",
+        "p1_admin",
+        _payables,
+        {"status": "unpaid", "currency": "USD"},
+        ("due_from", "yesterday"),
+    ),
+    Entry("pos.uploads", "/pos/uploads/", "manager", "p1_admin", _uploads, _p1, ("partner", "D200")),
+    Entry(
+        "rebates.programs",
+        "/rebates/programs/",
+        "finance",
+        None,
+        _rebate_programs,
+        {"status": "active"},
+        ("status", "gone"),
+    ),
+]
 IDS = [entry.key for entry in ENTRIES]
 
 
@@ -255,17 +327,18 @@ def test_staff_get_every_partners_rows_and_a_partner_member_only_his_own(cast, e
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_the_page_offers_to_schedule_itself_with_its_filters_and_the_form_keeps_them(cast, entry):
+    filters = entry.filters(cast) if callable(entry.filters) else entry.filters
     client = cast.a.client(entry.staff)
-    page = client.get(entry.url, {**entry.filters, "page": 1})
+    page = client.get(entry.url, {**filters, "page": 1})
     match = re.search(r'href="([^"]+)" data-testid="schedule-report"', page.content.decode())
     assert match, entry.url
     link = match.group(1).replace("&amp;", "&")
-    assert dict(parse_qsl(urlsplit(link).query)) == {"report": entry.key, **entry.filters}
+    assert dict(parse_qsl(urlsplit(link).query)) == {"report": entry.key, **filters}
 
     form = client.get(link)
     assert form.status_code == 200
     hidden = re.search(r'name="params" value="([^"]*)"', form.content.decode()).group(1).replace("&amp;", "&")
-    assert dict(parse_qsl(hidden)) == entry.filters
+    assert dict(parse_qsl(hidden)) == filters
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.bad], ids=[e.key for e in ENTRIES if e.bad])
@@ -274,10 +347,6 @@ def test_a_filter_that_does_not_parse_is_refused_naming_it(cast, entry):
     with cast.a.context(), pytest.raises(InvalidReportParams) as refused:
         report_kind(entry.key).build(cast.a.memberships[entry.staff], {name: value})
     assert name in str(refused.value) and value in str(refused.value)
-
-
-def _p1(cast) -> dict:
-    return {"partner": str(cast.a.partners["p1"].pk)}
 
 
 # A filter of each page that keeps P1's planted rows and drops P2's (the review queue's only
@@ -291,6 +360,9 @@ NARROW: dict[str, Callable] = {
     "claims.list": _p1,
     "funds.requests": _p1,
     "funds.claims": _p1,
+    "finance.payables": _p1,
+    "pos.uploads": _p1,
+    "rebates.programs": lambda cast: {"status": "active"},
 }
 
 
