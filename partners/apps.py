@@ -15,7 +15,7 @@ class PartnersConfig(AppConfig):
         import partners.tasks  # noqa: F401  (registers the tasks that services start by name)
         from partners.panels import channel_panel, partner_plan_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
-        from partners.report_pages import PARTNER_LIST
+        from partners.report_pages import PARTNER_LIST, PLAN_LIST, TERRITORIES
         from partners.resources import PartnerResource
         from partners.seed import register_demo_logins, seed_partners, seed_plans
         from partners.selectors import partners_for_membership
@@ -29,7 +29,8 @@ class PartnersConfig(AppConfig):
         from prm.scoping import register_partner_scope
         from prm.seed import register_seed_step
 
-        register_report(PARTNER_LIST)  # "Schedule this report" (prm.scheduled_reports)
+        for kind in (PARTNER_LIST, TERRITORIES, PLAN_LIST):
+            register_report(kind)  # "Schedule this report" (prm.scheduled_reports)
         register_import_kind(
             "partners",
             ImportKind(

@@ -24,6 +24,7 @@ from claims.models import Claim
 from deals.models import DirectOpportunity, Lead, LeadAssignment
 from funds.models import FundClaim
 from insights.tasks import forecast_nightly
+from partners.models import BusinessPlan, Territory
 from posdata.models import Upload
 from prm.finance.services import payable_create
 from prm.lib.periods import add_months
@@ -34,6 +35,7 @@ from rebates.models import RebateProgram
 from tests.deals.helpers import register
 from tests.funds import helpers as funds_helpers
 from tests.insights import helpers as insights_helpers
+from tests.partners import helpers as partners_helpers
 from tests.scheduled_reports.helpers import schedule
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +192,18 @@ def _forecasts(cast):
     return "D100", "D200"
 
 
+def _territories(cast):
+    Territory.objects.create(name="DACH", precedence=1, countries=["DE", "AT", "CH"])
+    Territory.objects.create(name="Nordics", precedence=2, countries=["SE", "NO"])
+    return "DACH", "Nordics"
+
+
+def _plans(cast):
+    partners_helpers.plan(cast, year=2025, status=BusinessPlan.Status.SIGNED)
+    partners_helpers.plan(cast, partner_key="p2", year=2026)
+    return "Northwind Distribution", "Contoso Supply"
+
+
 def _pipeline_partners(cast):
     _registrations(cast)
     return "D100", "D200"
@@ -313,6 +327,18 @@ ENTRIES += [
         ("sort", "charm"),
     ),
 ]
+ENTRIES += [
+    Entry("partners.territories", "/partners/territories/", "manager", None, _territories),
+    Entry(
+        "partners.plans",
+        "/partners/plans/",
+        "manager",
+        "p1_user",
+        _plans,
+        {"year": "2025", "status": "signed"},
+        ("year", "last"),
+    ),
+]
 IDS = [entry.key for entry in ENTRIES]
 
 
@@ -397,9 +423,10 @@ NARROW: dict[str, Callable] = {
     "pos.uploads": _p1,
     "rebates.programs": lambda cast: {"status": "active"},
     "insights.forecast": _p1,
+    "partners.plans": lambda cast: {"year": "2025"},
 }
 # Pages whose filter form lists every partner in reach (so P2's code is on the page anyway).
-PARTNER_CHOOSERS = {"deals.dashboard", "insights.forecast"}
+PARTNER_CHOOSERS = {"deals.dashboard", "insights.forecast", "partners.plans"}
 
 
 @pytest.mark.parametrize(
