@@ -475,3 +475,57 @@ def test_each_recipient_gets_the_rows_of_his_scope_at_send_time(
         for who in ("manager", "p1_admin")
     }
     assert codes == {"manager": {"D100", "D200"}, "p1_admin": {"D100"}}
+
+
+# --- Every registered kind, and the home dashboard ---------------------------------------------------
+
+
+def test_every_registered_kind_builds_for_staff_and_never_shows_a_partner_another_partners_rows(cast):
+    """Over every schedulable page (the lists above, the report pages, the home dashboard): it
+    builds for the vendor admin; for a partner admin who holds its permission it either builds
+    without a trace of P2 or refuses (a staff-only page)."""
+    from prm.reports import report_kinds
+
+    with cast.a.context():
+        for plant in (_registrations, _claims, _payables, _uploads, _plans):
+            plant(cast)
+    admin, partner = cast.a.memberships["admin"], cast.a.memberships["p1_admin"]
+    tested = {entry.key for entry in ENTRIES} | {"home.dashboard"}
+    with cast.a.context():
+        for kind in report_kinds():
+            assert kind.build(admin, {}), kind.key
+            if not membership_has(partner, kind.perm):
+                continue
+            try:
+                cells = _cells(kind.build(partner, {}))
+            except InvalidReportParams:
+                continue
+            assert "D200" not in cells and "Contoso" not in cells, kind.key
+    assert tested <= {kind.key for kind in report_kinds()}
+
+
+def _figures(cast, who: str) -> dict[tuple[str, str], object]:
+    with cast.a.context():
+        (report,) = report_kind("home.dashboard").build(cast.a.memberships[who], {})
+    assert report.headers == ["Section", "Figure", "Value"]
+    return {(section, label): value for section, label, value in report.rows}
+
+
+def test_the_home_dashboard_sends_each_member_the_figures_of_his_own_panels(cast):
+    with cast.a.context():
+        _registrations(cast)
+        _payables(cast)
+    manager, partner = _figures(cast, "manager"), _figures(cast, "p1_admin")
+    assert manager[("Deal registration", "Waiting for review")] == 2
+    assert partner[("Deal registration", "Waiting for review")] == 1  # P1's only
+    assert ("Deal registration", "Open pipeline value") in manager
+    assert ("Deal registration", "Open pipeline value") not in partner
+    assert partner[("Payments to you", "Not paid yet")] == "100.00 USD"  # P2's 100 USD is not his
+    assert manager[("Channel", "Partners")] == 2 and ("Channel", "Partners") not in partner
+
+
+def test_the_home_page_offers_to_schedule_its_figures(cast):
+    body = cast.a.client("p1_admin").get("/").content.decode()
+    link = re.search(r'href="([^"]+)" data-testid="schedule-report"', body).group(1).replace("&amp;", "&")
+    assert dict(parse_qsl(urlsplit(link).query)) == {"report": "home.dashboard"}
+    assert cast.a.client("p1_admin").get(link).status_code == 200
