@@ -31,6 +31,7 @@ from prm.lib.periods import add_months
 from prm.reports import InvalidReportParams, report_kind
 from prm.roles import membership_has
 from prm.scheduled_reports import services
+from prm.scheduled_reports.models import ScheduledReport
 from rebates.models import RebateProgram
 from tests.deals.helpers import register
 from tests.funds import helpers as funds_helpers
@@ -398,6 +399,21 @@ def test_the_page_offers_to_schedule_itself_with_its_filters_and_the_form_keeps_
     assert form.status_code == 200
     hidden = re.search(r'name="params" value="([^"]*)"', form.content.decode()).group(1).replace("&amp;", "&")
     assert dict(parse_qsl(hidden)) == filters
+    saved = client.post(
+        "/reports/scheduled/new/",
+        {
+            "report": entry.key,
+            "params": hidden,
+            "name": "Weekly",
+            "frequency": "weekly",
+            "weekday": "0",
+            "format": "csv",
+            "recipients": [cast.a.memberships[entry.staff].pk],
+        },
+    )
+    assert saved.status_code == 302
+    with cast.a.context():
+        assert ScheduledReport.objects.get(report_key=entry.key).params == filters
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.bad], ids=[e.key for e in ENTRIES if e.bad])
