@@ -19,6 +19,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from claims.models import Claim
 from deals.models import DirectOpportunity, Lead, LeadAssignment
@@ -545,3 +546,31 @@ def test_the_home_page_offers_to_schedule_its_figures(cast):
     link = re.search(r'href="([^"]+)" data-testid="schedule-report"', body).group(1).replace("&amp;", "&")
     assert dict(parse_qsl(urlsplit(link).query)) == {"report": "home.dashboard"}
     assert cast.a.client("p1_admin").get(link).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
+def test_a_list_with_dates_and_empty_cells_is_sent_as_xlsx_and_pdf(
+    cast, django_capture_on_commit_callbacks, fmt
+):
+    with cast.a.context():
+        _registrations(cast)
+    schedule(
+        cast,
+        "manager",
+        ["manager"],
+        key="deals.registrations",
+        params={"status": "open"},
+        fmt=fmt,
+        next_run_at=datetime.datetime(2026, 12, 2, 6, tzinfo=UTC),
+    )
+    with django_capture_on_commit_callbacks(execute=True), cast.a.context():
+        services.scheduled_reports_send_due(datetime.datetime(2026, 12, 2, 7, tzinfo=UTC))
+    (message,) = mail.outbox
+    (attachment,) = message.attachments
+    content = attachment[1]
+    if fmt == "xlsx":
+        rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+        assert rows[0][:2] == ("reference", "partner_code")
+        assert {row[1] for row in rows[1:]} == {"D100", "D200"}
+    else:
+        assert attachment[0].endswith(".pdf") and content.startswith(b"%PDF")
