@@ -14,6 +14,7 @@ class ClaimsConfig(AppConfig):
         from django.utils.translation import gettext_noop
 
         import claims.tasks  # noqa: F401  (registers the tasks with Celery)
+        from claims.list_reports import CLAIM_LIST
         from claims.panels import claims_panel, partner_claims_panel
         from claims.reports import CLAIM_REPORTS
         from claims.resources import AGREEMENT_COLUMNS, AGREEMENT_REQUIRED, AgreementResource
@@ -29,6 +30,7 @@ class ClaimsConfig(AppConfig):
         from prm.seed import register_seed_step
 
         register_report(CLAIM_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
+        register_report(CLAIM_LIST)
 
         register_import_kind(
             "agreements",

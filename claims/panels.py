@@ -37,6 +37,12 @@ def claims_panel(membership) -> Panel | None:
             "can_submit": membership_has(membership, Perm.CLAIM_SUBMIT),
         },
         order=30,
+        figures=[
+            (_("Waiting for validation"), counts["waiting"]),
+            (_("In review"), counts["in_review"]),
+            (_("Approved"), counts["approved"]),
+            (_("Failed"), counts["failed"]),
+        ],
     )
 
 

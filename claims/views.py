@@ -28,6 +28,7 @@ from claims.forms import (
     OverrideForm,
     line_initial,
 )
+from claims.list_reports import claim_list_filters, claim_list_queryset
 from claims.models import Claim, ClaimLine, PricingAgreement
 from claims.reports import CLAIM_REPORTS, rejection_chart
 from claims.services.agreements import (
@@ -257,20 +258,15 @@ def agreement_cancel_view(request: PortalRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.CLAIM_VIEW)
 def claim_list(request: PortalRequest) -> HttpResponse:
-    qs = selectors.claims_for_membership(request.membership)
-    status = request.GET.get("status", "")
-    if status in Claim.Status.values:
-        qs = qs.filter(status=status)
-    partner = request.GET.get("partner", "")
-    if partner.isdigit():  # within the member's scope: the queryset is scoped already
-        qs = qs.filter(partner_id=int(partner))
+    qs = claim_list_queryset(request.membership, request.GET)
+    filters = claim_list_filters(request.GET)
     return render(
         request,
         "claims/list.html",
         {
             "page": paginate(request, qs),
-            "status": status,
-            "partner": partner if partner.isdigit() else "",
+            "status": filters["status"],
+            "partner": filters["partner"],
             "statuses": Claim.Status.choices,
             "can_submit": membership_has(request.membership, Perm.CLAIM_SUBMIT),
         },

@@ -14,6 +14,7 @@ class DealsConfig(AppConfig):
         # Imported here, not at the top: these modules use models, which exist only once the app
         # registry is ready; ready() is where the app registers itself with the core.
         import deals.tasks  # noqa: F401  (registers the beat tasks with Celery)
+        from deals.list_reports import LIST_KINDS
         from deals.panels import deals_panel, partner_deals_panel
         from deals.report_pages import DEAL_REPORTS
         from deals.resources import LEAD_COLUMNS, OPPORTUNITY_COLUMNS, DirectOpportunityResource, LeadResource
@@ -31,6 +32,8 @@ class DealsConfig(AppConfig):
         from prm.seed import register_seed_step
 
         register_report(DEAL_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
+        for kind in LIST_KINDS:
+            register_report(kind)
 
         register_import_kind(
             "direct_opportunities",

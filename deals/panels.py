@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -64,7 +65,28 @@ def deals_panel(membership) -> Panel | None:
             "converted": open_values.complete if open_values else True,
         },
         order=20,
+        figures=_deal_figures(membership, counts, open_values.totals() if open_values else [], leads),
     )
+
+
+def _deal_figures(membership, counts: dict[str, int], open_value: list, leads: int) -> list[tuple[str, Any]]:
+    if membership.is_partner:
+        return [
+            (_("Drafts"), counts["drafts"]),
+            (_("Waiting for review"), counts["waiting"]),
+            (_("Information requested"), counts["info"]),
+            (_("Protected"), counts["approved"]),
+            (_("Protection expires within 14 days"), counts["expiring"]),
+            (_("Won"), counts["won"]),
+            (_("Leads waiting for your answer"), leads),
+        ]
+    return [
+        (_("Waiting for review"), counts["waiting"]),
+        (_("Overdue reviews"), counts["overdue"]),
+        (_("Open pipeline value"), open_value),
+        (_("Won"), counts["won"]),
+        (_("Leads back in the vendor queue"), leads),
+    ]
 
 
 def partner_deals_panel(membership, partner) -> Panel | None:

@@ -15,6 +15,8 @@ class FundsConfig(AppConfig):
 
         import funds.tasks  # noqa: F401  (registers the tasks with Celery)
         from funds.kpis import marketing_activities, mdf_utilisation
+        from funds.list_reports import CLAIM_LIST as FUND_CLAIM_LIST
+        from funds.list_reports import REQUEST_LIST as FUND_REQUEST_LIST
         from funds.panels import funds_panel, partner_funds_panel
         from funds.reports import FUND_REPORTS
         from funds.seed import seed_funds
@@ -32,6 +34,8 @@ class FundsConfig(AppConfig):
         from prm.seed import register_seed_step
 
         register_report(FUND_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
+        register_report(FUND_REQUEST_LIST)
+        register_report(FUND_CLAIM_LIST)
 
         register_payable_source(
             "fund_claim",

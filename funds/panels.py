@@ -50,8 +50,16 @@ def funds_panel(membership) -> Panel | None:
         return Panel(
             _("Marketing funds"),
             "funds/panels/partner.html",
-            {"rows": rows, "open_requests": open_requests.count()},
+            {"rows": rows, "open_requests": (open_count := open_requests.count())},
             order=35,
+            figures=[
+                *(
+                    (_("Available in %(fund)s") % {"fund": a.fund.code}, balances[a.pk].available)
+                    for a in accounts
+                    if a.pk in balances
+                ),
+                (_("Open requests"), open_count),
+            ],
         )
     context = {
         "queue": approval_queue(membership, today).count()
@@ -64,7 +72,15 @@ def funds_panel(membership) -> Panel | None:
     }
     if context["queue"] is None and context["claims"] is None and not context["reports"]:
         return None
-    return Panel(_("Marketing funds"), "funds/panels/staff.html", context, order=35)
+    figures = [
+        (label, context[key])
+        for key, label in (
+            ("queue", _("Requests waiting for your approval")),
+            ("claims", _("Claims to review")),
+        )
+        if context[key] is not None
+    ]
+    return Panel(_("Marketing funds"), "funds/panels/staff.html", context, order=35, figures=figures)
 
 
 def partner_funds_panel(membership, partner) -> Panel | None:

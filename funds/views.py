@@ -34,6 +34,9 @@ from funds.forms import (
     ReviewForm,
     SettingsForm,
 )
+from funds.list_reports import claim_list_filters as fund_claim_list_filters
+from funds.list_reports import claim_list_queryset as fund_claim_list_queryset
+from funds.list_reports import request_list_filters, request_list_queryset
 from funds.models import REQUIRED_PROOF, ApprovalLevel, Fund, FundClaim, FundRequest, ProofKind
 from funds.services.allocations import allocation_bulk_by_tier, allocation_create
 from funds.services.claims import (
@@ -469,30 +472,19 @@ def entry_reverse_view(request: PortalRequest, pk: int) -> HttpResponse:
 @portal_view(Perm.FUND_VIEW)
 def request_list(request: PortalRequest) -> HttpResponse:
     membership = request.membership
-    qs = selectors.requests_for_membership(membership)
-    status = request.GET.get("status", "")
-    if status in R.values:
-        qs = qs.filter(status=status)
-    level = request.GET.get("level", "")
-    if level.isdigit() and int(level) in ApprovalLevel.values:
-        qs = qs.filter(status=R.PENDING, level=int(level))
-    mine = request.GET.get("mine") == "1"
+    qs = request_list_queryset(membership, request.GET)
+    filters = request_list_filters(request.GET)
     today = timezone.localdate()
-    if mine:
-        qs = selectors.approval_queue(membership, today)
-    partner = request.GET.get("partner", "")
-    if partner.isdigit():  # within the member's scope: the querysets are scoped already
-        qs = qs.filter(partner_id=int(partner))
     can_approve = membership_has(membership, Perm.FUND_APPROVE)
     return render(
         request,
         "funds/requests.html",
         {
             "page": paginate(request, qs),
-            "status": status,
-            "level": level,
-            "mine": mine,
-            "partner": partner if partner.isdigit() else "",
+            "status": filters.status,
+            "level": filters.level,
+            "mine": filters.mine,
+            "partner": filters.partner,
             "statuses": R.choices,
             "levels": ApprovalLevel.choices,
             "can_request": membership_has(membership, Perm.FUND_REQUEST),
@@ -766,21 +758,16 @@ def delegation_end_view(request: PortalRequest, pk: int) -> HttpResponse:
 
 @portal_view(Perm.FUND_VIEW)
 def claim_list(request: PortalRequest) -> HttpResponse:
-    qs = selectors.claims_for_membership(request.membership)
-    status = request.GET.get("status", "")
-    if status in C.values:
-        qs = qs.filter(status=status)
-    partner = request.GET.get("partner", "")
-    if partner.isdigit():  # within the member's scope: the queryset is scoped already
-        qs = qs.filter(partner_id=int(partner))
+    qs = fund_claim_list_queryset(request.membership, request.GET)
+    claim_filters = fund_claim_list_filters(request.GET)
     return render(
         request,
         "funds/claims.html",
         {
             "page": paginate(request, qs),
-            "status": status,
+            "status": claim_filters["status"],
             "statuses": C.choices,
-            "partner": partner if partner.isdigit() else "",
+            "partner": claim_filters["partner"],
         },
     )
 

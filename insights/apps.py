@@ -13,11 +13,16 @@ class InsightsConfig(AppConfig):
         from celery.schedules import crontab
 
         import insights.tasks  # noqa: F401  (registers the tasks with Celery)
+        from insights.report_pages import FORECAST, LEAGUE
         from insights.services.forecasts import JOB_KIND
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
+
+        register_report(FORECAST)  # "Schedule this report" (prm.scheduled_reports)
+        register_report(LEAGUE)
 
         register_nav(NavItem(_("Forecast"), "insights:forecast", Perm.FORECAST_VIEW, order=60, area="deals"))
         register_nav(

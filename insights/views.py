@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -13,14 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from insights import reports, selectors
+from insights import report_pages, reports, selectors
 from insights.benchmarks import FLAGS, METRIC_KEYS, METRICS, benchmarks_definition
 from insights.models import ForecastRun, ForecastSeries
 from insights.services.forecasts import forecast_recompute_start
-from partners.selectors import partners_for_membership
 from prm.access import portal_view
 from prm.http import PortalRequest
-from prm.reports import report_response
+from prm.reports import InvalidReportParams, report_response
 from prm.roles import Perm, membership_has, require_staff
 
 
@@ -40,50 +38,16 @@ def forecast(request: PortalRequest) -> HttpResponseBase:
     """Pipeline forecast by month (win-probability weighted, slippage corrected) and sell-out
     forecast with its backtest; filters partner, product line / category, region."""
     membership = request.membership
-    partners = list(
-        partners_for_membership(membership).order_by("code").values("pk", "code", "name", "region")
-    )
-    partner_ids = {str(p["pk"]) for p in partners}
-    regions = sorted({p["region"] for p in partners if p["region"]})
-    pipeline_qs = selectors.forecast_series_for_membership(membership, ForecastRun.Kind.PIPELINE)
-    sell_out_qs = selectors.forecast_series_for_membership(membership, ForecastRun.Kind.SELL_OUT)
-    keys = sorted(
-        set(pipeline_qs.values_list("key", flat=True).distinct())
-        | set(sell_out_qs.values_list("key", flat=True).distinct())
-    )
-    if request.GET.get("partner") and request.GET["partner"] not in partner_ids:
-        raise Http404  # another tenant's or partner's partner: as if it did not exist
-    flt = {
-        "partner": request.GET.get("partner", ""),
-        "key": _choice(request, "key", set(keys)),
-        "region": _choice(request, "region", set(regions)),
-    }
-    if flt["partner"]:
-        pipeline_qs = pipeline_qs.filter(partner_id=int(flt["partner"]))
-        sell_out_qs = sell_out_qs.filter(partner_id=int(flt["partner"]))
-    if flt["key"]:
-        pipeline_qs = pipeline_qs.filter(key=flt["key"])
-        sell_out_qs = sell_out_qs.filter(key=flt["key"])
-    if flt["region"]:
-        pipeline_qs = pipeline_qs.filter(group=flt["region"])
-        sell_out_qs = sell_out_qs.filter(group=flt["region"])
-
+    try:
+        page = report_pages.forecast_page(membership, request.GET)
+    except InvalidReportParams:
+        raise Http404 from None  # another tenant's or partner's partner: as if it did not exist
+    flt, sell_out_series, points_by_series = page.flt, page.sell_out_series, page.points_by_series
+    pipeline_points = page.pipeline_points
     pipeline_run = selectors.forecast_run(ForecastRun.Kind.PIPELINE)
     sell_out_run = selectors.forecast_run(ForecastRun.Kind.SELL_OUT)
     currency = request.tenant.base_currency
-    pipeline_points = list(selectors.forecast_points(pipeline_qs).select_related("series__partner"))
-    sell_out_series = list(sell_out_qs)
-    sell_out_points = list(selectors.forecast_points(sell_out_qs))
-    points_by_series: dict[int, list[Any]] = defaultdict(list)
-    for point in sell_out_points:
-        points_by_series[point.series_id].append(point)
-
-    tables = {
-        "pipeline": reports.pipeline_report(pipeline_points),
-        "pipeline_by_month": reports.pipeline_month_report(pipeline_points),
-        "sell_out": reports.sell_out_report(sell_out_series, points_by_series),
-        "backtest": reports.backtest_report(sell_out_series),
-    }
+    tables = page.tables()
     export = request.GET.get("export", "")
     if export in tables:
         return report_response(tables[export], prefix="forecast", fmt=request.GET.get("format"))
@@ -93,9 +57,9 @@ def forecast(request: PortalRequest) -> HttpResponseBase:
     context = {
         "flt": flt,
         "query": _query(flt),
-        "partners": partners,
-        "regions": regions,
-        "keys": keys,
+        "partners": page.partners,
+        "regions": page.regions,
+        "keys": page.keys,
         "currency": currency,
         "pipeline_run": pipeline_run,
         "sell_out_run": sell_out_run,
@@ -132,45 +96,27 @@ def forecast_recompute(request: PortalRequest) -> HttpResponse:
     return redirect("job_detail", pk=job.pk)
 
 
-SORTABLE = {spec.key for spec in METRICS}
-
-
 @portal_view(Perm.BENCHMARK_VIEW)
 def league(request: PortalRequest) -> HttpResponseBase:
     """The manager's league table: every partner in reach with its figures, peer medians,
     percentiles and needs-attention flags; filters tier, region, flagged only; sort by a metric
     (rates by their Wilson lower bound)."""
     require_staff(request.membership, Perm.BENCHMARK_VIEW)
-    data, rows = selectors.benchmarks_for_membership(request.membership)
-    tiers = sorted({b.tier for b in rows if b.tier})
-    regions = sorted({b.region for b in rows if b.region})
-    tier = _choice(request, "tier", set(tiers))
-    region = _choice(request, "region", set(regions))
-    sort = _choice(request, "sort", SORTABLE) or "win_rate"
-    attention = request.GET.get("attention") == "1"
-    if tier:
-        rows = [b for b in rows if b.tier == tier]
-    if region:
-        rows = [b for b in rows if b.region == region]
-    if attention:
-        rows = [b for b in rows if b.flags]
-    rows.sort(key=lambda b: (b.metrics[sort].rank_value is None, -(b.metrics[sort].rank_value or 0), b.code))
-    report = reports.league_report(rows, data.currency)
+    page = report_pages.league_page(request.membership, request.GET)
+    report = page.report()
     if request.GET.get("export") == report.name:
         return report_response(report, prefix="benchmarks", fmt=request.GET.get("format"))
     context = {
-        "rows": [reports.league_row(b, data.currency) for b in rows],
+        "rows": [reports.league_row(b, page.currency) for b in page.rows],
         "metrics": METRICS,
-        "tiers": tiers,
-        "regions": regions,
-        "flt": {"tier": tier, "region": region, "sort": sort, "attention": attention},
+        "tiers": page.tiers,
+        "regions": page.regions,
+        "flt": page.flt,
         "flags": FLAGS,
         "definition": benchmarks_definition(),
-        "currency": data.currency,
+        "currency": page.currency,
         "report": report,
-        "query": _query(
-            {"tier": tier, "region": region, "sort": sort, "attention": "1" if attention else ""}
-        ),
+        "query": _query({**page.flt, "attention": "1" if page.flt["attention"] else ""}),
     }
     return render(request, "insights/league.html", context)
 

@@ -15,6 +15,7 @@ class PartnersConfig(AppConfig):
         import partners.tasks  # noqa: F401  (registers the tasks that services start by name)
         from partners.panels import channel_panel, partner_plan_panel, partner_status_panel
         from partners.payout_provider import payout_details_full, payout_details_statuses
+        from partners.report_pages import PARTNER_LIST, PLAN_LIST, TERRITORIES
         from partners.resources import PartnerResource
         from partners.seed import register_demo_logins, seed_partners, seed_plans
         from partners.selectors import partners_for_membership
@@ -22,11 +23,14 @@ class PartnersConfig(AppConfig):
         from prm.finance.payout_details import register_payout_details
         from prm.imports import ImportKind, register_import_kind
         from prm.navigation import NavItem, register_nav
+        from prm.reports import register_report
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
         from prm.scoping import register_partner_scope
         from prm.seed import register_seed_step
 
+        for kind in (PARTNER_LIST, TERRITORIES, PLAN_LIST):
+            register_report(kind)  # "Schedule this report" (prm.scheduled_reports)
         register_import_kind(
             "partners",
             ImportKind(

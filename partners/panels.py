@@ -65,7 +65,14 @@ def channel_panel(membership: Membership) -> Panel | None:
             status=Certification.Status.PENDING, partner__in=partners
         ).count(),
     }
-    return Panel(_("Channel"), "partners/panels/channel.html", context, order=10)
+    figures = [
+        (_("Partners"), context["total"]),
+        *((_("Tier %(tier)s") % {"tier": row["tier"] or "—"}, row["n"]) for row in by_tier),
+        (_("Applications waiting"), context["applications"]),
+        (_("Tier proposals waiting"), context["proposals"]),
+        (_("Certificates to check"), context["certificates"]),
+    ]
+    return Panel(_("Channel"), "partners/panels/channel.html", context, order=10, figures=figures)
 
 
 def partner_actions(membership: Membership, partner, onboarding: dict[str, Any]) -> list[ActionItem]:

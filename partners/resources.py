@@ -239,15 +239,21 @@ def managers_by_partner(partner_ids) -> dict[int, list[str]]:
     return result
 
 
+def partner_export_table(queryset: QuerySet[Partner]) -> tuple[list[str], list[list]]:
+    """The directory export's header and rows for ``queryset`` (the page's download and its
+    scheduled e-mail)."""
+    items = list(queryset.select_related("program"))
+    resource = PartnerExportResource(managers=managers_by_partner(p.pk for p in items))
+    dataset = resource.export(queryset=items)
+    return list(dataset.headers), [list(row) for row in dataset]
+
+
 def export_rows(kind: str, fmt: str, queryset: QuerySet) -> HttpResponseBase:
     """Export ``queryset`` with the kind's import-export resource as CSV or XLSX."""
     if kind == "partners":
-        items = list(queryset.select_related("program"))
-        resource: resources.ModelResource = PartnerExportResource(
-            managers=managers_by_partner(p.pk for p in items)
-        )
-        dataset = resource.export(queryset=items)
-    elif kind == "contacts":
+        headers, rows = partner_export_table(queryset)
+        return export_response(f"{kind}.{fmt}", headers, rows)
+    if kind == "contacts":
         dataset = ContactResource().export(queryset=queryset.select_related("partner", "user"))
     else:
         dataset = CertificationResource().export(queryset=queryset.select_related("partner", "user"))

@@ -19,7 +19,7 @@ class PosdataConfig(AppConfig):
         from partners.registries import register_territory_metrics
         from posdata.kpis import revenue_by_partner
         from posdata.panels import partner_pos_panel, sales_panel
-        from posdata.report_pages import INVENTORY, SELL_THROUGH
+        from posdata.report_pages import INVENTORY, SELL_THROUGH, UPLOADS
         from posdata.resources import SkuXrefResource
         from posdata.seed import seed_pos_data
         from posdata.services import upload_give_up
@@ -34,6 +34,7 @@ class PosdataConfig(AppConfig):
 
         register_report(SELL_THROUGH)  # "Schedule this report" (prm.scheduled_reports)
         register_report(INVENTORY)
+        register_report(UPLOADS)
 
         register_territory_metrics("posdata", COLUMNS, territory_pos_revenue)
         register_import_kind(

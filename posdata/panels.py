@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Sum
@@ -47,7 +48,13 @@ def sales_panel(membership) -> Panel | None:
         "last_upload": last,
         "open_exceptions": open_exceptions,
     }
-    return Panel(_("Point-of-sale"), "posdata/panels/sales.html", context, order=40)
+    figures: list[tuple[str, Any]] = [
+        (_("Revenue, last 12 months"), context["revenue"]),
+        (_("Units, last 12 months"), context["units"]),
+    ]
+    if open_exceptions is not None:
+        figures.append((_("Rows with an unknown product"), open_exceptions))
+    return Panel(_("Point-of-sale"), "posdata/panels/sales.html", context, order=40, figures=figures)
 
 
 def partner_pos_panel(membership, partner) -> Panel | None:

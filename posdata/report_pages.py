@@ -8,13 +8,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from posdata import reports, selectors
 from posdata.forms import InventoryFilterForm, SalesFilterForm
+from posdata.models import Upload
 from prm.accounts.models import Membership
-from prm.reports import ReportKind, ReportTables, require_valid
+from prm.reports import (
+    LIST_ROW_CAP,
+    Report,
+    ReportKind,
+    ReportTables,
+    check_params,
+    list_report,
+    require_valid,
+)
 from prm.roles import Perm
 from prm.tenancy.context import require_tenant
 
@@ -111,4 +122,97 @@ INVENTORY = ReportKind(
     perm=Perm.POS_VIEW,
     url_name="posdata:inventory",
     tables=inventory_tables,
+)
+
+
+# --- Uploads and data quality --------------------------------------------------------------------
+
+
+@dataclass
+class UploadsPage:
+    uploads: QuerySet[Upload]
+    partner_id: int | None
+
+
+def uploads_page(membership: Membership, params: Mapping[str, Any]) -> UploadsPage:
+    """The member's uploads, of one partner when vendor staff name one (partners see their own)."""
+    qs = selectors.uploads_for_membership(membership)
+    partner = str(params.get("partner") or "")
+    partner_id = int(partner) if partner.isdigit() and not membership.is_partner else None
+    if partner_id:
+        qs = qs.filter(partner_id=partner_id)
+    return UploadsPage(uploads=qs, partner_id=partner_id)
+
+
+UPLOAD_HEADERS = [
+    "upload",
+    "received_at",
+    "partner_code",
+    "data",
+    "replacement",
+    "file",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "rows_duplicate",
+    "by",
+]
+
+
+def uploads_tables(membership: Membership, params: Mapping[str, Any]) -> ReportTables:
+    check_params(params, integers=("partner",))
+    page = uploads_page(membership, params)
+
+    def quality() -> Report:
+        rows = [
+            [
+                q["month"].date() if q["month"] else None,
+                q["files"],
+                q["read"],
+                q["rejected"],
+                q["duplicate"],
+                q["rejected_pct"],
+            ]
+            for q in selectors.data_quality(membership, page.partner_id)
+        ]
+        headers = [
+            _("Month"),
+            _("Files"),
+            _("Rows read"),
+            _("Rejected"),
+            _("Duplicates"),
+            _("Rejected share %"),
+        ]
+        return Report("quality", _("Data quality by month"), headers, rows)
+
+    uploads = (
+        [
+            u.pk,
+            timezone.localtime(u.created_at).replace(tzinfo=None),
+            u.partner.code,
+            u.get_kind_display(),
+            _("yes") if u.is_replacement else "",
+            u.original_name,
+            u.get_status_display(),
+            u.rows_read,
+            u.rows_loaded,
+            u.rows_rejected,
+            u.rows_duplicate,
+            u.created_by.email if u.created_by else "",
+        ]
+        for u in page.uploads[:LIST_ROW_CAP]
+    )
+    return {
+        "quality": quality,
+        "uploads": lambda: list_report("uploads", _("Uploads"), UPLOAD_HEADERS, uploads),
+    }
+
+
+UPLOADS = ReportKind(
+    key="pos.uploads",
+    label=gettext_lazy("POS uploads and data quality"),
+    perm=Perm.POS_VIEW,
+    url_name="posdata:uploads",
+    tables=uploads_tables,
 )

@@ -91,12 +91,11 @@ def dashboard(request: PortalRequest) -> HttpResponseBase:
 
 @portal_view(Perm.POS_VIEW)
 def uploads(request: PortalRequest) -> HttpResponse:
-    qs = selectors.uploads_for_membership(request.membership)
-    partner = request.GET.get("partner", "")
-    if partner.isdigit() and not request.membership.is_partner:
-        qs = qs.filter(partner_id=int(partner))
-    quality = selectors.data_quality(request.membership, int(partner) if partner.isdigit() else None)
-    return render(request, "posdata/uploads.html", {"page": paginate(request, qs), "quality": quality})
+    page = report_pages.uploads_page(request.membership, request.GET)
+    quality = selectors.data_quality(request.membership, page.partner_id)
+    return render(
+        request, "posdata/uploads.html", {"page": paginate(request, page.uploads), "quality": quality}
+    )
 
 
 @portal_view(Perm.POS_UPLOAD)

@@ -186,12 +186,15 @@ class PrmConfig(AppConfig):
 
         import prm.scheduled_reports.tasks  # noqa: F401  (registers the tasks with Celery)
         from prm.audit.report_pages import AUDIT_LOG
-        from prm.finance.report_pages import FINANCE_REPORTS
+        from prm.dashboard import HOME_DASHBOARD
+        from prm.finance.report_pages import FINANCE_REPORTS, PAYABLE_LIST
         from prm.reports import register_report
 
         # The core's own report pages; apps register theirs the same way from their ready().
         register_report(FINANCE_REPORTS)
         register_report(AUDIT_LOG)
+        register_report(PAYABLE_LIST)
+        register_report(HOME_DASHBOARD)
         register_beat_entry("scheduled-reports-send-due", "prm.scheduled_reports.send_due", 3600.0)
         register_nav(
             NavItem(

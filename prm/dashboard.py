@@ -10,11 +10,13 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from prm.accounts.models import Invitation, Membership
 from prm.audit.models import AuditEvent
 from prm.jobs.selectors import jobs_for_membership
 from prm.notifications.models import Notification
+from prm.reports import Report, ReportKind, ReportTables
 from prm.roles import Perm, membership_has
 
 
@@ -36,6 +38,9 @@ class Panel:
     order: int = 100
     # What needs action now (partner 360: gathered at the top of the page).
     actions: list[ActionItem] = field(default_factory=list)
+    # The panel's headline figures as (label, value): what the scheduled home dashboard sends
+    # (``home_tables``). A panel of lists only (notifications, jobs) has none.
+    figures: list[tuple[str, Any]] = field(default_factory=list)
 
 
 PanelProvider = Callable[[Membership], Panel | None]
@@ -92,7 +97,12 @@ def people_panel(membership: Membership) -> Panel | None:
         partner_users=Count("id", filter=Q(is_active=True, partner__isnull=False)),
     )
     counts["pending_invitations"] = invitations.count()
-    return Panel(_("People"), "prm/panels/people.html", {"counts": counts}, order=50)
+    figures = [
+        (_("active people"), counts["total"]),
+        (_("partner users"), counts["partner_users"]),
+        (_("pending invitations"), counts["pending_invitations"]),
+    ]
+    return Panel(_("People"), "prm/panels/people.html", {"counts": counts}, order=50, figures=figures)
 
 
 @register_panel
@@ -101,7 +111,11 @@ def notifications_panel(membership: Membership) -> Panel | None:
     notes = list(Notification.objects.filter(recipient=membership.user)[:6])
     unread = Notification.objects.filter(recipient=membership.user, read_at__isnull=True).count()
     return Panel(
-        _("Notifications"), "prm/panels/notifications.html", {"notes": notes, "unread": unread}, order=80
+        _("Notifications"),
+        "prm/panels/notifications.html",
+        {"notes": notes, "unread": unread},
+        order=80,
+        figures=[(_("Unread"), unread)],
     )
 
 
@@ -120,3 +134,35 @@ def recent_activity_panel(membership: Membership) -> Panel | None:
         return None
     events = list(AuditEvent.objects.select_related("actor")[:8])
     return Panel(_("Recent activity"), "prm/panels/activity.html", {"events": events}, order=90)
+
+
+# --- The home dashboard as a schedulable report ------------------------------------------------------
+
+
+def moneys_text(totals: list[Any]) -> str:
+    """Amounts of several currencies as one cell ("1,200.00 USD; 300.00 EUR"), never added."""
+    return "; ".join(f"{money.amount} {money.currency}" for money in totals)
+
+
+def home_tables(membership: Membership, params: Any) -> ReportTables:
+    """The home dashboard's figures for ``membership`` (its panels, as it sees them now): one
+    table of section, figure and value."""
+
+    def build() -> Report:
+        rows = [
+            [str(panel.title), str(label), moneys_text(value) if isinstance(value, list) else value]
+            for panel in panels_for(membership)
+            for label, value in panel.figures
+        ]
+        return Report("figures", _("Dashboard"), [_("Section"), _("Figure"), _("Value")], rows)
+
+    return {"figures": build}
+
+
+HOME_DASHBOARD = ReportKind(
+    key="home.dashboard",
+    label=gettext_lazy("Dashboard"),
+    perm=Perm.DASHBOARD_VIEW,
+    url_name="home",
+    tables=home_tables,
+)

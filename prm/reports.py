@@ -10,13 +10,17 @@ itself calls the same function, so a scheduled e-mail holds what the page shows 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import partial
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 from prm.accounts.models import Membership
 from prm.exports import export_response
@@ -157,3 +161,65 @@ def unfiltered(
         return {name: partial(build, membership) for name, build in builders.items()}
 
     return tables
+
+
+# --- List pages ------------------------------------------------------------------------------------
+
+# Rows a scheduled list sends at most (a list page's e-mail is a digest, not a data dump; the
+# page's own download has every row).
+LIST_ROW_CAP = 5000
+
+
+def check_params(
+    params: Mapping[str, Any],
+    *,
+    dates: Iterable[str] = (),
+    decimals: Iterable[str] = (),
+    integers: Iterable[str] = (),
+    choices: Mapping[str, Iterable[str]] | None = None,
+) -> None:
+    """For ``tables`` of a list page whose filters the page reads leniently: a saved filter that
+    does not parse is refused, naming the filter (a schedule must not silently widen)."""
+    problems: list[str] = []
+
+    def value_of(name: str) -> str:
+        return str(params.get(name) or "").strip()
+
+    for name in dates:
+        if value_of(name):
+            try:
+                datetime.date.fromisoformat(value_of(name))
+            except ValueError:
+                problems.append(
+                    _("%(field)s: “%(value)s” is not a date (YYYY-MM-DD).") % _named(name, value_of)
+                )
+    for name in decimals:
+        if value_of(name):
+            try:
+                number = Decimal(value_of(name))
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                problems.append(_("%(field)s: “%(value)s” is not a number.") % _named(name, value_of))
+    for name in integers:
+        if value_of(name) and not value_of(name).isdigit():
+            problems.append(_("%(field)s: “%(value)s” is not a valid choice.") % _named(name, value_of))
+    for name, allowed in (choices or {}).items():
+        if value_of(name) and value_of(name) not in {str(choice) for choice in allowed}:
+            problems.append(_("%(field)s: “%(value)s” is not a valid choice.") % _named(name, value_of))
+    if problems:
+        raise InvalidReportParams("; ".join(problems))
+
+
+def _named(name: str, value_of: Callable[[str], str]) -> dict[str, str]:
+    return {"field": name, "value": value_of(name)}
+
+
+def capped(rows: Iterable[Sequence[Any]], cap: int = LIST_ROW_CAP) -> list[list[Any]]:
+    """The first ``cap`` rows of a list's table, as lists."""
+    return [list(row) for row in islice(rows, cap)]
+
+
+def list_report(name: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Report:
+    """A list page's table as a report: its export's columns, at most ``LIST_ROW_CAP`` rows."""
+    return Report(name=name, title=title, headers=[str(h) for h in headers], rows=capped(rows))

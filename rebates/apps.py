@@ -23,9 +23,11 @@ class RebatesConfig(AppConfig):
         from prm.reports import register_report
         from prm.roles import Perm
         from prm.seed import register_seed_step
+        from rebates.list_reports import PROGRAM_LIST
         from rebates.reports import REBATE_REPORTS
 
         register_report(REBATE_REPORTS)  # "Schedule this report" (prm.scheduled_reports)
+        register_report(PROGRAM_LIST)
         from rebates.kpis import rebates_earned
         from rebates.panels import partner_rebates_panel, rebates_panel
         from rebates.seed import seed_rebates

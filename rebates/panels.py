@@ -28,6 +28,14 @@ def rebates_panel(membership) -> Panel | None:
         "rebates/panels/rebates.html",
         {"rows": rows, "staff": not membership.is_partner},
         order=40,
+        figures=[
+            figure
+            for row in rows
+            for figure in (
+                (_("Earned (%(currency)s)") % {"currency": row["currency"]}, row["earned"]),
+                (_("Due (%(currency)s)") % {"currency": row["currency"]}, row["due"]),
+            )
+        ],
     )
 
 

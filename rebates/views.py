@@ -34,6 +34,7 @@ from prm.workflow import DomainError
 from rebates import reports, selectors
 from rebates.definition import DefinitionError, definition_from_data
 from rebates.forms import LoadForm, ProgramForm, ReasonForm, TierFormSet, tier_initial, tier_rows
+from rebates.list_reports import program_list_queryset, program_status
 from rebates.models import Accrual, CalculationRun, RebateProgram
 from rebates.services.programs import (
     current_definition,
@@ -68,10 +69,8 @@ LINES_PER_PAGE = 50
 
 @portal_view(Perm.REBATE_PROGRAM_VIEW)
 def programs(request: PortalRequest) -> HttpResponse:
-    qs = selectors.programs_for_staff()
-    status = request.GET.get("status", "")
-    if status in RebateProgram.Status.values:
-        qs = qs.filter(status=status)
+    qs = program_list_queryset(request.GET)
+    status = program_status(request.GET)
     return render(
         request,
         "rebates/programs.html",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deals.forms import DirectOpportunityForm, LeadAcceptForm, LeadDeclineForm, LeadForm, RoutingRuleForm
+from deals.list_reports import lead_list_queryset
 from deals.models import DirectOpportunity, Lead
 from deals.selectors import (
     direct_opportunities,
@@ -20,7 +21,6 @@ from deals.selectors import (
     get_routing_rule_or_404,
     lead_assignments_for,
     lead_passed_on,
-    leads_for_membership,
     routing_rules,
 )
 from deals.services.leads import (
@@ -57,18 +57,12 @@ def _colleagues(request: PortalRequest):
 @portal_view(Perm.LEAD_VIEW)
 @require_GET
 def lead_list(request: PortalRequest) -> HttpResponse:
-    qs = leads_for_membership(request.membership)
-    status = request.GET.get("status", "")
-    if status in Lead.Status.values:
-        qs = qs.filter(status=status)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(company__icontains=q)
+    qs = lead_list_queryset(request.membership, request.GET)
     return render(
         request,
         "deals/leads.html",
         {
-            "page": paginate(request, qs.order_by("-created_at", "-pk")),
+            "page": paginate(request, qs),
             "statuses": Lead.Status.choices,
             "filters": request.GET,
             "can_manage": membership_has(request.membership, Perm.LEAD_MANAGE),

@@ -25,6 +25,7 @@ from deals.forms import (
     RegistrationForm,
     WonForm,
 )
+from deals.list_reports import registration_list_queryset
 from deals.models import DealRegistration, DealSettings
 from deals.selectors import (
     PIPELINE_EXPORT_HEADERS,
@@ -32,7 +33,6 @@ from deals.selectors import (
     conflict_summary_for_partner,
     cosell_timelines,
     customers_for_membership,
-    filter_pipeline,
     get_attachment_for_membership_or_404,
     get_registration_for_membership_or_404,
     get_visible_registration_for_membership_or_404,
@@ -40,7 +40,6 @@ from deals.selectors import (
     pipeline_export_rows,
     product_lines,
     registration_history,
-    visible_registrations_for_membership,
 )
 from deals.services.attachments import attachment_add
 from deals.services.cosell import OPEN_DEAL as COSELL_OPEN_DEAL
@@ -112,7 +111,7 @@ def registration_list(request: PortalRequest) -> HttpResponseBase:
     """Partners: their registrations with status, protection left and next actions. Vendor staff:
     the pipeline with filters and export."""
     membership = request.membership
-    qs = filter_pipeline(visible_registrations_for_membership(membership), request.GET)
+    qs = registration_list_queryset(membership, request.GET)
     export = request.GET.get("export")
     if export in {"csv", "xlsx"} and membership.is_staff_member:
         stamp = timezone.localdate().isoformat()

@@ -20,20 +20,17 @@ from deals.forms import (
     InfoRequestForm,
     RejectForm,
 )
+from deals.list_reports import dashboard_figures, review_queue_queryset, review_scope
 from deals.models import DealExtension, DealRegistration, DealSettings
 from deals.policy import protection_days_for, registration_discount_for
 from deals.selectors import (
     conflicted_by_for_review,
     conflicts_for_review,
     extensions_for_membership,
-    filter_pipeline,
     get_extension_for_membership_or_404,
     get_registration_for_membership_or_404,
     pipeline_chart,
-    pipeline_dashboard,
     product_lines,
-    registrations_for_membership,
-    review_queue,
 )
 from deals.services.extensions import extension_approve, extension_refuse
 from deals.services.opportunities import deal_settings_update
@@ -57,8 +54,8 @@ from prm.workflow import DomainError
 @portal_view(Perm.DEAL_REVIEW)
 @require_GET
 def review_queue_view(request: PortalRequest) -> HttpResponse:
-    scope = "all" if request.GET.get("scope") == "all" else "mine"
-    qs = review_queue(request.membership, scope).select_related("territory")
+    scope = review_scope(request.GET)
+    qs = review_queue_queryset(request.membership, request.GET)
     pending_extensions = extensions_for_membership(request.membership).filter(
         status=DealExtension.Status.PENDING
     )
@@ -178,8 +175,7 @@ def extension_decide(request: PortalRequest, pk: int) -> HttpResponse:
 @portal_view(Perm.DEAL_REVIEW)
 @require_GET
 def dashboard(request: PortalRequest) -> HttpResponse:
-    qs = filter_pipeline(registrations_for_membership(request.membership), request.GET)
-    figures = pipeline_dashboard(qs, request.tenant.base_currency)
+    figures = dashboard_figures(request.membership, request.GET)
     chart = pipeline_chart(
         figures,
         {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
 from partners.models import Agreement, Partner, Program, Tier
 from partners.panels import partner_actions
+from partners.report_pages import directory_queryset
 from partners.resources import export_rows
 from partners.selectors import (
     account_managers,
@@ -24,7 +24,6 @@ from partners.selectors import (
     current_agreement_template,
     get_partner_for_membership_or_404,
     latest_scorecard,
-    managed_partner_ids,
     onboarding_progress,
     partner_directory,
     partners_for_membership,
@@ -48,49 +47,14 @@ from prm.roles import Perm, membership_has
 from prm.views import paginate
 from prm.workflow import DomainError
 
-SORTS = {
-    "code": "code",
-    "name": "name",
-    "country": "country",
-    "region": "region",
-    "status": "status",
-    "tier": "current_tier__rank",
-    "program": "program__name",
-    "type": "type",
-}
-FILTER_FIELDS = ("type", "status", "country", "region")
 HISTORY_ON_PAGE = 15  # recent audit events on a partner's 360 page
-
-
-def _filtered(request: PortalRequest):
-    qs = partner_directory(request.membership)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
-    for field in FILTER_FIELDS:
-        value = request.GET.get(field, "").strip()
-        if value:
-            qs = qs.filter(**{f"{field}__iexact": value})
-    tier = request.GET.get("tier", "").strip()
-    if tier:
-        qs = qs.filter(tier__iexact=tier)
-    program = request.GET.get("program", "").strip()
-    if program.isdigit():
-        qs = qs.filter(program_id=int(program))
-    manager = request.GET.get("manager", "").strip()
-    if manager.isdigit():
-        membership = channel_manager_memberships().filter(user_id=int(manager)).first()
-        qs = qs.filter(pk__in=managed_partner_ids(membership.user)) if membership else qs.none()
-    sort = request.GET.get("sort", "code")
-    key = SORTS.get(sort.lstrip("-"), "code")
-    return qs.order_by(("-" if sort.startswith("-") else "") + key, "code")
 
 
 @portal_view(Perm.PARTNER_VIEW)
 def partner_list(request: PortalRequest) -> HttpResponseBase:
     if request.membership.is_partner:
         return redirect("partners:mine")
-    qs = _filtered(request)
+    qs = directory_queryset(request.membership, request.GET)
     export = request.GET.get("export")
     if export in {"csv", "xlsx"}:
         return export_rows("partners", export, qs)

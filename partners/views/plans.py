@@ -23,6 +23,7 @@ from partners.forms import (
 )
 from partners.models import BusinessPlan
 from partners.plan_progress import goals_report, plan_progress
+from partners.report_pages import plan_list_queryset
 from partners.selectors import (
     get_initiative_for_membership_or_404,
     get_plan_for_membership_or_404,
@@ -60,19 +61,10 @@ def plan_list(request: PortalRequest) -> HttpResponse:
     """Vendor staff: the plans of the partners in reach, by year and status; partner people: their
     own partner's plans."""
     membership = request.membership
-    qs = plans_for_membership(membership)
-    year = request.GET.get("year", "").strip()
-    if year.isdigit():
-        qs = qs.filter(year=int(year))
-    status = request.GET.get("status", "").strip()
-    if status in BusinessPlan.Status.values:
-        qs = qs.filter(status=status)
-    partner = request.GET.get("partner", "").strip()
-    if partner.isdigit() and membership.is_staff_member:
-        qs = qs.filter(partner_id=int(partner))
+    qs = plan_list_queryset(membership, request.GET)
     years = sorted(set(plans_for_membership(membership).values_list("year", flat=True)), reverse=True)
     context = {
-        "page": paginate(request, qs.order_by("-year", "partner__code")),
+        "page": paginate(request, qs),
         "filters": request.GET,
         "statuses": BusinessPlan.Status.choices,
         "years": years,

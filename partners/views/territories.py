@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from partners.forms_territories import TerritoryForm
 from partners.models import Territory
-from partners.registries import territory_metrics
+from partners.report_pages import territory_rows
 from partners.services.territories import territory_delete, territory_save
 from partners.territories import overlaps
 from prm.access import portal_view
@@ -22,20 +22,12 @@ from prm.roles import Perm, membership_has
 from prm.workflow import DomainError
 
 
-def _territories():
-    return Territory.objects.prefetch_related("owners__membership__user", "members__partner").order_by(
-        "precedence", "pk"
-    )
-
-
 @portal_view(Perm.TERRITORY_VIEW)
 @require_GET
 def territory_list(request: PortalRequest) -> HttpResponse:
     """The territories in precedence order with their dashboard figures (pipeline, wins, POS
     revenue, coverage): a fixed number of queries whatever the number of territories or deals."""
-    territories = list(_territories())
-    columns, values = territory_metrics(territories, request.tenant.base_currency)
-    rows = [{"t": t, "cells": [values.get(t.pk, {}).get(c.key, "—") for c in columns]} for t in territories]
+    _territories, columns, rows = territory_rows(request.tenant.base_currency)
     return render(
         request,
         "partners/territories.html",

@@ -25,20 +25,24 @@ def payables_panel(membership) -> Panel | None:
         return Panel(
             _("Payments to you"),
             "finance/panels/partner_payables.html",
-            {"totals": payable_totals_by_state(qs), "recent": recent},
+            {"totals": (by_state := payable_totals_by_state(qs)), "recent": recent},
             order=30,
+            figures=[(_("Not paid yet"), by_state["unpaid"]), (_("Paid"), by_state["paid"])],
         )
     if not membership_has(membership, Perm.PAYABLE_MANAGE):
         return None
     unpaid = qs.filter(status__in=Payable.UNPAID)
+    open_totals = payable_totals(unpaid)
+    overdue = unpaid.filter(due_date__lt=timezone.localdate()).count()
     return Panel(
         _("Payables"),
         "finance/panels/payables.html",
-        {
-            "totals": payable_totals(unpaid),
-            "overdue": unpaid.filter(due_date__lt=timezone.localdate()).count(),
-        },
+        {"totals": open_totals, "overdue": overdue},
         order=25,
+        figures=[
+            (_("Open payables"), [row["total"] for row in open_totals]),
+            (_("Overdue"), overdue),
+        ],
     )
 
 

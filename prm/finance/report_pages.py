@@ -1,5 +1,6 @@
-"""The finance reports page as a schedulable report (``prm.reports.ReportKind``): the page and a
-scheduled e-mail read its partner filter and build its tables here (one code path)."""
+"""The finance reports page and the payables list as schedulable reports
+(``prm.reports.ReportKind``): each page and a scheduled e-mail read its filters and build its
+tables here (one code path)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,25 @@ from django.utils.translation import gettext_lazy
 
 from prm.accounts.models import Membership
 from prm.finance.models import Payable
+from prm.finance.registry import payable_source_kinds
 from prm.finance.reports import STATE_LABELS, STATES, AccrualReport, StateRow, accrual_report, aging_report
-from prm.finance.selectors import payables_for_membership
+from prm.finance.selectors import (
+    PAYABLE_EXPORT_HEADERS,
+    filter_payables,
+    payable_export_rows,
+    payable_totals,
+    payables_for_membership,
+)
 from prm.lib.money import Money, format_amount_str
-from prm.reports import InvalidReportParams, Report, ReportKind, ReportTables
+from prm.reports import (
+    LIST_ROW_CAP,
+    InvalidReportParams,
+    Report,
+    ReportKind,
+    ReportTables,
+    check_params,
+    list_report,
+)
 from prm.roles import Perm
 from prm.tenancy.context import require_tenant
 
@@ -88,4 +104,45 @@ FINANCE_REPORTS = ReportKind(
     perm=Perm.FINANCE_REPORTS,
     url_name="finance:reports",
     tables=finance_tables,
+)
+
+
+# --- The payables list -------------------------------------------------------------------------------
+
+
+def payable_list_queryset(membership: Membership, params: Mapping[str, Any]) -> QuerySet[Payable]:
+    """The payables list: the member's payables, filtered as ``params`` say."""
+    return filter_payables(payables_for_membership(membership), params)
+
+
+def payable_list_tables(membership: Membership, params: Mapping[str, Any]) -> ReportTables:
+    check_params(
+        params,
+        dates=("due_from", "due_to"),
+        integers=("partner",),
+        choices={
+            "status": ["unpaid", *Payable.Status.values],
+            "source_type": [source.kind for source in payable_source_kinds()],
+        },
+    )
+    qs = payable_list_queryset(membership, params)
+
+    def totals() -> Report:
+        rows = [[row["currency"], row["n"], row["total"].amount] for row in payable_totals(qs)]
+        return Report("totals", _("Totals per currency"), [_("Currency"), _("Payables"), _("Amount")], rows)
+
+    return {
+        "payables": lambda: list_report(
+            "payables", _("Payables"), PAYABLE_EXPORT_HEADERS, payable_export_rows(qs[:LIST_ROW_CAP])
+        ),
+        "totals": totals,
+    }
+
+
+PAYABLE_LIST = ReportKind(
+    key="finance.payables",
+    label=gettext_lazy("Payables"),
+    perm=Perm.PAYABLE_VIEW,
+    url_name="finance:payables",
+    tables=payable_list_tables,
 )

@@ -24,6 +24,7 @@ from prm.finance.forms import (
 from prm.finance.models import Payable
 from prm.finance.rates import MissingRate, convert
 from prm.finance.registry import payable_source_kinds
+from prm.finance.report_pages import payable_list_queryset
 from prm.finance.services import finance_settings_update, fx_rate_create, payable_cancel
 from prm.http import PortalRequest
 from prm.roles import Perm, membership_has
@@ -84,7 +85,7 @@ def rate_convert(request: PortalRequest) -> HttpResponse:
 @require_GET
 def payables(request: PortalRequest) -> HttpResponseBase:
     membership = request.membership
-    qs = selectors.filter_payables(selectors.payables_for_membership(membership), request.GET)
+    qs = payable_list_queryset(membership, request.GET)
     export = request.GET.get("export")
     if export in {"csv", "xlsx"} and membership.is_staff_member:
         return export_response(
