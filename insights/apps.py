@@ -14,13 +14,18 @@ class InsightsConfig(AppConfig):
 
         import insights.tasks  # noqa: F401  (registers the tasks with Celery)
         from insights.report_pages import FORECAST, LEAGUE
+        from insights.seed import seed_forecasts
         from insights.services.forecasts import JOB_KIND
         from prm.jobs.registry import JobKind, register_job_kind
         from prm.navigation import NavItem, register_nav
         from prm.reports import register_report
         from prm.roles import Perm
         from prm.schedule import register_beat_entry
+        from prm.seed import register_seed_step
 
+        register_seed_step(
+            seed_forecasts, name="forecasts", after=("partners", "fx_rates", "posdata", "deals")
+        )
         register_report(FORECAST)  # "Schedule this report" (prm.scheduled_reports)
         register_report(LEAGUE)
 

@@ -11,12 +11,19 @@ from django.utils.translation import gettext as _
 
 from insights.benchmarks import FLAGS, METRICS, Metric, PartnerBenchmark
 from insights.models import ForecastPoint, ForecastSeries
-from prm.lib.money import format_amount_str
+from prm.lib.money import format_amount_str, quantize_money
 from prm.reports import Report
+from prm.tenancy.context import require_tenant
 
 
 def _month(point: ForecastPoint) -> str:
     return point.month.strftime("%Y-%m")
+
+
+def _amount(value: Decimal | None) -> Decimal | None:
+    """A forecast amount (stored with four decimals) in the base currency's minor unit, as every
+    amount in a table or download is shown: forecasts are kept in the tenant's base currency."""
+    return None if value is None else quantize_money(value, require_tenant().base_currency)
 
 
 def _pct(value: float | None) -> str:
@@ -33,8 +40,8 @@ def pipeline_report(points: list[ForecastPoint]) -> Report:
             p.series.group,
             p.series.win_probability,
             p.series.slip_days,
-            p.value,
-            p.upper,
+            _amount(p.value),
+            _amount(p.upper),
         ]
         for p in sorted(points, key=lambda p: (p.month, p.series.partner.code, p.series.key))
     ]
@@ -62,7 +69,7 @@ def _by_month(points: list[ForecastPoint]) -> dict[str, list[Decimal]]:
 
 def pipeline_month_report(points: list[ForecastPoint]) -> Report:
     rows: list[list[Any]] = [
-        [month, weighted, total] for month, (weighted, total) in _by_month(points).items()
+        [month, _amount(weighted), _amount(total)] for month, (weighted, total) in _by_month(points).items()
     ]
     headers = [_("Month"), _("Weighted pipeline"), _("Unweighted pipeline")]
     return Report("pipeline_by_month", _("Pipeline forecast by month"), headers, rows)
@@ -93,9 +100,9 @@ def sell_out_report(series: list[ForecastSeries], points: dict[int, list[Forecas
                     s.group,
                     s.get_method_display(),
                     _month(p),
-                    p.value,
-                    p.lower,
-                    p.upper,
+                    _amount(p.value),
+                    _amount(p.lower),
+                    _amount(p.upper),
                 ]
             )
     headers = [
