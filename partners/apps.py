@@ -102,7 +102,8 @@ class PartnersConfig(AppConfig):
         register_partner_panel(partner_plan_panel)  # this year's plan on the partner 360 page
         register_panel(channel_panel)
         register_seed_step(seed_partners, name="partners")
-        register_seed_step(seed_plans, name="partner_plans", after=("partners",))
+        # After the POS and deals seeds: the demo goals are set from last year's figures.
+        register_seed_step(seed_plans, name="partner_plans", after=("partners", "posdata", "deals"))
         register_demo_logins()
         register_beat_entry(
             "partners-scorecards-nightly", "partners.scorecards_nightly", crontab(hour=2, minute=15)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from partners.kpis import kpi_values
 from partners.models import (
     Agreement,
     BusinessPlan,
@@ -520,6 +521,19 @@ DEMO_PLAN_GOALS = {
 }
 
 
+def _demo_revenue_targets(partner: Partner) -> dict[int, Decimal]:
+    """Each quarter's revenue goal, from the partner's POS revenue of the last twelve months (the
+    KPI registry, filled by the POS seed that runs before): a quarter's average, 5% more each
+    quarter, rounded to thousands; the fixed demo goal where the partner has no revenue yet."""
+    today = timezone.localdate()
+    last_year = kpi_values([partner.pk], today - timedelta(days=365), today)[partner.pk][Kpi.REVENUE_12M]
+    base = last_year / 4 if last_year > 0 else DEMO_PLAN_GOALS[Kpi.REVENUE_12M]
+    return {
+        quarter: (base * (1 + Decimal("0.05") * (quarter - 1)) / 1000).quantize(Decimal("1")) * 1000
+        for quarter in (1, 2, 3, 4)
+    }
+
+
 def seed_plans(tenant, stdout=None) -> None:
     """A joint business plan for one demo partner (idempotent): goals for every quarter of this
     year, initiatives of both sides, a comment each, signed by the channel manager and the
@@ -542,6 +556,7 @@ def seed_plans(tenant, stdout=None) -> None:
     if manager is None or admin is None:
         return
     now = timezone.now()
+    revenue_targets = _demo_revenue_targets(partner)
     with transaction.atomic():
         plan = BusinessPlan.objects.create(
             partner=partner,
@@ -564,7 +579,7 @@ def seed_plans(tenant, stdout=None) -> None:
                 plan=plan,
                 quarter=quarter,
                 kpi=kpi,
-                target=target * (1 + Decimal("0.1") * (quarter - 1)) if kpi == Kpi.REVENUE_12M else target,
+                target=revenue_targets[quarter] if kpi == Kpi.REVENUE_12M else target,
                 currency=tenant.base_currency if kpi == Kpi.REVENUE_12M else "",
             )
             for quarter in (1, 2, 3, 4)
