@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from insights import report_pages, reports, selectors
@@ -20,12 +18,6 @@ from prm.access import portal_view
 from prm.http import PortalRequest
 from prm.reports import InvalidReportParams, report_response
 from prm.roles import Perm, membership_has, require_staff
-
-
-def _query(values: dict[str, Any]) -> str:
-    """The filters as a query string prefix for the export links ("" or "a=1&")."""
-    kept = {k: v for k, v in values.items() if v}
-    return urlencode(kept) + "&" if kept else ""
 
 
 def _choice(request: PortalRequest, name: str, allowed: set[str]) -> str:
@@ -56,7 +48,6 @@ def forecast(request: PortalRequest) -> HttpResponseBase:
     accuracy = reports.accuracy(sell_out_series)
     context = {
         "flt": flt,
-        "query": _query(flt),
         "partners": page.partners,
         "regions": page.regions,
         "keys": page.keys,
@@ -116,7 +107,6 @@ def league(request: PortalRequest) -> HttpResponseBase:
         "definition": benchmarks_definition(),
         "currency": page.currency,
         "report": report,
-        "query": _query({**page.flt, "attention": "1" if page.flt["attention"] else ""}),
     }
     return render(request, "insights/league.html", context)
 
