@@ -6,6 +6,7 @@ to the loopback interface, so the live server sees the tenant host.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from tests.factories import PASSWORD
@@ -17,9 +18,20 @@ def portal_url(live_server, slug: str, path: str = "/") -> str:
 
 
 def totp_now(secret: str) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+    """The current TOTP code, as allauth checks it.
 
-    counter = next(iter(yield_hotp_counters_from_time()))
+    allauth accepts only the current 30-second window (no tolerance), so a code read in the last
+    moments of a window may arrive in the next one and be refused. Near the edge, wait for the next
+    window first: a browser round trip can take a few seconds on a busy CI machine.
+    """
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    period = app_settings.TOTP_PERIOD
+    remaining = period - time.time() % period
+    if remaining < 5:
+        time.sleep(remaining + 0.05)
+    counter = int(time.time()) // period
     return format_hotp_value(hotp_value(secret, counter))
 
 
