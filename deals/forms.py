@@ -215,6 +215,8 @@ class LeadForm(forms.ModelForm):
             "domain",
             "country",
             "region",
+            "postal_code",
+            "industry",
             "product_interest",
             "value",
             "currency",

@@ -90,12 +90,14 @@ def lead_rows(membership: Membership, qs: QuerySet[Lead]):
     """The leads table's rows; a partner sees only the company of a lead passed on to another."""
     for lead in qs[:LIST_ROW_CAP]:
         if membership.is_partner and lead.partner_id != membership.partner_id:
-            yield [lead.company, "", "", "", None, "", _("Passed on"), "", None]
+            yield [lead.company, "", "", "", "", "", None, "", _("Passed on"), "", None]
             continue
         yield [
             lead.company,
             lead.country,
             lead.region,
+            lead.postal_code,
+            lead.industry,
             lead.product_interest,
             quantize_money(lead.value, lead.currency) if lead.value is not None else None,
             lead.currency,
@@ -109,6 +111,8 @@ LEAD_HEADERS = [
     "company",
     "country",
     "region",
+    "postal_code",
+    "industry",
     "product_line",
     "value",
     "currency",

@@ -39,6 +39,8 @@ LEAD_COLUMNS = (
     "domain",
     "country",
     "region",
+    "postal_code",
+    "industry",
     "product_interest",
     "value",
     "currency",
@@ -134,6 +136,10 @@ class LeadResource(resources.ModelResource):
             "source",
         ):
             row[key] = str(row.get(key) or "").strip()
+        # Newer optional columns: a file without them leaves what the portal recorded.
+        for key in ("postal_code", "industry"):
+            if key in row:
+                row[key] = str(row[key] or "").strip()
         _upper(row, "country")
         _upper(row, "currency")
         row["currency"] = row["currency"] or require_tenant().base_currency

@@ -39,6 +39,8 @@ class LeadSerializer(serializers.ModelSerializer):
             "domain",
             "country",
             "region",
+            "postal_code",
+            "industry",
             "product_interest",
             "value",
             "currency",
@@ -60,6 +62,8 @@ class LeadCreateSerializer(serializers.Serializer):
     domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Za-z]{2}$")
     region = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=64, required=False, allow_blank=True)
     product_interest = serializers.CharField(max_length=100)
     value = DecimalInput(min_value=0, required=False)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)

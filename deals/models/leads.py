@@ -33,6 +33,10 @@ class Lead(TenantModel):
     domain = models.CharField(max_length=253, blank=True)
     country = models.CharField(max_length=2)
     region = models.CharField(max_length=64, blank=True)
+    # Postal code and industry place the lead in a territory (partners.territories) that is
+    # drawn by postal-code prefixes or industries, not only by country and region.
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    industry = models.CharField(_("industry"), max_length=64, blank=True)
     product_interest = models.CharField(_("product line"), max_length=100)
     value = models.DecimalField(
         max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS, default=Decimal("0")

@@ -46,6 +46,8 @@ LEAD_FIELDS = (
     "domain",
     "country",
     "region",
+    "postal_code",
+    "industry",
     "product_interest",
     "value",
     "currency",
@@ -153,7 +155,14 @@ def routing_preview(lead: Lead) -> RoutingDecision:
     # Territories, when the tenant defines them and the lead falls in one, decide who is "in the
     # territory": the territory's member partners. Otherwise the partner's country or region.
     territory = TerritoryMap().resolve(
-        Place(country=lead.country, region=lead.region, account=lead.company, domain=lead.domain)
+        Place(
+            country=lead.country,
+            region=lead.region,
+            postal_code=lead.postal_code,
+            industry=lead.industry,
+            account=lead.company,
+            domain=lead.domain,
+        )
     )
     decision.territory = territory.name if territory else ""
     for partner in partners:
@@ -442,6 +451,8 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
                 "customer_domain": locked.domain,
                 "country": locked.country,
                 "region": locked.region,
+                "postal_code": locked.postal_code,
+                "industry": locked.industry,
                 "contact_name": locked.contact_name,
                 "contact_email": locked.contact_email,
                 "contact_phone": locked.contact_phone,

@@ -40,9 +40,16 @@ def test_a_lead_can_wait_in_the_vendor_queue_and_be_routed_later(cast, keys):
     client = keys.client("vendor")
     lead = client.post_json(
         "/api/v1/leads/",
-        {"company": "Later Co", "country": "US", "product_interest": "pumps", "route": False},
+        {
+            "company": "Later Co",
+            "country": "US",
+            "postal_code": "94105",
+            "industry": "Healthcare",
+            "product_interest": "pumps",
+            "route": False,
+        },
     ).json()
-    assert lead["status"] == "new"
+    assert (lead["status"], lead["postal_code"], lead["industry"]) == ("new", "94105", "Healthcare")
     with cast.a.context():
         Partner.objects.filter(pk=cast.a.partners["p1"].pk).update(expertise=["pumps"])
     routed = client.post_json(f"/api/v1/leads/{lead['id']}/route/").json()

@@ -70,3 +70,18 @@ def test_leads_import_into_the_vendor_queue(cast, tmp_path):
     with cast.a.context():
         lead = Lead.objects.get(reference="W-1")
         assert lead.status == Lead.Status.NEW and lead.country == "US" and lead.currency == "USD"
+
+
+def test_a_lead_file_sets_postal_code_and_industry_and_one_without_them_keeps_them(cast, tmp_path):
+    header = "reference,company,country,product_interest"
+    _import(
+        cast,
+        tmp_path,
+        "leads",
+        f"{header},postal_code,industry\nW-2,Prospect Co,us,pumps, 94105 ,Healthcare\n",
+    )
+    report = _import(cast, tmp_path, "leads", f"{header}\nW-2,Prospect Company,us,pumps\n")
+    assert report["updated"] == 1 and report["errors"] == []
+    with cast.a.context():
+        lead = Lead.objects.get(reference="W-2")
+        assert (lead.company, lead.postal_code, lead.industry) == ("Prospect Company", "94105", "Healthcare")

@@ -15,10 +15,10 @@ from django.utils import timezone
 from claims.models import PricingAgreement
 from deals import reports
 from deals.models import CoSellEntry, DealRegistration, DealRegistrationUserObjectPermission, Lead
-from deals.selectors import review_queue, visible_registrations_for_membership
+from deals.selectors import review_queue, territory_id_for, visible_registrations_for_membership
 from deals.services.cosell import cosell_add_entry, cosell_remind_due_tasks, cosell_request
 from deals.services.drafts import registration_create
-from deals.services.leads import lead_create, routing_preview
+from deals.services.leads import lead_accept, lead_create, lead_route, routing_preview
 from deals.services.outcome import registration_mark_lost, registration_mark_won
 from deals.services.review import registration_approve
 from deals.services.submission import registration_submit
@@ -185,13 +185,14 @@ def test_review_queue_page_lists_only_the_owners_registrations(cast):
 # --- lead routing -----------------------------------------------------------------------------------
 
 
-def _lead(cast, country="US", region=""):
+def _lead(cast, country="US", region="", **more):
     return lead_create(
         acting_membership=cast.a.memberships["admin"],
         data={
             "company": "Lead Co",
             "country": country,
             "region": region,
+            **more,
             "product_interest": "pumps",
             "currency": "USD",
             "value": Decimal("100"),
@@ -218,6 +219,39 @@ def test_lead_routing_uses_territory_members_and_falls_back_without_territories(
         assert decision.partner == cast.a.partners["p2"]
         p1_check = next(c for c in decision.checks if c.partner == cast.a.partners["p1"])
         assert p1_check.failed == "territory"
+
+
+def test_leads_route_by_postal_prefix_and_industry_and_carry_them_to_the_registration(cast):
+    with cast.a.context():
+        for key in ("p1", "p2"):
+            cast.a.partners[key].expertise = ["pumps"]
+            cast.a.partners[key].save()
+        _territory(
+            cast,
+            "US West healthcare",
+            10,
+            countries=["US"],
+            postal_prefixes=["94"],
+            industries=["Healthcare"],
+            partners=["p2"],
+        )
+        _territory(cast, "US", 20, countries=["US"], partners=["p1"])
+        west = _lead(cast, postal_code="94 105", industry="healthcare")
+        east = _lead(cast, postal_code="10001", industry="Healthcare")
+        retail_west = _lead(cast, postal_code="94105", industry="Retail")
+        assert routing_preview(west).territory == "US West healthcare"
+        assert routing_preview(west).partner == cast.a.partners["p2"]
+        assert routing_preview(east).territory == "US"
+        assert routing_preview(retail_west).partner == cast.a.partners["p1"]
+
+        lead_route(lead=west, acting_membership=cast.a.memberships["admin"])
+    with cast.a.context():
+        registration = lead_accept(
+            lead=Lead.objects.get(pk=west.pk), acting_membership=cast.a.memberships["p2_admin"]
+        )
+        assert (registration.postal_code, registration.industry) == ("94 105", "healthcare")
+        # Submitted, the registration falls in the same territory as the lead did.
+        assert territory_id_for(registration) == Territory.objects.get(name="US West healthcare").pk
 
 
 # --- co-selling -------------------------------------------------------------------------------------
