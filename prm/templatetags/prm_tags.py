@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
@@ -61,6 +62,25 @@ def number(value) -> str:
     if value is None:
         return "—"
     return format_decimal(value, locale=_locale())
+
+
+@register.filter
+def cell(value: Any) -> Any:
+    """A report table cell: numbers grouped the reader's way, keeping the decimals they carry
+    ('12345.50' -> '12,345.50' / '12.345,50'); None as a dash; anything else (dates, text) left
+    for the template to render as usual. The downloads keep the raw values."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        fraction = "." + "0" * places if places else ""
+        return format_decimal(value, format=f"#,##0{fraction}", locale=_locale(), decimal_quantization=False)
+    if isinstance(value, int):
+        return format_decimal(value, locale=_locale())
+    return value
 
 
 @register.filter

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from prm.exports import csv_rows
 from prm.lib.money import MinorUnitsError, check_minor_units, format_amount_str, minor_units, quantize_money
-from prm.templatetags.prm_tags import money
+from prm.templatetags.prm_tags import cell, money
 
 CURRENCIES = ["USD", "EUR", "GBP", "CHF", "JPY", "KRW", "KWD", "BHD", "TND", "CLP", "CLF", "ISK", "INR"]
 LOCALES = {"en": ("en", "."), "de": ("de", ",")}
@@ -83,3 +83,27 @@ def test_money_accepts_the_strings_of_json_figures():
         assert money("1234.5", "USD") == "$1,234.50"
         assert money("1234.5", "JPY") == "¥1,235"
         assert money(None, "USD") == "—"
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "shown"),
+    [
+        (Decimal("12345.50"), "en", "12,345.50"),
+        (Decimal("12345.50"), "de", "12.345,50"),
+        (Decimal("-1234567"), "en", "-1,234,567"),
+        (Decimal("0.125"), "en", "0.125"),
+        (1234567, "de", "1.234.567"),
+        (None, "en", "—"),
+        ("EMEA", "en", "EMEA"),
+    ],
+)
+def test_report_cells_group_numbers_the_readers_way_and_keep_their_decimals(value, language, shown):
+    with translation.override(language):
+        assert cell(value) == shown
+
+
+@given(value=amounts, language=st.sampled_from(sorted(LOCALES)))
+@settings(max_examples=200, deadline=None)
+def test_a_report_cell_reads_back_as_the_same_number(value, language):
+    with translation.override(language):
+        assert _shown(cell(value), LOCALES[language][0]) == value
