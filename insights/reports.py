@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from insights.benchmarks import FLAGS, METRICS, Metric, PartnerBenchmark
 from insights.models import ForecastPoint, ForecastSeries
-from prm.lib.money import format_amount_str, quantize_money
+from prm.lib.money import format_amount_str, format_money, quantize_money
 from prm.reports import Report
 from prm.tenancy.context import require_tenant
 
@@ -190,7 +190,7 @@ def _display(metric: Metric, currency: str) -> str:
         assert metric.interval is not None
         return f"{_pct(metric.value)} ({_pct(metric.interval.low)}–{_pct(metric.interval.high)}, n={metric.interval.trials})"
     if metric.spec.kind == "money":
-        return f"{format_amount_str(Decimal(str(metric.value)), currency)} {currency}"
+        return format_money(Decimal(str(metric.value)), currency)
     if metric.spec.kind == "percent":
         return f"{metric.value * 100:+.1f}%"
     return f"{metric.value:.0f}"
@@ -202,7 +202,7 @@ def _median_display(metric: Metric, currency: str) -> str:
     if metric.spec.kind == "rate":
         return _pct(metric.peer_median)
     if metric.spec.kind == "money":
-        return f"{format_amount_str(Decimal(str(round(metric.peer_median, 6))), currency)} {currency}"
+        return format_money(Decimal(str(round(metric.peer_median, 6))), currency)
     if metric.spec.kind == "percent":
         return f"{metric.peer_median * 100:+.1f}%"
     return f"{metric.peer_median:.0f}"

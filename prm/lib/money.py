@@ -6,12 +6,15 @@ named), so the screen, the JSON of the commands and the exports agree to the las
 
 from __future__ import annotations
 
+import copy
 import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from babel.numbers import get_currency_name, get_territory_currencies
+from babel import Locale
+from babel.numbers import format_decimal, get_currency_name, get_territory_currencies
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 from prm.lib.countries import country_codes
@@ -80,6 +83,26 @@ def quantize_money(amount: Decimal, currency: str, rounding: str = "half_up") ->
 def format_amount_str(amount: Decimal, currency: str) -> str:
     """Plain string with the currency's minor unit (as in JSON outputs and exports): '1234.50'."""
     return format(quantize_money(amount, currency), "f")
+
+
+def format_money(amount: Decimal | str | None, currency: str = "") -> str:
+    """Amount with its currency in the active language, to the currency's minor unit:
+    'US$1,234.50' / '1.234,50 €'; a dash for no amount.
+
+    The amount is rounded by ``quantize_money`` (half-up, like the JSON and the exports) and Babel
+    only lays out the digits: left to itself it would round half-even and could differ by a cent.
+    """
+    locale = Locale.parse(to_locale(get_language() or "en"))
+    if amount is None or amount == "":
+        return "—"
+    if not currency:
+        return format_decimal(Decimal(amount), locale=locale)
+    digits = minor_units(currency)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(
+        quantize_money(Decimal(amount), currency), locale, currency=currency, currency_digits=False
+    )
 
 
 def check_minor_units(amount: Decimal, currency: str) -> Decimal:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
 from babel.numbers import format_decimal
 from django import template
 from django.urls import reverse
@@ -15,7 +13,7 @@ from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 from prm.lib.html import sanitize_html
-from prm.lib.money import Money, minor_units, quantize_money
+from prm.lib.money import Money, format_money
 from prm.reports import query_dict, report_kind, report_params
 from prm.roles import Perm, membership_has
 
@@ -28,22 +26,9 @@ def _locale() -> str:
 
 @register.filter
 def money(amount: Decimal | str | None, currency: str = "") -> str:
-    """Amount with its currency, localised, to the currency's minor unit: 'US$1,234.50' / '1.234,50 €'.
-
-    The amount is rounded by ``quantize_money`` (half-up, like the JSON and the exports) and Babel
-    only lays out the digits: left to itself it would round half-even and could differ by a cent.
-    """
-    if amount is None or amount == "":
-        return "—"
-    if not currency:
-        return format_decimal(Decimal(amount), locale=_locale())
-    locale = Locale.parse(_locale())
-    digits = minor_units(currency)
-    pattern = copy.copy(locale.currency_formats["standard"])
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(
-        quantize_money(Decimal(amount), currency), locale, currency=currency, currency_digits=False
-    )
+    """Amount with its currency, localised, to the currency's minor unit: 'US$1,234.50' / '1.234,50 €'
+    (``prm.lib.money.format_money``)."""
+    return format_money(amount, currency)
 
 
 @register.filter
