@@ -151,12 +151,27 @@ def _customer_name(rng) -> str:
     return f"{name} {suffix}".strip()
 
 
+def _expected_close(r: DealRegistration, habit: int, today, dates: random.Random):
+    """What the partner said at registration: for a closed deal, its close date less the partner's
+    usual slip (give or take two weeks); for an open one, a date ahead (a few already overdue)."""
+    if r.closed_on is not None:
+        return r.closed_on - timedelta(days=habit + dates.randint(-14, 14))
+    if r.status in (S.REJECTED, S.EXPIRED):
+        return timezone.localdate(r.created_at) + timedelta(days=dates.randint(30, 150))
+    return today + timedelta(days=dates.randint(-20, 180))
+
+
 def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> list[DealRegistration]:
     now = timezone.now()
     today = timezone.localdate()
     statuses = [s for s, w in WEIGHTS for _ in range(w)]
     rows = []
     line_specs = []
+    # Close dates come from their own generator, set once the status is known. Each
+    # partner has its habit of slipping (closing later than it said), so the forecast's slippage
+    # correction has something real to learn.
+    dates = random.Random(f"close-dates-{tenant.slug}")
+    habit = {p.pk: dates.choice([0, 7, 14, 30, 45]) for p in partners}
     for i in range(count):
         partner = partners[i % len(partners)]
         status = rng.choice(statuses)
@@ -182,7 +197,6 @@ def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> lis
             currency=tenant.base_currency,
             value=value,
             product_lines=chosen,
-            expected_close_date=today + timedelta(days=rng.randint(-60, 180)),
             deal_type=rng.choice(["new", "new", "renewal"]),
             competitors=rng.choice(["", "Grundfos", "KSB", "Xylem"]),
             created_at=created,
@@ -219,6 +233,7 @@ def _registrations(tenant, partners, users, reviewers, lines, rng, count) -> lis
             r.rejection_reason = "Demo decision"
         if status == S.INFO_REQUESTED:
             r.info_request = "Please name the project and the decision maker."
+        r.expected_close_date = _expected_close(r, habit[partner.pk], today, dates)
         rows.append(r)
         line_specs.append(specs)
     created_rows = DealRegistration.objects.bulk_create(rows, batch_size=500)

@@ -111,3 +111,17 @@ def test_seed_runs_once_and_only_for_its_tenant(seeded):
         assert _counts() == before
     with cast.b.context():
         assert set(_counts().values()) == {0}
+
+
+def test_seeded_close_dates_give_the_forecast_a_spread_and_a_slippage_to_learn(seeded):
+    from insights.models import ForecastPoint
+    from insights.services.forecasts import pipeline_forecast_compute, slippage
+
+    with seeded.a.context():
+        slips, tenant_slip = slippage(seeded.a.tenant.pk)
+        # Partners close later than they said, by their habit (0 to 45 days), never months early.
+        assert 0 <= tenant_slip <= 45
+        assert all(-15 <= days <= 60 for days in slips.values())
+        run = pipeline_forecast_compute()
+        months = set(ForecastPoint.objects.filter(series__run=run).values_list("month", flat=True))
+        assert len(months) >= 5  # the open pipeline is spread over the coming months, not one
