@@ -7,8 +7,14 @@ seasonal-naive baseline, with an honest backtest deciding which one is shown.
 * Baseline (seasonal naive): the same month a year earlier; without one, the last month known.
 * Backtest: both are fitted on the history before the last ``BACKTEST_MONTHS`` complete months and
   forecast them. MASE here = the model's mean absolute error over those months divided by the
-  baseline's over the same months, so MASE < 1 means the model beat the baseline; only then is
-  the model used, otherwise the baseline is shown (and the page says so).
+  baseline's over the same months, so MASE < 1 means the model beat the baseline.
+* Pattern: three months are few, and on a history of pure noise a smoothing model beats the
+  seasonal-naive baseline about two times in three by luck. So the model must also find a
+  pattern: its AICc on the training months (statsmodels' definition) must be lower than that of a
+  flat average of the same months (one parameter). A history that is noise to the model shows
+  the baseline.
+* The model is used only when it finds a pattern and MASE < 1; otherwise the baseline is shown
+  (and the page says why).
 * Interval (95 %): from the standard deviation of the in-sample one-step residuals (the model's,
   or the baseline's own errors), widened with the square root of the horizon for the model and
   the naive baseline (errors of a random walk add up); the seasonal-naive baseline's error does
@@ -26,6 +32,9 @@ MIN_MODEL_MONTHS = 6  # the fewest months a trend model is fitted on
 SEASON = 12
 HORIZON = 6  # months forecast ahead
 Z95 = 1.959963984540054
+NOTE_SHORT = "too little history"
+NOTE_NO_PATTERN = "model found no pattern in the history"
+NOTE_BEATEN = "model did not beat the baseline"
 
 
 @dataclass
@@ -89,6 +98,19 @@ def _mae(pairs: list[tuple[float, float]]) -> float:
     return sum(abs(a - b) for a, b in pairs) / len(pairs)
 
 
+def flat_aicc(history: list[float]) -> float:
+    """AICc of a flat average of ``history`` (one parameter), by the formula statsmodels uses for
+    its exponential smoothing results, so the two compare."""
+    n, k = len(history), 1
+    mean = sum(history) / n
+    sse = sum((x - mean) ** 2 for x in history)
+    if sse == 0:
+        return -math.inf  # a constant history: nothing beats the average
+    dof = n - k - 3
+    penalty = 2 * (k + 2) * (k + 3) / dof if dof > 0 else math.inf
+    return n * math.log(sse / n) + 2 * k + penalty
+
+
 def _baseline_forward(history: list[float], horizon: int) -> tuple[list[float], list[float]]:
     """Seasonal-naive values for the months after ``history`` and their interval half-widths."""
     n = len(history)
@@ -114,10 +136,13 @@ def forecast_series(history: list[float], horizon: int = HORIZON) -> SeriesForec
     backtest: list[BacktestMonth] = []
     mase: float | None = None
     spec = ""
+    pattern = False
     train = history[:-BACKTEST_MONTHS]
     if len(train) >= MIN_MODEL_MONTHS:
         spec = _spec(len(train))
-        predicted = [float(v) for v in _fit(train, spec).forecast(BACKTEST_MONTHS)]
+        trained = _fit(train, spec)
+        pattern = bool(trained.aicc < flat_aicc(train))
+        predicted = [float(v) for v in trained.forecast(BACKTEST_MONTHS)]
         for i in range(BACKTEST_MONTHS):
             index = len(train) + i
             backtest.append(BacktestMonth(index, history[index], predicted[i], seasonal_naive(train, index)))
@@ -130,7 +155,7 @@ def forecast_series(history: list[float], horizon: int = HORIZON) -> SeriesForec
             index = len(train) + i
             backtest.append(BacktestMonth(index, history[index], None, seasonal_naive(train, index)))
 
-    if mase is not None and mase < 1:
+    if mase is not None and mase < 1 and pattern:
         fitted = _fit(history, spec)
         values = [float(v) for v in fitted.forecast(horizon)]
         sigma = _std([float(r) for r in fitted.resid])
@@ -139,7 +164,12 @@ def forecast_series(history: list[float], horizon: int = HORIZON) -> SeriesForec
     else:
         values, widths = _baseline_forward(history, horizon)
         method = "baseline"
-        note = "too little history" if mase is None else "model did not beat the baseline"
+        if mase is None:
+            note = NOTE_SHORT
+        elif not pattern:
+            note = NOTE_NO_PATTERN
+        else:
+            note = NOTE_BEATEN
     return SeriesForecast(
         method=method,
         spec=spec,

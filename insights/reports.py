@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from insights.benchmarks import FLAGS, METRICS, Metric, PartnerBenchmark
+from insights.forecasting import NOTE_NO_PATTERN
 from insights.models import ForecastPoint, ForecastSeries
 from prm.lib.money import format_amount_str, format_money, quantize_money
 from prm.reports import Report
@@ -157,6 +158,7 @@ def accuracy(series: list[ForecastSeries]) -> dict[str, Any]:
         "model": len(model),
         "baseline": len(baseline),
         "short": sum(1 for s in baseline if s.mase is None),
+        "no_pattern": sum(1 for s in baseline if s.note == NOTE_NO_PATTERN),
         "median_mase": sorted(scored)[len(scored) // 2] if scored else None,
     }
 

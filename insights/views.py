@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from insights import report_pages, reports, selectors
 from insights.benchmarks import FLAGS, METRIC_KEYS, METRICS, benchmarks_definition
+from insights.forecasting import NOTE_NO_PATTERN
 from insights.models import ForecastRun, ForecastSeries
 from insights.services.forecasts import forecast_recompute_start
 from prm.access import portal_view
@@ -57,6 +58,7 @@ def forecast(request: PortalRequest) -> HttpResponseBase:
         "tables": tables,
         "accuracy": accuracy,
         "chosen": chosen,
+        "no_pattern": NOTE_NO_PATTERN,
         "sell_out_series": sell_out_series,
         "chart": {
             "pipeline": reports.pipeline_chart(pipeline_points, currency),

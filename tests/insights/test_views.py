@@ -112,3 +112,25 @@ def test_partner_benchmarks_show_peer_medians_but_never_a_peers_identity(cast):
     assert "Peer median" in body and "All partners" in body
     assert "D200" not in body and "Contoso Supply" not in body
     assert cast.a.client("manager").get(reverse("insights:my_benchmarks")).status_code == 302
+
+
+def test_the_page_says_why_the_baseline_is_shown_for_a_noisy_partner(cast):
+    import random
+
+    draw = random.Random(3)
+    start = add_months(datetime.date.today(), -30)
+    with cast.a.context():
+        p1, p2 = cast.a.partners["p1"], cast.a.partners["p2"]
+        monthly_pos(p1, {add_months(start, n): Decimal(200 + 25 * n) for n in range(30)})
+        noise = {add_months(start, n): Decimal(1000 + round(draw.gauss(0, 100))) for n in range(30)}
+        monthly_pos(p2, noise)
+        forecast_nightly.delay(tenant_id=cast.a.tenant.pk)
+        trend, noisy = (ForecastSeries.objects.get(run__kind="sell_out", partner=p) for p in (p1, p2))
+    assert (trend.method, noisy.method) == ("model", "baseline")
+
+    client = cast.a.client("manager")
+    body = client.get(reverse("insights:forecast"), {"series": noisy.pk}).content.decode()
+    assert "The model found no pattern in the history" in body
+    assert "In 1 of them the model found no pattern." in body
+    body = client.get(reverse("insights:forecast"), {"series": trend.pk}).content.decode()
+    assert "The model beat the baseline in the backtest" in body
