@@ -10,9 +10,10 @@ seasonal-naive baseline, with an honest backtest deciding which one is shown.
   baseline's over the same months, so MASE < 1 means the model beat the baseline.
 * Pattern: three months are few, and on a history of pure noise a smoothing model beats the
   seasonal-naive baseline about two times in three by luck. So the model must also find a
-  pattern: its AICc on the training months (statsmodels' definition) must be lower than that of a
-  flat average of the same months (one parameter). A history that is noise to the model shows
-  the baseline.
+  pattern: its AIC on the training months (statsmodels' definition, which counts the initial
+  states and smoothing weights as parameters) must be lower than that of a flat average of the
+  same months (one parameter). A history that is noise to the model shows the baseline. (AIC,
+  not AICc: on a year of history AICc's small-sample penalty refuses even a clear trend.)
 * The model is used only when it finds a pattern and MASE < 1; otherwise the baseline is shown
   (and the page says why).
 * Interval (95 %): from the standard deviation of the in-sample one-step residuals (the model's,
@@ -98,17 +99,15 @@ def _mae(pairs: list[tuple[float, float]]) -> float:
     return sum(abs(a - b) for a, b in pairs) / len(pairs)
 
 
-def flat_aicc(history: list[float]) -> float:
-    """AICc of a flat average of ``history`` (one parameter), by the formula statsmodels uses for
-    its exponential smoothing results, so the two compare."""
+def flat_aic(history: list[float]) -> float:
+    """AIC of a flat average of ``history`` (one parameter), by the formula statsmodels uses for
+    its exponential smoothing results (n ln(SSE / n) + 2k), so the two compare."""
     n, k = len(history), 1
     mean = sum(history) / n
     sse = sum((x - mean) ** 2 for x in history)
     if sse == 0:
         return -math.inf  # a constant history: nothing beats the average
-    dof = n - k - 3
-    penalty = 2 * (k + 2) * (k + 3) / dof if dof > 0 else math.inf
-    return n * math.log(sse / n) + 2 * k + penalty
+    return n * math.log(sse / n) + 2 * k
 
 
 def _baseline_forward(history: list[float], horizon: int) -> tuple[list[float], list[float]]:
@@ -141,7 +140,7 @@ def forecast_series(history: list[float], horizon: int = HORIZON) -> SeriesForec
     if len(train) >= MIN_MODEL_MONTHS:
         spec = _spec(len(train))
         trained = _fit(train, spec)
-        pattern = bool(trained.aicc < flat_aicc(train))
+        pattern = bool(trained.aic < flat_aic(train))
         predicted = [float(v) for v in trained.forecast(BACKTEST_MONTHS)]
         for i in range(BACKTEST_MONTHS):
             index = len(train) + i

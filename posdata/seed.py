@@ -114,7 +114,7 @@ def write_demo_pos_file(
             line_no += 1
             product = rng.choices(products, weights=weights[: len(products)])[0]
             sku, price, per_case = product
-            quantity = rng.randint(1, 12)
+            quantity = max(1, round(rng.randint(1, 12) * demand(day, end)))
             uom = "EA"
             if per_case > 1 and rng.random() < 0.1:
                 uom = "CS"
@@ -146,6 +146,13 @@ def write_demo_pos_file(
                 f"{rng.randint(10000, 99999)}",
             ]
             out.write(delimiter.join(f'"{v}"' if delimiter in v else v for v in values) + "\n")
+
+
+def demand(day: datetime.date, end: datetime.date) -> float:
+    """How busy the demo's sales are on ``day``: growing about 80 % over the year, so the forecast
+    page has a trend to find. (No season: a year of history cannot show one.)"""
+    year_done = 1 - min(max((end - day).days, 0), 365) / 365
+    return 0.75 + 0.6 * year_done
 
 
 def write_demo_inventory_file(

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from insights.forecasting import NOTE_BEATEN, NOTE_NO_PATTERN, flat_aicc, forecast_series, seasonal_naive
+from insights.forecasting import NOTE_BEATEN, NOTE_NO_PATTERN, flat_aic, forecast_series, seasonal_naive
 
 
 def seasonal_history(months: int = 36, seed: int = 1) -> list[float]:
@@ -33,17 +33,26 @@ def test_trend_and_seasonality_model_beats_seasonal_naive_and_is_chosen():
 
 
 @pytest.mark.parametrize("months", [36, 20])
-def test_pure_noise_shows_the_baseline_whatever_the_draw(months):
-    # Not one lucky seed: on every draw the model finds no pattern (on noise it beats the
-    # seasonal-naive baseline in a 3-month backtest about two times in three by chance).
-    for seed in range(30):
+def test_pure_noise_shows_the_baseline_on_nearly_every_draw(months):
+    # Not one lucky seed: a hundred fixed draws. Without the pattern rule the model won the 3-month
+    # backtest on about 64 of them; with it, on a few at most (AIC's false-positive rate).
+    shown = 0
+    for seed in range(100):
         history = noise_history(months=months, seed=seed)
         result = forecast_series(history)
-        assert (result.method, result.note) == ("baseline", NOTE_NO_PATTERN), seed
+        if result.method == "model":
+            shown += 1
+            continue
+        assert result.note in (NOTE_NO_PATTERN, NOTE_BEATEN), seed
         assert result.mase is not None  # the backtest still ran and is shown
-        # Seasonal naive: the forecast for the month after the history is the same month a
-        # year earlier (else the last month).
-        assert result.values[0] == (history[months - 12] if months > 12 else history[-1])
+        # Seasonal naive: the month after the history is the same month a year earlier.
+        assert result.values[0] == history[months - 12]
+    assert shown <= 5
+
+
+def test_a_noisy_history_says_the_model_found_no_pattern():
+    result = forecast_series(noise_history(seed=0))
+    assert (result.method, result.note) == ("baseline", NOTE_NO_PATTERN)
 
 
 def test_trend_and_seasonality_are_a_pattern_on_every_draw():
@@ -66,10 +75,10 @@ def test_a_model_beaten_in_the_backtest_shows_the_baseline():
 
 
 def test_a_flat_average_costs_one_parameter():
-    assert flat_aicc([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]) == -math.inf
+    assert flat_aic([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]) == -math.inf
     history = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
-    # n ln(SSE/n) + 2k + 2(k+2)(k+3)/(n-k-3), k = 1: SSE = 42.
-    assert flat_aicc(history) == pytest.approx(8 * math.log(42 / 8) + 2 + 2 * 3 * 4 / 4)
+    # n ln(SSE/n) + 2k, k = 1: SSE = 42.
+    assert flat_aic(history) == pytest.approx(8 * math.log(42 / 8) + 2)
 
 
 def test_under_24_months_fits_a_trend_only_model():
