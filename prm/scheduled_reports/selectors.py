@@ -15,8 +15,11 @@ RUNS_SHOWN = 50
 
 def scheduled_reports_for_membership(membership: Membership) -> QuerySet[ScheduledReport]:
     """The member's own schedules; every schedule of the tenant for those who oversee them."""
-    qs = ScheduledReport.objects.select_related("owner__user").annotate(
-        recipient_count=Count("recipient_rows")
+    # Ordered here: Meta.ordering is not applied to a query with GROUP BY (the count).
+    qs = (
+        ScheduledReport.objects.select_related("owner__user")
+        .annotate(recipient_count=Count("recipient_rows"))
+        .order_by("name", "id")
     )
     if membership_has(membership, Perm.REPORT_SCHEDULE_ALL):
         return qs
