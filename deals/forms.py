@@ -21,6 +21,9 @@ from deals.models import (
     RoutingRule,
 )
 from deals.selectors import product_lines, reviewers_for
+from deals.services.drafts import DRAFT_FIELDS
+from deals.services.leads import LEAD_FIELDS
+from deals.services.opportunities import SETTINGS_FIELDS
 from partners.models import Partner
 from prm.accounts.models import Membership
 from prm.forms import AmountField
@@ -47,24 +50,7 @@ class RegistrationForm(forms.ModelForm):
 
     class Meta:
         model = DealRegistration
-        fields = [
-            "customer_name",
-            "customer_domain",
-            "country",
-            "region",
-            "postal_code",
-            "industry",
-            "address",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "currency",
-            "expected_close_date",
-            "deal_type",
-            "distributor",
-            "competitors",
-            "notes",
-        ]
+        fields = list(DRAFT_FIELDS)
         widgets = {
             "expected_close_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -207,22 +193,7 @@ class LeadForm(forms.ModelForm):
 
     class Meta:
         model = Lead
-        fields = [
-            "company",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "domain",
-            "country",
-            "region",
-            "postal_code",
-            "industry",
-            "product_interest",
-            "value",
-            "currency",
-            "source",
-            "notes",
-        ]
+        fields = list(LEAD_FIELDS)
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -330,23 +301,7 @@ class DealSettingsForm(forms.ModelForm):
 
     class Meta:
         model = DealSettings
-        fields = [
-            "protection_days",
-            "extension_days",
-            "max_extensions",
-            "review_sla_hours",
-            "review_reminder_hours",
-            "expiry_warning_days",
-            "fuzzy_threshold",
-            "lead_sla_hours",
-            "max_open_leads",
-            "distribution",
-            "tier_order",
-            "registration_guidelines",
-            "min_deal_value",
-            "eligible_product_lines",
-            "eligible_countries",
-        ]
+        fields = list(SETTINGS_FIELDS)
 
 
 class ReportFilterForm(forms.Form):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from import_export import fields, resources, widgets
 
 from deals.models import DirectOpportunity, Lead
+from deals.services.leads import LEAD_FIELDS
 from prm.lib.import_widgets import (
     StrictDateWidget,
     StrictDecimalWidget,
@@ -30,23 +31,7 @@ OPPORTUNITY_COLUMNS = (
     "sales_owner",
     "status",
 )
-LEAD_COLUMNS = (
-    "reference",
-    "company",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "domain",
-    "country",
-    "region",
-    "postal_code",
-    "industry",
-    "product_interest",
-    "value",
-    "currency",
-    "source",
-    "notes",
-)
+LEAD_COLUMNS = ("reference", *LEAD_FIELDS)
 
 
 class ListWidget(widgets.Widget):

@@ -17,7 +17,7 @@ from api.v1.deals import DealSerializer
 from api.views import ReadOnlyResource
 from deals.models import DirectOpportunity, Lead
 from deals.selectors import direct_opportunities, leads_for_membership
-from deals.services.leads import lead_accept, lead_create, lead_decline, lead_route
+from deals.services.leads import LEAD_FIELDS, lead_accept, lead_create, lead_decline, lead_route
 from deals.services.opportunities import direct_opportunity_upsert
 from prm.accounts.models import User
 from prm.roles import Perm
@@ -30,28 +30,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = [
-            "id",
-            "company",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "domain",
-            "country",
-            "region",
-            "postal_code",
-            "industry",
-            "product_interest",
-            "value",
-            "currency",
-            "source",
-            "notes",
-            "status",
-            "partner",
-            "offer_due_at",
-            "routing_note",
-            "created_at",
-        ]
+        fields = ["id", *LEAD_FIELDS, "status", "partner", "offer_due_at", "routing_note", "created_at"]
 
 
 class LeadCreateSerializer(serializers.Serializer):
