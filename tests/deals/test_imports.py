@@ -85,3 +85,18 @@ def test_a_lead_file_sets_postal_code_and_industry_and_one_without_them_keeps_th
     with cast.a.context():
         lead = Lead.objects.get(reference="W-2")
         assert (lead.company, lead.postal_code, lead.industry) == ("Prospect Company", "94105", "Healthcare")
+
+
+def test_a_postal_code_too_long_names_its_line_and_column_and_imports_nothing(cast, tmp_path):
+    report = _import(
+        cast,
+        tmp_path,
+        "leads",
+        "reference,company,country,product_interest,postal_code\n"
+        "W-3,Fine Co,us,pumps,94105\n"
+        f"W-4,Long Co,us,pumps,{'9' * 21}\n",
+    )
+    assert report["created"] == 0
+    assert [(e["line"], e["column"]) for e in report["errors"]] == [(3, "postal_code")]
+    with cast.a.context():
+        assert not Lead.objects.filter(reference__in=["W-3", "W-4"]).exists()
