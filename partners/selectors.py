@@ -125,6 +125,11 @@ def programs() -> QuerySet[Program]:
     )
 
 
+def tier_names() -> list[str]:
+    """Every tier name of the tenant's programs, once each (the directory's tier filter)."""
+    return sorted(set(Tier.objects.values_list("name", flat=True)))
+
+
 def get_program_or_404(pk: int) -> Program:
     return get_object_or_404(programs(), pk=pk)
 
@@ -222,6 +227,11 @@ def agreements_for_membership(membership: Membership) -> QuerySet[Agreement]:
     return Agreement.objects.select_related("partner", "template", "signer").filter(
         partner__in=partners_for_membership(membership)
     )
+
+
+def recent_agreements(partner: Partner, limit: int = 10) -> list[Agreement]:
+    """The partner's latest agreements (its page; the partner was checked by the caller)."""
+    return list(Agreement.objects.filter(partner=partner).select_related("template", "signer")[:limit])
 
 
 def get_agreement_for_membership_or_404(membership: Membership, pk: int) -> Agreement:
@@ -412,6 +422,22 @@ def partner_staff_recipients(partner: Partner) -> list:
     """Who hears about a partner on the vendor side: its account managers, else the channel
     managers who see every partner."""
     return account_managers(partner) or staff_members([Role.CHANNEL_MANAGER], unrestricted_only=True)
+
+
+def partner_people(partner: Partner) -> QuerySet[Membership]:
+    """The partner's active people, by e-mail (its page; the partner was checked by the caller)."""
+    return partner.memberships.select_related("user").filter(is_active=True).order_by("user__email")
+
+
+def pending_invitations(partner: Partner) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING)
+
+
+def contacts_for_membership(membership: Membership) -> QuerySet[Membership]:
+    """The people of every partner the member may see (the contacts export)."""
+    return Membership.objects.filter(partner__in=partners_for_membership(membership)).order_by(
+        "partner__code", "user__email"
+    )
 
 
 def channel_manager_memberships() -> QuerySet[Membership]:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.forms import AssignManagerForm, ChangeRequestForm, ProfileForm, TierChangeForm
-from partners.models import Agreement, Partner, Program, Tier
+from partners.models import Partner
 from partners.panels import partner_actions
 from partners.report_pages import directory_queryset
 from partners.resources import export_rows
@@ -21,15 +21,20 @@ from partners.selectors import (
     agreement_signed,
     certifications_for_membership,
     channel_manager_memberships,
+    contacts_for_membership,
     current_agreement_template,
     get_partner_for_membership_or_404,
     latest_scorecard,
     onboarding_progress,
     partner_directory,
-    partners_for_membership,
+    partner_people,
+    pending_invitations,
+    programs,
+    recent_agreements,
     scorecard_chart,
     scorecard_history,
     tier_benefits,
+    tier_names,
 )
 from partners.services.onboarding import (
     partner_manager_assign,
@@ -38,7 +43,6 @@ from partners.services.onboarding import (
     partner_profile_update,
 )
 from prm.access import portal_view
-from prm.accounts.models import Invitation, Membership
 from prm.actions import run_action
 from prm.audit.selectors import partner_history
 from prm.dashboard import partner_panels_for, pending_actions
@@ -62,8 +66,8 @@ def partner_list(request: PortalRequest) -> HttpResponseBase:
         "page": paginate(request, qs),
         "types": Partner.Type.choices,
         "statuses": Partner.Status.choices,
-        "programs": Program.objects.all(),
-        "tiers": sorted(set(Tier.objects.values_list("name", flat=True))),
+        "programs": programs(),
+        "tiers": tier_names(),
         "managers": channel_manager_memberships(),
         "filters": request.GET,
     }
@@ -77,9 +81,7 @@ def contacts_export(request: PortalRequest) -> HttpResponseBase:
     if request.membership.is_partner:
         raise Http404
     fmt = request.GET.get("format", "csv")
-    qs = Membership.objects.filter(partner__in=partners_for_membership(request.membership)).order_by(
-        "partner__code", "user__email"
-    )
+    qs = contacts_for_membership(request.membership)
     return export_rows("contacts", fmt if fmt in {"csv", "xlsx"} else "csv", qs)
 
 
@@ -100,8 +102,8 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(
         partner_directory(membership).select_related("program", "current_tier"), pk=pk
     )
-    members = partner.memberships.select_related("user").filter(is_active=True).order_by("user__email")
-    invitations = Invitation.objects.filter(partner=partner, status=Invitation.Status.PENDING)
+    members = partner_people(partner)
+    invitations = pending_invitations(partner)
     onboarding = onboarding_progress(partner)
     context = {
         "partner": partner,
@@ -110,7 +112,7 @@ def partner_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "benefits": tier_benefits(partner),
         "agreement_signed": agreement_signed(partner),
         "current_template": current_agreement_template(partner.program_id),
-        "agreements": Agreement.objects.filter(partner=partner).select_related("template", "signer")[:10],
+        "agreements": recent_agreements(partner),
         "onboarding": onboarding,
         "certifications": certifications_for_membership(membership).filter(partner=partner)[:50],
         "scorecard": latest_scorecard(partner),
