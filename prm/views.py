@@ -7,6 +7,7 @@ from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,6 +59,11 @@ PAGE_SIZE = 50
 
 
 def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
+    """One page of ``queryset``. A query with GROUP BY (an annotated count) loses the model's
+    Meta.ordering, and pages of an unordered query may repeat or skip rows: order it by the
+    model's ordering and the primary key."""
+    if isinstance(queryset, QuerySet) and not queryset.ordered:
+        queryset = queryset.order_by(*queryset.model._meta.ordering, "pk")
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
