@@ -120,6 +120,11 @@ def sell_out_report(series: list[ForecastSeries], points: dict[int, list[Forecas
     return Report("sell_out", _("Sell-out forecast by partner and category"), headers, rows)
 
 
+def _stored_amount(stored: str | None) -> Decimal | None:
+    """An amount the backtest stored as text (JSON), as a number again for tables and exports."""
+    return _amount(None if stored is None else Decimal(stored))
+
+
 def backtest_report(series: list[ForecastSeries]) -> Report:
     rows = []
     for s in series:
@@ -128,10 +133,10 @@ def backtest_report(series: list[ForecastSeries]) -> Report:
                 [
                     s.partner.code,
                     s.key,
-                    b["month"],
-                    b["actual"],
-                    b["model"],
-                    b["baseline"],
+                    b["month"][:7],
+                    _stored_amount(b["actual"]),
+                    _stored_amount(b["model"]),
+                    _stored_amount(b["baseline"]),
                     s.mase,
                     s.get_method_display(),
                 ]

@@ -204,14 +204,16 @@ def seed_rebates(tenant, stdout=None) -> None:
     for program in (valves, flat, growth, spif_units, spif_deals):
         run_now(program=program)
 
-    # The last quarter: closed and paid out, then a late return claws part of it back.
+    # The last quarter: closed and paid out, then a late return claws part of it back: 15 % of the
+    # top partner's quarter (a cancelled project) takes it under the top tier (90 % of the best),
+    # so the retroactive rate drops on its whole volume, without making its month's sales negative.
     run = run_now(program=pumps)
     first = settlement_close(program=pumps, run=run, acting_membership=finance, note="Quarter close")
     settlement_approve(settlement=first, acting_membership=approver)
     top = run.accruals.order_by("-earned").select_related("partner").first()
     if top is not None and top.earned > 0:
         _late_return(
-            top.partner, last_q[1] - datetime.timedelta(days=3), Decimal(top.measure) * Decimal("0.45")
+            top.partner, last_q[1] - datetime.timedelta(days=3), Decimal(top.measure) * Decimal("0.15")
         )
         rerun = run_now(program=pumps)
         second = settlement_close(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,16 @@ def cell(value: Any) -> Any:
     if isinstance(value, int):
         return format_decimal(value, locale=_locale())
     return value
+
+
+@register.filter
+def cell_class(value: Any) -> str:
+    """Numbers right-aligned on one line, short codes and dates ('2026-11', 'D100') on one line."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return "text-end text-nowrap"
+    if isinstance(value, datetime.date) or (isinstance(value, str) and len(value) <= 12 and " " not in value):
+        return "text-nowrap"
+    return ""
 
 
 @register.filter

@@ -134,3 +134,11 @@ def test_the_page_says_why_the_baseline_is_shown_for_a_noisy_partner(cast):
     assert "In 1 of them the model found no pattern." in body
     body = client.get(reverse("insights:forecast"), {"series": trend.pk}).content.decode()
     assert "The model beat the baseline in the backtest" in body
+    # The backtest's amounts: grouped on the page, raw in the download.
+    last = add_months(start, 29)
+    actual = Decimal(200 + 25 * 29)  # p1's last complete month
+    assert trend.backtest[-1]["month"][:7] == last.strftime("%Y-%m")
+    assert f'<td class="text-end text-nowrap">{actual:,.2f}</td>' in body
+    export = client.get(reverse("insights:forecast"), {"export": "backtest", "format": "csv"})
+    text = b"".join(export.streaming_content if export.streaming else [export.content]).decode("utf-8-sig")
+    assert f"{last:%Y-%m},{actual:.2f}" in text

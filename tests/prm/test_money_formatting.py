@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from prm.exports import csv_rows
 from prm.lib.money import MinorUnitsError, check_minor_units, format_amount_str, minor_units, quantize_money
-from prm.templatetags.prm_tags import cell, money
+from prm.templatetags.prm_tags import cell, cell_class, money
 
 CURRENCIES = ["USD", "EUR", "GBP", "CHF", "JPY", "KRW", "KWD", "BHD", "TND", "CLP", "CLF", "ISK", "INR"]
 LOCALES = {"en": ("en", "."), "de": ("de", ",")}
@@ -107,3 +107,11 @@ def test_report_cells_group_numbers_the_readers_way_and_keep_their_decimals(valu
 def test_a_report_cell_reads_back_as_the_same_number(value, language):
     with translation.override(language):
         assert _shown(cell(value), LOCALES[language][0]) == value
+
+
+def test_report_cells_keep_numbers_and_short_codes_on_one_line():
+    assert cell_class(Decimal("12345.50")) == "text-end text-nowrap"
+    assert cell_class(7) == "text-end text-nowrap"
+    assert cell_class("2026-11") == "text-nowrap"
+    assert cell_class("Northwind Distribution") == ""
+    assert cell_class(None) == ""
