@@ -23,10 +23,12 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
+from deals.services.leads import lead_accept
 from partners.models import Partner
 from prm.accounts.models import Membership
 from prm.catalog.models import Product
 from prm.lib.names import normalise_domain, normalise_name
+from prm.roles import Role
 
 S = DealRegistration.Status
 STEMS = [
@@ -436,9 +438,13 @@ def _leads(tenant, partners, lines, rng) -> None:
                 value=Decimal(rng.randint(10, 500) * 100),
                 currency=tenant.base_currency,
                 source=rng.choice(["Website", "Trade show", "Webinar", "Referral"]),
-                status=state,
+                # "accepted" leads are offered first and accepted through the service below, as a
+                # partner would: that is what gives each its draft registration.
+                status="offered" if state == "accepted" else state,
                 partner=partner if state in ("offered", "accepted") else None,
-                offer_due_at=now + timedelta(hours=rng.randint(-10, 40)) if state == "offered" else None,
+                offer_due_at=now + timedelta(hours=rng.randint(-10, 40))
+                if state in ("offered", "accepted")
+                else None,
                 routing_note="Demo routing" if state != "new" else "",
                 created_at=now - timedelta(days=rng.randint(0, 60)),
             )
@@ -453,7 +459,7 @@ def _leads(tenant, partners, lines, rng) -> None:
                 LeadAssignment(
                     tenant=tenant,
                     lead=lead,
-                    partner=others[0],
+                    partner=rng.choice(others),
                     reason="Round-robin",
                     offered_at=lead.created_at,
                     due_at=lead.created_at + timedelta(hours=48),
@@ -481,9 +487,7 @@ def _leads(tenant, partners, lines, rng) -> None:
                     partner=partner,
                     reason="Round-robin",
                     offered_at=lead.created_at,
-                    due_at=lead.created_at + timedelta(hours=48),
-                    outcome="accepted",
-                    decided_at=lead.created_at + timedelta(hours=3),
+                    due_at=lead.offer_due_at,
                 )
             )
         elif state == "returned":
@@ -500,3 +504,17 @@ def _leads(tenant, partners, lines, rng) -> None:
                 )
             )
     LeadAssignment.objects.bulk_create(assignments)
+    _accept_leads([lead for lead, (state, _p) in zip(created, plans, strict=True) if state == "accepted"])
+
+
+def _accept_leads(leads: list[Lead]) -> None:
+    """The partner's admin accepts each lead through the service (a draft registration each); a
+    partner without people leaves its lead offered."""
+    people = {
+        m.partner_id: m
+        for m in Membership.objects.filter(is_active=True, role=Role.PARTNER_ADMIN).order_by("-pk")
+    }
+    for lead in leads:
+        membership = people.get(lead.partner_id)
+        if membership is not None:
+            lead_accept(lead=lead, acting_membership=membership)

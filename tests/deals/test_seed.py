@@ -93,6 +93,13 @@ def _extensions_and_leads_cover_every_state(cast) -> None:
         assert offered.count() == LeadAssignment.objects.filter(outcome="pending").count() > 0
         assert not offered.filter(partner__isnull=True).exists()
         assert not Lead.objects.filter(status="new", partner__isnull=False).exists()
+        # Accepted as a partner accepts: each accepted lead has its draft registration.
+        accepted = Lead.objects.filter(status="accepted")
+        assert accepted.exists()
+        assert DealRegistration.objects.filter(lead__in=accepted).count() == accepted.count()
+        # The partners that decline first are many, not always the same one.
+        decliners = LeadAssignment.objects.filter(outcome="declined").values("partner").distinct()
+        assert decliners.count() > 1
         assert DirectOpportunity.objects.count() == 80
 
 
