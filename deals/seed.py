@@ -4,6 +4,7 @@ state. Set-based (bulk_create with the tenant set explicitly) so it runs in seco
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -23,12 +24,15 @@ from deals.models import (
     LeadAssignment,
     RoutingRule,
 )
+from deals.services.drafts import registration_update_draft
 from deals.services.leads import lead_accept
+from deals.services.submission import registration_submit
 from partners.models import Partner
 from prm.accounts.models import Membership
 from prm.catalog.models import Product
 from prm.lib.names import normalise_domain, normalise_name
 from prm.roles import Role
+from prm.workflow import DomainError
 
 S = DealRegistration.Status
 STEMS = [
@@ -508,13 +512,28 @@ def _leads(tenant, partners, lines, rng) -> None:
 
 
 def _accept_leads(leads: list[Lead]) -> None:
-    """The partner's admin accepts each lead through the service (a draft registration each); a
-    partner without people leaves its lead offered."""
+    """The partner's admin accepts each lead through the service (a draft registration each) and
+    submits two in three of them (converted leads); a partner without people leaves its lead
+    offered, a registration the rules refuse stays a draft."""
     people = {
         m.partner_id: m
         for m in Membership.objects.filter(is_active=True, role=Role.PARTNER_ADMIN).order_by("-pk")
     }
-    for lead in leads:
+    for i, lead in enumerate(leads):
         membership = people.get(lead.partner_id)
-        if membership is not None:
-            lead_accept(lead=lead, acting_membership=membership)
+        if membership is None:
+            continue
+        registration = lead_accept(lead=lead, acting_membership=membership)
+        if i % 3 == 2:
+            continue  # still a draft: the partner has not qualified it yet
+        # What the partner adds before submitting: the site and when it expects to close.
+        registration = registration_update_draft(
+            registration=registration,
+            acting_membership=membership,
+            data={
+                "address": f"{10 + i} Industrial Park",
+                "expected_close_date": timezone.localdate() + timedelta(days=30 + 7 * i),
+            },
+        )
+        with contextlib.suppress(DomainError):
+            registration_submit(registration=registration, acting_membership=membership)

@@ -49,12 +49,14 @@ def review_sla() -> dict[str, int]:
         notify(
             recipients=registration_reviewers(r),
             verb="deal.review_reminder",
-            message=_("%(ref)s (%(partner)s) must be reviewed by %(due)s.")
-            % {
-                "ref": r.reference,
-                "partner": r.partner.name,
-                "due": timezone.localtime(r.review_due_at).strftime("%Y-%m-%d %H:%M"),
-            },
+            message=lambda r=r: (
+                _("%(ref)s (%(partner)s) must be reviewed by %(due)s.")
+                % {
+                    "ref": r.reference,
+                    "partner": r.partner.name,
+                    "due": timezone.localtime(r.review_due_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            ),
             url=reverse("deals:review", kwargs={"pk": r.pk}),
         )
         DealRegistration.objects.filter(pk=r.pk).update(reminded_at=now)
@@ -66,12 +68,14 @@ def review_sla() -> dict[str, int]:
                 *(m.user for m in territory_owners_of(r)),
             ],
             verb="deal.review_escalation",
-            message=_("Review SLA missed: %(ref)s (%(partner)s) has waited since %(since)s.")
-            % {
-                "ref": r.reference,
-                "partner": r.partner.name,
-                "since": timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"),
-            },
+            message=lambda r=r: (
+                _("Review SLA missed: %(ref)s (%(partner)s) has waited since %(since)s.")
+                % {
+                    "ref": r.reference,
+                    "partner": r.partner.name,
+                    "since": timezone.localtime(r.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            ),
             url=reverse("deals:review", kwargs={"pk": r.pk}),
         )
         DealRegistration.objects.filter(pk=r.pk).update(escalated_at=now)
@@ -95,10 +99,12 @@ def expiry_warnings() -> int:
         notify(
             recipients=partner_people(r),
             verb="deal.expiry_warning",
-            message=_(
-                "The protection of %(ref)s (%(customer)s) ends on %(until)s: close it or request an extension."
-            )
-            % {"ref": r.reference, "customer": r.customer_name, "until": str(r.protection_until)},
+            message=lambda r=r: (
+                _(
+                    "The protection of %(ref)s (%(customer)s) ends on %(until)s: close it or request an extension."
+                )
+                % {"ref": r.reference, "customer": r.customer_name, "until": str(r.protection_until)}
+            ),
             url=reverse("deals:detail", kwargs={"pk": r.pk}),
         )
         DealRegistration.objects.filter(pk=r.pk).update(expiry_warned_at=timezone.now())

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from prm.audit.services import audit
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify
 from prm.workflow import check_transition
 
 
@@ -23,7 +23,7 @@ class Notice:
 
     recipients: Iterable[Any]
     verb: str
-    message: str
+    message: Message  # best a function: written in each recipient's language (notify)
     url: str = ""
 
 

@@ -50,6 +50,18 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request through the portal activates the
+    member's language in this thread (as Django's own LocaleMiddleware does) and leaves it, so a
+    German page would otherwise make the next test's messages German."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in-process in tests (on commit, like in production). Tests that need the real
     worker start one explicitly."""

@@ -17,6 +17,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def seeded(cast):
     with cast.a.context():
+        # The readers chose German (the switcher saves it): what happens afterwards, notifications
+        # included, is written to them in German.
+        for key in ("manager", "p1_admin"):
+            cast.a.users[key].language = "de"
+            cast.a.users[key].save(update_fields=["language"])
         seed_deals(cast.a.tenant)
         Partner.objects.update(status="active")
     return cast

@@ -274,8 +274,10 @@ def agreement_cancel(
         notify(
             recipients=partner_admins(locked.partner),
             verb="agreement.cancelled",
-            message=_("Special pricing agreement %(n)s was cancelled: %(reason)s")
-            % {"n": locked.number, "reason": reason},
+            message=lambda: (
+                _("Special pricing agreement %(n)s was cancelled: %(reason)s")
+                % {"n": locked.number, "reason": reason}
+            ),
         )
     agreement.refresh_from_db()
     return agreement

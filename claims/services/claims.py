@@ -49,7 +49,7 @@ from prm.jobs.services import (
     unexpected_failure_message,
 )
 from prm.lib.money import format_amount_str, minor_units, quantize_money
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify
 from prm.reader import inspect_file
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant, tenant_context
@@ -297,8 +297,15 @@ def claim_validate(claim: Claim, *, norm: str, used: str) -> dict[str, Any]:
         _notify_partner(
             locked,
             verb="claim.validated",
-            message=_("Claim %(n)s was checked: %(a)d accepted, %(d)d adjusted, %(r)d rejected.")
-            % {"n": locked.number, "a": totals["accepted"], "d": totals["adjusted"], "r": totals["rejected"]},
+            message=lambda: (
+                _("Claim %(n)s was checked: %(a)d accepted, %(d)d adjusted, %(r)d rejected.")
+                % {
+                    "n": locked.number,
+                    "a": totals["accepted"],
+                    "d": totals["adjusted"],
+                    "r": totals["rejected"],
+                }
+            ),
         )
     return summary
 
@@ -337,7 +344,7 @@ def _start_next(tenant: Tenant, partner_id: int) -> None:
             job_enqueue(waiting.job, "claims.validate_claim")
 
 
-def _notify_partner(claim: Claim, *, verb: str, message: str) -> None:
+def _notify_partner(claim: Claim, *, verb: str, message: Message) -> None:
     recipients = partner_admins(claim.partner)
     if claim.created_by is not None:
         recipients.append(claim.created_by)
@@ -570,8 +577,14 @@ def claim_approve(*, claim: Claim, acting_membership: Membership) -> Claim:
         _notify_partner(
             locked,
             verb="claim.approved",
-            message=_("Claim %(n)s was approved: %(amount)s %(c)s will be credited.")
-            % {"n": locked.number, "amount": format_amount_str(total, locked.currency), "c": locked.currency},
+            message=lambda: (
+                _("Claim %(n)s was approved: %(amount)s %(c)s will be credited.")
+                % {
+                    "n": locked.number,
+                    "amount": format_amount_str(total, locked.currency),
+                    "c": locked.currency,
+                }
+            ),
         )
     claim.refresh_from_db()
     return claim

@@ -15,7 +15,7 @@ from prm.accounts.models import Membership
 from prm.audit.services import audit, snapshot
 from prm.events import iso, partner_ref, publish
 from prm.lib.money import format_amount_str
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify
 from prm.roles import Perm, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import check_transition, require
@@ -50,7 +50,7 @@ def require_owner_or_reviewer(membership: Membership, registration: DealRegistra
 # --- who hears about it -----------------------------------------------------------------------------
 
 
-def notify_partner(registration: DealRegistration, verb: str, message: str) -> None:
+def notify_partner(registration: DealRegistration, verb: str, message: Message) -> None:
     notify(
         recipients=partner_people(registration),
         verb=verb,
@@ -59,7 +59,7 @@ def notify_partner(registration: DealRegistration, verb: str, message: str) -> N
     )
 
 
-def notify_reviewers(registration: DealRegistration, verb: str, message: str) -> None:
+def notify_reviewers(registration: DealRegistration, verb: str, message: Message) -> None:
     """The owners of the registration's territory; without one, every reviewer of its partner."""
     notify(
         recipients=registration_reviewers(registration),

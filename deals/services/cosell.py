@@ -125,13 +125,15 @@ def cosell_request(
         notify(
             recipients=_vendor_side(request),
             verb="cosell.requested",
-            message=_("%(partner)s asks for %(kind)s on %(ref)s (%(customer)s).")
-            % {
-                "partner": locked.partner.name,
-                "kind": request.get_kind_display().lower(),
-                "ref": locked.reference,
-                "customer": locked.customer_name,
-            },
+            message=lambda: (
+                _("%(partner)s asks for %(kind)s on %(ref)s (%(customer)s).")
+                % {
+                    "partner": locked.partner.name,
+                    "kind": request.get_kind_display().lower(),
+                    "ref": locked.reference,
+                    "customer": locked.customer_name,
+                }
+            ),
             url=_url(request),
         )
     return request
@@ -166,8 +168,9 @@ def cosell_assign(
         notify(
             recipients=[assignee.user],
             verb="cosell.assigned",
-            message=_("You now work the co-sell request on %(ref)s.")
-            % {"ref": locked.registration.reference},
+            message=lambda: (
+                _("You now work the co-sell request on %(ref)s.") % {"ref": locked.registration.reference}
+            ),
             url=_url(locked),
         )
     return locked
@@ -218,12 +221,14 @@ def cosell_add_entry(
         notify(
             recipients=partner_people(locked.registration) if vendor else _vendor_side(locked),
             verb="cosell.entry",
-            message=_("%(kind)s on %(ref)s: %(text)s")
-            % {
-                "kind": entry.get_kind_display(),
-                "ref": locked.registration.reference,
-                "text": entry.text[:200],
-            },
+            message=lambda: (
+                _("%(kind)s on %(ref)s: %(text)s")
+                % {
+                    "kind": entry.get_kind_display(),
+                    "ref": locked.registration.reference,
+                    "text": entry.text[:200],
+                }
+            ),
             url=_url(locked),
         )
     return entry
@@ -267,7 +272,9 @@ def cosell_close(*, request: CoSellRequest, acting_membership: Membership) -> Co
         notify(
             recipients=others,
             verb="cosell.closed",
-            message=_("The co-sell request on %(ref)s was closed.") % {"ref": locked.registration.reference},
+            message=lambda: (
+                _("The co-sell request on %(ref)s was closed.") % {"ref": locked.registration.reference}
+            ),
             url=_url(locked),
         )
     return locked
@@ -299,12 +306,14 @@ def cosell_remind_due_tasks() -> int:
             notify(
                 recipients=[*partner_people(entry.request.registration), *_vendor_side(entry.request)],
                 verb="cosell.task_due",
-                message=_("Task due %(due)s on %(ref)s: %(text)s")
-                % {
-                    "due": str(entry.due_on),
-                    "ref": entry.request.registration.reference,
-                    "text": entry.text[:200],
-                },
+                message=lambda entry=entry: (
+                    _("Task due %(due)s on %(ref)s: %(text)s")
+                    % {
+                        "due": str(entry.due_on),
+                        "ref": entry.request.registration.reference,
+                        "text": entry.text[:200],
+                    }
+                ),
                 url=_url(entry.request),
             )
             count += 1

@@ -64,8 +64,10 @@ def extension_request(
         notify_reviewers(
             locked,
             "deal.extension_requested",
-            _("%(ref)s: extension of %(days)d days requested.")
-            % {"ref": locked.reference, "days": extension.days},
+            lambda: (
+                _("%(ref)s: extension of %(days)d days requested.")
+                % {"ref": locked.reference, "days": extension.days}
+            ),
         )
     return extension
 
@@ -107,12 +109,15 @@ def _decide_extension(
                 before=before,
                 after=snapshot(registration, AUDIT_FIELDS),
             )
-            message = _("%(ref)s: extension approved, protected until %(until)s.") % {
-                "ref": registration.reference,
-                "until": str(registration.protection_until),
-            }
-        else:
-            message = _("%(ref)s: extension refused.") % {"ref": registration.reference}
+
+        def message() -> str:
+            if approve:
+                return _("%(ref)s: extension approved, protected until %(until)s.") % {
+                    "ref": registration.reference,
+                    "until": str(registration.protection_until),
+                }
+            return _("%(ref)s: extension refused.") % {"ref": registration.reference}
+
         notify_partner(registration, "deal.extension_decided", message)
     extension.refresh_from_db()
     return extension

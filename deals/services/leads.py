@@ -307,8 +307,10 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
             notify(
                 recipients=_lead_staff(),
                 verb="lead.returned",
-                message=_("Lead %(lead)s is back in the vendor queue: %(why)s")
-                % {"lead": locked.company, "why": locked.routing_note},
+                message=lambda: (
+                    _("Lead %(lead)s is back in the vendor queue: %(why)s")
+                    % {"lead": locked.company, "why": locked.routing_note}
+                ),
                 url=_lead_url(locked),
             )
         return locked
@@ -346,8 +348,14 @@ def _route_locked(locked: Lead, *, actor) -> Lead:
     notify(
         recipients=partner_members(decision.partner.pk),
         verb="lead.offered",
-        message=_("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.")
-        % {"company": locked.company, "line": locked.product_interest, "due": due.strftime("%Y-%m-%d %H:%M")},
+        message=lambda: (
+            _("New lead for you: %(company)s (%(line)s). Accept or decline by %(due)s.")
+            % {
+                "company": locked.company,
+                "line": locked.product_interest,
+                "due": due.strftime("%Y-%m-%d %H:%M"),
+            }
+        ),
         url=_lead_url(locked),
     )
     return locked
@@ -476,8 +484,10 @@ def lead_accept(*, lead: Lead, acting_membership: Membership, owner=None) -> Dea
         notify(
             recipients=_lead_staff(),
             verb="lead.accepted",
-            message=_("%(partner)s accepted lead %(company)s.")
-            % {"partner": offer.partner.name, "company": locked.company},
+            message=lambda: (
+                _("%(partner)s accepted lead %(company)s.")
+                % {"partner": offer.partner.name, "company": locked.company}
+            ),
             url=_lead_url(locked),
         )
     registration.refresh_from_db()
@@ -524,8 +534,10 @@ def lead_time_out(*, lead: Lead) -> bool:
                 Notice(
                     recipients=partner_members(offer.partner_id),
                     verb="lead.timed_out",
-                    message=_("The lead %(company)s was not answered in time and went to another partner.")
-                    % {"company": locked.company},
+                    message=lambda: (
+                        _("The lead %(company)s was not answered in time and went to another partner.")
+                        % {"company": locked.company}
+                    ),
                 )
             ],
         )

@@ -54,7 +54,10 @@ def registration_mark_won(
                 "closed_on": closed_on,
             },
         )
-        message = _("%(ref)s was won.") % {"ref": locked.reference}
+
+        def message() -> str:
+            return _("%(ref)s was won.") % {"ref": locked.reference}
+
         notify_partner(locked, "deal.won", message)
         notify_reviewers(locked, "deal.won", message)
     return refreshed(registration)
@@ -75,7 +78,10 @@ def registration_mark_lost(
             action="deal.lost",
             extra={"lost_reason": reason.strip(), "closed_on": timezone.localdate()},
         )
-        message = _("%(ref)s was lost.") % {"ref": locked.reference}
+
+        def message() -> str:
+            return _("%(ref)s was lost.") % {"ref": locked.reference}
+
         notify_partner(locked, "deal.lost", message)
         notify_reviewers(locked, "deal.lost", message)
     return refreshed(registration)
@@ -92,6 +98,8 @@ def registration_expire(*, registration: DealRegistration) -> bool:
         move(locked, S.EXPIRED, actor=None, action="deal.expire")
         publish_registration(locked, "deal.expired")
         notify_partner(
-            locked, "deal.expired", _("The protection of %(ref)s has ended.") % {"ref": locked.reference}
+            locked,
+            "deal.expired",
+            lambda: _("The protection of %(ref)s has ended.") % {"ref": locked.reference},
         )
     return True

@@ -59,7 +59,7 @@ def registration_start_review(
             extra={"reviewer": acting_membership.user},
         )
         notify_partner(
-            locked, "deal.under_review", _("%(ref)s is now under review.") % {"ref": locked.reference}
+            locked, "deal.under_review", lambda: _("%(ref)s is now under review.") % {"ref": locked.reference}
         )
     return refreshed(registration)
 
@@ -118,8 +118,10 @@ def registration_approve(
         notify_partner(
             locked,
             "deal.approved",
-            _("%(ref)s was approved: protected until %(until)s.")
-            % {"ref": locked.reference, "until": str(locked.protection_until)},
+            lambda: (
+                _("%(ref)s was approved: protected until %(until)s.")
+                % {"ref": locked.reference, "until": str(locked.protection_until)}
+            ),
         )
     return refreshed(registration)
 
@@ -151,8 +153,10 @@ def registration_reject(
         notify_partner(
             locked,
             "deal.rejected",
-            _("%(ref)s was rejected: %(reason)s")
-            % {"ref": locked.reference, "reason": locked.get_rejection_code_display()},
+            lambda: (
+                _("%(ref)s was rejected: %(reason)s")
+                % {"ref": locked.reference, "reason": locked.get_rejection_code_display()}
+            ),
         )
     return refreshed(registration)
 
@@ -177,7 +181,9 @@ def registration_request_info(
         notify_partner(
             locked,
             "deal.info_requested",
-            _("%(ref)s: more information is needed: %(msg)s")
-            % {"ref": locked.reference, "msg": locked.info_request},
+            lambda: (
+                _("%(ref)s: more information is needed: %(msg)s")
+                % {"ref": locked.reference, "msg": locked.info_request}
+            ),
         )
     return refreshed(registration)

@@ -123,25 +123,33 @@ def registration_submit(*, registration: DealRegistration, acting_membership: Me
             conflict=locked.conflict_flag,
         )
         exact = locked.conflict_flag == DealRegistration.ConflictFlag.EXACT
-        partner_message = (
-            _(
-                "%(ref)s was submitted. It conflicts with an earlier registration for the same customer; a reviewer will decide."
-            )
-            if exact
-            else _("%(ref)s was submitted for review.")
-        ) % {"ref": locked.reference}
-        notify_partner(locked, "deal.submitted", partner_message)
+        notify_partner(
+            locked,
+            "deal.submitted",
+            lambda: (
+                (
+                    _(
+                        "%(ref)s was submitted. It conflicts with an earlier registration for the same customer; a reviewer will decide."
+                    )
+                    if exact
+                    else _("%(ref)s was submitted for review.")
+                )
+                % {"ref": locked.reference}
+            ),
+        )
         notify_reviewers(
             locked,
             "deal.review_needed",
-            _("%(ref)s (%(customer)s) awaits review%(conflict)s.")
-            % {
-                "ref": locked.reference,
-                "customer": locked.customer_name,
-                "conflict": _(" — conflict detected")
-                if locked.conflict_flag != DealRegistration.ConflictFlag.NONE
-                else "",
-            },
+            lambda: (
+                _("%(ref)s (%(customer)s) awaits review%(conflict)s.")
+                % {
+                    "ref": locked.reference,
+                    "customer": locked.customer_name,
+                    "conflict": _(" — conflict detected")
+                    if locked.conflict_flag != DealRegistration.ConflictFlag.NONE
+                    else "",
+                }
+            ),
         )
     return refreshed(registration)
 
@@ -224,8 +232,10 @@ def registration_add_lines(
             notify_reviewers(
                 locked,
                 "deal.conflict",
-                _("Lines added to %(ref)s conflict with an earlier registration.")
-                % {"ref": locked.reference},
+                lambda: (
+                    _("Lines added to %(ref)s conflict with an earlier registration.")
+                    % {"ref": locked.reference}
+                ),
             )
     registration.refresh_from_db()
     return conflicts

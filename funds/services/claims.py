@@ -263,8 +263,10 @@ def claim_submit(*, claim: FundClaim, acting_membership: Membership) -> FundClai
         notify(
             recipients=reviewers,
             verb="fund_claim.submitted",
-            message=_("%(ref)s for %(req)s from %(p)s waits for review.")
-            % {"ref": locked.reference, "req": locked.request.reference, "p": claim.partner.name},
+            message=lambda: (
+                _("%(ref)s for %(req)s from %(p)s waits for review.")
+                % {"ref": locked.reference, "req": locked.request.reference, "p": claim.partner.name}
+            ),
             url=reverse("funds:claim_detail", args=[locked.pk]),
         )
     claim.refresh_from_db()
@@ -401,12 +403,14 @@ def claim_approve(
         )
         _notify_partner(
             request,
-            _("Claim %(ref)s was approved: %(amount)s %(c)s will be paid.")
-            % {
-                "ref": locked.reference,
-                "amount": format_amount_str(amount, fund.currency),
-                "c": fund.currency,
-            },
+            lambda: (
+                _("Claim %(ref)s was approved: %(amount)s %(c)s will be paid.")
+                % {
+                    "ref": locked.reference,
+                    "amount": format_amount_str(amount, fund.currency),
+                    "c": fund.currency,
+                }
+            ),
         )
     claim.refresh_from_db()
     return claim
@@ -449,7 +453,8 @@ def claim_reject(*, claim: FundClaim, acting_membership: Membership, reason: str
             after={"status": C.REJECTED, "reason": reason, "released": str(committed)},
         )
         _notify_partner(
-            request, _("Claim %(ref)s was rejected: %(reason)s") % {"ref": locked.reference, "reason": reason}
+            request,
+            lambda: _("Claim %(ref)s was rejected: %(reason)s") % {"ref": locked.reference, "reason": reason},
         )
     claim.refresh_from_db()
     return claim
@@ -475,7 +480,9 @@ def claim_return(*, claim: FundClaim, acting_membership: Membership, reason: str
         )
         _notify_partner(
             locked.request,
-            _("Claim %(ref)s needs more proof: %(reason)s") % {"ref": locked.reference, "reason": reason},
+            lambda: (
+                _("Claim %(ref)s needs more proof: %(reason)s") % {"ref": locked.reference, "reason": reason}
+            ),
         )
     claim.refresh_from_db()
     return claim

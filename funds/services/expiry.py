@@ -132,15 +132,17 @@ def expiry_warnings_send(*, day: datetime.date | None = None) -> int:
             notify(
                 recipients=admins.get(partner_id, []),
                 verb="fund.expiring",
-                message=_(
-                    "%(amount)s %(c)s of %(fund)s expires on %(day)s unless it is committed to an approved request."
-                )
-                % {
-                    "amount": format_amount_str(amount, currency),
-                    "c": currency,
-                    "fund": fund_name,
-                    "day": expires_on.isoformat(),
-                },
+                message=lambda amount=amount, currency=currency, expires_on=expires_on, fund_name=fund_name: (
+                    _(
+                        "%(amount)s %(c)s of %(fund)s expires on %(day)s unless it is committed to an approved request."
+                    )
+                    % {
+                        "amount": format_amount_str(amount, currency),
+                        "c": currency,
+                        "fund": fund_name,
+                        "day": expires_on.isoformat(),
+                    }
+                ),
                 url=reverse("funds:home"),
             )
     return len(rows)

@@ -34,7 +34,7 @@ from prm.accounts.models import Membership
 from prm.audit.services import audit
 from prm.finance.rates import convert
 from prm.lib.money import check_minor_units, format_amount_str
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, check_transition, require
@@ -344,13 +344,15 @@ def request_approve(
         else:
             _notify_partner(
                 locked,
-                _("%(ref)s was approved: %(amount)s %(c)s is committed for %(title)s.")
-                % {
-                    "ref": locked.reference,
-                    "amount": format_amount_str(amount, fund.currency),
-                    "c": fund.currency,
-                    "title": locked.title,
-                },
+                lambda: (
+                    _("%(ref)s was approved: %(amount)s %(c)s is committed for %(title)s.")
+                    % {
+                        "ref": locked.reference,
+                        "amount": format_amount_str(amount, fund.currency),
+                        "c": fund.currency,
+                        "title": locked.title,
+                    }
+                ),
             )
     request.refresh_from_db()
     return request
@@ -475,8 +477,10 @@ def request_lapse(*, request: FundRequest, today: datetime.date | None = None) -
         )
         _notify_partner(
             locked,
-            _("No claim was filed for %(ref)s by %(day)s: the commitment was released.")
-            % {"ref": locked.reference, "day": locked.claim_deadline.isoformat()},
+            lambda: (
+                _("No claim was filed for %(ref)s by %(day)s: the commitment was released.")
+                % {"ref": locked.reference, "day": locked.claim_deadline.isoformat()}
+            ),
         )
     return locked
 
@@ -484,7 +488,7 @@ def request_lapse(*, request: FundRequest, today: datetime.date | None = None) -
 # --- Notifications -------------------------------------------------------------------------------------
 
 
-def _notify_partner(request: FundRequest, message: str) -> None:
+def _notify_partner(request: FundRequest, message: Message) -> None:
     recipients = [
         m.user
         for m in Membership.objects.filter(
@@ -515,16 +519,18 @@ def _notify_level(request: FundRequest) -> None:
     notify(
         recipients=recipients,
         verb="fund_request.waiting",
-        message=_("%(ref)s from %(p)s waits for your approval: %(amount)s %(c)s for %(title)s.")
-        % {
-            "ref": request.reference,
-            "p": request.partner.name,
-            "amount": format_amount_str(
-                request.approved_amount or request.requested_amount, request.currency
-            ),
-            "c": request.currency,
-            "title": request.title,
-        },
+        message=lambda: (
+            _("%(ref)s from %(p)s waits for your approval: %(amount)s %(c)s for %(title)s.")
+            % {
+                "ref": request.reference,
+                "p": request.partner.name,
+                "amount": format_amount_str(
+                    request.approved_amount or request.requested_amount, request.currency
+                ),
+                "c": request.currency,
+                "title": request.title,
+            }
+        ),
         url=reverse("funds:request_detail", args=[request.pk]),
     )
 
@@ -573,8 +579,10 @@ def delegation_create(
         notify(
             recipients=[delegate.user],
             verb="fund.delegated",
-            message=_("%(u)s delegated fund approvals to you from %(a)s to %(b)s.")
-            % {"u": delegator.user, "a": starts_on.isoformat(), "b": ends_on.isoformat()},
+            message=lambda: (
+                _("%(u)s delegated fund approvals to you from %(a)s to %(b)s.")
+                % {"u": delegator.user, "a": starts_on.isoformat(), "b": ends_on.isoformat()}
+            ),
             url=reverse("funds:requests"),
         )
     return delegation

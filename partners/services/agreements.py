@@ -90,7 +90,7 @@ def agreement_template_publish(
                     Partner.objects.filter(program_id=locked.program_id), roles=[Role.PARTNER_ADMIN]
                 ),
                 verb="agreement.resign",
-                message=_("A new version of the partner agreement needs your signature."),
+                message=lambda: _("A new version of the partner agreement needs your signature."),
                 url=reverse("partners:agreement_current"),
             )
         # The program's checklists follow (the agreement item reopens where a signature is due).
@@ -269,8 +269,10 @@ def _record_signature(
         notify(
             recipients=partner_staff_recipients(partner),
             verb="agreement.signed",
-            message=_("%(partner)s signed %(agreement)s.")
-            % {"partner": partner.name, "agreement": str(locked.template)},
+            message=lambda: (
+                _("%(partner)s signed %(agreement)s.")
+                % {"partner": partner.name, "agreement": str(locked.template)}
+            ),
             url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
     return locked

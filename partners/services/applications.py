@@ -112,7 +112,7 @@ def application_submit(*, data: dict[str, Any], ip: str | None = None) -> Partne
         notify(
             recipients=staff_members([Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN], unrestricted_only=True),
             verb="application.submitted",
-            message=_("New partner application from %(company)s.") % {"company": application.company},
+            message=lambda: _("New partner application from %(company)s.") % {"company": application.company},
             url=_review_url(application),
         )
     return application
@@ -282,7 +282,7 @@ def application_amend(*, token: str, data: dict[str, Any]) -> PartnerApplication
             notify(
                 recipients=[locked.reviewed_by],
                 verb="application.amended",
-                message=_("%(company)s answered your questions.") % {"company": locked.company},
+                message=lambda: _("%(company)s answered your questions.") % {"company": locked.company},
                 url=_review_url(locked),
             )
     return locked

@@ -365,8 +365,10 @@ def certificate_upload(
         notify(
             recipients=partner_staff_recipients(cert.partner),
             verb="certification.uploaded",
-            message=_("%(user)s uploaded the certificate %(name)s for verification.")
-            % {"user": membership.user, "name": name},
+            message=lambda: (
+                _("%(user)s uploaded the certificate %(name)s for verification.")
+                % {"user": membership.user, "name": name}
+            ),
             url=reverse("partners:certifications") + "?status=pending",
         )
     return cert
@@ -395,7 +397,7 @@ def certification_verify(*, certification: Certification, acting_membership: Mem
                 Notice(
                     recipients=[locked.user],
                     verb="certification.verified",
-                    message=_("Your certificate %(name)s was verified.") % {"name": locked.name},
+                    message=lambda: _("Your certificate %(name)s was verified.") % {"name": locked.name},
                     url=reverse("partners:certifications"),
                 )
             ],
@@ -427,8 +429,10 @@ def certification_reject(
                 Notice(
                     recipients=[locked.user],
                     verb="certification.rejected",
-                    message=_("Your certificate %(name)s was not accepted: %(reason)s")
-                    % {"name": locked.name, "reason": reason},
+                    message=lambda: (
+                        _("Your certificate %(name)s was not accepted: %(reason)s")
+                        % {"name": locked.name, "reason": reason}
+                    ),
                     url=reverse("partners:certifications"),
                 )
             ],
@@ -481,8 +485,10 @@ def certification_send_expiry_reminders(*, today: date | None = None) -> int:
             notify(
                 recipients=[cert.user, *partner_admins(cert.partner)],
                 verb="certification.expiring",
-                message=_("The certification %(name)s of %(user)s expires on %(date)s.")
-                % {"name": cert.name, "user": cert.user, "date": cert.expires_on.isoformat()},
+                message=lambda cert=cert: (
+                    _("The certification %(name)s of %(user)s expires on %(date)s.")
+                    % {"name": cert.name, "user": cert.user, "date": cert.expires_on.isoformat()}
+                ),
                 url=reverse("partners:courses"),
             )
             Certification.objects.filter(pk=cert.pk).update(expiry_reminded_on=today)

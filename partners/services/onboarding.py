@@ -135,8 +135,10 @@ def partner_profile_change_request(*, partner: Partner, acting_membership: Membe
         notify(
             recipients=partner_staff_recipients(partner),
             verb="partner.change_requested",
-            message=_("%(partner)s asks for a profile change: %(message)s")
-            % {"partner": partner.name, "message": message[:400]},
+            message=lambda: (
+                _("%(partner)s asks for a profile change: %(message)s")
+                % {"partner": partner.name, "message": message[:400]}
+            ),
             url=reverse("partners:edit", kwargs={"pk": partner.pk}),
         )
 
@@ -200,8 +202,10 @@ def payout_details_update(
         notify(
             recipients=staff_members([Role.FINANCE]),
             verb="payout_details.changed",
-            message=_("%(partner)s changed its payout details (account %(account)s).")
-            % {"partner": partner.name, "account": mask(compact)},
+            message=lambda: (
+                _("%(partner)s changed its payout details (account %(account)s).")
+                % {"partner": partner.name, "account": mask(compact)}
+            ),
             url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
         onboarding_refresh(partner=partner)
@@ -232,8 +236,10 @@ def payout_details_verify(*, partner: Partner, acting_membership: Membership) ->
         notify(
             recipients=partner_admins(partner),
             verb="payout_details.verified",
-            message=_("Finance verified your payout details (account %(account)s).")
-            % {"account": mask(details.account_number)},
+            message=lambda: (
+                _("Finance verified your payout details (account %(account)s).")
+                % {"account": mask(details.account_number)}
+            ),
             url=reverse("partners:payout", kwargs={"pk": partner.pk}),
         )
     return details
@@ -260,7 +266,7 @@ def partner_manager_assign(*, partner: Partner, manager: Membership, acting_memb
         notify(
             recipients=[manager.user],
             verb="partner.assigned",
-            message=_("You are now account manager of %(partner)s.") % {"partner": partner.name},
+            message=lambda: _("You are now account manager of %(partner)s.") % {"partner": partner.name},
             url=reverse("partners:detail", kwargs={"pk": partner.pk}),
         )
 
@@ -307,8 +313,10 @@ def onboarding_send_reminders(*, today=None) -> int:
             notify(
                 recipients=partner_admins(partner) + partner_staff_recipients(partner),
                 verb="onboarding.overdue",
-                message=_("%(partner)s: overdue onboarding items: %(items)s")
-                % {"partner": partner.name, "items": titles},
+                message=lambda partner=partner, titles=titles: (
+                    _("%(partner)s: overdue onboarding items: %(items)s")
+                    % {"partner": partner.name, "items": titles}
+                ),
                 url=reverse("partners:onboarding", kwargs={"pk": partner.pk}),
             )
             OnboardingItem.objects.filter(pk__in=[i.pk for i in partner_items]).update(last_reminded_on=today)

@@ -111,8 +111,10 @@ def plan_create(
             notify(
                 recipients=plan_side_recipients(plan, other_side(side_of(acting_membership))),
                 verb="business_plan.created",
-                message=_("%(partner)s: a business plan for %(year)s was started.")
-                % {"partner": partner.name, "year": year},
+                message=lambda: (
+                    _("%(partner)s: a business plan for %(year)s was started.")
+                    % {"partner": partner.name, "year": year}
+                ),
                 url=_url(plan),
             )
     except IntegrityError:
@@ -224,8 +226,10 @@ def _clear_signatures(locked: BusinessPlan, acting_membership: Membership, *, ac
     notify(
         recipients=[u for u in signers if u.pk != acting_membership.user_id],
         verb="business_plan.signature_cleared",
-        message=_("%(plan)s changed after you signed it: your signature was cleared; sign it again.")
-        % {"plan": f"{locked.partner.name} {locked.year}"},
+        message=lambda: (
+            _("%(plan)s changed after you signed it: your signature was cleared; sign it again.")
+            % {"plan": f"{locked.partner.name} {locked.year}"}
+        ),
         url=_url(locked),
     )
 
@@ -296,10 +300,10 @@ def plan_sign(*, plan: BusinessPlan, acting_membership: Membership) -> BusinessP
             notify(
                 recipients=plan_side_recipients(locked, other_side(side)),
                 verb="business_plan.signed_by_one",
-                message=_(
-                    "%(partner)s: the %(year)s business plan is signed by one side and waits for yours."
-                )
-                % name,
+                message=lambda: (
+                    _("%(partner)s: the %(year)s business plan is signed by one side and waits for yours.")
+                    % name
+                ),
                 url=_url(locked),
             )
             return locked
@@ -409,13 +413,15 @@ def plan_initiative_add(
             notify(
                 recipients=[owner.user],
                 verb="business_plan.initiative_owner",
-                message=_("%(partner)s %(year)s plan: you own the initiative “%(title)s”, due %(due)s.")
-                % {
-                    "partner": plan.partner.name,
-                    "year": plan.year,
-                    "title": initiative.title,
-                    "due": due_date.isoformat(),
-                },
+                message=lambda: (
+                    _("%(partner)s %(year)s plan: you own the initiative “%(title)s”, due %(due)s.")
+                    % {
+                        "partner": plan.partner.name,
+                        "year": plan.year,
+                        "title": initiative.title,
+                        "due": due_date.isoformat(),
+                    }
+                ),
                 url=_url(plan),
             )
     return initiative
@@ -462,13 +468,15 @@ def plan_comment_add(*, plan: BusinessPlan, acting_membership: Membership, text:
         notify(
             recipients=plan_side_recipients(plan, other_side(side)),
             verb="business_plan.comment",
-            message=_("%(partner)s %(year)s plan: %(author)s commented: %(text)s")
-            % {
-                "partner": plan.partner.name,
-                "year": plan.year,
-                "author": acting_membership.user.full_name or acting_membership.user.email,
-                "text": text[:200],
-            },
+            message=lambda: (
+                _("%(partner)s %(year)s plan: %(author)s commented: %(text)s")
+                % {
+                    "partner": plan.partner.name,
+                    "year": plan.year,
+                    "author": acting_membership.user.full_name or acting_membership.user.email,
+                    "text": text[:200],
+                }
+            ),
             url=_url(plan),
         )
     return comment
@@ -503,10 +511,12 @@ def plan_review_reminders(*, today: datetime.date | None = None) -> int:
             notify(
                 recipients=plan_side_recipients(plan, S.VENDOR) + plan_side_recipients(plan, S.PARTNER),
                 verb="business_plan.review",
-                message=_(
-                    "%(partner)s: time for the quarterly review of the %(year)s business plan (%(quarter)s)."
-                )
-                % {"partner": plan.partner.name, "year": plan.year, "quarter": key},
+                message=lambda plan=plan: (
+                    _(
+                        "%(partner)s: time for the quarterly review of the %(year)s business plan (%(quarter)s)."
+                    )
+                    % {"partner": plan.partner.name, "year": plan.year, "quarter": key}
+                ),
                 url=_url(plan),
             )
             sent += 1

@@ -247,8 +247,10 @@ def tier_proposal_reject(
                 Notice(
                     recipients=partner_admins(locked.partner),
                     verb="tier.unchanged",
-                    message=_("%(partner)s stays %(tier)s for now.")
-                    % {"partner": locked.partner.name, "tier": locked.partner.tier},
+                    message=lambda: (
+                        _("%(partner)s stays %(tier)s for now.")
+                        % {"partner": locked.partner.name, "tier": locked.partner.tier}
+                    ),
                     url=_scorecard_url(locked),
                 )
             )

@@ -128,7 +128,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         notify(
             recipients=[locked.invited_by],
             verb="invitation.accepted",
-            message=_("%(email)s accepted your invitation.") % {"email": user.email},
+            message=lambda: _("%(email)s accepted your invitation.") % {"email": user.email},
             url="/people/",
         )
     return membership
@@ -219,7 +219,9 @@ def membership_deactivate(
         notify(
             recipients=[locked.user],
             verb="membership.deactivated",
-            message=_("Your access to %(tenant)s was removed.") % {"tenant": locked.tenant.brand_name},
+            message=lambda: (
+                _("Your access to %(tenant)s was removed.") % {"tenant": locked.tenant.brand_name}
+            ),
         )
     membership.is_active = False
     return locked
@@ -245,7 +247,9 @@ def membership_reactivate(*, membership: Membership, acting_membership: Membersh
         notify(
             recipients=[locked.user],
             verb="membership.reactivated",
-            message=_("Your access to %(tenant)s is restored.") % {"tenant": locked.tenant.brand_name},
+            message=lambda: (
+                _("Your access to %(tenant)s is restored.") % {"tenant": locked.tenant.brand_name}
+            ),
             url="/",
         )
     membership.is_active = True
@@ -287,8 +291,10 @@ def membership_change_role(*, membership: Membership, role: str, acting_membersh
         notify(
             recipients=[locked.user],
             verb="membership.role_changed",
-            message=_("Your role in %(tenant)s is now %(role)s.")
-            % {"tenant": locked.tenant.brand_name, "role": new_role.label},
+            message=lambda: (
+                _("Your role in %(tenant)s is now %(role)s.")
+                % {"tenant": locked.tenant.brand_name, "role": new_role.label}
+            ),
             url="/",
         )
     membership.role = locked.role

@@ -265,7 +265,7 @@ def payout_batch_create(
             notify(
                 recipients=_finance_users(exclude=acting_membership.user),
                 verb="payout_batch.created",
-                message=_("Payout batch %(ref)s awaits your approval.") % {"ref": batch.reference},
+                message=lambda: _("Payout batch %(ref)s awaits your approval.") % {"ref": batch.reference},
                 url=batch_url(batch),
             )
     except IntegrityError as exc:
@@ -451,8 +451,10 @@ def payout_batch_approve(*, batch: PayoutBatch, acting_membership: Membership) -
         notify(
             recipients=[locked.created_by],
             verb="payout_batch.approved",
-            message=_("%(user)s approved payout batch %(ref)s.")
-            % {"user": acting_membership.user, "ref": locked.reference},
+            message=lambda: (
+                _("%(user)s approved payout batch %(ref)s.")
+                % {"user": acting_membership.user, "ref": locked.reference}
+            ),
             url=batch_url(locked),
         )
     return locked
@@ -620,13 +622,15 @@ def _notify_paid(batch: PayoutBatch, payments: list[PayoutPayment]) -> None:
         notify(
             recipients=admins.get(payment.partner_id, []),
             verb="payout.paid",
-            message=_("We paid you %(amount)s %(currency)s (reference %(ref)s, %(day)s).")
-            % {
-                "amount": format_amount_str(payment.amount, payment.currency),
-                "currency": payment.currency,
-                "ref": payment.payment_reference,
-                "day": payment.paid_on.isoformat() if payment.paid_on else "",
-            },
+            message=lambda payment=payment: (
+                _("We paid you %(amount)s %(currency)s (reference %(ref)s, %(day)s).")
+                % {
+                    "amount": format_amount_str(payment.amount, payment.currency),
+                    "currency": payment.currency,
+                    "ref": payment.payment_reference,
+                    "day": payment.paid_on.isoformat() if payment.paid_on else "",
+                }
+            ),
             url=reverse("finance:remittances"),
         )
 
@@ -664,8 +668,10 @@ def payout_batch_cancel(*, batch: PayoutBatch, acting_membership: Membership, re
                 u for u in [locked.created_by, locked.approved_by] if u and u.pk != acting_membership.user_id
             ],
             verb="payout_batch.cancelled",
-            message=_("Payout batch %(ref)s was cancelled: %(reason)s")
-            % {"ref": locked.reference, "reason": reason},
+            message=lambda: (
+                _("Payout batch %(ref)s was cancelled: %(reason)s")
+                % {"ref": locked.reference, "reason": reason}
+            ),
             url=batch_url(locked),
         )
     return locked

@@ -86,8 +86,10 @@ def remittance_statements_render(payment_ids: Iterable[int]) -> int:
             notify(
                 recipients=[m.user for m in admins],
                 verb="remittance.ready",
-                message=_("Your remittance statement for %(batch)s (reference %(ref)s) is ready.")
-                % {"batch": payment.batch.reference, "ref": payment.payment_reference},
+                message=lambda payment=payment: (
+                    _("Your remittance statement for %(batch)s (reference %(ref)s) is ready.")
+                    % {"batch": payment.batch.reference, "ref": payment.payment_reference}
+                ),
                 url=reverse("finance:remittance_download", kwargs={"pk": payment.pk}),
             )
     return rendered

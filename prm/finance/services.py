@@ -244,13 +244,15 @@ def payable_cancel(*, payable: Payable, acting_membership: Membership, reason: s
         notify(
             recipients=recipients,
             verb="payable.cancelled",
-            message=_("Payable %(ref)s (%(amount)s %(currency)s) was cancelled: %(reason)s")
-            % {
-                "ref": locked.reference,
-                "amount": format_amount_str(locked.amount, locked.currency),
-                "currency": locked.currency,
-                "reason": reason,
-            },
+            message=lambda: (
+                _("Payable %(ref)s (%(amount)s %(currency)s) was cancelled: %(reason)s")
+                % {
+                    "ref": locked.reference,
+                    "amount": format_amount_str(locked.amount, locked.currency),
+                    "currency": locked.currency,
+                    "reason": reason,
+                }
+            ),
             url=reverse("finance:payable_detail", kwargs={"pk": locked.pk}),
         )
     payable.refresh_from_db()

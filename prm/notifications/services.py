@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prm.notifications.models import Notification
 from prm.notifications.tasks import send_notification_emails
 from prm.tenancy.context import require_tenant
+from prm.tenancy.locale import person_language
+
+# A message is best given as a function that builds it (``lambda: _("...") % {...}``): it is then
+# written in each recipient's own language. A plain string is stored as it is, in the language
+# active when the event happened (the acting person's).
+Message = str | Callable[[], str]
 
 
-def notify(*, recipients: Iterable, verb: str, message: str, url: str = "", email: bool = True) -> list[int]:
+def render_message(message: Message, user, tenant) -> str:
+    """``message`` in ``user``'s language (their saved one, else the tenant's default)."""
+    if not callable(message):
+        return str(message)
+    with translation.override(person_language(user, tenant)):
+        return str(message())
+
+
+def notify(
+    *, recipients: Iterable, verb: str, message: Message, url: str = "", email: bool = True
+) -> list[int]:
     """Create in-app notifications for ``recipients`` and e-mail them once the caller commits."""
 
     tenant = require_tenant()
     rows = Notification.objects.bulk_create(
         [
-            Notification(tenant=tenant, recipient=user, verb=verb, message=message[:500], url=url)
+            Notification(
+                tenant=tenant,
+                recipient=user,
+                verb=verb,
+                message=render_message(message, user, tenant)[:500],
+                url=url,
+            )
             for user in {u.pk: u for u in recipients if u is not None}.values()
         ]
     )

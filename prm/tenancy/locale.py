@@ -52,6 +52,16 @@ def request_language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
+def person_language(user: Any, tenant: Any) -> str:
+    """The language to write to someone outside a request of theirs (notifications, e-mails):
+    their saved language, then the tenant's default, then the project default."""
+    for code in (getattr(user, "language", ""), getattr(tenant, "default_language", "")):
+        language = supported_language(code)
+        if language:
+            return language
+    return settings.LANGUAGE_CODE
+
+
 def request_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
     """The signed-in user's time zone, then the tenant's, then the project default (UTC)."""
     user: Any = getattr(request, "user", None)

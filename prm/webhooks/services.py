@@ -153,10 +153,10 @@ def endpoint_disable(
             Notice(
                 recipients=staff_members([Role.VENDOR_ADMIN]),
                 verb="webhook.disabled",
-                message=_(
-                    "Webhooks to %(url)s were stopped: %(reason)s Fix the receiver, then enable it again."
-                )
-                % {"url": endpoint.url, "reason": reason},
+                message=lambda: (
+                    _("Webhooks to %(url)s were stopped: %(reason)s Fix the receiver, then enable it again.")
+                    % {"url": endpoint.url, "reason": reason}
+                ),
                 url=endpoint_url(endpoint),
             )
         )

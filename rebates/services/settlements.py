@@ -172,8 +172,10 @@ def settlement_approve(*, settlement: Settlement, acting_membership: Membership)
             lambda: notify(
                 recipients=recipients,
                 verb="rebate.settled",
-                message=_("Rebate program %(code)s was settled to %(day)s: see your statement.")
-                % {"code": program.code, "day": locked.period_end.isoformat()},
+                message=lambda: (
+                    _("Rebate program %(code)s was settled to %(day)s: see your statement.")
+                    % {"code": program.code, "day": locked.period_end.isoformat()}
+                ),
                 url=reverse("rebates:statements"),
             )
         )

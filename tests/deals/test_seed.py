@@ -75,10 +75,14 @@ def _conflicts_flag_the_later_registration_of_another_partner(cast) -> None:
             assert later.country == first.country
             assert later.first_submitted_at > first.first_submitted_at
             assert set(c.product_lines) & set(first.product_lines)
-            assert later.conflict_flag == c.kind
+            # A registration with several conflicts is flagged by the strongest.
+            kinds = {k.kind for k in conflicts if k.registration_id == later.pk}
+            assert later.conflict_flag == ("exact" if "exact" in kinds else "near")
             if c.kind == "exact":
                 assert later.customer_name_normalised == first.customer_name_normalised
-                assert c.rule == Conflict.Rule.NAME_AND_DOMAIN and c.score == 1
+                # Seeded duplicates share the domain too; a lead's registration, submitted through
+                # the service without a domain, matches by name.
+                assert c.rule in (Conflict.Rule.NAME_AND_DOMAIN, Conflict.Rule.NAME) and c.score == 1
 
 
 def _extensions_and_leads_cover_every_state(cast) -> None:
@@ -96,7 +100,10 @@ def _extensions_and_leads_cover_every_state(cast) -> None:
         # Accepted as a partner accepts: each accepted lead has its draft registration.
         accepted = Lead.objects.filter(status="accepted")
         assert accepted.exists()
-        assert DealRegistration.objects.filter(lead__in=accepted).count() == accepted.count()
+        from_leads = DealRegistration.objects.filter(lead__in=accepted)
+        assert from_leads.count() == accepted.count()
+        assert from_leads.exclude(status="draft").exists()  # converted: submitted
+        assert from_leads.filter(status="draft").exists()
         # The partners that decline first are many, not always the same one.
         decliners = LeadAssignment.objects.filter(outcome="declined").values("partner").distinct()
         assert decliners.count() > 1

@@ -139,3 +139,42 @@ def test_a_line_break_in_user_text_does_not_lose_the_email(
     assert "\n" not in subject and "\r" not in subject
     assert subject == "[Acme Industrial] Registration for Contoso BadHeader Ltd. was approved"
     assert "BadHeader Ltd." in mailoutbox[0].body
+
+
+def test_each_recipient_reads_a_notification_in_their_own_language(cast):
+    """Given as a function, the message is written for each recipient: the German speaker reads
+    German, the English speaker English, whatever the language of the person who acted."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    german, english = cast.a.users["p1_user"], cast.a.users["p1_admin"]
+    with cast.a.context(), translation.override("en"):
+        german.language = "de"
+        german.save(update_fields=["language"])
+        ids = notify(
+            recipients=[german, english],
+            verb="deal.submitted",
+            message=lambda: _("%(ref)s was submitted for review.") % {"ref": "DR-1"},
+        )
+        texts = dict(Notification.objects.filter(pk__in=ids).values_list("recipient__email", "message"))
+    assert texts == {
+        german.email: "DR-1 wurde zur Prüfung eingereicht.",
+        english.email: "DR-1 was submitted for review.",
+    }
+
+
+def test_a_deal_submitted_in_english_notifies_a_german_partner_in_german(cast):
+    from deals.models import DealRegistration
+    from tests.deals.helpers import register
+
+    admin = cast.a.users["p1_admin"]
+    with cast.a.context():
+        admin.language = "de"
+        admin.save(update_fields=["language"])
+        register(cast, "p1_user")  # p1_user works in English (no saved language, tenant default en)
+        reference = DealRegistration.objects.get().reference
+        by_user = dict(
+            Notification.objects.filter(verb="deal.submitted").values_list("recipient__email", "message")
+        )
+    assert by_user[admin.email] == f"{reference} wurde zur Prüfung eingereicht."
+    assert by_user[cast.a.users["p1_user"].email] == f"{reference} was submitted for review."
