@@ -25,7 +25,7 @@ from prm.finance.rates import converted_sums
 from prm.jobs.models import Job
 from prm.jobs.services import job_fail, job_start, job_succeed, unexpected_failure_message
 from prm.lib.money import check_minor_units, format_amount_str, quantize_money
-from prm.notifications.services import notify
+from prm.notifications.services import Message, notify
 from prm.roles import Perm, Role, membership_has
 from prm.tenancy.context import require_tenant
 from prm.workflow import DomainError, require
@@ -67,7 +67,7 @@ def _partner_admins(partner_ids: list[int]) -> list:
     ]
 
 
-def _notify_allocated(fund: Fund, partner_ids: list[int], message: str) -> None:
+def _notify_allocated(fund: Fund, partner_ids: list[int], message: Message) -> None:
     notify(
         recipients=_partner_admins(partner_ids),
         verb="fund.allocated",
@@ -129,13 +129,15 @@ def allocation_create(
         _notify_allocated(
             fund,
             [partner.pk],
-            _("%(amount)s %(c)s from %(fund)s is in your account; use it by %(day)s.")
-            % {
-                "amount": format_amount_str(amount, fund.currency),
-                "c": fund.currency,
-                "fund": fund.name,
-                "day": expires_on,
-            },
+            lambda: (
+                _("%(amount)s %(c)s from %(fund)s is in your account; use it by %(day)s.")
+                % {
+                    "amount": format_amount_str(amount, fund.currency),
+                    "c": fund.currency,
+                    "fund": fund.name,
+                    "day": expires_on,
+                }
+            ),
         )
     return entry
 
@@ -235,8 +237,10 @@ def allocation_bulk_by_tier(
         _notify_allocated(
             fund,
             [pid for pid, _a in inserted],
-            _("Your %(fund)s allocation for %(period)s is in your account; use it by %(day)s.")
-            % {"fund": fund.name, "period": locked_period.name, "day": expires_on},
+            lambda: (
+                _("Your %(fund)s allocation for %(period)s is in your account; use it by %(day)s.")
+                % {"fund": fund.name, "period": locked_period.name, "day": expires_on}
+            ),
         )
     return summary
 
@@ -310,8 +314,10 @@ def coop_accrue(period: FundPeriod, *, acting_user=None) -> dict[str, Any]:
             _notify_allocated(
                 fund,
                 [p for p, _d, _x in increases],
-                _("Co-op money from %(fund)s accrued on your sales in %(period)s is in your account.")
-                % {"fund": fund.name, "period": locked_period.name},
+                lambda: (
+                    _("Co-op money from %(fund)s accrued on your sales in %(period)s is in your account.")
+                    % {"fund": fund.name, "period": locked_period.name}
+                ),
             )
     return summary
 

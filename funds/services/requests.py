@@ -386,12 +386,17 @@ def _decide(
             before={"status": before},
             after={"status": target, "reason": reason},
         )
-        message = (
-            _("%(ref)s was rejected: %(reason)s")
-            if target == R.REJECTED
-            else _("%(ref)s needs changes: %(reason)s")
+        _notify_partner(
+            locked,
+            lambda: (
+                (
+                    _("%(ref)s was rejected: %(reason)s")
+                    if target == R.REJECTED
+                    else _("%(ref)s needs changes: %(reason)s")
+                )
+                % {"ref": locked.reference, "reason": reason}
+            ),
         )
-        _notify_partner(locked, message % {"ref": locked.reference, "reason": reason})
     request.refresh_from_db()
     return request
 

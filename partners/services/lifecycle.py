@@ -49,8 +49,16 @@ def _recipients(partner: Partner) -> list:
 
 
 def _change_status(
-    *, partner: Partner, target: str, acting_membership: Membership, reason: str, action: str, message: str
+    *,
+    partner: Partner,
+    target: str,
+    acting_membership: Membership,
+    reason: str,
+    action: str,
+    message: Callable[[], str],
 ) -> Partner:
+    """``message`` gives the notification's wording (with %(partner)s and %(reason)s) in the
+    language active when it is called: each recipient's."""
     _require_lifecycle(acting_membership)
     reason = _clean_reason(reason)
     with transaction.atomic():
@@ -69,7 +77,7 @@ def _change_status(
         notify(
             recipients=_recipients(locked),
             verb=action,
-            message=message % {"partner": locked.name, "reason": reason},
+            message=lambda: message() % {"partner": locked.name, "reason": reason},
             url=reverse("partners:detail", kwargs={"pk": locked.pk}),
         )
         if not locked.is_operating:
@@ -88,7 +96,7 @@ def partner_suspend(*, partner: Partner, acting_membership: Membership, reason: 
         acting_membership=acting_membership,
         reason=reason,
         action="partner.suspend",
-        message=_("%(partner)s is suspended: %(reason)s"),
+        message=lambda: _("%(partner)s is suspended: %(reason)s"),
     )
 
 
@@ -100,7 +108,7 @@ def partner_terminate(*, partner: Partner, acting_membership: Membership, reason
         acting_membership=acting_membership,
         reason=reason,
         action="partner.terminate",
-        message=_("The partnership with %(partner)s has ended: %(reason)s"),
+        message=lambda: _("The partnership with %(partner)s has ended: %(reason)s"),
     )
 
 
@@ -114,7 +122,7 @@ def partner_reactivate(*, partner: Partner, acting_membership: Membership, reaso
         acting_membership=acting_membership,
         reason=reason,
         action="partner.reactivate",
-        message=_("%(partner)s is active again: %(reason)s"),
+        message=lambda: _("%(partner)s is active again: %(reason)s"),
     )
 
 
@@ -149,15 +157,19 @@ def partner_change_tier(
             reason=reason,
             via=COMMAND_LINE if acting_membership is None else "",
         )
-        message = (
-            _("%(partner)s is now %(tier)s.")
-            if direction == TierProposal.Direction.PROMOTION
-            else _("%(partner)s moves to the %(tier)s tier.")
-        ) % {"partner": changed.name, "tier": tier.name}
+
+        def message() -> str:
+            wording = (
+                _("%(partner)s is now %(tier)s.")
+                if direction == TierProposal.Direction.PROMOTION
+                else _("%(partner)s moves to the %(tier)s tier.")
+            ) % {"partner": changed.name, "tier": tier.name}
+            return f"{wording} {reason}"
+
         notify(
             recipients=_recipients(changed),
             verb="tier.changed",
-            message=f"{message} {reason}",
+            message=message,
             url=reverse("partners:scorecard", kwargs={"pk": changed.pk}),
         )
     partner.current_tier, partner.tier, partner.program_id = (

@@ -202,11 +202,16 @@ def tier_proposal_approve(
     """Move the partner to the proposed tier; the partner's admins are notified."""
     with transaction.atomic():
         locked = _lock_proposal(proposal, acting_membership, P.APPROVED)
-        message = (
-            _("Congratulations: %(partner)s is now %(tier)s.")
-            if locked.direction == TierProposal.Direction.PROMOTION
-            else _("%(partner)s moves to the %(tier)s tier.")
-        ) % {"partner": locked.partner.name, "tier": locked.to_tier.name}
+        promotion = locked.direction == TierProposal.Direction.PROMOTION
+        partner_name, tier_name = locked.partner.name, locked.to_tier.name
+
+        def message() -> str:
+            return (
+                _("Congratulations: %(partner)s is now %(tier)s.")
+                if promotion
+                else _("%(partner)s moves to the %(tier)s tier.")
+            ) % {"partner": partner_name, "tier": tier_name}
+
         decide(
             locked,
             P.APPROVED,

@@ -95,11 +95,14 @@ def _notify(partner: Partner, crossed: list[tuple[int, Decimal | None, Decimal]]
         f"{skus.get(pk, pk)} ({wos if wos is not None else _('out of stock')})" for pk, wos, _limit in crossed
     )
     shown = ", ".join(named[:SKUS_IN_MESSAGE]) + (" …" if len(named) > SKUS_IN_MESSAGE else "")
-    message = ngettext(
-        "%(partner)s: %(n)d product dropped under %(weeks)s weeks of supply after the last file: %(skus)s",
-        "%(partner)s: %(n)d products dropped under %(weeks)s weeks of supply after the last file: %(skus)s",
-        len(crossed),
-    ) % {"partner": partner.code, "n": len(crossed), "weeks": crossed[0][2], "skus": shown}
+
+    def message() -> str:
+        return ngettext(
+            "%(partner)s: %(n)d product dropped under %(weeks)s weeks of supply after the last file: %(skus)s",
+            "%(partner)s: %(n)d products dropped under %(weeks)s weeks of supply after the last file: %(skus)s",
+            len(crossed),
+        ) % {"partner": partner.code, "n": len(crossed), "weeks": crossed[0][2], "skus": shown}
+
     notify(
         recipients=[*partner_admins(partner), *partner_staff_recipients(partner)],
         verb="pos.stockout_risk",

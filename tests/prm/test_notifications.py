@@ -178,3 +178,20 @@ def test_a_deal_submitted_in_english_notifies_a_german_partner_in_german(cast):
         )
     assert by_user[admin.email] == f"{reference} wurde zur Prüfung eingereicht."
     assert by_user[cast.a.users["p1_user"].email] == f"{reference} was submitted for review."
+
+
+def test_a_suspension_is_written_to_the_partner_in_its_language(cast):
+    from partners.services.lifecycle import partner_suspend
+
+    admin = cast.a.users["p1_admin"]
+    partner = cast.a.partners["p1"]
+    with cast.a.context():
+        admin.language = "de"
+        admin.save(update_fields=["language"])
+        partner.status = "active"
+        partner.save(update_fields=["status"])
+        partner_suspend(partner=partner, acting_membership=cast.a.memberships["admin"], reason="Audit")
+        texts = dict(
+            Notification.objects.filter(verb="partner.suspend").values_list("recipient__email", "message")
+        )
+    assert texts[admin.email] == f"{partner.name} ist gesperrt: Audit"
