@@ -262,8 +262,10 @@ def plan_propose(*, plan: BusinessPlan, acting_membership: Membership) -> Busine
                 Notice(
                     plan_side_recipients(locked, other_side(side)),
                     "business_plan.proposed",
-                    _("%(partner)s: the %(year)s business plan is proposed for sign-off.")
-                    % {"partner": locked.partner.name, "year": locked.year},
+                    lambda: (
+                        _("%(partner)s: the %(year)s business plan is proposed for sign-off.")
+                        % {"partner": locked.partner.name, "year": locked.year}
+                    ),
                     _url(locked),
                 )
             ],
@@ -320,7 +322,10 @@ def plan_sign(*, plan: BusinessPlan, acting_membership: Membership) -> BusinessP
                 Notice(
                     plan_side_recipients(locked, S.VENDOR) + plan_side_recipients(locked, S.PARTNER),
                     "business_plan.signed",
-                    _("%(partner)s: the %(year)s business plan is signed by both sides and in force.") % name,
+                    lambda: (
+                        _("%(partner)s: the %(year)s business plan is signed by both sides and in force.")
+                        % name
+                    ),
                     _url(locked),
                 )
             ],
@@ -364,8 +369,10 @@ def plan_reopen(*, plan: BusinessPlan, acting_membership: Membership, reason: st
                 Notice(
                     plan_side_recipients(locked, S.VENDOR) + plan_side_recipients(locked, S.PARTNER),
                     "business_plan.reopened",
-                    _("%(partner)s: the %(year)s business plan was reopened: %(reason)s")
-                    % {"partner": locked.partner.name, "year": locked.year, "reason": reason},
+                    lambda: (
+                        _("%(partner)s: the %(year)s business plan was reopened: %(reason)s")
+                        % {"partner": locked.partner.name, "year": locked.year, "reason": reason}
+                    ),
                     _url(locked),
                 )
             ],
