@@ -34,6 +34,7 @@ from partners.models import (
     Program,
     Resource,
     Scorecard,
+    Territory,
     Tier,
     TierProposal,
 )
@@ -132,6 +133,11 @@ def tier_names() -> list[str]:
 
 def get_program_or_404(pk: int) -> Program:
     return get_object_or_404(programs(), pk=pk)
+
+
+def get_territory_or_404(pk: int) -> Territory:
+    """A territory of the tenant (territories are vendor-wide: the view checks the permission)."""
+    return get_object_or_404(Territory.objects.all(), pk=pk)
 
 
 def get_tier_or_404(pk: int) -> Tier:

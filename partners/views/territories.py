@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from partners.forms_territories import TerritoryForm
 from partners.models import Territory
 from partners.report_pages import territory_rows
+from partners.selectors import get_territory_or_404
 from partners.services.territories import territory_delete, territory_save
 from partners.territories import overlaps
 from prm.access import portal_view
@@ -42,7 +43,7 @@ def territory_list(request: PortalRequest) -> HttpResponse:
 @portal_view(Perm.TERRITORY_MANAGE)
 @require_http_methods(["GET", "POST"])
 def territory_edit(request: PortalRequest, pk: int | None = None) -> HttpResponse:
-    territory = get_object_or_404(Territory.objects.all(), pk=pk) if pk else Territory()
+    territory = get_territory_or_404(pk) if pk else Territory()
     form = TerritoryForm(request.POST or None, instance=territory)
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +80,7 @@ def territory_edit(request: PortalRequest, pk: int | None = None) -> HttpRespons
 @portal_view(Perm.TERRITORY_MANAGE)
 @require_POST
 def territory_delete_view(request: PortalRequest, pk: int) -> HttpResponse:
-    territory = get_object_or_404(Territory.objects.all(), pk=pk)
+    territory = get_territory_or_404(pk)
     return run_action(
         request,
         lambda: territory_delete(territory=territory, acting_membership=request.membership),
