@@ -325,7 +325,9 @@ class Chaos:
         log = self.directory / "finished"
         if not log.exists():
             return []
-        return [json.loads(line) for line in log.read_text().splitlines() if line]
+        # Only whole lines: a worker may be appending one right now.
+        complete = log.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in complete if line]
 
     def _finished_elsewhere(self, task: str, killed: int) -> bool:
         return any(

@@ -47,9 +47,14 @@ def _claim_pause() -> bool:
         fd = os.open(Path(CHAOS_DIR) / "paused", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return False
+    # The task file is complete (written aside, then renamed) before the pid is: the test waits
+    # for the pid and then reads the file, and must never find it half-written.
+    task_file = Path(CHAOS_DIR) / "paused-task.json"
+    aside = task_file.with_suffix(".part")
+    aside.write_text(json.dumps(_running, default=str))
+    os.replace(aside, task_file)
     os.write(fd, str(os.getpid()).encode())
     os.close(fd)
-    (Path(CHAOS_DIR) / "paused-task.json").write_text(json.dumps(_running, default=str))
     return True
 
 
